@@ -1,0 +1,107 @@
+# bpfilter: top-level build.
+#   make            everything, -Wall -Wextra -Werror
+#   make check      the whole suite (unit tests under ASan/UBSan, packet
+#                   tests, selftests at XDP and tc, differential smoke)
+#   make bench      benchmark tables (not part of check)
+#   make install    honours PREFIX and DESTDIR
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/sbin
+LIBDIR := $(PREFIX)/lib/bpfilter
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WFLAGS := -Wall -Wextra -Werror
+CPPFLAGS += -Iinclude -Icodegen -D_GNU_SOURCE -DBPFILTER_LIBDIR='"$(LIBDIR)"'
+BASE_CFLAGS := $(CFLAGS) $(WFLAGS) -std=gnu11 -fPIC
+LDLIBS_BPF := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl
+
+B := build
+SAN := $(B)/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+CODEGEN_SRCS := $(sort $(wildcard codegen/*.c codegen/xt/*.c))
+UMH_CORE_SRCS := $(sort $(filter-out umh/main.c,$(wildcard umh/*.c)))
+CLI_SRCS := $(sort $(wildcard umh/cli/*.c))
+PRELOAD_SRCS := $(sort $(wildcard umh/preload/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+
+obj = $(patsubst %.c,$(1)/%.o,$(2))
+
+CODEGEN_OBJS := $(call obj,$(B),$(CODEGEN_SRCS))
+UMH_CORE_OBJS := $(call obj,$(B),$(UMH_CORE_SRCS))
+CLI_OBJS := $(call obj,$(B),$(CLI_SRCS))
+PRELOAD_OBJS := $(call obj,$(B),$(PRELOAD_SRCS))
+SAN_LIB_OBJS := $(call obj,$(SAN),$(CODEGEN_SRCS) $(UMH_CORE_SRCS))
+SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
+
+BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
+
+.PHONY: all check unit packet selftest difftest-smoke difftest bench install clean kmod
+all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libbpfilter-codegen.a: $(CODEGEN_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/libbpfilter-umh.a: $(UMH_CORE_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/bpfilter-umh: $(B)/umh/main.o $(B)/libbpfilter-umh.a $(B)/libbpfilter-codegen.a
+	$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+
+$(B)/bpfilter: $(CLI_OBJS) $(B)/libbpfilter-umh.a $(B)/libbpfilter-codegen.a
+	$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+
+$(B)/libbpfilter-preload.so: $(PRELOAD_OBJS)
+	$(CC) $(BASE_CFLAGS) -shared -o $@ $^ -ldl
+
+$(B)/tests/%: tests/tools/%.c $(B)/libbpfilter-umh.a $(B)/libbpfilter-codegen.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+
+$(SAN)/unit-tests: $(SAN_UNIT_OBJS) $(SAN_LIB_OBJS)
+	$(CC) $(BASE_CFLAGS) $(SANFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(LDLIBS_BPF)
+
+unit: $(SAN)/unit-tests
+	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../$(SAN)/unit-tests
+
+packet: all
+	tests/packet/run.sh
+
+selftest: all
+	selftests/run.sh --hook xdp
+	selftests/run.sh --hook tc
+
+difftest-smoke: all
+	tests/diff/run.sh --smoke
+
+difftest: all
+	tests/diff/run.sh
+
+check: all unit packet selftest difftest-smoke
+
+bench: all
+	tests/bench/run.sh
+
+kmod:
+	$(MAKE) -C kmod
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(B)/bpfilter $(B)/bpfilter-umh $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(B)/libbpfilter-preload.so $(DESTDIR)$(LIBDIR)/
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The codegen library: front-ends, IR, emitter and loader. It does no I/O
+ * of its own beyond the bpf() and netlink calls the loader needs; callers
+ * format and print.
+ *
+ * Errors: every function returns 0 or a negative errno. Functions that can
+ * fail because of user input also fill a struct bf_err with a message that
+ * names the chain, the rule and the reason.
+ */
+#ifndef BPFILTER_CODEGEN_H
+#define BPFILTER_CODEGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+
+#include "bpfilter/ir.h"
+
+struct bf_err {
+	char msg[512];		/* "chain INPUT rule 3: match 'string' is not supported" */
+	char *verifier_log;	/* loader failures: the whole verifier log; owned */
+};
+
+void bf_err_clear(struct bf_err *err);
+/* printf-style: set err->msg (if err is not NULL) and return `ret`. */
+int bf_err_set(struct bf_err *err, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- xt front-end (codegen/xt/) ----------------------------------------- */
+
+/*
+ * Validate an IPv4 SET_REPLACE payload exactly as ip_tables'
+ * translate_table() and find_check_entry() do (sizes, offsets, alignment,
+ * hook entries, underflows, verdicts, jump targets, loops, extension names,
+ * revisions, sizes and protocol requirements) and translate it to IR.
+ *
+ * `repl` is the whole option buffer: struct ipt_replace then repl->size
+ * bytes of entries; `len` is its length. On success the entries are
+ * normalised in place as the kernel does (counters zeroed, comefrom set to
+ * the hooks that reach each entry), so the caller can keep them as the
+ * table's blob.
+ *
+ * Returns the errno ip_tables would return: -EINVAL for malformed blobs,
+ * -ELOOP for loops and bad jumps, -ENOENT / -EPROTONOSUPPORT for unknown
+ * extensions or revisions, -ENOMEM for absurd sizes. Extensions ip_tables
+ * knows but bpfilter cannot translate are -ENOENT too, with a message.
+ */
+int bf_xt4_translate(struct ipt_replace *repl, size_t len,
+		     struct bf_ir **irp, struct bf_err *err);
+
+/*
+ * Serialise IR back to an entries blob laid out as libiptc lays it out.
+ * *blobp is malloc'ed; hook_entry/underflow/num_entries/size describe it.
+ */
+int bf_xt4_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
+		   uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
+		   uint32_t underflow[BF_NR_HOOKS]);
+
+/*
+ * The table ip_tables starts with: filter, valid_hooks 0x0e, INPUT, FORWARD
+ * and OUTPUT with policy ACCEPT, 4 entries, 632 bytes of entries.
+ * *replp is a malloc'ed struct ipt_replace followed by its entries.
+ */
+int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp);
+
+/* Is (name, revision) an extension bpfilter translates? For the probes. */
+int bf_xt4_match_revision(const char *name, uint8_t revision);	/* 0, -ENOENT, -EPROTONOSUPPORT */
+int bf_xt4_target_revision(const char *name, uint8_t revision);
+
+/* ---- program generation (codegen/) --------------------------------------- */
+
+enum bf_hook {
+	BF_HOOK_XDP,		/* INPUT + FORWARD, decided by bpf_fib_lookup */
+	BF_HOOK_TC_INGRESS,	/* INPUT + FORWARD, decided by bpf_fib_lookup */
+	BF_HOOK_TC_EGRESS,	/* OUTPUT (locally generated packets only) */
+};
+
+struct bf_gen_opts {
+	size_t sz;		/* sizeof(struct bf_gen_opts) */
+	enum bf_hook hook;
+	/*
+	 * -1: decide the chain as the attached program does.
+	 * NF_INET_LOCAL_IN / FORWARD / LOCAL_OUT: always run that chain and
+	 * take iif/oif from the test map (bf_maps.test_fd) instead of the
+	 * context and the FIB: for BPF_PROG_TEST_RUN.
+	 */
+	int force_hook;
+	uint32_t piece_rules;	/* 0: default; rules per global subprogram */
+};
+
+/* Maps every program of one table shares. */
+enum bf_map_id {
+	BF_MAP_COUNTERS,	/* percpu array, key u32 entry index, value struct xt_counters */
+	BF_MAP_IFBITS,		/* hash, key u32 ifindex, value bitmap of matching ifpats */
+	BF_MAP_TEST,		/* array[1], value struct bf_test_ifs */
+	BF_MAP_NR,
+};
+
+struct bf_test_ifs {
+	uint32_t iif;		/* ifindex, 0 = none */
+	uint32_t oif;
+};
+
+#define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
+
+/* A rule boundary in the generated code, for dumps. */
+struct bf_mark {
+	uint32_t insn;
+	char *text;		/* owned: "INPUT#3 ..." or "func chain INPUT" */
+};
+
+struct bf_func {
+	uint32_t insn;		/* first instruction */
+	char name[32];		/* BTF name: bpfilter_main, bpfilter_c3_p0 ... */
+};
+
+struct bf_map_reloc {
+	uint32_t insn;		/* the first half of a BPF_LD_IMM64 */
+	enum bf_map_id map;
+};
+
+struct bf_prog {
+	enum bf_hook hook;
+	struct bpf_insn *insns;
+	uint32_t n_insns;
+	struct bf_func *funcs;	/* funcs[0] is the entry point at insn 0 */
+	uint32_t n_funcs;
+	struct bf_mark *marks;	/* sorted by insn */
+	uint32_t n_marks;
+	struct bf_map_reloc *relocs;
+	uint32_t n_relocs;
+};
+
+int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
+	   struct bf_prog **progp, struct bf_err *err);
+void bf_prog_free(struct bf_prog *prog);
+
+/*
+ * Disassembly with rule boundaries marked, one line per call of `out`.
+ * Map loads print the map's name, jumps their absolute targets.
+ */
+void bf_prog_dump(const struct bf_prog *prog,
+		  void (*out)(void *ctx, const char *line), void *ctx);
+
+/* ---- loader (codegen/loader.c) ------------------------------------------ */
+
+struct bf_maps {
+	int fd[BF_MAP_NR];	/* -1 when absent */
+	uint32_t n_counters;
+};
+
+/* Create the maps a table needs, named bpfilter_cnt / bpfilter_ifb / bpfilter_tst. */
+int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
+		   struct bf_err *err);
+void bf_maps_close(struct bf_maps *maps);
+
+/*
+ * (Re)compute BF_MAP_IFBITS for every device of the current network
+ * namespace, plus key 0 for "no device" (the empty name).
+ */
+int bf_maps_sync_ifaces(const struct bf_ir *ir, const struct bf_maps *maps);
+
+/* Sum the per-CPU counters into out[0..n_counters). */
+int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out);
+
+/*
+ * Load a generated program against `maps` with BTF func info for its
+ * global subprograms. On a verifier rejection the whole log is kept in
+ * err->verifier_log. Returns a program fd or a negative errno.
+ */
+int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
+		 struct bf_err *err);
+
+/*
+ * Attach `prog_fd` at `hook` on `ifindex`, atomically replacing whatever
+ * bpfilter attached there before (XDP in driver mode through netlink with
+ * XDP_FLAGS_REPLACE; tc through a clsact bpf filter in direct-action mode,
+ * replaced in place). Attachments outlive the process that made them.
+ */
+int bf_attach(enum bf_hook hook, int ifindex, int prog_fd, struct bf_err *err);
+int bf_detach(enum bf_hook hook, int ifindex);
+/* The id of the program bpfilter has attached there, 0 if none. */
+int bf_attached_id(enum bf_hook hook, int ifindex, uint32_t *prog_id);
+
+#endif /* BPFILTER_CODEGEN_H */

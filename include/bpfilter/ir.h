@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The intermediate representation between front-ends (xt blobs, later
+ * nftables) and the BPF emitter.
+ *
+ * A table is a list of chains; a chain is a list of rules; a rule is a
+ * conjunction of typed predicates plus a verdict. Every predicate is
+ * "field OP constant", optionally inverted, so that later passes can merge
+ * runs of rules that differ only in a constant into one map lookup
+ * (LPM trie for addresses, hash/array for ports) or classify them.
+ *
+ * Evaluation follows ipt_do_table(): rules in order, first match decides;
+ * predicates in order, the first false one ends the rule ("no match").
+ * A guard predicate can end the whole packet with DROP instead ("hotdrop",
+ * as xt matches do when they cannot read a header they need); a hotdropped
+ * packet increments no counter.
+ *
+ * Counters: every blob entry has one counter slot, index = its position in
+ * the blob (0-based). Rules, built-in policies and user-chain RETURN entries
+ * count when they are reached and match; ERROR entries never count.
+ */
+#ifndef BPFILTER_IR_H
+#define BPFILTER_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bf_verdict {
+	BF_V_NEXT,	/* no decision: continue with the next rule */
+	BF_V_ACCEPT,
+	BF_V_DROP,
+	BF_V_RETURN,	/* back to the calling chain; in a built-in: its policy */
+	BF_V_JUMP,	/* call chain `target`, continue here if it returns */
+	BF_V_GOTO,	/* continue in chain `target`; its RETURN returns from us */
+};
+
+enum bf_field {
+	/* ipt_ip */
+	BF_F_SADDR4,	/* (saddr & mask) == value, both network order */
+	BF_F_DADDR4,	/* (daddr & mask) == value */
+	BF_F_IIF,	/* input device name matches ifpats[value] */
+	BF_F_OIF,	/* output device name matches ifpats[value] */
+	BF_F_PROTO,	/* IPv4 protocol field == value */
+	BF_F_FRAG,	/* packet is a non-first fragment (fragoff != 0) */
+	/*
+	 * Guard that opens an L4 match (xt tcp/udp/icmp), never inverted:
+	 *   fragoff != 0: no match, except with BF_L4_EVIL_FRAG and fragoff
+	 *                 == 1, which hotdrops (tcp_mt's "evil" fragment);
+	 *   fewer than `lo` L4 bytes inside the IP datagram: hotdrop.
+	 * value = the protocol of the match (6, 17, 1); flags = BF_L4_*.
+	 */
+	BF_F_L4HDR,
+	BF_F_SPORT,	/* lo <= source port <= hi (host order) */
+	BF_F_DPORT,	/* lo <= destination port <= hi */
+	BF_F_TCPFLAGS,	/* (tcp byte 13 & mask) == value */
+	/*
+	 * TCP option kind `value` is present (tcp_find_option()). doff*4 < 20
+	 * or options that extend past the datagram hotdrop; the inversion
+	 * applies to the search result only, as in the kernel.
+	 */
+	BF_F_TCPOPT,
+	/* ICMP: (value == 0xff || (type == value && lo <= code <= hi)) */
+	BF_F_ICMP,
+	BF_F_COMMENT,	/* always true; text kept for round trips and dumps */
+};
+
+#define BF_L4_EVIL_FRAG	0x1
+
+struct bf_pred {
+	enum bf_field field;
+	bool inv;
+	uint32_t value;
+	uint32_t mask;
+	uint32_t lo;
+	uint32_t hi;
+	uint32_t flags;
+	char *text;		/* BF_F_COMMENT only; owned */
+};
+
+struct bf_rule {
+	uint32_t index;		/* blob entry index = counter slot */
+	uint32_t num;		/* 1-based position in its chain */
+	struct bf_pred *preds;
+	uint32_t n_preds;
+	enum bf_verdict verdict;
+	uint32_t target;	/* chain index, for JUMP and GOTO */
+};
+
+/* A device name pattern exactly as ipt_ip carries it. */
+struct bf_ifpat {
+	char name[16];
+	uint8_t mask[16];
+};
+
+#define BF_HOOK_NONE	(-1)	/* user chain */
+#define BF_NR_HOOKS	5	/* NF_INET_NUMHOOKS */
+
+struct bf_chain {
+	char name[32];		/* "INPUT" ... or the user chain's name */
+	int hook;		/* NF_INET_* of a built-in, BF_HOOK_NONE */
+	struct bf_rule *rules;
+	uint32_t n_rules;
+	/*
+	 * What happens at the end of the chain:
+	 * built-in: ACCEPT or DROP, the policy entry at `end_index`;
+	 * user chain: RETURN, the trailing RETURN entry at `end_index`, or
+	 * DROP without counting when the chain falls into the next chain's
+	 * ERROR head (what ipt_error does).
+	 */
+	enum bf_verdict end;
+	uint32_t end_index;
+	bool end_counts;	/* false for the ERROR fall-through */
+	uint32_t head_index;	/* user chains: index of the ERROR head entry */
+};
+
+struct bf_ir {
+	int family;			/* AF_INET (AF_INET6 later) */
+	char table[32];			/* "filter" */
+	uint32_t valid_hooks;
+	struct bf_chain *chains;	/* in blob order */
+	uint32_t n_chains;
+	int32_t hook_chain[BF_NR_HOOKS];	/* chain index or -1 */
+	struct bf_ifpat *ifpats;	/* deduplicated */
+	uint32_t n_ifpats;
+	uint32_t n_entries;		/* blob entries = counter slots */
+};
+
+void bf_ir_free(struct bf_ir *ir);
+
+/*
+ * One line of text for a rule, e.g.
+ *   "INPUT#3 [7] saddr 10.0.0.0/255.0.0.0 proto 6 tcp(20) dport 22-22 -> DROP"
+ * Returns the length snprintf() would have written.
+ */
+int bf_ir_rule_str(const struct bf_ir *ir, const struct bf_chain *chain,
+		   const struct bf_rule *rule, char *buf, size_t len);
+
+/* Does device `name` (NUL padded to 16) match pattern `pat`? */
+bool bf_ifpat_match(const struct bf_ifpat *pat, const char *name);
+
+#endif /* BPFILTER_IR_H */
