@@ -186,4 +186,23 @@ int bf_detach(enum bf_hook hook, int ifindex);
 /* The id of the program bpfilter has attached there, 0 if none. */
 int bf_attached_id(enum bf_hook hook, int ifindex, uint32_t *prog_id);
 
+/* ---- reference interpreter (codegen/interp.c) ----------------------------- */
+
+/*
+ * Evaluate the IR for one packet in userspace, with no BPF: the oracle that
+ * separates codegen bugs (interpreter != BPF) from front-end bugs
+ * (interpreter != kernel). `l3` is the IPv4 header and what follows, `len`
+ * the bytes present; `hook` is NF_INET_LOCAL_IN / FORWARD / LOCAL_OUT;
+ * iif/oif are device names ("" for none). Counters, if not NULL, are
+ * n_entries slots incremented as the BPF program would.
+ *
+ * Returns BF_V_ACCEPT or BF_V_DROP, BF_INTERP_UNFILTERED for packets the
+ * kernel drops before netfilter (and bpfilter passes unfiltered), or a
+ * negative errno.
+ */
+#define BF_INTERP_UNFILTERED	100
+int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		  size_t len, const char *iif, const char *oif,
+		  struct xt_counters *counters);
+
 #endif /* BPFILTER_CODEGEN_H */
