@@ -1,0 +1,374 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""The kernel as a verdict oracle for bpfilter's differential tests.
+
+    oracle.py [-v] --chain INPUT|FORWARD|OUTPUT RULES < PACKETS
+
+RULES is an iptables-save file; it is loaded with the kernel's own
+iptables-legacy-restore in a fresh network namespace (unshare --net, gone
+when this process exits). PACKETS has one packet per line in the syntax of
+`bpfilter test` (key=value tokens, see parse_packet()). One verdict per
+line is printed, in input order:
+
+    ACCEPT  the packet got through the chain
+    DROP    it reached the chain's hook and did not get through
+    NOHOOK  it never reached the hook (the IP stack held or dropped it
+            first, e.g. a lone fragment at INPUT waiting for reassembly)
+
+How each chain is observed (write() on a TAP fd returns only after the
+receive path ran, so no waiting is needed for the positive answer):
+  INPUT    the frame is written into TAP `iif`; every destination is local
+           (a local default route); ACCEPT = a raw socket of the packet's
+           protocol received it (raw sockets are served after LOCAL_IN).
+  FORWARD  the frame is written into TAP `iif`; the default route points
+           out of TAP `oif` through a permanent neighbour; ACCEPT = the
+           packet came out of `oif`.
+  OUTPUT   the packet is sent from a raw IP_HDRINCL socket, routed out of
+           TAP `oif`; ACCEPT = it came out of `oif`.
+A mangle-table rule on the same hook (priority -150, before filter's 0)
+counts the packets that reached the hook, to tell DROP from NOHOOK.
+"""
+
+import argparse
+import fcntl
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+
+CHAINS = ("INPUT", "FORWARD", "OUTPUT")
+PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
+TCP_FLAGS = "FSRPAUEC"		# bit 0 .. bit 7 of TCP byte 13
+FRAG_OFF = 185			# non-first fragments: offset 1480 bytes
+GW = "192.0.2.254"		# FORWARD/OUTPUT next hop (permanent neighbour)
+GW_MAC = "02:00:00:00:01:fe"
+SRC_MAC = bytes.fromhex("0200000001fd")
+
+TUNSETIFF = 0x400454CA
+IFF_TAP = 0x0002
+IFF_NO_PI = 0x1000
+
+# Defaults for fields a packet line leaves out (documented in README.md of
+# tests/diff). iif/oif default per chain: INPUT eth0/-, FORWARD eth0/eth1,
+# OUTPUT -/eth1.
+DEFAULTS = {"src": "10.1.1.1", "dst": "10.2.2.2", "proto": "tcp",
+            "sport": "1024", "dport": "80", "flags": "S", "type": "8",
+            "code": "0", "ttl": "64", "frag": "none"}
+KEYS = set(DEFAULTS) | {"iif", "oif", "len"}
+
+
+class PacketError(Exception):
+    pass
+
+
+def parse_packet(line, chain):
+    """Parse one packet line into a dict of typed fields."""
+    fields = dict(DEFAULTS)
+    fields["iif"] = "" if chain == "OUTPUT" else "eth0"
+    fields["oif"] = "" if chain == "INPUT" else "eth1"
+    for tok in line.split():
+        key, sep, val = tok.partition("=")
+        if not sep or key not in KEYS:
+            raise PacketError("bad token '%s'" % tok)
+        fields[key] = val
+    pkt = {}
+    try:
+        pkt["src"] = socket.inet_aton(fields["src"])
+        pkt["dst"] = socket.inet_aton(fields["dst"])
+    except OSError as exc:
+        raise PacketError("bad address: %s" % exc) from None
+    proto = fields["proto"]
+    pkt["proto"] = PROTOS[proto] if proto in PROTOS else int(proto)
+    for key in ("sport", "dport", "type", "code", "ttl"):
+        pkt[key] = int(fields[key], 0)
+    flags = 0
+    for letter in fields["flags"]:
+        if letter not in TCP_FLAGS:
+            raise PacketError("bad TCP flag '%s'" % letter)
+        flags |= 1 << TCP_FLAGS.index(letter)
+    pkt["flags"] = flags
+    if fields["frag"] not in ("none", "first", "nonfirst"):
+        raise PacketError("bad frag '%s'" % fields["frag"])
+    pkt["frag"] = fields["frag"]
+    pkt["iif"] = fields["iif"]
+    pkt["oif"] = fields["oif"]
+    pkt["len"] = int(fields["len"], 0) if "len" in fields else None
+    if chain == "INPUT" and (not pkt["iif"] or pkt["oif"]):
+        raise PacketError("INPUT needs iif= and no oif=")
+    if chain == "FORWARD" and (not pkt["iif"] or not pkt["oif"]):
+        raise PacketError("FORWARD needs iif= and oif=")
+    if chain == "OUTPUT" and (pkt["iif"] or not pkt["oif"]):
+        raise PacketError("OUTPUT needs oif= and no iif=")
+    return pkt
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return (~total) & 0xFFFF
+
+
+def l4_header(pkt):
+    src, dst, proto = pkt["src"], pkt["dst"], pkt["proto"]
+    if proto == 6:
+        hdr = struct.pack("!HHIIBBHHH", pkt["sport"], pkt["dport"], 1, 0,
+                          5 << 4, pkt["flags"], 65535, 0, 0)
+    elif proto == 17:
+        hdr = struct.pack("!HHHH", pkt["sport"], pkt["dport"], 8, 0)
+    elif proto == 1:
+        hdr = struct.pack("!BBHHH", pkt["type"], pkt["code"], 0, 1, 1)
+        return hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
+    else:
+        return b"\0" * 8
+    pseudo = src + dst + struct.pack("!BBH", 0, proto, len(hdr))
+    ck = csum(pseudo + hdr)
+    off = 16 if proto == 6 else 6
+    return hdr[:off] + struct.pack("!H", ck) + hdr[off + 2:]
+
+
+def build_ip(pkt, ident):
+    """The IPv4 datagram for a packet line (header checksum filled)."""
+    if pkt["frag"] == "nonfirst":
+        body = b"\xa5" * 8
+        fragw = FRAG_OFF
+    else:
+        body = l4_header(pkt)
+        fragw = 0x2000 if pkt["frag"] == "first" else 0
+    total = 20 + len(body) if pkt["len"] is None else pkt["len"]
+    if total < 20 or total > 1500:
+        raise PacketError("len=%d out of range 20..1500" % total)
+    body = (body + b"\0" * total)[:total - 20]
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, ident, fragw,
+                      pkt["ttl"], pkt["proto"], 0, pkt["src"], pkt["dst"])
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + body
+
+
+def run(cmd, check=True):
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, check=False)
+    if check and res.returncode:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), res.stderr.strip()))
+    return res.stdout
+
+
+def sysctl(path, val):
+    with open("/proc/sys/net/" + path, "w") as f:
+        f.write(val)
+
+
+class Netns:
+    """The namespace this process runs in after unshare --net."""
+
+    def __init__(self, chain):
+        self.chain = chain
+        self.taps = {}		# name -> (fd, mac bytes)
+        self.route_oif = None
+        self.tx = None
+        self.raw = {}
+        run(["ip", "link", "set", "lo", "up"])
+        for conf in ("all", "default"):
+            sysctl("ipv4/conf/%s/rp_filter" % conf, "0")
+            sysctl("ipv4/conf/%s/accept_local" % conf, "1")
+            sysctl("ipv4/conf/%s/send_redirects" % conf, "0")
+        if chain == "FORWARD":
+            sysctl("ipv4/ip_forward", "1")
+        if chain == "INPUT":
+            run(["ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo",
+                 "table", "local"])
+        if chain == "OUTPUT":
+            self.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                    socket.IPPROTO_RAW)
+
+    def tap(self, name):
+        if name in self.taps:
+            return self.taps[name]
+        if name == "lo" or len(name) > 15:
+            raise PacketError("cannot create interface '%s'" % name)
+        fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+        ifr = struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI)
+        fcntl.ioctl(fd, TUNSETIFF, ifr + b"\0" * 22)
+        idx = len(self.taps) + 1
+        mac = bytes([2, 0, 0, 0, 2, idx])
+        run(["ip", "link", "set", "dev", name, "address",
+             ":".join("%02x" % b for b in mac), "up"])
+        if self.chain != "INPUT":
+            run(["ip", "neigh", "replace", GW, "lladdr", GW_MAC, "dev",
+                 name, "nud", "permanent"])
+        self.taps[name] = (fd, mac)
+        return self.taps[name]
+
+    def route_via(self, oif):
+        if oif != self.route_oif:
+            run(["ip", "route", "replace", "default", "via", GW, "dev", oif,
+                 "onlink"])
+            self.route_oif = oif
+
+    def raw_sock(self, proto):
+        if proto not in self.raw:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+            sock.setblocking(False)
+            self.raw[proto] = sock
+        return self.raw[proto]
+
+    def drain(self):
+        for fd, _ in self.taps.values():
+            while True:
+                try:
+                    os.read(fd, 65536)
+                except BlockingIOError:
+                    break
+        for sock in self.raw.values():
+            while True:
+                try:
+                    sock.recv(65536)
+                except BlockingIOError:
+                    break
+
+
+def same_packet(ip, want):
+    """Is IPv4 datagram `ip` the test packet `want` (src, dst, id, proto)?"""
+    return len(ip) >= 20 and ip[12:20] == want[12:20] and \
+        ip[4:6] == want[4:6] and ip[9] == want[9]
+
+
+def saw_on_raw(sock, want, timeout):
+    end_wait = timeout
+    while True:
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            if end_wait <= 0:
+                return False
+            select.select([sock], [], [], end_wait)
+            end_wait = 0
+            continue
+        if same_packet(data, want):
+            return True
+
+
+def saw_on_tap(fd, want, timeout):
+    end_wait = timeout
+    while True:
+        try:
+            frame = os.read(fd, 65536)
+        except BlockingIOError:
+            if end_wait <= 0:
+                return False
+            select.select([fd], [], [], end_wait)
+            end_wait = 0
+            continue
+        if frame[12:14] == b"\x08\x00" and same_packet(frame[14:], want):
+            return True
+
+
+def hook_count(chain):
+    out = run(["iptables-legacy", "-w", "-t", "mangle", "-nvxL", chain])
+    for line in out.splitlines():
+        if "bpfilter-oracle" in line:
+            return int(line.split()[0])
+    raise RuntimeError("oracle counting rule is missing")
+
+
+def send_one(ns, chain, pkt, ident):
+    """Send one packet; True if it got through the chain."""
+    ip = build_ip(pkt, ident)
+    if chain == "OUTPUT":
+        ofd, _ = ns.tap(pkt["oif"])
+        ns.route_via(pkt["oif"])
+        try:
+            ns.tx.sendto(ip, (socket.inet_ntoa(pkt["dst"]), 0))
+        except PermissionError:
+            return False
+        return saw_on_tap(ofd, ip, 0.02)
+    ifd, mac = ns.tap(pkt["iif"])
+    if chain == "FORWARD":
+        ofd, _ = ns.tap(pkt["oif"])
+        ns.route_via(pkt["oif"])
+    else:
+        sock = ns.raw_sock(pkt["proto"])
+    os.write(ifd, mac + SRC_MAC + b"\x08\x00" + ip)
+    if chain == "FORWARD":
+        return saw_on_tap(ofd, ip, 0.02)
+    return saw_on_raw(sock, ip, 0.02)
+
+
+def inner(args):
+    chain = args.chain
+    pkts = []
+    for num, line in enumerate(sys.stdin, 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            pkts.append((num, text, parse_packet(text, chain)))
+        except (PacketError, ValueError, KeyError) as exc:
+            sys.exit("oracle: line %d: %s" % (num, exc))
+    ns = Netns(chain)
+    # Create every device before the rules go in, as a user would have.
+    for _, _, pkt in pkts:
+        for name in (pkt["iif"], pkt["oif"]):
+            if name:
+                ns.tap(name)
+        if chain == "INPUT":
+            ns.raw_sock(pkt["proto"])
+    with open(args.rules, "rb") as f:
+        res = subprocess.run(["iptables-legacy-restore", "-w"], stdin=f,
+                             stderr=subprocess.PIPE, check=False)
+    if res.returncode:
+        sys.exit("oracle: iptables-legacy-restore refused %s: %s" %
+                 (args.rules, res.stderr.decode().strip()))
+    count_rule = ["-m", "comment", "--comment", "bpfilter-oracle"]
+    if chain == "INPUT":
+        count_rule = ["!", "-i", "lo"] + count_rule
+    run(["iptables-legacy", "-w", "-t", "mangle", "-A", chain] + count_rule)
+    ns.drain()
+    last = hook_count(chain)
+    passed_since = 0
+    for seq, (num, text, pkt) in enumerate(pkts):
+        try:
+            ok = send_one(ns, chain, pkt, 1 + seq % 65535)
+        except PacketError as exc:
+            sys.exit("oracle: line %d: %s" % (num, exc))
+        if ok:
+            verdict = "ACCEPT"
+            passed_since += 1
+        else:
+            now = hook_count(chain)
+            reached = now - last - passed_since
+            last, passed_since = now, 0
+            verdict = "DROP" if reached >= 1 else "NOHOOK"
+        if args.verbose:
+            print("%-6s %s" % (verdict, text), flush=True)
+        else:
+            print(verdict, flush=True)
+        ns.drain()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--chain", choices=CHAINS, default="INPUT")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="print each packet line after its verdict")
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("rules")
+    args = ap.parse_args()
+    if args.inner:
+        inner(args)
+        return
+    if os.geteuid() != 0:
+        sys.exit("oracle: needs root (network namespaces, iptables)")
+    cmd = ["unshare", "--net", sys.executable, os.path.abspath(__file__),
+           "--inner", "--chain", args.chain, args.rules]
+    if args.verbose:
+        cmd.insert(-1, "-v")
+    sys.exit(subprocess.run(cmd, check=False).returncode)
+
+
+if __name__ == "__main__":
+    main()
