@@ -88,9 +88,10 @@ void bf_msg_reply_init(struct bpfilter_reply *reply,
 int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns);
 
 /*
- * The network namespace this helper serves (nsfs inode of
- * /proc/self/ns/net at bf_umh_new()); 0 disables the check (--stdio under
+ * The network namespace requests must come from: by default the nsfs inode
+ * of /proc/self/ns/net at bf_umh_new(); 0 disables the check (--stdio under
  * the kernel module, which sends a net cookie and serves its own netns).
+ * A request with netns 0 (unknown) is not checked against it either.
  */
 uint64_t bf_umh_netns(const struct bf_umh *umh);
 void bf_umh_set_netns(struct bf_umh *umh, uint64_t netns);

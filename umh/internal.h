@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Private to the helper core: the files of umh/ except main.c. */
+#ifndef BPFILTER_UMH_INTERNAL_H
+#define BPFILTER_UMH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "umh.h"
+
+#define UMH_NR_HOOKS	3	/* enum bf_hook: XDP, TC_INGRESS, TC_EGRESS */
+
+/*
+ * One table in force (per family; AF_INET "filter" only for now).
+ * `repl` is the ipt_replace header followed by the entries as normalised by
+ * bf_xt4_translate(); its num_counters and counters pointer are zeroed.
+ */
+struct umh_table {
+	struct ipt_replace *repl;
+	size_t repl_len;
+	struct xt_counters *base;	/* ir->n_entries: what SET_ADD_COUNTERS added */
+	struct bf_ir *ir;
+	struct bf_prog *progs[UMH_NR_HOOKS];	/* NULL where not generated */
+	int prog_fds[UMH_NR_HOOKS];		/* -1 where not loaded */
+	struct bf_maps maps;		/* fds -1 when no maps (TRANSLATE) */
+	bool adopted;			/* programs taken over from a previous daemon */
+};
+
+struct bf_umh {
+	enum bf_umh_mode mode;
+	enum bf_hook hook;
+	int force_hook;
+	int *ifindexes;
+	unsigned int n_ifindexes;
+	char *state_dir;
+	uint64_t netns;			/* the netns we run in (nsfs inode) */
+	uint64_t check_netns;		/* requests must come from it; 0 = no check */
+	struct umh_table *t4;
+	char last_error[1024];
+};
+
+/* table.c */
+struct umh_table *umh_table_alloc(void);
+void umh_table_free(struct umh_table *t);
+/*
+ * Translate (and, unless TRANSLATE mode, create maps, sync and load) the
+ * table in `repl` (taken over: freed with the table, also on failure).
+ * With `cur` (SET_REPLACE), also what __do_replace checks: valid_hooks and
+ * num_counters against the table in force.
+ */
+int umh_table_build(struct bf_umh *umh, struct ipt_replace *repl, size_t len,
+		    const struct umh_table *cur, struct umh_table **tp,
+		    struct bf_err *err);
+/* umh_table_build() without maps and loading (num_counters still checked). */
+int umh_table_translate(struct bf_umh *umh, struct ipt_replace *repl,
+			size_t len, const struct umh_table *cur,
+			struct umh_table **tp, struct bf_err *err);
+/* Create the maps, fill the interface map and load every program. */
+int umh_table_load(struct umh_table *t, struct bf_err *err);
+/* ATTACH mode: swap `t` in on every device, rolling back to `old` on failure. */
+int umh_table_attach(struct bf_umh *umh, struct umh_table *t,
+		     const struct umh_table *old, struct bf_err *err);
+/* base + BPF counters, ir->n_entries of them, malloc'ed. */
+int umh_table_counters(const struct umh_table *t, struct xt_counters **outp);
+/* Hooks whose programs this helper generates, in order; returns how many. */
+int umh_hooks(const struct bf_umh *umh, enum bf_hook hooks[UMH_NR_HOOKS]);
+/* Remember and log a refusal. */
+void umh_refuse(struct bf_umh *umh, const char *what, int ret,
+		const struct bf_err *err);
+
+/* sockopt.c */
+int umh_sockopt4(struct bf_umh *umh, const struct bpfilter_req *req,
+		 const void *payload, struct bpfilter_reply *reply,
+		 void **payload_out);
+
+/* persist.c */
+int umh_state_save(struct bf_umh *umh);
+/* 0 and *tp on adoption or reload, -ENOENT when there is no usable state. */
+int umh_state_restore(struct bf_umh *umh, struct umh_table **tp);
+
+#endif /* BPFILTER_UMH_INTERNAL_H */

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The helper core: one object per helper, a loop over framed requests,
+ * one request at a time. Requests are dispatched by (cmd, family) to the
+ * sockopt handlers; state is per family (AF_INET "filter" for now).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bpfilter/log.h"
+#include "internal.h"
+
+#define UMH_OPTS_MIN_SZ	offsetof(struct bf_umh_opts, state_dir)
+
+uint64_t bf_umh_netns_of(int pid)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	if (stat(path, &st))
+		return 0;
+	return st.st_ino;
+}
+
+uint64_t bf_umh_netns(const struct bf_umh *umh)
+{
+	return umh->check_netns;
+}
+
+void bf_umh_set_netns(struct bf_umh *umh, uint64_t netns)
+{
+	umh->check_netns = netns;
+}
+
+static int umh_check_opts(const struct bf_umh_opts *opts)
+{
+	if (!opts || opts->sz < UMH_OPTS_MIN_SZ)
+		return -EINVAL;
+	if (opts->mode != BF_UMH_ATTACH && opts->mode != BF_UMH_TRANSLATE &&
+	    opts->mode != BF_UMH_TEST)
+		return -EINVAL;
+	if (opts->hook != BF_HOOK_XDP && opts->hook != BF_HOOK_TC_INGRESS)
+		return -EINVAL;
+	if (opts->force_hook != -1 && opts->force_hook != NF_INET_LOCAL_IN &&
+	    opts->force_hook != NF_INET_FORWARD &&
+	    opts->force_hook != NF_INET_LOCAL_OUT)
+		return -EINVAL;
+	if (opts->n_ifindexes && !opts->ifindexes)
+		return -EINVAL;
+	return 0;
+}
+
+static int umh_copy_opts(struct bf_umh *umh, const struct bf_umh_opts *opts)
+{
+	const char *state_dir = NULL;
+
+	umh->mode = opts->mode;
+	umh->hook = opts->hook;
+	umh->force_hook = opts->mode == BF_UMH_ATTACH ? -1 : opts->force_hook;
+	if (opts->n_ifindexes) {
+		umh->ifindexes = calloc(opts->n_ifindexes, sizeof(int));
+		if (!umh->ifindexes)
+			return -ENOMEM;
+		memcpy(umh->ifindexes, opts->ifindexes,
+		       opts->n_ifindexes * sizeof(int));
+		umh->n_ifindexes = opts->n_ifindexes;
+	}
+	if (opts->sz >= offsetof(struct bf_umh_opts, state_dir) + sizeof(char *))
+		state_dir = opts->state_dir;
+	if (state_dir && opts->mode == BF_UMH_ATTACH) {
+		umh->state_dir = strdup(state_dir);
+		if (!umh->state_dir)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The table ip_tables starts with, in force on every device. */
+static int umh_load_initial(struct bf_umh *umh)
+{
+	struct ipt_replace *repl;
+	struct umh_table *t;
+	struct bf_err err = {};
+	size_t len;
+	int r;
+
+	r = bf_xt4_initial_filter(&repl, &len);
+	if (r) {
+		bf_err("cannot build the initial filter table: %s", strerror(-r));
+		return r;
+	}
+	r = umh_table_build(umh, repl, len, NULL, &t, &err);
+	if (r)
+		goto err_refuse;
+	if (umh->mode == BF_UMH_ATTACH) {
+		r = umh_table_attach(umh, t, NULL, &err);
+		if (r) {
+			umh_table_free(t);
+			goto err_refuse;
+		}
+	}
+	umh->t4 = t;
+	bf_err_clear(&err);
+	return 0;
+
+err_refuse:
+	umh_refuse(umh, "initial filter table", r, &err);
+	bf_err_clear(&err);
+	return r;
+}
+
+int bf_umh_new(const struct bf_umh_opts *opts, struct bf_umh **umhp)
+{
+	struct bf_umh *umh;
+	int r;
+
+	r = umh_check_opts(opts);
+	if (r)
+		return r;
+	umh = calloc(1, sizeof(*umh));
+	if (!umh)
+		return -ENOMEM;
+	r = umh_copy_opts(umh, opts);
+	if (r)
+		goto err_free;
+	umh->netns = bf_umh_netns_of(0);
+	umh->check_netns = umh->netns;
+	if (umh->state_dir && !umh_state_restore(umh, &umh->t4)) {
+		bf_umh_sync_ifaces(umh);
+		goto done;
+	}
+	r = umh_load_initial(umh);
+	if (r)
+		goto err_free;
+	if (umh->state_dir) {
+		r = umh_state_save(umh);
+		if (r)
+			bf_warn("cannot save the table state in %s: %s",
+				umh->state_dir, strerror(-r));
+	}
+done:
+	umh->last_error[0] = '\0';
+	*umhp = umh;
+	return 0;
+
+err_free:
+	bf_umh_free(umh);
+	return r;
+}
+
+void bf_umh_free(struct bf_umh *umh)
+{
+	if (!umh)
+		return;
+	umh_table_free(umh->t4);
+	free(umh->ifindexes);
+	free(umh->state_dir);
+	free(umh);
+}
+
+static int umh_check_frame(const struct bpfilter_req *req)
+{
+	if (!req || req->magic != BPFILTER_REQ_MAGIC ||
+	    req->version != BPFILTER_VERSION || req->hdr_size != sizeof(*req))
+		return -EPROTO;
+	if (req->payload_len > BPFILTER_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	return 0;
+}
+
+static const char *umh_cmd_name(uint32_t cmd)
+{
+	switch (cmd) {
+	case BPFILTER_CMD_GET:
+		return "GET";
+	case BPFILTER_CMD_SET:
+		return "SET";
+	case BPFILTER_CMD_PING:
+		return "PING";
+	default:
+		return "?";
+	}
+}
+
+/* The request's status, before any table is looked at. */
+static int umh_route(struct bf_umh *umh, const struct bpfilter_req *req,
+		     uint64_t peer_netns)
+{
+	uint64_t ns = req->netns && req->netns != umh->check_netns ?
+		      req->netns : peer_netns;
+
+	if (req->cmd != BPFILTER_CMD_GET && req->cmd != BPFILTER_CMD_SET) {
+		bf_err("request from pid %u: unknown command %u", req->pid,
+		       req->cmd);
+		return -EPROTO;
+	}
+	if (umh->check_netns &&
+	    ((req->netns && req->netns != umh->check_netns) ||
+	     (peer_netns && peer_netns != umh->check_netns))) {
+		bf_err("request from pid %u in netns %llu refused: this daemon serves netns %llu (run one daemon per network namespace, each with its own --socket)",
+		       req->pid, (unsigned long long)ns,
+		       (unsigned long long)umh->check_netns);
+		return -EXDEV;
+	}
+	if (req->family != AF_INET)
+		return -EAFNOSUPPORT;
+	return 1;
+}
+
+static int umh_handle(struct bf_umh *umh, const struct bpfilter_req *req,
+		      const void *payload, struct bpfilter_reply *reply,
+		      void **payload_out, uint64_t peer_netns)
+{
+	void *out = NULL;
+	int r;
+
+	*payload_out = NULL;
+	r = umh_check_frame(req);
+	bf_msg_reply_init(reply, req, r);
+	if (r)
+		return r;
+	if (req->payload_len && !payload)
+		return -EINVAL;
+	reply->optlen = req->optlen;
+	if (req->cmd == BPFILTER_CMD_PING)
+		return 0;
+	r = umh_route(umh, req, peer_netns);
+	if (r == 1)
+		r = umh_sockopt4(umh, req, payload, reply, &out);
+	bf_dbg("pid %u: %s %u optlen %u -> %d", req->pid,
+	       umh_cmd_name(req->cmd), req->optname, req->optlen, r);
+	reply->status = r;
+	if (r) {
+		free(out);
+		out = NULL;
+		reply->optlen = req->optlen;
+		reply->payload_len = 0;
+	} else if (!out) {
+		reply->payload_len = 0;
+	}
+	*payload_out = out;
+	return 0;
+}
+
+int bf_umh_handle(struct bf_umh *umh, const struct bpfilter_req *req,
+		  const void *payload, struct bpfilter_reply *reply,
+		  void **payload_out)
+{
+	return umh_handle(umh, req, payload, reply, payload_out, 0);
+}
+
+int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns)
+{
+	struct bpfilter_reply reply;
+	struct bpfilter_req req;
+	void *in = NULL, *out = NULL;
+	int r, w;
+
+	r = bf_msg_recv_req(fd, &req, &in);
+	if (r == 1)
+		return 0;
+	if (r == -EPROTO || r == -EMSGSIZE) {
+		/* Answer what we can, then drop the stream: it lost framing. */
+		bf_msg_reply_init(&reply, &req, r);
+		bf_msg_send_reply(fd, &reply, NULL);
+		return r;
+	}
+	if (r) {
+		if (r != -EPIPE)
+			bf_err("reading a request: %s", strerror(-r));
+		else
+			bf_err("request truncated: the peer closed mid-frame");
+		return r;
+	}
+	r = umh_handle(umh, &req, in, &reply, &out, peer_netns);
+	free(in);
+	w = bf_msg_send_reply(fd, &reply, out);
+	free(out);
+	if (w) {
+		bf_err("writing the reply to pid %u: %s", req.pid, strerror(-w));
+		return w;
+	}
+	return r ? r : 1;
+}
+
+int bf_umh_serve_fd(struct bf_umh *umh, int fd)
+{
+	int r;
+
+	do {
+		r = bf_umh_serve_one(umh, fd, 0);
+	} while (r > 0);
+	return r;
+}
+
+const struct bf_ir *bf_umh_ir(const struct bf_umh *umh, int family)
+{
+	if (family != AF_INET || !umh->t4)
+		return NULL;
+	return umh->t4->ir;
+}
+
+const struct bf_prog *bf_umh_prog(const struct bf_umh *umh, int family,
+				  enum bf_hook hook)
+{
+	if (family != AF_INET || !umh->t4 || (unsigned int)hook >= UMH_NR_HOOKS)
+		return NULL;
+	return umh->t4->progs[hook];
+}
+
+int bf_umh_prog_fd(const struct bf_umh *umh, int family, enum bf_hook hook)
+{
+	if (family != AF_INET || !umh->t4 || (unsigned int)hook >= UMH_NR_HOOKS)
+		return -1;
+	return umh->t4->prog_fds[hook];
+}
+
+const struct bf_maps *bf_umh_maps(const struct bf_umh *umh, int family)
+{
+	if (family != AF_INET || !umh->t4)
+		return NULL;
+	return &umh->t4->maps;
+}
+
+const char *bf_umh_last_error(const struct bf_umh *umh)
+{
+	return umh->last_error;
+}
+
+int bf_umh_sync_ifaces(struct bf_umh *umh)
+{
+	struct umh_table *t = umh->t4;
+	int r;
+
+	if (!t || t->maps.fd[BF_MAP_IFBITS] < 0)
+		return 0;
+	r = bf_maps_sync_ifaces(t->ir, &t->maps);
+	if (r)
+		bf_err("cannot refresh the interface map: %s", strerror(-r));
+	return r;
+}
