@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `bpfilter test` packet lines and the frames built from them.
+ *
+ * A line is space-separated key=value tokens over the defaults of
+ * bf_pkt_spec_default(); each key at most once. The frame is Ethernet +
+ * IPv4 (no options, correct header checksum) + the L4 header of proto
+ * (TCP 20 bytes, UDP 8, ICMP 8, other protocols none) + zero payload up to
+ * len. A len shorter than the headers cuts the L4 header short, which is
+ * how a test reaches the truncated-header paths. A first fragment carries
+ * MF and the L4 header; a non-first fragment carries payload bytes only,
+ * exactly like a real one, so sport/dport/flags/type/code do not appear in
+ * it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pktline.h"
+
+#define PKT_IP_HDR	20
+#define PKT_TCP_HDR	20
+#define PKT_UDP_HDR	8
+#define PKT_ICMP_HDR	8
+#define PKT_IP_MF	0x2000
+#define PKT_IP_OFFMASK	0x1fff
+
+void bf_pkt_spec_default(struct bf_pkt_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->saddr = htonl(0x0a000002);	/* 10.0.0.2 */
+	spec->daddr = htonl(0x0a000001);	/* 10.0.0.1 */
+	spec->proto = IPPROTO_TCP;
+	spec->sport = 40000;
+	spec->dport = 80;
+	spec->tcp_flags = 0x02;			/* SYN */
+	spec->icmp_type = 8;			/* echo request */
+	spec->ttl = 64;
+	spec->frag = BF_PKT_FRAG_NONE;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+struct pkt_key {
+	const char *name;
+	/* 0 or -EINVAL with a reason in why */
+	int (*parse)(struct bf_pkt_spec *spec, const char *val, const char **why);
+};
+
+static int pkt_uint(const char *val, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*val || *val < '0' || *val > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(val, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static int pkt_addr(const char *val, uint32_t *out, const char **why)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, val, &a) != 1) {
+		*why = "expected a dotted-quad IPv4 address";
+		return -EINVAL;
+	}
+	*out = a.s_addr;
+	return 0;
+}
+
+static int pkt_src(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_addr(val, &spec->saddr, why);
+}
+
+static int pkt_dst(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_addr(val, &spec->daddr, why);
+}
+
+static int pkt_proto(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	static const struct { const char *name; uint8_t proto; } names[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "icmp", IPPROTO_ICMP },
+	};
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcasecmp(val, names[i].name)) {
+			spec->proto = names[i].proto;
+			return 0;
+		}
+	}
+	if (pkt_uint(val, 255, &v)) {
+		*why = "expected tcp, udp, icmp or a protocol number 0..255";
+		return -EINVAL;
+	}
+	spec->proto = (uint8_t)v;
+	return 0;
+}
+
+static int pkt_port(const char *val, uint16_t *out, const char **why)
+{
+	unsigned long v;
+
+	if (pkt_uint(val, 65535, &v)) {
+		*why = "expected a port number 0..65535";
+		return -EINVAL;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int pkt_sport(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_port(val, &spec->sport, why);
+}
+
+static int pkt_dport(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_port(val, &spec->dport, why);
+}
+
+static int pkt_flags(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	static const char letters[] = "FSRPAUEC";	/* bit 0 .. bit 7 */
+	uint8_t flags = 0;
+	const char *c, *pos;
+
+	if (!strcasecmp(val, "none")) {
+		spec->tcp_flags = 0;
+		return 0;
+	}
+	for (c = val; *c; c++) {
+		pos = strchr(letters, *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+		if (!pos) {
+			*why = "expected TCP flag letters from FSRPAUEC (or none)";
+			return -EINVAL;
+		}
+		flags |= (uint8_t)(1U << (pos - letters));
+	}
+	spec->tcp_flags = flags;
+	return 0;
+}
+
+static int pkt_byte(const char *val, uint8_t *out, const char *what,
+		    const char **why)
+{
+	unsigned long v;
+
+	if (pkt_uint(val, 255, &v)) {
+		*why = what;
+		return -EINVAL;
+	}
+	*out = (uint8_t)v;
+	return 0;
+}
+
+static int pkt_type(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_byte(val, &spec->icmp_type, "expected an ICMP type 0..255", why);
+}
+
+static int pkt_code(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_byte(val, &spec->icmp_code, "expected an ICMP code 0..255", why);
+}
+
+static int pkt_ttl(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_byte(val, &spec->ttl, "expected a TTL 0..255", why);
+}
+
+/* The names the kernel accepts for a device (dev_valid_name()). */
+static int pkt_ifname(const char *val, char *out, const char **why)
+{
+	size_t len = strlen(val);
+
+	if (!len) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (len >= IF_NAMESIZE || !strcmp(val, ".") || !strcmp(val, "..") ||
+	    strpbrk(val, "/:")) {
+		*why = "expected an interface name of at most 15 characters without '/' or ':'";
+		return -EINVAL;
+	}
+	memset(out, 0, IF_NAMESIZE);
+	memcpy(out, val, len);
+	return 0;
+}
+
+static int pkt_iif(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_ifname(val, spec->iif, why);
+}
+
+static int pkt_oif(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	return pkt_ifname(val, spec->oif, why);
+}
+
+static int pkt_len(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+
+	if (pkt_uint(val, BF_PKT_LEN_MAX, &v) || v < BF_PKT_LEN_MIN) {
+		*why = "expected an IP total length 20..1500";
+		return -EINVAL;
+	}
+	spec->len = (uint16_t)v;
+	return 0;
+}
+
+static int pkt_frag(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+
+	if (!strcmp(val, "none")) {
+		spec->frag = BF_PKT_FRAG_NONE;
+	} else if (!strcmp(val, "first")) {
+		spec->frag = BF_PKT_FRAG_FIRST;
+	} else if (!strcmp(val, "nonfirst")) {
+		spec->frag = BF_PKT_FRAG_NONFIRST;
+		spec->frag_off = BF_PKT_NONFIRST_OFF;
+	} else if (!pkt_uint(val, PKT_IP_OFFMASK, &v) && v > 0) {
+		spec->frag = BF_PKT_FRAG_NONFIRST;
+		spec->frag_off = (uint16_t)v;
+	} else {
+		*why = "expected first, nonfirst, none or a fragment offset 1..8191 (8-byte units)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct pkt_key pkt_keys[] = {
+	{ "src", pkt_src },
+	{ "dst", pkt_dst },
+	{ "proto", pkt_proto },
+	{ "sport", pkt_sport },
+	{ "dport", pkt_dport },
+	{ "flags", pkt_flags },
+	{ "type", pkt_type },
+	{ "code", pkt_code },
+	{ "iif", pkt_iif },
+	{ "oif", pkt_oif },
+	{ "len", pkt_len },
+	{ "ttl", pkt_ttl },
+	{ "frag", pkt_frag },
+};
+
+#define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
+
+static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
+		     char *err, size_t errlen)
+{
+	const char *why = NULL;
+	char *eq = strchr(tok, '=');
+	size_t i;
+
+	if (!eq) {
+		snprintf(err, errlen, "token '%s': expected key=value", tok);
+		return -EINVAL;
+	}
+	for (i = 0; i < PKT_N_KEYS; i++) {
+		size_t n = strlen(pkt_keys[i].name);
+
+		if ((size_t)(eq - tok) == n && !strncmp(tok, pkt_keys[i].name, n))
+			break;
+	}
+	if (i == PKT_N_KEYS) {
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag)",
+			 tok, (int)(eq - tok), tok);
+		return -EINVAL;
+	}
+	if (seen[i]) {
+		snprintf(err, errlen, "token '%s': key '%s' given twice", tok,
+			 pkt_keys[i].name);
+		return -EINVAL;
+	}
+	seen[i] = true;
+	if (pkt_keys[i].parse(spec, eq + 1, &why)) {
+		snprintf(err, errlen, "token '%s': %s", tok, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int bf_pktline_parse(const char *line, struct bf_pkt_spec *spec,
+		     char *err, size_t errlen)
+{
+	bool seen[PKT_N_KEYS] = { false };
+	char *copy, *tok, *save = NULL;
+	int r = 0, n = 0;
+
+	if (errlen)
+		err[0] = '\0';
+	copy = strdup(line);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	bf_pkt_spec_default(spec);
+	for (tok = strtok_r(copy, " \t\r\n", &save); tok && !r;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (tok[0] == '#')
+			break;
+		r = pkt_token(tok, spec, seen, err, errlen);
+		n++;
+	}
+	free(copy);
+	if (r)
+		return r;
+	return n ? 1 : 0;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+static void pkt_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void pkt_put32(uint8_t *p, uint32_t v)
+{
+	pkt_put16(p, (uint16_t)(v >> 16));
+	pkt_put16(p + 2, (uint16_t)v);
+}
+
+uint16_t bf_pkt_csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+unsigned int bf_pkt_l4_hdr_len(const struct bf_pkt_spec *spec)
+{
+	if (spec->frag == BF_PKT_FRAG_NONFIRST)
+		return 0;
+	switch (spec->proto) {
+	case IPPROTO_TCP:
+		return PKT_TCP_HDR;
+	case IPPROTO_UDP:
+		return PKT_UDP_HDR;
+	case IPPROTO_ICMP:
+		return PKT_ICMP_HDR;
+	default:
+		return 0;
+	}
+}
+
+unsigned int bf_pkt_ip_len(const struct bf_pkt_spec *spec)
+{
+	if (spec->len)
+		return spec->len;
+	if (spec->frag == BF_PKT_FRAG_NONFIRST)
+		return BF_PKT_NONFIRST_LEN;
+	return PKT_IP_HDR + bf_pkt_l4_hdr_len(spec);
+}
+
+static void pkt_eth(uint8_t *eth)
+{
+	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+	memcpy(eth, dst, 6);
+	memcpy(eth + 6, src, 6);
+	pkt_put16(eth + 12, 0x0800);
+}
+
+static void pkt_ip(const struct bf_pkt_spec *spec, uint8_t *ip, unsigned int tot)
+{
+	uint16_t frag = 0;
+
+	if (spec->frag == BF_PKT_FRAG_FIRST)
+		frag = PKT_IP_MF;
+	else if (spec->frag == BF_PKT_FRAG_NONFIRST)
+		frag = spec->frag_off & PKT_IP_OFFMASK;
+	ip[0] = 0x45;
+	ip[1] = 0;
+	pkt_put16(ip + 2, (uint16_t)tot);
+	pkt_put16(ip + 4, 1);			/* id */
+	pkt_put16(ip + 6, frag);
+	ip[8] = spec->ttl;
+	ip[9] = spec->proto;
+	memcpy(ip + 12, &spec->saddr, 4);	/* both network order already */
+	memcpy(ip + 16, &spec->daddr, 4);
+	pkt_put16(ip + 10, bf_pkt_csum(ip, PKT_IP_HDR, 0));
+}
+
+/* TCP/UDP checksum over the pseudo header and the datagram's L4 bytes. */
+static uint16_t pkt_l4_csum(const uint8_t *ip, const uint8_t *l4, unsigned int len)
+{
+	uint32_t sum = 0;
+
+	sum += (uint32_t)(ip[12] << 8 | ip[13]) + (uint32_t)(ip[14] << 8 | ip[15]);
+	sum += (uint32_t)(ip[16] << 8 | ip[17]) + (uint32_t)(ip[18] << 8 | ip[19]);
+	sum += ip[9];
+	sum += len;
+	return bf_pkt_csum(l4, len, sum);
+}
+
+/*
+ * Fill the full L4 header into l4 (the buffer always has room), checksum
+ * what the datagram carries (l4len bytes); a cut-short header keeps only
+ * its first l4len bytes in the frame.
+ */
+static void pkt_l4(const struct bf_pkt_spec *spec, const uint8_t *ip,
+		   uint8_t *l4, unsigned int l4len)
+{
+	switch (spec->proto) {
+	case IPPROTO_TCP:
+		pkt_put16(l4, spec->sport);
+		pkt_put16(l4 + 2, spec->dport);
+		pkt_put32(l4 + 4, 1);				/* seq */
+		pkt_put32(l4 + 8, spec->tcp_flags & 0x10 ? 1 : 0);	/* ack */
+		l4[12] = (PKT_TCP_HDR / 4) << 4;
+		l4[13] = spec->tcp_flags;
+		pkt_put16(l4 + 14, 65535);			/* window */
+		pkt_put16(l4 + 16, pkt_l4_csum(ip, l4, l4len));
+		break;
+	case IPPROTO_UDP:
+		pkt_put16(l4, spec->sport);
+		pkt_put16(l4 + 2, spec->dport);
+		pkt_put16(l4 + 4, (uint16_t)l4len);
+		pkt_put16(l4 + 6, pkt_l4_csum(ip, l4, l4len));
+		break;
+	case IPPROTO_ICMP:
+		l4[0] = spec->icmp_type;
+		l4[1] = spec->icmp_code;
+		pkt_put16(l4 + 4, 1);				/* id */
+		pkt_put16(l4 + 6, 1);				/* sequence */
+		pkt_put16(l4 + 2, bf_pkt_csum(l4, l4len, 0));
+		break;
+	}
+}
+
+int bf_pkt_build(const struct bf_pkt_spec *spec, uint8_t *buf, size_t size)
+{
+	unsigned int tot = bf_pkt_ip_len(spec);
+	unsigned int l4hdr = bf_pkt_l4_hdr_len(spec);
+	uint8_t *ip = buf + BF_PKT_ETH_LEN;
+
+	if (tot < PKT_IP_HDR || tot > BF_PKT_LEN_MAX)
+		return -EINVAL;
+	if (size < BF_PKT_ETH_LEN + PKT_IP_HDR + l4hdr ||
+	    size < BF_PKT_ETH_LEN + tot)
+		return -ENOSPC;
+	memset(buf, 0, BF_PKT_ETH_LEN + (tot > PKT_IP_HDR + l4hdr ? tot : PKT_IP_HDR + l4hdr));
+	pkt_eth(buf);
+	pkt_ip(spec, ip, tot);
+	if (l4hdr)
+		pkt_l4(spec, ip, ip + PKT_IP_HDR, tot - PKT_IP_HDR);
+	if (l4hdr && tot < PKT_IP_HDR + l4hdr)
+		memset(ip + tot, 0, PKT_IP_HDR + l4hdr - tot);	/* not part of the frame */
+	return (int)(BF_PKT_ETH_LEN + tot);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * `bpfilter test` packet lines: parse "key=value ..." into a packet
+ * description and build the Ethernet + IPv4 (+ TCP/UDP/ICMP) frame.
+ * No I/O: the unit tests include pktline.c directly.
+ */
+#ifndef BF_CLI_PKTLINE_H
+#define BF_CLI_PKTLINE_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bf_pkt_frag {
+	BF_PKT_FRAG_NONE,	/* not a fragment */
+	BF_PKT_FRAG_FIRST,	/* MF set, offset 0, L4 header present */
+	BF_PKT_FRAG_NONFIRST,	/* offset frag_off (8-byte units), no MF, payload only */
+};
+
+#define BF_PKT_NONFIRST_OFF	185	/* 1480 bytes: the 2nd fragment at MTU 1500 */
+#define BF_PKT_NONFIRST_LEN	28	/* default: IP header + 8 payload bytes */
+#define BF_PKT_LEN_MIN		20
+#define BF_PKT_LEN_MAX		1500
+#define BF_PKT_ETH_LEN		14
+#define BF_PKT_FRAME_MAX	(BF_PKT_ETH_LEN + BF_PKT_LEN_MAX)
+
+struct bf_pkt_spec {
+	uint32_t saddr;		/* network order */
+	uint32_t daddr;
+	uint8_t proto;
+	uint16_t sport;		/* host order */
+	uint16_t dport;
+	uint8_t tcp_flags;	/* byte 13 of the TCP header */
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	char iif[IF_NAMESIZE];	/* "" = no device */
+	char oif[IF_NAMESIZE];
+	uint16_t len;		/* IP total length; 0 = headers only */
+	uint8_t ttl;
+	enum bf_pkt_frag frag;
+	uint16_t frag_off;	/* NONFIRST: offset in 8-byte units */
+};
+
+/* The defaults every line starts from (see BF_PKT_DEFAULTS_TEXT). */
+void bf_pkt_spec_default(struct bf_pkt_spec *spec);
+
+#define BF_PKT_DEFAULTS_TEXT \
+	"src=10.0.0.2 dst=10.0.0.1 proto=tcp sport=40000 dport=80 flags=S " \
+	"type=8 code=0 ttl=64 frag=none, len=headers only, iif/oif none"
+
+/*
+ * Parse one line. Returns 1 and fills *spec for a packet line, 0 for a
+ * blank line or a comment ('#' starts a comment anywhere a token could),
+ * -EINVAL with a message naming the token in err otherwise.
+ */
+int bf_pktline_parse(const char *line, struct bf_pkt_spec *spec,
+		     char *err, size_t errlen);
+
+/* The L4 header length the frame carries for spec (0 for nonfirst). */
+unsigned int bf_pkt_l4_hdr_len(const struct bf_pkt_spec *spec);
+/* The IP total length of the frame for spec. */
+unsigned int bf_pkt_ip_len(const struct bf_pkt_spec *spec);
+
+/*
+ * Build the frame into buf (size bytes, BF_PKT_FRAME_MAX is always enough).
+ * Returns the frame length or -EINVAL / -ENOSPC.
+ */
+int bf_pkt_build(const struct bf_pkt_spec *spec, uint8_t *buf, size_t size);
+
+/* Internet checksum (RFC 1071) of data, folded and complemented. */
+uint16_t bf_pkt_csum(const void *data, size_t len, uint32_t sum);
+
+#endif /* BF_CLI_PKTLINE_H */
