@@ -50,11 +50,11 @@ TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 
-# Defaults for fields a packet line leaves out (documented in README.md of
-# tests/diff). iif/oif default per chain: INPUT eth0/-, FORWARD eth0/eth1,
-# OUTPUT -/eth1.
-DEFAULTS = {"src": "10.1.1.1", "dst": "10.2.2.2", "proto": "tcp",
-            "sport": "1024", "dport": "80", "flags": "S", "type": "8",
+# Defaults for fields a packet line leaves out: those of `bpfilter test`
+# (umh/cli/pktline.h), except that the kernel needs real devices: iif/oif
+# default per chain to INPUT eth0/-, FORWARD eth0/eth1, OUTPUT -/eth1.
+DEFAULTS = {"src": "10.0.0.2", "dst": "10.0.0.1", "proto": "tcp",
+            "sport": "40000", "dport": "80", "flags": "S", "type": "8",
             "code": "0", "ttl": "64", "frag": "none"}
 KEYS = set(DEFAULTS) | {"iif", "oif", "len"}
 
@@ -89,9 +89,14 @@ def parse_packet(line, chain):
             raise PacketError("bad TCP flag '%s'" % letter)
         flags |= 1 << TCP_FLAGS.index(letter)
     pkt["flags"] = flags
-    if fields["frag"] not in ("none", "first", "nonfirst"):
-        raise PacketError("bad frag '%s'" % fields["frag"])
-    pkt["frag"] = fields["frag"]
+    frag = fields["frag"]
+    if frag == "nonfirst":
+        frag = FRAG_OFF
+    elif frag not in ("none", "first"):
+        frag = int(frag, 0)
+        if not 1 <= frag <= 0x1FFF:
+            raise PacketError("bad frag offset %d" % frag)
+    pkt["frag"] = frag
     pkt["iif"] = fields["iif"]
     pkt["oif"] = fields["oif"]
     pkt["len"] = int(fields["len"], 0) if "len" in fields else None
@@ -124,7 +129,7 @@ def l4_header(pkt):
         hdr = struct.pack("!BBHHH", pkt["type"], pkt["code"], 0, 1, 1)
         return hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
     else:
-        return b"\0" * 8
+        return b""
     pseudo = src + dst + struct.pack("!BBH", 0, proto, len(hdr))
     ck = csum(pseudo + hdr)
     off = 16 if proto == 6 else 6
@@ -133,9 +138,9 @@ def l4_header(pkt):
 
 def build_ip(pkt, ident):
     """The IPv4 datagram for a packet line (header checksum filled)."""
-    if pkt["frag"] == "nonfirst":
+    if isinstance(pkt["frag"], int):
         body = b"\xa5" * 8
-        fragw = FRAG_OFF
+        fragw = pkt["frag"]
     else:
         body = l4_header(pkt)
         fragw = 0x2000 if pkt["frag"] == "first" else 0

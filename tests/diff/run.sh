@@ -1,0 +1,186 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Differential test: the same rules and packets through the kernel's own
+# iptables-legacy (oracle.py, in a fresh netns) and through `bpfilter test`
+# at --hook xdp and --hook tc; every verdict must agree.
+#
+#   tests/diff/run.sh [--smoke] [--hook xdp|tc] [-v] [CASE.rules ...]
+#
+# --smoke   only the hand-written cases in tests/diff/cases/
+# default   those, the packet-test cases of tests/packet/cases/ (their
+#           expectations ignored) and, for every rule set, random packets
+#           drawn from the values its rules mention (gen.py, fixed seed).
+#
+# Case files: NAME.rules (iptables-save) and NAME.pkts, whose lines are
+# packet lines (an optional leading ACCEPT/DROP and a trailing "# name"
+# are ignored) in sections opened by "--- INPUT|FORWARD|OUTPUT".
+# Designed differences are listed in known-differences and reported as
+# excluded, never dropped silently.
+#
+# Exit: 0 all agree, 1 a mismatch or an error, 4 skipped (not root).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BPFILTER=${BPFILTER:-$root/build/bpfilter}
+ORACLE=$here/oracle.py
+GEN=$here/gen.py
+KNOWN=$here/known-differences
+GEN_COUNT=${GEN_COUNT:-300}
+
+smoke=0
+verbose=0
+hooks=()
+cases=()
+while (($#)); do
+	case $1 in
+	--smoke) smoke=1 ;;
+	--hook) hooks+=("$2"); shift ;;
+	-v) verbose=1 ;;
+	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 1 ;;
+	*) cases+=("$1") ;;
+	esac
+	shift
+done
+((${#hooks[@]})) || hooks=(xdp tc)
+
+if ((EUID != 0)); then
+	echo "# SKIP: the differential test needs root (netns, iptables, bpf)"
+	exit 4
+fi
+if [[ ! -x $BPFILTER ]]; then
+	echo "run.sh: $BPFILTER is missing; run make first" >&2
+	exit 1
+fi
+
+if ((${#cases[@]} == 0)); then
+	cases=("$here"/cases/*.rules)
+	((smoke)) || cases+=("$root"/tests/packet/cases/*.rules)
+fi
+
+tmp=$(mktemp -d /tmp/bpfilter-diff.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# Known differences: chain, hooks, regex, reason (TAB separated).
+known_chain=()
+known_hooks=()
+known_re=()
+known_why=()
+while IFS=$'\t' read -r kc kh kr kw; do
+	[[ -z $kc || $kc == \#* ]] && continue
+	known_chain+=("$kc")
+	known_hooks+=("$kh")
+	known_re+=("$kr")
+	known_why+=("$kw")
+done <"$KNOWN"
+
+# known_match CHAIN HOOK LINE: print the reason if a known difference covers it.
+known_match() {
+	local i
+	for i in "${!known_chain[@]}"; do
+		[[ ${known_chain[i]} == "$1" ]] || continue
+		[[ ,${known_hooks[i]}, == *",$2,"* ]] || continue
+		if [[ $3 =~ ${known_re[i]} ]]; then
+			echo "${known_why[i]}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# section FILE CHAIN: the packet lines of one chain, bare.
+section() {
+	awk -v ch="$2" '
+		/^--- / { on = ($2 == ch); next }
+		!on { next }
+		{ sub(/#.*/, ""); sub(/^[ \t]*(ACCEPT|DROP)[ \t]+/, "");
+		  gsub(/^[ \t]+|[ \t]+$/, ""); if ($0 != "") print }' "$1"
+}
+
+total=0
+agree=0
+excluded=0
+mismatches=0
+errors=0
+declare -A excl_why=()
+
+report_rules_once() {
+	if [[ $shown_rules != "$1" ]]; then
+		echo "# rules $1:"
+		grep -v '^[[:space:]]*#' "$1" | sed 's/^/#   /'
+		shown_rules=$1
+	fi
+}
+
+# compare RULES CHAIN PKTFILE LABEL
+compare() {
+	local rules=$1 chain=$2 pkts=$3 label=$4 hook n i line kv bv why
+	local -a plines kver bver
+	mapfile -t plines <"$pkts"
+	n=${#plines[@]}
+	((n)) || return 0
+	if ! "$ORACLE" --chain "$chain" "$rules" <"$pkts" >"$tmp/k" 2>"$tmp/kerr"; then
+		echo "# ERROR oracle: $label $chain: $(cat "$tmp/kerr")"
+		errors=$((errors + 1))
+		return 0
+	fi
+	mapfile -t kver <"$tmp/k"
+	for hook in "${hooks[@]}"; do
+		# XDP has no OUTPUT: locally generated packets never pass it.
+		[[ $hook == xdp && $chain == OUTPUT ]] && continue
+		if ! "$BPFILTER" test --hook "$hook" --chain "$chain" "$rules" \
+			<"$pkts" >"$tmp/b" 2>"$tmp/berr"; then
+			echo "# ERROR bpfilter test --hook $hook --chain $chain $label: $(head -c 2000 "$tmp/berr")"
+			errors=$((errors + 1))
+			continue
+		fi
+		mapfile -t bver <"$tmp/b"
+		if ((${#kver[@]} != n || ${#bver[@]} != n)); then
+			echo "# ERROR $label $chain $hook: $n packets, kernel gave ${#kver[@]} verdicts, bpfilter ${#bver[@]}"
+			errors=$((errors + 1))
+			continue
+		fi
+		for ((i = 0; i < n; i++)); do
+			line=${plines[i]}
+			kv=${kver[i]}
+			bv=${bver[i]}
+			total=$((total + 1))
+			if why=$(known_match "$chain" "$hook" "$line"); then
+				excluded=$((excluded + 1))
+				excl_why[$why]=$((${excl_why[$why]:-0} + 1))
+				((verbose)) && echo "# excluded $label $chain $hook: $line (kernel $kv, bpfilter $bv)"
+				continue
+			fi
+			if [[ $kv == "$bv" ]]; then
+				agree=$((agree + 1))
+				continue
+			fi
+			mismatches=$((mismatches + 1))
+			report_rules_once "$rules"
+			echo "MISMATCH $label chain $chain hook $hook: $line -> kernel $kv, bpfilter $bv"
+		done
+	done
+}
+
+shown_rules=
+for rules in "${cases[@]}"; do
+	pkts=${rules%.rules}.pkts
+	name=$(basename "${rules%.rules}")
+	for chain in INPUT FORWARD OUTPUT; do
+		section "$pkts" "$chain" >"$tmp/p"
+		compare "$rules" "$chain" "$tmp/p" "$name"
+		if ((!smoke)) && [[ -x $GEN ]]; then
+			"$GEN" --chain "$chain" --count "$GEN_COUNT" --seed "$name" \
+				"$rules" >"$tmp/g"
+			compare "$rules" "$chain" "$tmp/g" "$name(generated)"
+		fi
+	done
+done
+
+echo "# differential: $total comparisons, $agree agree, $mismatches mismatch, $excluded excluded as designed, $errors errors"
+for why in "${!excl_why[@]}"; do
+	echo "#   excluded ${excl_why[$why]}: $why"
+done
+((mismatches == 0 && errors == 0))
