@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BTF for a generated program, built with libbpf's btf__add_* API: the
+ * verifier needs a FUNC per subprogram to verify global functions one at a
+ * time. Chain functions are int f(struct xdp_md | struct __sk_buff *ctx,
+ * struct bf_pkt *pkt): the ctx struct's name is what makes the verifier
+ * treat the first argument as PTR_TO_CTX; the second is a nullable memory
+ * pointer of sizeof(struct bf_pkt) (scalar members only).
+ */
+#include <errno.h>
+#include <linux/btf.h>
+#include <bpf/btf.h>
+
+#include "gen.h"
+
+struct btf_ids {
+	int u8, u16, u32, s32;
+	int ctx_ptr, pkt_ptr;
+	int proto_main, proto_chain;
+};
+
+static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
+{
+	static const struct {
+		const char *name;
+		int off;
+		int kind;	/* 8, 16, 32: int; else array of u8 of that size */
+	} m[] = {
+		{ "saddr", BF_PKT_SADDR, 32 }, { "daddr", BF_PKT_DADDR, 32 },
+		{ "iif", BF_PKT_IIF, 32 }, { "oif", BF_PKT_OIF, 32 },
+		{ "len", BF_PKT_LEN, 32 }, { "l3_off", BF_PKT_L3OFF, 32 },
+		{ "l4_off", BF_PKT_L4OFF, 32 }, { "l4_len", BF_PKT_L4LEN, 32 },
+		{ "fragoff", BF_PKT_FRAGOFF, 16 }, { "proto", BF_PKT_PROTO, 8 },
+		{ "optdrop", BF_PKT_OPTDROP, 8 }, { "key", BF_PKT_KEY, 32 },
+		{ "tos", BF_PKT_TOS, 8 }, { "hook", BF_PKT_HOOK, 8 },
+		{ "pad", BF_PKT_HOOK + 1, -(BF_PKT_TCPOPTS - BF_PKT_HOOK - 1) },
+		{ "tcpopts", BF_PKT_TCPOPTS, -32 },
+		{ "ifb_in", BF_PKT_IFB_IN, -32 },
+		{ "ifb_out", BF_PKT_IFB_OUT, -32 },
+		{ "l4", BF_PKT_L4, -BF_PKT_L4_MAX },
+	};
+	int id, i, type, ret;
+
+	id = btf__add_struct(btf, "bf_pkt", BF_PKT_SIZE);
+	if (id < 0)
+		return id;
+	for (i = 0; i < (int)(sizeof(m) / sizeof(m[0])); i++) {
+		if (m[i].kind == 8)
+			type = t->u8;
+		else if (m[i].kind == 16)
+			type = t->u16;
+		else if (m[i].kind == 32)
+			type = t->u32;
+		else
+			type = btf__add_array(btf, t->u32, t->u8, -m[i].kind);
+		if (type < 0)
+			return type;
+		ret = btf__add_field(btf, m[i].name, type, m[i].off * 8, 0);
+		if (ret)
+			return ret;
+	}
+	return id;
+}
+
+static int btf_add_types(struct btf *btf, enum bf_hook hook,
+			 struct btf_ids *t)
+{
+	bool xdp = hook == BF_HOOK_XDP;
+	int ctx, pkt, ret;
+
+	t->u8 = btf__add_int(btf, "unsigned char", 1, 0);
+	t->u16 = btf__add_int(btf, "unsigned short", 2, 0);
+	t->u32 = btf__add_int(btf, "unsigned int", 4, 0);
+	t->s32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	if (t->u8 < 0 || t->u16 < 0 || t->u32 < 0 || t->s32 < 0)
+		return -ENOMEM;
+	/* only the name matters to the verifier; one member for sanity */
+	ctx = btf__add_struct(btf, xdp ? "xdp_md" : "__sk_buff",
+			      xdp ? 24 : 192);
+	if (ctx < 0)
+		return ctx;
+	ret = btf__add_field(btf, xdp ? "data" : "len", t->u32, 0, 0);
+	if (ret)
+		return ret;
+	pkt = btf_add_pkt(btf, t);
+	if (pkt < 0)
+		return pkt;
+	t->ctx_ptr = btf__add_ptr(btf, ctx);
+	t->pkt_ptr = btf__add_ptr(btf, pkt);
+	if (t->ctx_ptr < 0 || t->pkt_ptr < 0)
+		return -ENOMEM;
+	t->proto_main = btf__add_func_proto(btf, t->s32);
+	if (t->proto_main < 0 ||
+	    btf__add_func_param(btf, "ctx", t->ctx_ptr))
+		return -ENOMEM;
+	t->proto_chain = btf__add_func_proto(btf, t->s32);
+	if (t->proto_chain < 0 ||
+	    btf__add_func_param(btf, "ctx", t->ctx_ptr) ||
+	    btf__add_func_param(btf, "pkt", t->pkt_ptr))
+		return -ENOMEM;
+	return 0;
+}
+
+int bf_btf_build(const struct bf_prog *prog, struct btf **btfp,
+		 uint32_t *type_ids)
+{
+	struct btf_ids t;
+	struct btf *btf;
+	uint32_t i;
+	int ret, id;
+
+	btf = btf__new_empty();
+	if (!btf)
+		return -ENOMEM;
+	ret = btf_add_types(btf, prog->hook, &t);
+	if (ret)
+		goto err;
+	for (i = 0; i < prog->n_funcs; i++) {
+		id = btf__add_func(btf, prog->funcs[i].name, BTF_FUNC_GLOBAL,
+				   i == 0 ? t.proto_main : t.proto_chain);
+		if (id < 0) {
+			ret = id;
+			goto err;
+		}
+		type_ids[i] = id;
+	}
+	*btfp = btf;
+	return 0;
+err:
+	btf__free(btf);
+	return ret < 0 ? ret : -EINVAL;
+}

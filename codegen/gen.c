@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bf_gen(): bpfilter_main (parse, validate, decide the chain, call it, map
+ * the answer to the hook's return code), then the chains (gen_chain.c).
+ * Register and stack contract: gen.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <linux/pkt_cls.h>
+
+#include "gen.h"
+
+#define R0 BPF_REG_0
+#define R1 BPF_REG_1
+#define R2 BPF_REG_2
+#define R3 BPF_REG_3
+#define R4 BPF_REG_4
+#define R5 BPF_REG_5
+#define R6 BPF_REG_6
+#define R7 BPF_REG_7
+#define R8 BPF_REG_8
+#define R9 BPF_REG_9
+
+#define ETH_HLEN_	14
+
+/* UAPI values (linux/bpf.h enum): kept as numbers for older headers */
+#define FIB_RET_SUCCESS		0
+#define FIB_RET_NOT_FWDED	4
+#define FIB_RET_NO_NEIGH	7
+
+/* Offsets in struct xdp_md / struct __sk_buff (UAPI, stable) */
+#define XDP_MD_INGRESS_IFINDEX	12
+#define SKB_LEN			0
+#define SKB_PKT_TYPE		4
+#define SKB_VLAN_PRESENT	20
+#define SKB_INGRESS_IFINDEX	36
+#define SKB_IFINDEX		40
+#define PACKET_OTHERHOST_	3
+
+struct gen_main {
+	uint32_t pass;		/* return the hook's "pass" code */
+	uint32_t drop;
+	uint32_t chain_sel;	/* pkt->hook set, iif/oif set: go on */
+};
+
+static bool gen_is_xdp(const struct bf_gen *g)
+{
+	return g->opts.hook == BF_HOOK_XDP;
+}
+
+/* r0 = load_bytes(ctx, off, pkt + BF_PKT_L4, len in `len_reg` or imm) */
+static void gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
+			   int len_reg, int32_t len)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	if (off_reg >= 0)
+		bf_emit(e, BPF_MOV64_REG(R2, off_reg));
+	else
+		bf_emit(e, BPF_MOV64_IMM(R2, off));
+	bf_emit(e, BPF_MOV64_REG(R3, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_PKT_L4));
+	if (len_reg >= 0)
+		bf_emit(e, BPF_MOV64_REG(R4, len_reg));
+	else
+		bf_emit(e, BPF_MOV64_IMM(R4, len));
+	bf_emit(e, BPF_EMIT_CALL(gen_is_xdp(g) ? BPF_FUNC_xdp_load_bytes :
+				 BPF_FUNC_skb_load_bytes));
+}
+
+static void gen_zero(struct bf_emit *e, int from, int to)
+{
+	int off;
+
+	for (off = from; off < to; off += 8)
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, off, 0));
+}
+
+/* Ethernet, IPv4 validation as ip_rcv does it; fills the L3 fields. */
+static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t full = bf_label_new(e);
+
+	bf_emit_mark(e, "parse Ethernet + IPv4 (invalid: pass unfiltered)");
+	if (!gen_is_xdp(g)) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_VLAN_PRESENT));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), m->pass);
+	}
+	if (g->opts.hook == BF_HOOK_TC_INGRESS) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_PKT_TYPE));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, PACKET_OTHERHOST_, 0),
+			    m->pass);
+	}
+	gen_load_bytes(g, -1, 0, -1, ETH_HLEN_);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 12));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, ETH_P_IP, 0), m->pass);
+	gen_load_bytes(g, -1, ETH_HLEN_, -1, 20);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
+	/* version 4, ihl >= 5; r8 = ihl * 4 */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R2, 4));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 4, 0), m->pass);
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xf));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 5, 0), m->pass);
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 2));
+	bf_emit(e, BPF_MOV64_REG(R8, R1));
+	/* ihl * 4 <= tot_len <= bytes after the L2 header; r9 = tot_len */
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R9, R7, BF_PKT_L4 + 2));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R9, 16));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JLT, R9, R8, 0), m->pass);
+	if (gen_is_xdp(g)) {
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_get_buff_len));
+	} else {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R0, R6, SKB_LEN));
+	}
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R0, -ETH_HLEN_));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JSGT, R9, R0, 0), m->pass);
+	/* the whole header, options included */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, 20, 0), full);
+	gen_load_bytes(g, -1, ETH_HLEN_, R8, 0);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
+	bf_label_bind(e, full);
+	/* header checksum: the folded one's complement sum must be 0xffff */
+	bf_emit(e, BPF_MOV64_IMM(R1, 0));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_PKT_L4));
+	bf_emit(e, BPF_MOV64_REG(R4, R8));
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_csum_diff));
+	bf_emit(e, BPF_MOV32_REG(R0, R0));
+	bf_emit(e, BPF_MOV64_REG(R1, R0));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xffff));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R0, 16));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R0, R1));
+	bf_emit(e, BPF_MOV64_REG(R1, R0));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xffff));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R0, 16));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R0, R1));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0xffff, 0), m->pass);
+	/* struct bf_pkt */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4 + 12));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_SADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4 + 16));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_DADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 9));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_PROTO));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TOS));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 6));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0x1fff));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_FRAGOFF));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R9, BF_PKT_LEN));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L3OFF, ETH_HLEN_));
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, ETH_HLEN_));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4OFF));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R1, R8));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4LEN));
+}
+
+static bool gen_has_chain(const struct bf_gen *g, int hook)
+{
+	return g->ir->hook_chain[hook] >= 0 &&
+	       (uint32_t)g->ir->hook_chain[hook] < g->ir->n_chains;
+}
+
+/* INPUT or FORWARD by bpf_fib_lookup, as ip_route_input decides. */
+static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t input = bf_label_new(e), fwd = bf_label_new(e);
+	int iif_off = gen_is_xdp(g) ? XDP_MD_INGRESS_IFINDEX : SKB_IFINDEX;
+	int p = BF_PKT_L4;
+
+	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED: INPUT, SUCCESS/NO_NEIGH: FORWARD)");
+	if (!gen_has_chain(g, NF_INET_LOCAL_IN) &&
+	    !gen_has_chain(g, NF_INET_FORWARD)) {
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		return;
+	}
+	gen_zero(e, p, p + BF_PKT_L4_MAX);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, p + 0, 2));		/* AF_INET */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, p + 1));		/* l4_protocol */
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, p + 6));		/* tot_len */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, iif_off));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 8));		/* ifindex */
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_IIF));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TOS));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, p + 12));	/* tos */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 16));	/* ipv4_src */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 32));	/* ipv4_dst */
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, p));
+	bf_emit(e, BPF_MOV64_IMM(R3, 64));	/* sizeof(struct bpf_fib_lookup) */
+	bf_emit(e, BPF_MOV64_IMM(R4, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_fib_lookup));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_NOT_FWDED, 0), input);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_SUCCESS, 0), fwd);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_NO_NEIGH, 0), fwd);
+	bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+
+	bf_label_bind(e, input);
+	if (!gen_has_chain(g, NF_INET_LOCAL_IN)) {
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+	} else {
+		bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, NF_INET_LOCAL_IN));
+		bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
+	}
+	bf_label_bind(e, fwd);
+	if (!gen_has_chain(g, NF_INET_FORWARD)) {
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		return;
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, p + 8));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, NF_INET_FORWARD));
+	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
+}
+
+static void gen_decide_egress(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit_mark(e, "chain: locally generated (ingress_ifindex == 0): OUTPUT");
+	if (!gen_has_chain(g, NF_INET_LOCAL_OUT)) {
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		return;
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_INGRESS_IFINDEX));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), m->pass);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_IFINDEX));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, NF_INET_LOCAL_OUT));
+	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
+}
+
+static void gen_decide_forced(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t none = bf_label_new(e);
+
+	bf_emit_mark(e, "chain: forced to hook %d, iif/oif from bpfilter_tst",
+		     g->opts.force_hook);
+	if (!gen_has_chain(g, g->opts.force_hook)) {
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		return;
+	}
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_TEST);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), none);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, 0));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_IIF));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, 4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
+	bf_label_bind(e, none);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, g->opts.force_hook));
+	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
+}
+
+/* pkt->l4 = the first min(l4_len, 64) bytes of L4, zero padded. */
+static void gen_copy_l4(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t done = bf_label_new(e), small = bf_label_new(e);
+
+	bf_emit_mark(e, "copy the first L4 bytes inside the datagram");
+	gen_zero(e, BF_PKT_L4, BF_PKT_L4 + BF_PKT_L4_MAX);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R4, BF_PKT_L4_MAX, 0), small);
+	bf_emit(e, BPF_MOV64_IMM(R4, BF_PKT_L4_MAX));
+	bf_label_bind(e, small);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R4, 0, 0), done);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4OFF));
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R3, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_PKT_L4));
+	bf_emit(e, BPF_EMIT_CALL(gen_is_xdp(g) ? BPF_FUNC_xdp_load_bytes :
+				 BPF_FUNC_skb_load_bytes));
+	bf_label_bind(e, done);
+}
+
+/* One step of tcp_find_option's walk; r8 = i, r9 = optlen. */
+static void gen_tcpopt_step(struct bf_emit *e, uint32_t done)
+{
+	uint32_t adv1 = bf_label_new(e), next = bf_label_new(e);
+
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGE, R8, R9, 0), done);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGT, R8, 39, 0), done);
+	bf_emit(e, BPF_MOV64_REG(R1, R7));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R8));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R1, BF_PKT_L4 + 20));
+	/* tcpopts[kind / 8] |= 1 << (kind % 8) */
+	bf_emit(e, BPF_MOV64_REG(R3, R2));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 3));
+	bf_emit(e, BPF_MOV64_REG(R4, R7));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R4, R3));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R5, R4, BF_PKT_TCPOPTS));
+	bf_emit(e, BPF_MOV64_REG(R3, R2));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, 7));
+	bf_emit(e, BPF_MOV64_IMM(R0, 1));
+	bf_emit(e, BPF_ALU64_REG(BPF_LSH, R0, R3));
+	bf_emit(e, BPF_ALU64_REG(BPF_OR, R5, R0));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R4, R5, BF_PKT_TCPOPTS));
+	/* kind 0/1: 1 byte; else the length byte, 0 counting as 1 */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 2, 0), adv1);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R3, R1, BF_PKT_L4 + 21));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, 0, 0), adv1);
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R8, R3));
+	bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, adv1);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R8, 1));
+	bf_label_bind(e, next);
+}
+
+/*
+ * The set of TCP option kinds tcp_find_option() would find, computed once:
+ * the walk visits the same positions whatever kind it looks for, so "kind
+ * K is found" == "K is in the set". Unreadable options set OPTDROP.
+ */
+static void gen_tcpopt_walk(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t done = bf_label_new(e), bad = bf_label_new(e);
+	int i;
+
+	bf_emit_mark(e, "TCP options: the set of kinds present (tcp_find_option)");
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), done);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), done);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 20, 0), done);
+	/* r9 = doff * 4; < 20 or past the datagram: unreadable */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, BF_PKT_L4 + 12));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R9, 4));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R9, 2));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, 20, 0), bad);
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R9, R2, 0), bad);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, -20));
+	bf_emit(e, BPF_MOV64_IMM(R8, 0));
+	for (i = 0; i < 40; i++)
+		gen_tcpopt_step(e, done);
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, bad);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_OPTDROP, 1));
+	bf_label_bind(e, done);
+}
+
+/* pkt->ifb_{in,out} = BF_MAP_IFBITS[iif / oif], zero when missing */
+static void gen_ifbits(struct bf_gen *g, int key_off, int dst_off)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t none = bf_label_new(e);
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, key_off));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_KEY));
+	bf_emit_ld_map(e, R1, BF_MAP_IFBITS);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), none);
+	for (i = 0; i < BF_MAX_IFPATS / 8; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, dst_off + i));
+	}
+	bf_label_bind(e, none);
+}
+
+static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
+{
+	static const int hooks[] = {
+		NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT,
+	};
+	struct bf_emit *e = &g->e;
+	uint32_t i;
+
+	bf_emit_mark(e, "call the chain, map its answer to the hook's code");
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		uint32_t skip = bf_label_new(e);
+
+		if (!gen_has_chain(g, hooks[i]))
+			continue;
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, hooks[i], 0), skip);
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_MOV64_REG(R2, R7));
+		bf_emit_call(e, g->chain_label[g->ir->hook_chain[hooks[i]]]);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_DROP, 0), m->drop);
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		bf_label_bind(e, skip);
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+	bf_label_bind(e, m->drop);
+	bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_DROP : TC_ACT_SHOT));
+	bf_emit(e, BPF_EXIT_INSN());
+	bf_label_bind(e, m->pass);
+	bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_PASS : TC_ACT_OK));
+	bf_emit(e, BPF_EXIT_INSN());
+}
+
+static void gen_main(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	struct gen_main m = {
+		.pass = bf_label_new(e),
+		.drop = bf_label_new(e),
+		.chain_sel = bf_label_new(e),
+	};
+
+	bf_emit_func(e, "bpfilter_main");
+	bf_emit_mark(e, "func bpfilter_main");
+	bf_emit(e, BPF_MOV64_REG(R6, R1));
+	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -BF_PKT_FP));
+	gen_zero(e, 0, BF_PKT_SIZE);
+	gen_parse_ip(g, &m);
+	if (g->opts.force_hook >= 0)
+		gen_decide_forced(g, &m);
+	else if (g->opts.hook == BF_HOOK_TC_EGRESS)
+		gen_decide_egress(g, &m);
+	else
+		gen_decide_fib(g, &m);
+	bf_label_bind(e, m.chain_sel);
+	gen_copy_l4(g);
+	if (g->uses_tcpopt)
+		gen_tcpopt_walk(g);
+	if (g->ir->n_ifpats) {
+		bf_emit_mark(e, "interface patterns matched by iif and oif");
+		gen_ifbits(g, BF_PKT_IIF, BF_PKT_IFB_IN);
+		gen_ifbits(g, BF_PKT_OIF, BF_PKT_IFB_OUT);
+	}
+	gen_dispatch(g, &m);
+}
+
+static int gen_check_args(const struct bf_ir *ir,
+			  const struct bf_gen_opts *opts, struct bf_err *err)
+{
+	if (!ir || !opts || opts->sz < sizeof(*opts))
+		return bf_err_set(err, -EINVAL, "bf_gen: bad arguments");
+	if (opts->hook > BF_HOOK_TC_EGRESS)
+		return bf_err_set(err, -EINVAL, "bf_gen: unknown hook %d",
+				  opts->hook);
+	if (opts->force_hook >= BF_NR_HOOKS || opts->force_hook < -1)
+		return bf_err_set(err, -EINVAL, "bf_gen: bad force_hook %d",
+				  opts->force_hook);
+	if (ir->n_ifpats > BF_MAX_IFPATS)
+		return bf_err_set(err, -E2BIG,
+				  "table %s: %u interface patterns, at most %d supported",
+				  ir->table, ir->n_ifpats, BF_MAX_IFPATS);
+	return 0;
+}
+
+/* The chains this hook runs: INPUT+FORWARD or OUTPUT, or the forced one. */
+static void gen_mark_used(struct bf_gen *g)
+{
+	int h;
+
+	for (h = 0; h < BF_NR_HOOKS; h++) {
+		bool want;
+
+		if (g->opts.force_hook >= 0)
+			want = h == g->opts.force_hook;
+		else if (g->opts.hook == BF_HOOK_TC_EGRESS)
+			want = h == NF_INET_LOCAL_OUT;
+		else
+			want = h == NF_INET_LOCAL_IN || h == NF_INET_FORWARD;
+		if (want && gen_has_chain(g, h))
+			bf_gen_reach(g, g->ir->hook_chain[h]);
+	}
+}
+
+int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
+	   struct bf_prog **progp, struct bf_err *err)
+{
+	struct bf_gen g = { .ir = ir, .err = err };
+	uint32_t i;
+	int ret;
+
+	ret = gen_check_args(ir, opts, err);
+	if (ret)
+		return ret;
+	g.opts = *opts;
+	if (!g.opts.piece_rules)
+		g.opts.piece_rules = BF_PIECE_RULES_DEFAULT;
+	bf_emit_init(&g.e);
+	g.chain_label = calloc(ir->n_chains + 1, sizeof(*g.chain_label));
+	g.chain_used = calloc(ir->n_chains + 1, sizeof(*g.chain_used));
+	if (!g.chain_label || !g.chain_used) {
+		ret = bf_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ir->n_chains; i++)
+		g.chain_label[i] = bf_label_new(&g.e);
+	gen_mark_used(&g);
+	ret = bf_gen_check_depth(&g);
+	if (ret)
+		goto out;
+	gen_main(&g);
+	ret = bf_gen_chains(&g);
+	if (ret)
+		goto out;
+	ret = bf_emit_finish(&g.e);
+	if (ret) {
+		bf_err_set(err, ret, "table %s: code generation failed: %s",
+			   ir->table, g.e.errmsg);
+		goto out;
+	}
+	ret = bf_emit_to_prog(&g.e, opts->hook, progp);
+out:
+	bf_emit_free(&g.e);
+	free(g.chain_label);
+	free(g.chain_used);
+	return ret;
+}
+
+void bf_prog_free(struct bf_prog *prog)
+{
+	uint32_t i;
+
+	if (!prog)
+		return;
+	for (i = 0; i < prog->n_marks; i++)
+		free(prog->marks[i].text);
+	free(prog->insns);
+	free(prog->funcs);
+	free(prog->marks);
+	free(prog->relocs);
+	free(prog);
+}

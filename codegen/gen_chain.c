@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Chains, pieces and rules: one global subprogram per chain, split into
+ * pieces of opts.piece_rules rules when longer. See gen.h for the register
+ * and stack contract; return codes are BF_RET_*.
+ *
+ * Inside a function every rule is: its predicates in order, each jumping to
+ * the next rule's label when false; the counter bump; the verdict.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen.h"
+
+/* Labels of the function being generated. */
+struct gen_fn {
+	uint32_t hotdrop;	/* r0 = DROP; exit (no counter) */
+	uint32_t ret;		/* what a RETURN verdict does here */
+	const struct bf_chain *chain;
+};
+
+#define R0 BPF_REG_0
+#define R1 BPF_REG_1
+#define R2 BPF_REG_2
+#define R6 BPF_REG_6
+#define R7 BPF_REG_7
+
+static void gen_ret_imm(struct bf_emit *e, int code)
+{
+	bf_emit(e, BPF_MOV64_IMM(R0, code));
+	bf_emit(e, BPF_EXIT_INSN());
+}
+
+/* packets += 1, bytes += pkt->len on counter slot `index`. */
+static void gen_counter(struct bf_emit *e, uint32_t index)
+{
+	uint32_t skip = bf_label_new(e);
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, index));
+	bf_emit_ld_map(e, R1, BF_MAP_COUNTERS);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 0));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R2));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 8));
+	bf_label_bind(e, skip);
+}
+
+/* Jump to `next` when (r1 == value) != want (32-bit compare). */
+static void gen_eq32(struct bf_emit *e, uint32_t value, bool want,
+		     uint32_t next)
+{
+	bf_emit_jmp(e, BPF_JMP32_IMM(want ? BPF_JNE : BPF_JEQ, R1,
+				     (int32_t)value, 0), next);
+}
+
+/* Jump to `next` unless (lo <= r1 <= hi) != inv. */
+static void gen_range(struct bf_emit *e, uint32_t lo, uint32_t hi, bool inv,
+		      uint32_t next)
+{
+	uint32_t in;
+
+	if (!inv) {
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, (int32_t)lo, 0), next);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGT, R1, (int32_t)hi, 0), next);
+		return;
+	}
+	in = bf_label_new(e);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, (int32_t)lo, 0), in);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGT, R1, (int32_t)hi, 0), in);
+	bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, in);
+}
+
+/* Jump to `next` unless bit `bit` of the bitmap at pkt + off is set != inv. */
+static void gen_bit(struct bf_emit *e, int off, uint32_t bit, bool inv,
+		    uint32_t next)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, off + (int)(bit / 8)));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, 1 << (bit % 8)));
+	bf_emit_jmp(e, BPF_JMP32_IMM(inv ? BPF_JNE : BPF_JEQ, R1, 0, 0), next);
+}
+
+static void gen_l4hdr(struct bf_emit *e, const struct bf_pred *p,
+		      const struct gen_fn *fn, uint32_t next)
+{
+	uint32_t first = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0, 0), first);
+	if (p->flags & BF_L4_EVIL_FRAG)
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 1, 0), fn->hotdrop);
+	bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, first);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)p->lo, 0),
+		    fn->hotdrop);
+}
+
+static void gen_port(struct bf_emit *e, const struct bf_pred *p, int off,
+		     uint32_t next)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + off));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	gen_range(e, p->lo, p->hi, p->inv, next);
+}
+
+static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
+		     uint32_t next)
+{
+	uint32_t yes = bf_label_new(e), no = bf_label_new(e);
+
+	if (p->value == 0xff) {
+		if (p->inv)
+			bf_emit_jmp(e, BPF_JMP_A(0), next);
+		return;
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), no);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)p->lo, 0), no);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)p->hi, 0), no);
+	bf_emit_jmp(e, BPF_JMP_A(0), p->inv ? next : yes);
+	bf_label_bind(e, no);
+	if (!p->inv)
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, yes);
+}
+
+static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
+		    const struct gen_fn *fn, uint32_t next)
+{
+	struct bf_emit *e = &g->e;
+
+	switch (p->field) {
+	case BF_F_SADDR4:
+	case BF_F_DADDR4:
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, p->field == BF_F_SADDR4 ?
+				       BF_PKT_SADDR : BF_PKT_DADDR));
+		if (p->mask != UINT32_MAX)
+			bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)p->mask));
+		gen_eq32(e, p->value & p->mask, !p->inv, next);
+		return 0;
+	case BF_F_IIF:
+	case BF_F_OIF:
+		if (p->value >= BF_MAX_IFPATS || p->value >= g->ir->n_ifpats)
+			return -EINVAL;
+		gen_bit(e, p->field == BF_F_IIF ? BF_PKT_IFB_IN : BF_PKT_IFB_OUT,
+			p->value, p->inv, next);
+		return 0;
+	case BF_F_PROTO:
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+		gen_eq32(e, p->value, !p->inv, next);
+		return 0;
+	case BF_F_FRAG:
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+		/* true when fragoff != 0 */
+		gen_eq32(e, 0, p->inv, next);
+		return 0;
+	case BF_F_L4HDR:
+		gen_l4hdr(e, p, fn, next);
+		return 0;
+	case BF_F_SPORT:
+	case BF_F_DPORT:
+		gen_port(e, p, p->field == BF_F_SPORT ? 0 : 2, next);
+		return 0;
+	case BF_F_TCPFLAGS:
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)(p->mask & 0xff)));
+		gen_eq32(e, p->value & p->mask & 0xff, !p->inv, next);
+		return 0;
+	case BF_F_TCPOPT:
+		if (p->value > 255)
+			return -EINVAL;
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_OPTDROP));
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, 0, 0), fn->hotdrop);
+		gen_bit(e, BF_PKT_TCPOPTS, p->value, p->inv, next);
+		return 0;
+	case BF_F_ICMP:
+		gen_icmp(e, p, next);
+		return 0;
+	case BF_F_COMMENT:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int gen_verdict(struct bf_gen *g, const struct bf_rule *r,
+		       const struct gen_fn *fn, uint32_t next)
+{
+	struct bf_emit *e = &g->e;
+
+	switch (r->verdict) {
+	case BF_V_NEXT:
+		return 0;
+	case BF_V_ACCEPT:
+		gen_ret_imm(e, BF_RET_ACCEPT);
+		return 0;
+	case BF_V_DROP:
+		gen_ret_imm(e, BF_RET_DROP);
+		return 0;
+	case BF_V_RETURN:
+		bf_emit_jmp(e, BPF_JMP_A(0), fn->ret);
+		return 0;
+	case BF_V_JUMP:
+	case BF_V_GOTO:
+		if (r->target >= g->ir->n_chains)
+			return -EINVAL;
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_MOV64_REG(R2, R7));
+		bf_emit_call(e, g->chain_label[r->target]);
+		if (r->verdict == BF_V_JUMP) {
+			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), next);
+			bf_emit(e, BPF_EXIT_INSN());
+			return 0;
+		}
+		/* goto: the target's RETURN is our RETURN */
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), fn->ret);
+		bf_emit(e, BPF_EXIT_INSN());
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
+		    const struct gen_fn *fn)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t next = bf_label_new(e);
+	char text[512];
+	uint32_t i;
+	int ret;
+
+	bf_ir_rule_str(g->ir, fn->chain, r, text, sizeof(text));
+	bf_emit_mark(e, "%s", text);
+	for (i = 0; i < r->n_preds; i++) {
+		ret = gen_pred(g, &r->preds[i], fn, next);
+		if (ret)
+			return bf_err_set(g->err, ret,
+					  "chain %s rule %u: predicate %u (field %d) cannot be generated",
+					  fn->chain->name, r->num, i,
+					  r->preds[i].field);
+	}
+	gen_counter(e, r->index);
+	ret = gen_verdict(g, r, fn, next);
+	if (ret)
+		return bf_err_set(g->err, ret,
+				  "chain %s rule %u: bad verdict %d or target %u",
+				  fn->chain->name, r->num, r->verdict,
+				  r->target);
+	bf_label_bind(e, next);
+	return 0;
+}
+
+static void gen_prologue(struct bf_emit *e)
+{
+	uint32_t ok = bf_label_new(e);
+
+	bf_emit(e, BPF_MOV64_REG(R6, BPF_REG_1));
+	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_2));
+	/* the verifier sees a nullable pointer to struct bf_pkt */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R7, 0, 0), ok);
+	gen_ret_imm(e, BF_RET_NONE);
+	bf_label_bind(e, ok);
+}
+
+static bool chain_builtin(const struct bf_chain *c)
+{
+	return c->hook != BF_HOOK_NONE;
+}
+
+/* End of a chain: the policy, or a user chain's RETURN / ERROR fall-through */
+static void gen_chain_end(struct bf_gen *g, const struct bf_chain *c,
+			  uint32_t end)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_label_bind(e, end);
+	if (chain_builtin(c)) {
+		gen_counter(e, c->end_index);
+		gen_ret_imm(e, c->end == BF_V_DROP ? BF_RET_DROP : BF_RET_ACCEPT);
+		return;
+	}
+	if (!c->end_counts) {
+		gen_ret_imm(e, BF_RET_DROP);
+		return;
+	}
+	gen_counter(e, c->end_index);
+	gen_ret_imm(e, BF_RET_NONE);
+}
+
+static int gen_rules(struct bf_gen *g, const struct bf_chain *c,
+		     uint32_t from, uint32_t to, const struct gen_fn *fn)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = from; i < to; i++) {
+		ret = gen_rule(g, &c->rules[i], fn);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A chain that fits in one function. */
+static int gen_chain_whole(struct bf_gen *g, uint32_t ci)
+{
+	const struct bf_chain *c = &g->ir->chains[ci];
+	struct bf_emit *e = &g->e;
+	struct gen_fn fn = { .chain = c };
+	uint32_t end = bf_label_new(e);
+	int ret;
+
+	fn.hotdrop = bf_label_new(e);
+	fn.ret = chain_builtin(c) ? end : bf_label_new(e);
+	gen_prologue(e);
+	ret = gen_rules(g, c, 0, c->n_rules, &fn);
+	if (ret)
+		return ret;
+	gen_chain_end(g, c, end);
+	bf_label_bind(e, fn.hotdrop);
+	gen_ret_imm(e, BF_RET_DROP);
+	if (!chain_builtin(c)) {
+		bf_label_bind(e, fn.ret);
+		gen_ret_imm(e, BF_RET_NONE);
+	}
+	return 0;
+}
+
+static int gen_piece(struct bf_gen *g, uint32_t ci, uint32_t p,
+		     uint32_t label)
+{
+	const struct bf_chain *c = &g->ir->chains[ci];
+	uint32_t n = g->opts.piece_rules, to;
+	struct bf_emit *e = &g->e;
+	struct gen_fn fn = { .chain = c };
+	char name[48];
+	int ret;
+
+	snprintf(name, sizeof(name), "bpfilter_c%u_p%u", ci, p);
+	bf_label_bind(e, label);
+	bf_emit_func(e, name);
+	bf_emit_mark(e, "func %s: chain %s piece %u", name, c->name, p);
+	fn.hotdrop = bf_label_new(e);
+	fn.ret = bf_label_new(e);
+	gen_prologue(e);
+	to = (p + 1) * n < c->n_rules ? (p + 1) * n : c->n_rules;
+	ret = gen_rules(g, c, p * n, to, &fn);
+	if (ret)
+		return ret;
+	gen_ret_imm(e, BF_RET_NONE);
+	bf_label_bind(e, fn.hotdrop);
+	gen_ret_imm(e, BF_RET_DROP);
+	bf_label_bind(e, fn.ret);
+	gen_ret_imm(e, BF_RET_RETURN);
+	return 0;
+}
+
+static uint32_t chain_pieces(const struct bf_gen *g, const struct bf_chain *c)
+{
+	uint32_t n = g->opts.piece_rules;
+
+	return c->n_rules <= n ? 1 : (c->n_rules + n - 1) / n;
+}
+
+/* A long chain: a function calling its pieces in order. */
+static int gen_chain_split(struct bf_gen *g, uint32_t ci)
+{
+	const struct bf_chain *c = &g->ir->chains[ci];
+	uint32_t np = chain_pieces(g, c), p, *labels;
+	struct bf_emit *e = &g->e;
+	uint32_t end = bf_label_new(e), ret_label = bf_label_new(e);
+	int ret = 0;
+
+	labels = calloc(np, sizeof(*labels));
+	if (!labels)
+		return -ENOMEM;
+	gen_prologue(e);
+	for (p = 0; p < np; p++) {
+		uint32_t cont = bf_label_new(e);
+
+		labels[p] = bf_label_new(e);
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_MOV64_REG(R2, R7));
+		bf_emit_call(e, labels[p]);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_NONE, 0), cont);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_RETURN, 0),
+			    chain_builtin(c) ? end : ret_label);
+		bf_emit(e, BPF_EXIT_INSN());
+		bf_label_bind(e, cont);
+	}
+	gen_chain_end(g, c, end);
+	bf_label_bind(e, ret_label);
+	gen_ret_imm(e, BF_RET_NONE);
+	for (p = 0; p < np && !ret; p++)
+		ret = gen_piece(g, ci, p, labels[p]);
+	free(labels);
+	return ret;
+}
+
+static int gen_chain(struct bf_gen *g, uint32_t ci)
+{
+	const struct bf_chain *c = &g->ir->chains[ci];
+	char name[48];
+
+	snprintf(name, sizeof(name), "bpfilter_c%u", ci);
+	bf_label_bind(&g->e, g->chain_label[ci]);
+	bf_emit_func(&g->e, name);
+	bf_emit_mark(&g->e, "func %s: chain %s", name, c->name);
+	if (chain_pieces(g, c) > 1)
+		return gen_chain_split(g, ci);
+	return gen_chain_whole(g, ci);
+}
+
+int bf_gen_chains(struct bf_gen *g)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < g->ir->n_chains; i++) {
+		if (!g->chain_used[i])
+			continue;
+		ret = gen_chain(g, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void bf_gen_reach(struct bf_gen *g, uint32_t ci)
+{
+	const struct bf_chain *c;
+	uint32_t i;
+
+	if (ci >= g->ir->n_chains || g->chain_used[ci])
+		return;
+	g->chain_used[ci] = true;
+	c = &g->ir->chains[ci];
+	for (i = 0; i < c->n_rules; i++) {
+		const struct bf_rule *r = &c->rules[i];
+		uint32_t k;
+
+		if (r->verdict == BF_V_JUMP || r->verdict == BF_V_GOTO)
+			bf_gen_reach(g, r->target);
+		for (k = 0; k < r->n_preds; k++)
+			if (r->preds[k].field == BF_F_TCPOPT)
+				g->uses_tcpopt = true;
+	}
+}
+
+/*
+ * Call frames a call to chain `ci` needs (its own, its pieces', and the
+ * deepest chain it jumps to); -ELOOP on a cycle.
+ */
+static int chain_depth(const struct bf_gen *g, uint32_t ci, uint8_t *state,
+		       int *depth)
+{
+	const struct bf_chain *c = &g->ir->chains[ci];
+	int best = 0, d, ret;
+	uint32_t i;
+
+	if (state[ci] == 2)
+		return depth[ci];
+	if (state[ci] == 1)
+		return -ELOOP;
+	state[ci] = 1;
+	for (i = 0; i < c->n_rules; i++) {
+		const struct bf_rule *r = &c->rules[i];
+
+		if (r->verdict != BF_V_JUMP && r->verdict != BF_V_GOTO)
+			continue;
+		if (r->target >= g->ir->n_chains)
+			return -EINVAL;
+		ret = chain_depth(g, r->target, state, depth);
+		if (ret < 0)
+			return ret;
+		d = ret;
+		if (d > best)
+			best = d;
+	}
+	depth[ci] = 1 + (chain_pieces(g, c) > 1) + best;
+	state[ci] = 2;
+	return depth[ci];
+}
+
+int bf_gen_check_depth(struct bf_gen *g)
+{
+	uint32_t n = g->ir->n_chains, i;
+	uint8_t *state = calloc(n ? n : 1, 1);
+	int *depth = calloc(n ? n : 1, sizeof(int));
+	int ret = 0, d;
+
+	if (!state || !depth) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		if (!g->chain_used[i])
+			continue;
+		d = chain_depth(g, i, state, depth);
+		if (d == -ELOOP)
+			ret = bf_err_set(g->err, -ELOOP,
+					 "chain %s: jumps form a loop",
+					 g->ir->chains[i].name);
+		else if (d < 0)
+			ret = bf_err_set(g->err, d, "chain %s: bad jump target",
+					 g->ir->chains[i].name);
+		else if (d + 1 > BF_MAX_FRAMES)
+			ret = bf_err_set(g->err, -E2BIG,
+					 "chain %s: user chains nest %d calls deep, BPF allows %d frames (including bpfilter_main)",
+					 g->ir->chains[i].name, d,
+					 BF_MAX_FRAMES);
+	}
+out:
+	free(state);
+	free(depth);
+	return ret;
+}
