@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/* IR helpers: freeing, the one-line text form of a rule, device patterns. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/ir.h"
+
+void bf_ir_free(struct bf_ir *ir)
+{
+	uint32_t c, r, p;
+
+	if (!ir)
+		return;
+	for (c = 0; c < ir->n_chains; c++) {
+		struct bf_chain *ch = &ir->chains[c];
+
+		for (r = 0; r < ch->n_rules && ch->rules; r++) {
+			for (p = 0; p < ch->rules[r].n_preds; p++)
+				free(ch->rules[r].preds[p].text);
+			free(ch->rules[r].preds);
+		}
+		free(ch->rules);
+	}
+	free(ir->chains);
+	free(ir->ifpats);
+	free(ir);
+}
+
+bool bf_ifpat_match(const struct bf_ifpat *pat, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(pat->name); i++) {
+		if (((uint8_t)name[i] ^ (uint8_t)pat->name[i]) & pat->mask[i])
+			return false;
+	}
+	return true;
+}
+
+/* snprintf into buf at *pos, counting what would have been written. */
+struct ir_str {
+	char *buf;
+	size_t len;
+	size_t pos;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void ir_put(struct ir_str *s, const char *fmt, ...)
+{
+	size_t room = s->pos < s->len ? s->len - s->pos : 0;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(room ? s->buf + s->pos : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->pos += n;
+}
+
+static void ir_put_addr(struct ir_str *s, const char *what,
+			const struct bf_pred *p)
+{
+	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+	struct in_addr v = { .s_addr = p->value }, k = { .s_addr = p->mask };
+
+	inet_ntop(AF_INET, &v, a, sizeof(a));
+	inet_ntop(AF_INET, &k, m, sizeof(m));
+	ir_put(s, " %s%s %s/%s", p->inv ? "!" : "", what, a, m);
+}
+
+/* The name as iptables would write it; "/mask" when the mask is unusual. */
+static void ir_put_ifpat(struct ir_str *s, const struct bf_ifpat *pat)
+{
+	size_t n = strnlen(pat->name, sizeof(pat->name)), want, i;
+	bool plain = true;
+
+	want = (n && pat->name[n - 1] == '+') ? n - 1 : n + 1;
+	for (i = 0; i < sizeof(pat->mask); i++)
+		plain &= pat->mask[i] == (i < want ? 0xff : 0);
+	ir_put(s, "%.*s", (int)n, pat->name);
+	if (plain)
+		return;
+	ir_put(s, "/");
+	for (i = 0; i < sizeof(pat->mask); i++)
+		ir_put(s, "%02x", pat->mask[i]);
+}
+
+static const char *ir_proto_name(uint32_t proto)
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	}
+	return NULL;
+}
+
+static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
+			const struct bf_pred *p)
+{
+	const char *inv = p->inv ? "!" : "";
+
+	switch (p->field) {
+	case BF_F_SADDR4:
+		ir_put_addr(s, "saddr", p);
+		return;
+	case BF_F_DADDR4:
+		ir_put_addr(s, "daddr", p);
+		return;
+	case BF_F_IIF:
+	case BF_F_OIF:
+		ir_put(s, " %s%s ", inv, p->field == BF_F_IIF ? "iif" : "oif");
+		if (ir && p->value < ir->n_ifpats)
+			ir_put_ifpat(s, &ir->ifpats[p->value]);
+		else
+			ir_put(s, "#%u", p->value);
+		return;
+	case BF_F_PROTO:
+		ir_put(s, " %sproto %u", inv, p->value);
+		return;
+	case BF_F_FRAG:
+		ir_put(s, " %sfrag", inv);
+		return;
+	case BF_F_L4HDR:
+		if (ir_proto_name(p->value))
+			ir_put(s, " l4(%s,%u)", ir_proto_name(p->value), p->lo);
+		else
+			ir_put(s, " l4(%u,%u)", p->value, p->lo);
+		return;
+	case BF_F_SPORT:
+	case BF_F_DPORT:
+		ir_put(s, " %s%s %u-%u", inv, p->field == BF_F_SPORT ? "sport" : "dport",
+		       p->lo, p->hi);
+		return;
+	case BF_F_TCPFLAGS:
+		ir_put(s, " %stcpflags 0x%02x/0x%02x", inv, p->value, p->mask);
+		return;
+	case BF_F_TCPOPT:
+		ir_put(s, " %stcpopt %u", inv, p->value);
+		return;
+	case BF_F_ICMP:
+		if (p->value == 0xff)
+			ir_put(s, " %sicmp any", inv);
+		else
+			ir_put(s, " %sicmp type %u code %u-%u", inv, p->value, p->lo, p->hi);
+		return;
+	case BF_F_COMMENT:
+		ir_put(s, " comment \"%s\"", p->text ? p->text : "");
+		return;
+	}
+	ir_put(s, " ?field%d", (int)p->field);
+}
+
+static void ir_put_verdict(struct ir_str *s, const struct bf_ir *ir,
+			   const struct bf_rule *r)
+{
+	static const char *const names[] = {
+		[BF_V_NEXT] = "NEXT", [BF_V_ACCEPT] = "ACCEPT",
+		[BF_V_DROP] = "DROP", [BF_V_RETURN] = "RETURN",
+		[BF_V_JUMP] = "JUMP", [BF_V_GOTO] = "GOTO",
+	};
+
+	if ((unsigned int)r->verdict > BF_V_GOTO) {
+		ir_put(s, " -> ?verdict%d", (int)r->verdict);
+		return;
+	}
+	ir_put(s, " -> %s", names[r->verdict]);
+	if (r->verdict != BF_V_JUMP && r->verdict != BF_V_GOTO)
+		return;
+	if (ir && r->target < ir->n_chains)
+		ir_put(s, " %s", ir->chains[r->target].name);
+	else
+		ir_put(s, " #%u", r->target);
+}
+
+int bf_ir_rule_str(const struct bf_ir *ir, const struct bf_chain *chain,
+		   const struct bf_rule *rule, char *buf, size_t len)
+{
+	struct ir_str s = { .buf = buf, .len = len };
+	uint32_t i;
+
+	if (buf && len)
+		buf[0] = '\0';
+	ir_put(&s, "%s#%u [%u]", chain ? chain->name : "?", rule->num, rule->index);
+	for (i = 0; i < rule->n_preds; i++)
+		ir_put_pred(&s, ir, &rule->preds[i]);
+	ir_put_verdict(&s, ir, rule);
+	return (int)s.pos;
+}

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IR back to an IPv4 entries blob, laid out as libiptc lays tables out:
+ * built-in chains (rules, then the policy), user chains (ERROR head named
+ * after the chain, rules, RETURN), and the ERROR "ERROR" terminator.
+ * Counters are zero and comefrom is what the kernel would set, so the
+ * result equals what GET_ENTRIES returns for the same rules.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "xt4.h"
+
+struct xt4_fixup {
+	uint32_t at;		/* offset of the verdict to patch */
+	uint32_t chain;
+};
+
+struct xt4_out {
+	uint8_t *buf;
+	uint32_t len;
+	uint32_t cap;
+	uint32_t n;		/* entries written */
+	struct xt4_fixup *fx;
+	uint32_t n_fx;
+	uint32_t *chain_first;	/* chain -> offset of its first rule */
+};
+
+/* size zeroed bytes at the end of the blob; their offset or -ENOMEM. */
+static int64_t xt4_out_grow(struct xt4_out *o, uint32_t size)
+{
+	uint32_t at = o->len;
+
+	if ((uint64_t)o->len + size > XT4_MAX_TABLE)
+		return -ENOMEM;
+	if (o->len + size > o->cap) {
+		uint32_t cap = o->cap ? o->cap : 4096;
+		uint8_t *n;
+
+		while (cap < o->len + size)
+			cap *= 2;
+		n = realloc(o->buf, cap);
+		if (!n)
+			return -ENOMEM;
+		o->buf = n;
+		o->cap = cap;
+	}
+	memset(o->buf + at, 0, size);
+	o->len += size;
+	o->n++;
+	return at;
+}
+
+static void xt4_set_ext(uint8_t *ext, uint16_t size, const char *name)
+{
+	memcpy(ext + offsetof(struct xt_entry_target, u.user.target_size), &size,
+	       sizeof(size));
+	strcpy((char *)ext + offsetof(struct xt_entry_target, u.user.name), name);
+}
+
+/* An unconditional entry with a standard target. */
+static int xt4_out_std(struct xt4_out *o, int32_t verdict)
+{
+	int64_t at = xt4_out_grow(o, XT4_ENTRY_SZ + XT4_STD_SZ);
+	struct ipt_entry *e;
+
+	if (at < 0)
+		return at;
+	e = (struct ipt_entry *)(o->buf + at);
+	e->target_offset = XT4_ENTRY_SZ;
+	e->next_offset = XT4_ENTRY_SZ + XT4_STD_SZ;
+	xt4_set_ext(xt4_target(e), XT4_STD_SZ, XT_STANDARD_TARGET);
+	xt4_wr32(xt4_target(e) + offsetof(struct xt_standard_target, verdict), verdict);
+	return 0;
+}
+
+static int xt4_out_error(struct xt4_out *o, const char *name)
+{
+	int64_t at = xt4_out_grow(o, XT4_ENTRY_SZ + XT4_ERR_SZ);
+	struct ipt_entry *e;
+
+	if (at < 0)
+		return at;
+	e = (struct ipt_entry *)(o->buf + at);
+	e->target_offset = XT4_ENTRY_SZ;
+	e->next_offset = XT4_ENTRY_SZ + XT4_ERR_SZ;
+	xt4_set_ext(xt4_target(e), XT4_ERR_SZ, XT_ERROR_TARGET);
+	strncpy((char *)xt4_target(e) + offsetof(struct xt_error_target, errorname),
+		name, XT_FUNCTION_MAXNAMELEN - 1);
+	return 0;
+}
+
+static bool xt4_is_ip_field(enum bf_field f)
+{
+	return f <= BF_F_FRAG;
+}
+
+/*
+ * The match predicates [*start, *start + *cnt) that follow *pos, and the
+ * match they belong to. Returns 1 when there is one, 0 at the end.
+ */
+static int xt4_next_slice(const struct bf_rule *r, uint32_t *pos,
+			  const struct xt4_match_ops **ops, uint32_t *start,
+			  uint32_t *cnt)
+{
+	uint32_t i = *pos;
+
+	while (i < r->n_preds && xt4_is_ip_field(r->preds[i].field))
+		i++;
+	if (i == r->n_preds)
+		return 0;
+	*ops = xt4_match_claiming(&r->preds[i]);
+	if (!*ops)
+		return -EINVAL;
+	*start = i++;
+	while (i < r->n_preds && !xt4_match_claiming(&r->preds[i]) &&
+	       !xt4_is_ip_field(r->preds[i].field))
+		i++;
+	*cnt = i - *start;
+	*pos = i;
+	return 1;
+}
+
+static int xt4_ip_from_ir(const struct bf_ir *ir, const struct bf_rule *r,
+			  struct ipt_ip *ip)
+{
+	uint32_t i, nfrag = 0;
+
+	for (i = 0; i < r->n_preds; i++) {
+		const struct bf_pred *p = &r->preds[i];
+		const struct bf_ifpat *pat;
+
+		switch (p->field) {
+		case BF_F_SADDR4:
+			ip->src.s_addr = p->value;
+			ip->smsk.s_addr = p->mask;
+			ip->invflags |= p->inv ? IPT_INV_SRCIP : 0;
+			break;
+		case BF_F_DADDR4:
+			ip->dst.s_addr = p->value;
+			ip->dmsk.s_addr = p->mask;
+			ip->invflags |= p->inv ? IPT_INV_DSTIP : 0;
+			break;
+		case BF_F_IIF:
+		case BF_F_OIF:
+			if (p->value >= ir->n_ifpats)
+				return -EINVAL;
+			pat = &ir->ifpats[p->value];
+			memcpy(p->field == BF_F_IIF ? ip->iniface : ip->outiface,
+			       pat->name, IFNAMSIZ);
+			memcpy(p->field == BF_F_IIF ? ip->iniface_mask : ip->outiface_mask,
+			       pat->mask, IFNAMSIZ);
+			if (p->inv)
+				ip->invflags |= p->field == BF_F_IIF ? IPT_INV_VIA_IN : IPT_INV_VIA_OUT;
+			break;
+		case BF_F_PROTO:
+			ip->proto = p->value;
+			ip->invflags |= p->inv ? IPT_INV_PROTO : 0;
+			break;
+		case BF_F_FRAG:
+			/* One FRAG: -f / ! -f; FRAG, !FRAG: INV_FRAG alone. */
+			if (++nfrag == 1) {
+				ip->flags |= IPT_F_FRAG;
+				ip->invflags |= p->inv ? IPT_INV_FRAG : 0;
+			} else {
+				ip->flags &= ~IPT_F_FRAG;
+				ip->invflags |= IPT_INV_FRAG;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int xt4_rule_matches_size(const struct bf_rule *r, uint32_t *size)
+{
+	const struct xt4_match_ops *ops;
+	uint32_t pos = 0, start, cnt;
+	int ret;
+
+	*size = 0;
+	while ((ret = xt4_next_slice(r, &pos, &ops, &start, &cnt)) > 0)
+		*size += sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size);
+	return ret;
+}
+
+static int xt4_rule_matches(const struct bf_rule *r, uint8_t *m)
+{
+	const struct xt4_match_ops *ops;
+	uint32_t pos = 0, start, cnt;
+	int ret;
+
+	while ((ret = xt4_next_slice(r, &pos, &ops, &start, &cnt)) > 0) {
+		uint16_t msz = sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size);
+
+		xt4_set_ext(m, msz, ops->name);
+		m[offsetof(struct xt_entry_match, u.user.revision)] = ops->revision;
+		ret = ops->from_ir(&r->preds[start], cnt, m + sizeof(struct xt_entry_match));
+		if (ret)
+			return ret;
+		m += msz;
+	}
+	return ret;
+}
+
+static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
+			    const struct bf_rule *r, struct ipt_entry *e,
+			    uint32_t at, int32_t *v)
+{
+	struct xt4_fixup *fx;
+
+	switch (r->verdict) {
+	case BF_V_ACCEPT:
+		*v = -NF_ACCEPT - 1;
+		return 0;
+	case BF_V_DROP:
+		*v = -NF_DROP - 1;
+		return 0;
+	case BF_V_RETURN:
+		*v = XT_RETURN;
+		return 0;
+	case BF_V_NEXT:
+		*v = at + e->next_offset;
+		return 0;
+	case BF_V_GOTO:
+		e->ip.flags |= IPT_F_GOTO;
+		/* fall through */
+	case BF_V_JUMP:
+		if (r->target >= ir->n_chains || ir->chains[r->target].hook != BF_HOOK_NONE)
+			return -EINVAL;
+		fx = realloc(o->fx, (o->n_fx + 1) * sizeof(*fx));
+		if (!fx)
+			return -ENOMEM;
+		o->fx = fx;
+		fx[o->n_fx].at = at + e->target_offset + offsetof(struct xt_standard_target, verdict);
+		fx[o->n_fx++].chain = r->target;
+		*v = 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int xt4_out_rule(struct xt4_out *o, const struct bf_ir *ir,
+			const struct bf_rule *r)
+{
+	struct ipt_entry *e;
+	uint32_t msz;
+	int64_t at;
+	int32_t v;
+	int ret;
+
+	ret = xt4_rule_matches_size(r, &msz);
+	if (ret)
+		return ret;
+	at = xt4_out_grow(o, XT4_ENTRY_SZ + msz + XT4_STD_SZ);
+	if (at < 0)
+		return at;
+	e = (struct ipt_entry *)(o->buf + at);
+	e->target_offset = XT4_ENTRY_SZ + msz;
+	e->next_offset = XT4_ENTRY_SZ + msz + XT4_STD_SZ;
+	ret = xt4_ip_from_ir(ir, r, &e->ip);
+	if (!ret)
+		ret = xt4_rule_matches(r, (uint8_t *)e + XT4_ENTRY_SZ);
+	if (!ret)
+		ret = xt4_rule_verdict(o, ir, r, e, at, &v);
+	if (ret)
+		return ret;
+	xt4_set_ext(xt4_target(e), XT4_STD_SZ, XT_STANDARD_TARGET);
+	xt4_wr32(xt4_target(e) + offsetof(struct xt_standard_target, verdict), v);
+	return 0;
+}
+
+static int xt4_out_chain(struct xt4_out *o, const struct bf_ir *ir, uint32_t c,
+			 uint32_t hook_entry[BF_NR_HOOKS],
+			 uint32_t underflow[BF_NR_HOOKS])
+{
+	const struct bf_chain *ch = &ir->chains[c];
+	bool builtin = ch->hook != BF_HOOK_NONE;
+	uint32_t k;
+	int ret;
+
+	if (builtin && (ch->hook < 0 || ch->hook >= BF_NR_HOOKS ||
+			(ch->end != BF_V_ACCEPT && ch->end != BF_V_DROP)))
+		return -EINVAL;
+	if (!builtin) {
+		ret = xt4_out_error(o, ch->name);
+		if (ret)
+			return ret;
+	}
+	o->chain_first[c] = o->len;
+	if (builtin)
+		hook_entry[ch->hook] = o->len;
+	for (k = 0; k < ch->n_rules; k++) {
+		ret = xt4_out_rule(o, ir, &ch->rules[k]);
+		if (ret)
+			return ret;
+	}
+	if (builtin) {
+		underflow[ch->hook] = o->len;
+		return xt4_out_std(o, ch->end == BF_V_ACCEPT ? -NF_ACCEPT - 1 : -NF_DROP - 1);
+	}
+	if (ch->end == BF_V_RETURN)
+		return xt4_out_std(o, XT_RETURN);
+	return 0;
+}
+
+/* comefrom as the kernel sets it: run its walk over the result. */
+static int xt4_out_comefrom(struct xt4_out *o, uint32_t valid_hooks,
+			    const uint32_t hook_entry[BF_NR_HOOKS],
+			    const uint32_t underflow[BF_NR_HOOKS])
+{
+	struct xt4_blob b = { 0 };
+	struct ipt_replace *repl;
+	int ret;
+
+	repl = calloc(1, sizeof(*repl) + o->len);
+	if (!repl)
+		return -ENOMEM;
+	repl->valid_hooks = valid_hooks;
+	repl->num_entries = o->n;
+	repl->size = o->len;
+	memcpy(repl->hook_entry, hook_entry, sizeof(repl->hook_entry));
+	memcpy(repl->underflow, underflow, sizeof(repl->underflow));
+	memcpy(repl->entries, o->buf, o->len);
+	ret = xt4_walk(&b, repl, NULL);
+	if (!ret)
+		ret = xt4_mark(&b, NULL);
+	if (!ret)
+		memcpy(o->buf, repl->entries, o->len);
+	xt4_blob_release(&b);
+	free(repl);
+	return ret;
+}
+
+static int xt4_out_table(struct xt4_out *o, const struct bf_ir *ir,
+			 uint32_t hook_entry[BF_NR_HOOKS],
+			 uint32_t underflow[BF_NR_HOOKS])
+{
+	uint32_t c, i;
+	int ret;
+
+	for (c = 0; c < ir->n_chains; c++) {
+		ret = xt4_out_chain(o, ir, c, hook_entry, underflow);
+		if (ret)
+			return ret;
+	}
+	ret = xt4_out_error(o, XT_ERROR_TARGET);
+	if (ret)
+		return ret;
+	for (i = 0; i < o->n_fx; i++)
+		xt4_wr32(o->buf + o->fx[i].at, o->chain_first[o->fx[i].chain]);
+	return xt4_out_comefrom(o, ir->valid_hooks, hook_entry, underflow);
+}
+
+int bf_xt4_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
+		   uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
+		   uint32_t underflow[BF_NR_HOOKS])
+{
+	struct xt4_out o = { 0 };
+	int h, ret;
+
+	if (!ir || !blobp || !sizep || !num_entries || !hook_entry || !underflow)
+		return -EINVAL;
+	for (h = 0; h < BF_NR_HOOKS; h++) {
+		hook_entry[h] = ~0U;
+		underflow[h] = ~0U;
+	}
+	o.chain_first = calloc(ir->n_chains + 1, sizeof(*o.chain_first));
+	if (!o.chain_first)
+		return -ENOMEM;
+	ret = xt4_out_table(&o, ir, hook_entry, underflow);
+	free(o.chain_first);
+	free(o.fx);
+	if (ret) {
+		free(o.buf);
+		return ret;
+	}
+	*blobp = o.buf;
+	*sizep = o.len;
+	*num_entries = o.n;
+	return 0;
+}
+
+int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
+{
+	struct bf_chain chains[3] = { 0 };
+	struct bf_ir ir = { 0 };
+	struct ipt_replace *repl;
+	uint32_t size, n, c;
+	void *blob;
+	int ret;
+
+	if (!replp || !lenp)
+		return -EINVAL;
+	ir.family = AF_INET;
+	strcpy(ir.table, "filter");
+	ir.valid_hooks = XT4_FILTER_HOOKS;
+	ir.chains = chains;
+	ir.n_chains = 3;
+	for (c = 0; c < 3; c++) {
+		chains[c].hook = NF_INET_LOCAL_IN + c;
+		strcpy(chains[c].name, xt4_hook_name(chains[c].hook));
+		chains[c].end = BF_V_ACCEPT;
+		chains[c].end_index = c;
+		chains[c].end_counts = true;
+	}
+	ir.n_entries = 4;
+	repl = calloc(1, sizeof(*repl));
+	if (!repl)
+		return -ENOMEM;
+	strcpy(repl->name, "filter");
+	repl->valid_hooks = XT4_FILTER_HOOKS;
+	ret = bf_xt4_from_ir(&ir, &blob, &size, &n, repl->hook_entry, repl->underflow);
+	if (ret)
+		goto out_free;
+	/* num_counters = num_entries, so the result passes bf_xt4_translate(). */
+	repl->num_entries = n;
+	repl->num_counters = n;
+	repl->size = size;
+	ret = -ENOMEM;
+	*replp = realloc(repl, sizeof(*repl) + size);
+	if (!*replp)
+		goto out_free_blob;
+	repl = *replp;
+	memcpy(repl->entries, blob, size);
+	*lenp = sizeof(*repl) + size;
+	free(blob);
+	return 0;
+out_free_blob:
+	free(blob);
+out_free:
+	free(repl);
+	return ret;
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The matches bpfilter translates: one file and one ops table each,
+ * registered here. Everything else is refused with -ENOENT.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xt4.h"
+
+static const struct xt4_match_ops *const xt4_matches[] = {
+	&xt4_match_tcp,
+	&xt4_match_udp,
+	&xt4_match_icmp,
+	&xt4_match_comment,
+};
+
+#define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))
+
+int xt4_match_find(const char *name, uint8_t revision,
+		   const struct xt4_match_ops **opsp)
+{
+	bool named = false;
+	size_t i;
+
+	for (i = 0; i < XT4_N_MATCHES; i++) {
+		if (strcmp(xt4_matches[i]->name, name))
+			continue;
+		named = true;
+		if (xt4_matches[i]->revision == revision) {
+			*opsp = xt4_matches[i];
+			return 0;
+		}
+	}
+	return named ? -EPROTONOSUPPORT : -ENOENT;
+}
+
+const struct xt4_match_ops *xt4_match_claiming(const struct bf_pred *pred)
+{
+	size_t i;
+
+	for (i = 0; i < XT4_N_MATCHES; i++) {
+		if (xt4_matches[i]->claims(pred))
+			return xt4_matches[i];
+	}
+	return NULL;
+}
+
+int bf_xt4_match_revision(const char *name, uint8_t revision)
+{
+	const struct xt4_match_ops *ops;
+
+	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
+		return -EINVAL;
+	return xt4_match_find(name, revision, &ops);
+}
+
+int bf_xt4_target_revision(const char *name, uint8_t revision)
+{
+	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
+		return -EINVAL;
+	if (strcmp(name, XT_STANDARD_TARGET) && strcmp(name, XT_ERROR_TARGET))
+		return -ENOENT;
+	return revision == 0 ? 0 : -EPROTONOSUPPORT;
+}
+
+struct bf_pred *xt4_rb_add(struct xt4_rb *rb, enum bf_field field)
+{
+	struct bf_pred *p;
+
+	if (rb->n == rb->cap) {
+		uint32_t cap = rb->cap ? rb->cap * 2 : 8;
+
+		p = realloc(rb->preds, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		rb->preds = p;
+		rb->cap = cap;
+	}
+	p = &rb->preds[rb->n++];
+	memset(p, 0, sizeof(*p));
+	p->field = field;
+	return p;
+}
+
+void xt4_rb_release(struct xt4_rb *rb)
+{
+	uint32_t i;
+
+	for (i = 0; i < rb->n; i++)
+		free(rb->preds[i].text);
+	free(rb->preds);
+	rb->preds = NULL;
+	rb->n = rb->cap = 0;
+}

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The checks ip_tables makes on a SET_REPLACE payload, in its order and
+ * with its errnos (do_replace(), translate_table(),
+ * check_entry_size_and_hooks(), xt_check_entry_offsets(),
+ * xt_check_table_hooks(), mark_source_chains(), find_check_entry()).
+ * Written from the kernel's documented behaviour; the differential test
+ * (tests/unit/test_xt_kernel.c) feeds the same blobs to the kernel.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/msg.h"
+#include "xt4.h"
+
+int xt4_check_header(struct ipt_replace *repl, size_t len, struct bf_err *err)
+{
+	if (len < sizeof(*repl))
+		return bf_err_set(err, -EINVAL, "replace: %zu bytes, shorter than struct ipt_replace",
+				  len);
+	if (repl->num_counters >= INT_MAX / sizeof(struct xt_counters))
+		return bf_err_set(err, -ENOMEM, "replace: num_counters %u is too large",
+				  repl->num_counters);
+	if (repl->num_counters == 0)
+		return bf_err_set(err, -EINVAL, "replace: num_counters is 0");
+	if ((uint64_t)len < (uint64_t)repl->size + sizeof(*repl))
+		return bf_err_set(err, -EINVAL, "replace: size %u but only %zu bytes of entries",
+				  repl->size, len - sizeof(*repl));
+	repl->name[sizeof(repl->name) - 1] = '\0';
+	if (repl->size > BPFILTER_PAYLOAD_MAX - sizeof(*repl))
+		return bf_err_set(err, -ENOMEM, "replace: %u bytes of entries is too large",
+				  repl->size);
+	if (repl->num_entries > XT4_MAX_TABLE / sizeof(unsigned int))
+		return bf_err_set(err, -ENOMEM, "replace: %u entries is too many",
+				  repl->num_entries);
+	return 0;
+}
+
+static bool xt4_verdict_ok(int32_t v)
+{
+	if (v > 0)
+		return true;
+	return v == XT_RETURN || v == -NF_ACCEPT - 1 || v == -NF_DROP - 1 ||
+	       v == -NF_QUEUE - 1;
+}
+
+/* xt_check_entry_match(): matches tile [elems, target) exactly. */
+static int xt4_check_match_offsets(const struct ipt_entry *e)
+{
+	uint32_t pos = XT4_ENTRY_SZ;
+	int32_t left = (int32_t)e->target_offset - (int32_t)XT4_ENTRY_SZ;
+
+	while (left > 0) {
+		uint16_t msz;
+
+		if (pos % __alignof__(struct xt_entry_match))
+			return -EINVAL;
+		if (left < (int32_t)sizeof(struct xt_entry_match))
+			return -EINVAL;
+		msz = xt4_ext_size((const uint8_t *)e + pos);
+		if (msz < sizeof(struct xt_entry_match) || msz > left)
+			return -EINVAL;
+		left -= msz;
+		pos += msz;
+	}
+	return 0;
+}
+
+/* xt_check_entry_offsets() */
+static int xt4_check_offsets(const struct ipt_entry *e)
+{
+	const uint8_t *t;
+	uint16_t tsz;
+
+	if (e->target_offset < XT4_ENTRY_SZ)
+		return -EINVAL;
+	if ((uint32_t)e->target_offset + XT4_HDR_SZ > e->next_offset)
+		return -EINVAL;
+	t = xt4_target(e);
+	tsz = xt4_ext_size(t);
+	if (tsz < XT4_HDR_SZ)
+		return -EINVAL;
+	if ((uint32_t)e->target_offset + tsz > e->next_offset)
+		return -EINVAL;
+	if (xt4_is_std(t)) {
+		if (XT_ALIGN(e->target_offset + XT4_STD_SZ) != e->next_offset)
+			return -EINVAL;
+		if (!xt4_verdict_ok(xt4_verdict(t)))
+			return -EINVAL;
+	} else if (xt4_is_error(t)) {
+		if (tsz != XT4_ERR_SZ ||
+		    strnlen(xt4_errorname(t), XT_FUNCTION_MAXNAMELEN) >= XT_FUNCTION_MAXNAMELEN)
+			return -EINVAL;
+	}
+	return xt4_check_match_offsets(e);
+}
+
+/* check_underflow(): unconditional standard ACCEPT or DROP. */
+static bool xt4_underflow_ok(const struct ipt_entry *e)
+{
+	const uint8_t *t = xt4_target(e);
+	int32_t v;
+
+	if (!xt4_unconditional(e) || !xt4_is_std(t))
+		return false;
+	v = xt4_verdict(t);
+	return v == -NF_DROP - 1 || v == -NF_ACCEPT - 1;
+}
+
+/* check_entry_size_and_hooks() for the entry at `off`. */
+static int xt4_check_entry(struct xt4_blob *b, const struct ipt_replace *repl,
+			   uint32_t off, struct bf_err *err)
+{
+	struct ipt_entry *e = (struct ipt_entry *)(b->base + off);
+	int h, ret;
+
+	if (off % __alignof__(struct ipt_entry) ||
+	    (uint64_t)off + XT4_ENTRY_SZ >= b->size ||
+	    (uint64_t)off + e->next_offset > b->size)
+		return bf_err_set(err, -EINVAL, "entry at offset %u: misaligned or past the end of the table",
+				  off);
+	if (e->next_offset < XT4_ENTRY_SZ + XT4_HDR_SZ)
+		return bf_err_set(err, -EINVAL, "entry at offset %u: next_offset %u is too small",
+				  off, e->next_offset);
+	if ((e->ip.flags & ~IPT_F_MASK) || (e->ip.invflags & ~IPT_INV_MASK))
+		return bf_err_set(err, -EINVAL, "entry at offset %u: unknown flags 0x%x/0x%x",
+				  off, e->ip.flags, e->ip.invflags);
+	ret = xt4_check_offsets(e);
+	if (ret)
+		return bf_err_set(err, ret, "entry at offset %u: bad target or match offsets/sizes",
+				  off);
+	for (h = 0; h < NF_INET_NUMHOOKS; h++) {
+		if (!(b->valid_hooks & (1U << h)))
+			continue;
+		if (off == repl->hook_entry[h])
+			b->hook_entry[h] = off;
+		if (off == repl->underflow[h]) {
+			if (!xt4_underflow_ok(e))
+				return bf_err_set(err, -EINVAL, "entry at offset %u: policy of %s must be an unconditional ACCEPT or DROP",
+						  off, xt4_hook_name(h));
+			b->underflow[h] = off;
+		}
+	}
+	memset(&e->counters, 0, sizeof(e->counters));
+	e->comefrom = 0;
+	return 0;
+}
+
+/* xt_check_table_hooks(): every valid hook found, strictly increasing. */
+static int xt4_check_hooks(const struct xt4_blob *b, struct bf_err *err)
+{
+	uint32_t max_entry = 0, max_uflow = 0;
+	bool seen = false;
+	int h;
+
+	for (h = 0; h < NF_INET_NUMHOOKS; h++) {
+		if (!(b->valid_hooks & (1U << h)))
+			continue;
+		if (b->hook_entry[h] == ~0U || b->underflow[h] == ~0U)
+			return bf_err_set(err, -EINVAL, "hook %s: entry or policy is not at the start of an entry",
+					  xt4_hook_name(h));
+		if (seen && (max_uflow >= b->underflow[h] ||
+			     max_entry >= b->hook_entry[h]))
+			return bf_err_set(err, -EINVAL, "hook %s: entry or policy out of order",
+					  xt4_hook_name(h));
+		max_entry = b->hook_entry[h];
+		max_uflow = b->underflow[h];
+		seen = true;
+	}
+	return 0;
+}
+
+static int xt4_push_off(struct xt4_blob *b, uint32_t off, uint32_t *cap)
+{
+	uint32_t *n;
+
+	if (b->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		n = realloc(b->offs, *cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		b->offs = n;
+	}
+	b->offs[b->n++] = off;
+	return 0;
+}
+
+int xt4_walk(struct xt4_blob *b, const struct ipt_replace *repl,
+	     struct bf_err *err)
+{
+	uint32_t off, cap = 0;
+	int h, ret;
+
+	b->base = (uint8_t *)repl->entries;
+	b->size = repl->size;
+	b->valid_hooks = repl->valid_hooks;
+	b->offs = NULL;
+	b->n = 0;
+	for (h = 0; h < NF_INET_NUMHOOKS; h++) {
+		b->hook_entry[h] = ~0U;
+		b->underflow[h] = ~0U;
+	}
+	/* next_offset >= 144 was checked before stepping, so this ends. */
+	for (off = 0; off < b->size; off += ((struct ipt_entry *)(b->base + off))->next_offset) {
+		ret = xt4_check_entry(b, repl, off, err);
+		if (ret)
+			return ret;
+		ret = xt4_push_off(b, off, &cap);
+		if (ret)
+			return bf_err_set(err, ret, "out of memory");
+	}
+	if (b->n != repl->num_entries)
+		return bf_err_set(err, -EINVAL, "table has %u entries, num_entries says %u",
+				  b->n, repl->num_entries);
+	return xt4_check_hooks(b, err);
+}
+
+void xt4_blob_release(struct xt4_blob *b)
+{
+	free(b->offs);
+	b->offs = NULL;
+	b->n = 0;
+}
+
+/*
+ * Step back along the current path after an unconditional verdict or an
+ * entry this hook already saw: leave every entry that fell through into
+ * the next, and the jump that brought us here is then continued with its
+ * next entry. Returns 1 when the walk of this hook is complete, 0 to go
+ * on at *posp / *ip, -ELOOP when the path falls off the table.
+ */
+static int xt4_backtrack(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
+			 int *ip)
+{
+	uint32_t pos = *posp, oldpos, sz;
+	struct ipt_entry *e = xt4_entry(b, *ip);
+	int i = *ip;
+
+	do {
+		e->comefrom ^= XT4_ON_PATH;
+		oldpos = pos;
+		pos = back[i];
+		back[i] = 0;
+		if (pos == oldpos)
+			return 1;
+		i = xt4_index_of(b, pos);
+		if (i < 0)
+			return -ELOOP;
+		e = xt4_entry(b, i);
+	} while (oldpos == pos + e->next_offset);
+	sz = e->next_offset;
+	if (pos + sz >= b->size)
+		return -ELOOP;
+	i = xt4_index_of(b, pos + sz);
+	if (i < 0)
+		return -ELOOP;
+	back[i] = pos;
+	*posp = pos + sz;
+	*ip = i;
+	return 0;
+}
+
+/* One step forward from entry i at pos: a jump or the next entry. */
+static int xt4_advance(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
+		       int *ip)
+{
+	const struct ipt_entry *e = xt4_entry(b, *ip);
+	const uint8_t *t = xt4_target(e);
+	uint32_t newpos;
+	int i;
+
+	if (xt4_is_std(t) && xt4_verdict(t) >= 0) {
+		newpos = (uint32_t)xt4_verdict(t);
+		i = xt4_index_of(b, newpos);
+	} else {
+		newpos = *posp + e->next_offset;
+		i = newpos >= b->size ? -1 : xt4_index_of(b, newpos);
+	}
+	if (i < 0)
+		return -ELOOP;
+	back[i] = *posp;
+	*posp = newpos;
+	*ip = i;
+	return 0;
+}
+
+/* Walk every path from one hook's entry, as mark_source_chains() does. */
+static int xt4_mark_hook(struct xt4_blob *b, uint32_t *back, int hook,
+			 struct bf_err *err)
+{
+	uint32_t pos = b->hook_entry[hook];
+	uint64_t steps, max_steps = 4ULL * b->n + 16;
+	int i = xt4_index_of(b, pos), ret;
+
+	back[i] = pos;
+	for (steps = 0; steps < max_steps; steps++) {
+		struct ipt_entry *e = xt4_entry(b, i);
+		const uint8_t *t = xt4_target(e);
+		bool visited = e->comefrom & (1U << hook);
+
+		if (e->comefrom & XT4_ON_PATH)
+			return bf_err_set(err, -ELOOP, "%s: the rule set loops here (hook %s)",
+					  xt4_where(b, i), xt4_hook_name(hook));
+		e->comefrom |= (1U << hook) | XT4_ON_PATH;
+		if ((xt4_unconditional(e) && xt4_is_std(t) && xt4_verdict(t) < 0) ||
+		    visited)
+			ret = xt4_backtrack(b, back, &pos, &i);
+		else
+			ret = xt4_advance(b, back, &pos, &i);
+		if (ret == 1)
+			return 0;
+		if (ret)
+			return bf_err_set(err, ret, "%s: jump or fall-through to an offset that is not an entry (hook %s)",
+					  xt4_where(b, i), xt4_hook_name(hook));
+	}
+	return bf_err_set(err, -ELOOP, "hook %s: chain walk did not end", xt4_hook_name(hook));
+}
+
+int xt4_mark(struct xt4_blob *b, struct bf_err *err)
+{
+	uint32_t *back;
+	int h, ret = 0;
+
+	back = calloc(b->n ? b->n : 1, sizeof(*back));
+	if (!back)
+		return bf_err_set(err, -ENOMEM, "out of memory");
+	for (h = 0; h < NF_INET_NUMHOOKS && !ret; h++) {
+		if (b->valid_hooks & (1U << h))
+			ret = xt4_mark_hook(b, back, h, err);
+	}
+	free(back);
+	return ret;
+}
+
+/* A name field must hold a NUL (xt_request_find_match/target). */
+static bool xt4_name_ok(const uint8_t *ext)
+{
+	return strnlen(xt4_ext_name(ext), XT4_NAME_LEN) < XT4_NAME_LEN;
+}
+
+/* find_check_match() for one match of entry i. */
+static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
+			   const uint8_t *m)
+{
+	const struct ipt_entry *e = xt4_entry(b, i);
+	const struct xt4_match_ops *ops;
+	int ret;
+
+	if (!xt4_name_ok(m))
+		return -EINVAL;
+	ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), &ops);
+	if (ret)
+		return ret;
+	if (xt4_ext_size(m) != sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size))
+		return -EINVAL;
+	if (ops->proto && (ops->proto != e->ip.proto ||
+			   (e->ip.invflags & IPT_INV_PROTO)))
+		return -EINVAL;
+	return ops->check ? ops->check(m + sizeof(struct xt_entry_match)) : 0;
+}
+
+static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
+			 const uint8_t *m, int ret, struct bf_err *err)
+{
+	const char *name = xt4_ext_name(m);
+	int nlen = XT4_NAME_LEN;
+
+	if (ret == -ENOENT)
+		return bf_err_set(err, ret, "%s: match '%.*s' is not supported",
+				  xt4_where(b, i), nlen, name);
+	if (ret == -EPROTONOSUPPORT)
+		return bf_err_set(err, ret, "%s: match '%.*s' revision %u is not supported",
+				  xt4_where(b, i), nlen, name, xt4_ext_rev(m));
+	return bf_err_set(err, ret, "%s: match '%.*s': bad size, protocol or options",
+			  xt4_where(b, i), nlen, name);
+}
+
+/* xt_request_find_target() + xt_check_target() for entry i. */
+static int xt4_check_target(const struct xt4_blob *b, uint32_t i,
+			    struct bf_err *err)
+{
+	const uint8_t *t = xt4_target(xt4_entry(b, i));
+	uint16_t want;
+
+	if (!xt4_name_ok(t))
+		return bf_err_set(err, -EINVAL, "%s: target name is not terminated",
+				  xt4_where(b, i));
+	if (xt4_is_std(t))
+		want = XT4_STD_SZ;
+	else if (xt4_is_error(t))
+		want = XT4_ERR_SZ;
+	else
+		return bf_err_set(err, -ENOENT, "%s: target '%s' is not supported",
+				  xt4_where(b, i), xt4_ext_name(t));
+	if (xt4_ext_rev(t) != 0)
+		return bf_err_set(err, -EPROTONOSUPPORT, "%s: target '%s' revision %u is not supported",
+				  xt4_where(b, i), xt4_ext_name(t), xt4_ext_rev(t));
+	if (xt4_ext_size(t) != want)
+		return bf_err_set(err, -EINVAL, "%s: target size %u, expected %u",
+				  xt4_where(b, i), xt4_ext_size(t), want);
+	return 0;
+}
+
+int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err)
+{
+	uint32_t i, pos;
+	int ret;
+
+	for (i = 0; i < b->n; i++) {
+		const struct ipt_entry *e = xt4_entry(b, i);
+
+		for (pos = XT4_ENTRY_SZ; pos < e->target_offset;
+		     pos += xt4_ext_size((const uint8_t *)e + pos)) {
+			const uint8_t *m = (const uint8_t *)e + pos;
+
+			ret = xt4_check_match(b, i, m);
+			if (ret)
+				return xt4_match_err(b, i, m, ret, err);
+		}
+		ret = xt4_check_target(b, i, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
