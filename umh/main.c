@@ -413,6 +413,21 @@ static int main_stdio(struct bf_umh *umh)
 	return r;
 }
 
+static int main_new_umh(const struct main_opts *o, struct bf_umh **umhp)
+{
+	struct bf_umh_opts uopts = {
+		.sz = sizeof(uopts),
+		.mode = BF_UMH_ATTACH,
+		.hook = o->hook,
+		.ifindexes = o->ifindexes,
+		.n_ifindexes = o->n_ifindexes,
+		.force_hook = -1,
+		.state_dir = o->state_dir,
+	};
+
+	return bf_umh_new(&uopts, umhp);
+}
+
 int main(int argc, char **argv)
 {
 	struct main_opts o = {};
@@ -434,17 +449,7 @@ int main(int argc, char **argv)
 	if (main_signals())
 		return 1;
 
-	struct bf_umh_opts uopts = {
-		.sz = sizeof(uopts),
-		.mode = BF_UMH_ATTACH,
-		.hook = o.hook,
-		.ifindexes = o.ifindexes,
-		.n_ifindexes = o.n_ifindexes,
-		.force_hook = -1,
-		.state_dir = o.state_dir,
-	};
-
-	r = bf_umh_new(&uopts, &umh);
+	r = main_new_umh(&o, &umh);
 	if (r) {
 		bf_err("cannot start: %s", strerror(-r));
 		return 1;

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,7 @@ static int umh_set_replace(struct bf_umh *umh, const struct bpfilter_req *req,
 	struct umh_table *t;
 	struct bf_err err = {};
 	uint32_t num_counters;
+	char what[64];
 	int r;
 
 	if (req->optlen < sizeof(*repl))
@@ -226,7 +228,8 @@ static int umh_set_replace(struct bf_umh *umh, const struct bpfilter_req *req,
 	return r;
 
 err_refuse:
-	umh_refuse(umh, "SET_REPLACE", r, &err);
+	snprintf(what, sizeof(what), "SET_REPLACE from pid %u", req->pid);
+	umh_refuse(umh, what, r, &err);
 	bf_err_clear(&err);
 	return r;
 }
