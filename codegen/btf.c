@@ -39,23 +39,27 @@ static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
 		{ "ifb_out", BF_PKT_IFB_OUT, -32 },
 		{ "l4", BF_PKT_L4, -BF_PKT_L4_MAX },
 	};
-	int id, i, type, ret;
+	int n = sizeof(m) / sizeof(m[0]), types[sizeof(m) / sizeof(m[0])];
+	int id, i, ret;
 
+	/* member types first: a struct's fields must follow it directly */
+	for (i = 0; i < n; i++) {
+		if (m[i].kind == 8)
+			types[i] = t->u8;
+		else if (m[i].kind == 16)
+			types[i] = t->u16;
+		else if (m[i].kind == 32)
+			types[i] = t->u32;
+		else
+			types[i] = btf__add_array(btf, t->u32, t->u8, -m[i].kind);
+		if (types[i] < 0)
+			return types[i];
+	}
 	id = btf__add_struct(btf, "bf_pkt", BF_PKT_SIZE);
 	if (id < 0)
 		return id;
-	for (i = 0; i < (int)(sizeof(m) / sizeof(m[0])); i++) {
-		if (m[i].kind == 8)
-			type = t->u8;
-		else if (m[i].kind == 16)
-			type = t->u16;
-		else if (m[i].kind == 32)
-			type = t->u32;
-		else
-			type = btf__add_array(btf, t->u32, t->u8, -m[i].kind);
-		if (type < 0)
-			return type;
-		ret = btf__add_field(btf, m[i].name, type, m[i].off * 8, 0);
+	for (i = 0; i < n; i++) {
+		ret = btf__add_field(btf, m[i].name, types[i], m[i].off * 8, 0);
 		if (ret)
 			return ret;
 	}

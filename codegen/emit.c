@@ -21,6 +21,7 @@ void bf_emit_free(struct bf_emit *e)
 		free(e->marks[i].text);
 	free(e->insns);
 	free(e->labels);
+	free(e->label_refs);
 	free(e->fixups);
 	free(e->marks);
 	free(e->funcs);
@@ -93,9 +94,12 @@ void bf_emit_ld_map(struct bf_emit *e, int reg, enum bf_map_id map)
 uint32_t bf_label_new(struct bf_emit *e)
 {
 	if (!emit_grow(e, (void **)&e->labels, e->n_labels, &e->cap_labels,
-		       sizeof(*e->labels)))
+		       sizeof(*e->labels)) ||
+	    !emit_grow(e, (void **)&e->label_refs, e->n_labels, &e->cap_refs,
+		       sizeof(*e->label_refs)))
 		return 0;
 	e->labels[e->n_labels] = BF_LABEL_UNBOUND;
+	e->label_refs[e->n_labels] = 0;
 	return e->n_labels++;
 }
 
@@ -111,8 +115,15 @@ void bf_label_bind(struct bf_emit *e, uint32_t label)
 	e->labels[label] = e->n_insns;
 }
 
+bool bf_label_used(const struct bf_emit *e, uint32_t label)
+{
+	return label < e->n_labels && e->label_refs[label];
+}
+
 static void emit_fixup(struct bf_emit *e, uint32_t label, bool call)
 {
+	if (!e->err && label < e->n_labels)
+		e->label_refs[label]++;
 	if (!emit_grow(e, (void **)&e->fixups, e->n_fixups, &e->cap_fixups,
 		       sizeof(*e->fixups)))
 		return;

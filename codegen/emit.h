@@ -31,7 +31,8 @@ struct bf_emit {
 	struct bpf_insn *insns;
 	uint32_t n_insns, cap_insns;
 	uint32_t *labels;	/* label -> insn, BF_LABEL_UNBOUND */
-	uint32_t n_labels, cap_labels;
+	uint32_t *label_refs;	/* label -> number of jumps/calls to it */
+	uint32_t n_labels, cap_labels, cap_refs;
 	struct bf_fixup *fixups;
 	uint32_t n_fixups, cap_fixups;
 	struct bf_mark *marks;
@@ -57,6 +58,8 @@ void bf_emit_ld_map(struct bf_emit *e, int reg, enum bf_map_id map);
 
 uint32_t bf_label_new(struct bf_emit *e);
 void bf_label_bind(struct bf_emit *e, uint32_t label);
+/* Has anything jumped to `label` so far? (The verifier refuses dead code.) */
+bool bf_label_used(const struct bf_emit *e, uint32_t label);
 /* A conditional or unconditional jump (off is patched) to `label`. */
 void bf_emit_jmp(struct bf_emit *e, struct bpf_insn insn, uint32_t label);
 /* A BPF-to-BPF call to the function starting at `label`. */

@@ -29,6 +29,7 @@
 /* UAPI values (linux/bpf.h enum): kept as numbers for older headers */
 #define FIB_RET_SUCCESS		0
 #define FIB_RET_NOT_FWDED	4
+#define FIB_RET_FWD_DISABLED	5
 #define FIB_RET_NO_NEIGH	7
 
 /* Offsets in struct xdp_md / struct __sk_buff (UAPI, stable) */
@@ -184,7 +185,7 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	int iif_off = gen_is_xdp(g) ? XDP_MD_INGRESS_IFINDEX : SKB_IFINDEX;
 	int p = BF_PKT_L4;
 
-	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED: INPUT, SUCCESS/NO_NEIGH: FORWARD)");
+	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED/FWD_DISABLED: INPUT, SUCCESS/NO_NEIGH: FORWARD)");
 	if (!gen_has_chain(g, NF_INET_LOCAL_IN) &&
 	    !gen_has_chain(g, NF_INET_FORWARD)) {
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
@@ -211,6 +212,14 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_MOV64_IMM(R4, 0));
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_fib_lookup));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_NOT_FWDED, 0), input);
+	/*
+	 * Forwarding disabled on the ingress device: bpf_fib_lookup checks
+	 * that before it looks at the destination, so local and non-local
+	 * cannot be told apart. Local packets go to INPUT; non-local ones
+	 * the kernel drops in ip_route_input (no hook sees them), so running
+	 * INPUT on them changes no verdict, only INPUT's counters.
+	 */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_FWD_DISABLED, 0), input);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_SUCCESS, 0), fwd);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_NO_NEIGH, 0), fwd);
 	bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
@@ -398,7 +407,8 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		uint32_t skip = bf_label_new(e);
 
-		if (!gen_has_chain(g, hooks[i]))
+		if (!gen_has_chain(g, hooks[i]) ||
+		    !g->chain_used[g->ir->hook_chain[hooks[i]]])
 			continue;
 		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, hooks[i], 0), skip);
@@ -418,6 +428,16 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_EXIT_INSN());
 }
 
+static bool gen_runs_a_chain(const struct bf_gen *g)
+{
+	int h;
+
+	for (h = 0; h < BF_NR_HOOKS; h++)
+		if (gen_has_chain(g, h) && g->chain_used[g->ir->hook_chain[h]])
+			return true;
+	return false;
+}
+
 static void gen_main(struct bf_gen *g)
 {
 	struct bf_emit *e = &g->e;
@@ -429,6 +449,12 @@ static void gen_main(struct bf_gen *g)
 
 	bf_emit_func(e, "bpfilter_main");
 	bf_emit_mark(e, "func bpfilter_main");
+	if (!gen_runs_a_chain(g)) {
+		/* nothing to filter at this hook: the rest would be dead code */
+		bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_PASS : TC_ACT_OK));
+		bf_emit(e, BPF_EXIT_INSN());
+		return;
+	}
 	bf_emit(e, BPF_MOV64_REG(R6, R1));
 	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -BF_PKT_FP));

@@ -33,6 +33,15 @@ static void gen_ret_imm(struct bf_emit *e, int code)
 	bf_emit(e, BPF_EXIT_INSN());
 }
 
+/* `label: return code` at a function's end, only if something jumps there */
+static void gen_tail(struct bf_emit *e, uint32_t label, int code)
+{
+	if (!bf_label_used(e, label))
+		return;
+	bf_label_bind(e, label);
+	gen_ret_imm(e, code);
+}
+
 /* packets += 1, bytes += pkt->len on counter slot `index`. */
 static void gen_counter(struct bf_emit *e, uint32_t index)
 {
@@ -147,7 +156,7 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 				       BF_PKT_SADDR : BF_PKT_DADDR));
 		if (p->mask != UINT32_MAX)
 			bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)p->mask));
-		gen_eq32(e, p->value & p->mask, !p->inv, next);
+		gen_eq32(e, p->value, !p->inv, next);
 		return 0;
 	case BF_F_IIF:
 	case BF_F_OIF:
@@ -175,7 +184,7 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	case BF_F_TCPFLAGS:
 		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
 		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)(p->mask & 0xff)));
-		gen_eq32(e, p->value & p->mask & 0xff, !p->inv, next);
+		gen_eq32(e, p->value, !p->inv, next);
 		return 0;
 	case BF_F_TCPOPT:
 		if (p->value > 255)
@@ -230,6 +239,18 @@ static int gen_verdict(struct bf_gen *g, const struct bf_rule *r,
 	return -EINVAL;
 }
 
+/* A predicate that is false for every packet makes the rule dead code. */
+static bool rule_never_matches(const struct bf_rule *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n_preds; i++)
+		if (r->preds[i].field == BF_F_ICMP && r->preds[i].inv &&
+		    r->preds[i].value == 0xff)
+			return true;
+	return false;
+}
+
 static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 		    const struct gen_fn *fn)
 {
@@ -241,6 +262,11 @@ static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 
 	bf_ir_rule_str(g->ir, fn->chain, r, text, sizeof(text));
 	bf_emit_mark(e, "%s", text);
+	if (rule_never_matches(r)) {
+		/* its code would be dead, which the verifier refuses */
+		bf_emit_mark(e, "(never matches: no code)");
+		return 0;
+	}
 	for (i = 0; i < r->n_preds; i++) {
 		ret = gen_pred(g, &r->preds[i], fn, next);
 		if (ret)
@@ -327,12 +353,9 @@ static int gen_chain_whole(struct bf_gen *g, uint32_t ci)
 	if (ret)
 		return ret;
 	gen_chain_end(g, c, end);
-	bf_label_bind(e, fn.hotdrop);
-	gen_ret_imm(e, BF_RET_DROP);
-	if (!chain_builtin(c)) {
-		bf_label_bind(e, fn.ret);
-		gen_ret_imm(e, BF_RET_NONE);
-	}
+	gen_tail(e, fn.hotdrop, BF_RET_DROP);
+	if (!chain_builtin(c))
+		gen_tail(e, fn.ret, BF_RET_NONE);
 	return 0;
 }
 
@@ -358,10 +381,8 @@ static int gen_piece(struct bf_gen *g, uint32_t ci, uint32_t p,
 	if (ret)
 		return ret;
 	gen_ret_imm(e, BF_RET_NONE);
-	bf_label_bind(e, fn.hotdrop);
-	gen_ret_imm(e, BF_RET_DROP);
-	bf_label_bind(e, fn.ret);
-	gen_ret_imm(e, BF_RET_RETURN);
+	gen_tail(e, fn.hotdrop, BF_RET_DROP);
+	gen_tail(e, fn.ret, BF_RET_RETURN);
 	return 0;
 }
 
@@ -399,8 +420,7 @@ static int gen_chain_split(struct bf_gen *g, uint32_t ci)
 		bf_label_bind(e, cont);
 	}
 	gen_chain_end(g, c, end);
-	bf_label_bind(e, ret_label);
-	gen_ret_imm(e, BF_RET_NONE);
+	gen_tail(e, ret_label, BF_RET_NONE);
 	for (p = 0; p < np && !ret; p++)
 		ret = gen_piece(g, ci, p, labels[p]);
 	free(labels);
@@ -516,7 +536,7 @@ int bf_gen_check_depth(struct bf_gen *g)
 					 g->ir->chains[i].name);
 		else if (d + 1 > BF_MAX_FRAMES)
 			ret = bf_err_set(g->err, -E2BIG,
-					 "chain %s: user chains nest %d calls deep, BPF allows %d frames (including bpfilter_main)",
+					 "chain %s: its calls to user chains need %d BPF call frames after bpfilter_main's, BPF allows %d in all",
 					 g->ir->chains[i].name, d,
 					 BF_MAX_FRAMES);
 	}
