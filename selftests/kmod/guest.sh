@@ -1,0 +1,380 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The bpfilter.ko selftest, run as PID 1 inside the qemu guest (Debian's
+# kernel, the host's / read-only over 9p). run.sh boots it; the kernel
+# command line passes:
+#   BFT_KO     the module to test
+#   BFT_PROBE  the sockopt-probe binary
+#   BFT_HOOK   xdp or tc
+# Prints TAP on the console, then "BFT-DONE tests=N failures=M", and
+# powers the guest off.
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C
+
+NS=bft1
+HOST_IP=10.199.0.1
+PEER_IP=10.199.0.2
+STATE=/run/bpfilter-kmod
+PARAMS=/sys/module/bpfilter/parameters
+IPT="iptables-legacy"
+T=0
+FAILS=0
+
+guest_mounts() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs dev /dev
+	mount -t tmpfs run /run
+	mount -t tmpfs tmp /tmp
+	mkdir -p /run/netns
+}
+
+ok() {
+	T=$((T + 1))
+	echo "ok $T - $*"
+}
+
+not_ok() {
+	T=$((T + 1))
+	FAILS=$((FAILS + 1))
+	echo "not ok $T - $*"
+}
+
+# check DESC CMD...: ok when CMD succeeds; its output goes to the log on failure.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		printf '%s\n' "$out" | sed 's/^/#   /' | head -n 30
+	fi
+}
+
+# check_fails DESC CMD...: ok when CMD fails.
+check_fails() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		not_ok "$desc"
+		printf '%s\n' "$out" | sed 's/^/#   /' | head -n 30
+	else
+		ok "$desc"
+	fi
+}
+
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+helper_pid() {
+	cat "$PARAMS/helper_pid" 2>/dev/null || echo 0
+}
+
+# Waits (at most 10 s) for a running helper whose pid is not $1.
+wait_new_helper() {
+	local old=$1 i pid
+	for i in $(seq 1 50); do
+		pid=$(helper_pid)
+		if [ "$pid" != 0 ] && [ "$pid" != "$old" ] && [ -d "/proc/$pid" ]; then
+			echo "$pid"
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# ICMP from the peer namespace to us: 0 when it gets through.
+ping_peer() {
+	ip netns exec $NS busybox ping -c 1 -W 2 $HOST_IP > /dev/null 2>&1
+}
+
+# TCP SYN to a closed port: "refused" (RST came back), "dropped" (timed out).
+tcp_probe() {
+	local r
+	ip netns exec $NS timeout 3 bash -c "exec 3<>/dev/tcp/$HOST_IP/$1" > /dev/null 2>&1
+	r=$?
+	case $r in
+	124) echo dropped ;;
+	0) echo open ;;
+	*) echo refused ;;
+	esac
+}
+
+expect_eq() {
+	local desc=$1 got=$2 want=$3
+	if [ "$got" = "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "got:  $got" "want: $want"
+	fi
+}
+
+rules() {
+	$IPT -S 2>&1
+}
+
+setup_net() {
+	modprobe veth
+	ip netns add $NS
+	ip link add veth0 type veth peer name veth1 netns $NS
+	ip addr add $HOST_IP/24 dev veth0
+	ip link set veth0 up
+	ip -n $NS addr add $PEER_IP/24 dev veth1
+	ip -n $NS link set veth1 up
+	ip -n $NS link set lo up
+}
+
+test_load() {
+	check "network namespace and veth pair" setup_net
+	check "traffic flows before the module" ping_peer
+	check "insmod bpfilter.ko ifaces=veth0 hook=$BFT_HOOK" \
+		insmod "$BFT_KO" ifaces=veth0 hook="$BFT_HOOK" \
+		state_dir=$STATE timeout_ms=20000
+	local pid
+	sleep 1
+	pid=$(helper_pid)
+	if [ "$pid" != 0 ] && [ -d "/proc/$pid" ]; then
+		ok "helper running (pid $pid, comm $(cat /proc/$pid/comm))"
+	else
+		not_ok "helper running (helper_pid=$pid)"
+		diag "$(dmesg | tail -n 30)"
+	fi
+	expect_eq "/proc/net/ip_tables_names" "$(cat /proc/net/ip_tables_names)" filter
+	expect_eq "/proc/net/ip6_tables_names" "$(cat /proc/net/ip6_tables_names)" filter
+	expect_eq "ip_tables_names in another netns" \
+		"$(ip netns exec $NS cat /proc/net/ip_tables_names)" filter
+}
+
+test_iptables() {
+	local out n
+	check "iptables -L (empty filter table)" $IPT -L -n
+	out=$($IPT -L -n 2>&1)
+	case $out in
+	*"Chain INPUT (policy ACCEPT)"*) ok "built-in chains listed" ;;
+	*) not_ok "built-in chains listed"; diag "$out" ;;
+	esac
+
+	check "iptables -A INPUT -s peer -p icmp -j DROP" \
+		$IPT -A INPUT -s $PEER_IP -p icmp -j DROP
+	check_fails "ICMP from the peer is dropped by the BPF program" ping_peer
+	n=$($IPT -L INPUT -v -n -x | awk '$3 == "DROP" { print $1; exit }')
+	if [ -n "$n" ] && [ "$n" -ge 1 ]; then
+		ok "iptables -L -v counts the dropped packets ($n)"
+	else
+		not_ok "iptables -L -v counts the dropped packets"
+		diag "$($IPT -L INPUT -v -n -x 2>&1)"
+	fi
+
+	check "iptables -I INPUT 1 ... -j ACCEPT" \
+		$IPT -I INPUT 1 -s $PEER_IP -p icmp -j ACCEPT
+	check "inserted ACCEPT wins over the DROP after it" ping_peer
+	check "iptables -D INPUT 1" $IPT -D INPUT 1
+	check_fails "DROP in force again after the delete" ping_peer
+	check "iptables -D INPUT by rule spec" \
+		$IPT -D INPUT -s $PEER_IP -p icmp -j DROP
+	check "traffic flows after deleting the rule" ping_peer
+
+	check "iptables -N BFT" $IPT -N BFT
+	check "iptables -A BFT -p tcp --dport 8080 -j DROP" \
+		$IPT -A BFT -p tcp --dport 8080 -j DROP
+	check "iptables -A INPUT -s peer -j BFT" $IPT -A INPUT -s $PEER_IP -j BFT
+	expect_eq "TCP to port 8080 dropped through the user chain" \
+		"$(tcp_probe 8080)" dropped
+	expect_eq "TCP to port 8081 not matched (RST comes back)" \
+		"$(tcp_probe 8081)" refused
+
+	out=$(iptables-legacy-save 2>&1)
+	case $out in
+	*":BFT - ["*"-A BFT -p tcp -m tcp --dport 8080 -j DROP"*"-A INPUT -s $PEER_IP/32 -j BFT"*)
+		ok "iptables-save shows the user chain and its rules" ;;
+	*) not_ok "iptables-save shows the user chain and its rules"; diag "$out" ;;
+	esac
+	iptables-legacy-save > /tmp/saved 2>&1
+
+	check "iptables -F" $IPT -F
+	check "iptables -X" $IPT -X
+	expect_eq "table empty after flush" "$(rules)" \
+		"$(printf -- '-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT')"
+	expect_eq "TCP to 8080 flows after flush" "$(tcp_probe 8080)" refused
+
+	check "iptables-restore of the saved table" iptables-legacy-restore /tmp/saved
+	out=$(rules)
+	case $out in
+	*"-N BFT"*"-A INPUT -s $PEER_IP/32 -j BFT"*"-A BFT -p tcp -m tcp --dport 8080 -j DROP"*)
+		ok "restored rules listed" ;;
+	*) not_ok "restored rules listed"; diag "$out" ;;
+	esac
+	expect_eq "TCP to 8080 dropped again after restore" "$(tcp_probe 8080)" dropped
+	check "ICMP rule for the restart tests" \
+		$IPT -A INPUT -s $PEER_IP -p icmp -j DROP
+	check_fails "ICMP dropped" ping_peer
+}
+
+test_ip6tables() {
+	local out
+	# The helper has no IPv6 table yet: it answers EAFNOSUPPORT, which shows
+	# the IP6T sockopts reach it (not the kernel's absent ip6_tables).
+	out=$(ip6tables-legacy -L -n 2>&1)
+	case $out in
+	*"Chain INPUT"*|*"Address family not supported"*)
+		ok "ip6tables -L reaches the helper"; diag "$out" ;;
+	*) not_ok "ip6tables -L reaches the helper"; diag "$out" ;;
+	esac
+}
+
+test_bad_input() {
+	local p=$BFT_PROBE
+	check "optlen 0 (SET_REPLACE) -> EINVAL" $p len0-set EINVAL
+	check "optlen 0 (GET_INFO) -> EINVAL" $p len0-get EINVAL
+	check "optlen 0x7fffffff (SET_REPLACE) -> ENOMEM" $p huge-set ENOMEM
+	check "optlen 64 MiB, 1 KiB buffer -> EFAULT" $p big-set EFAULT
+	check "optlen 0x7fffffff (GET_ENTRIES) -> EINVAL" $p huge-get EINVAL
+	check "bad pointer (SET_REPLACE) -> EFAULT" $p badptr-set EFAULT
+	check "bad pointer (GET_INFO) -> EFAULT" $p badptr-get EFAULT
+	check "no CAP_NET_ADMIN (GET_INFO) -> EPERM" $p noperm-get EPERM
+	check "no CAP_NET_ADMIN (SET_REPLACE) -> EPERM" $p noperm-set EPERM
+	check "iptables -L as nobody fails" \
+		bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups $IPT -L -n"
+	local before
+	before=$(rules)
+	check "two concurrent replacers: one gets EAGAIN" $p race EAGAIN
+	check "remove the race's rule" $IPT -D INPUT -s 192.0.2.1 -j ACCEPT
+	expect_eq "rules intact after the race" "$(rules)" "$before"
+}
+
+test_helper_restart() {
+	local before old new
+	before=$(rules)
+	old=$(helper_pid)
+	kill -9 "$old"
+	if new=$(wait_new_helper "$old"); then
+		ok "helper killed with SIGKILL comes back (pid $old -> $new)"
+	else
+		not_ok "helper killed with SIGKILL comes back"
+	fi
+	expect_eq "same rules after the restart" "$(rules)" "$before"
+	check_fails "traffic still filtered after the restart" ping_peer
+	expect_eq "TCP to 8080 still dropped" "$(tcp_probe 8080)" dropped
+}
+
+test_helper_failures() {
+	local before old new pid t0 t1
+	before=$(rules)
+
+	# killed in the middle of a request: the caller gets EPIPE at once
+	old=$(helper_pid)
+	kill -STOP "$old"
+	$BFT_PROBE getinfo EPIPE > /tmp/probe.out 2>&1 &
+	pid=$!
+	sleep 1
+	kill -9 "$old"
+	if wait $pid; then
+		ok "helper killed mid-request: the caller gets EPIPE"
+	else
+		not_ok "helper killed mid-request: the caller gets EPIPE"
+		diag "$(cat /tmp/probe.out)"
+	fi
+	new=$(wait_new_helper "$old") || new=0
+	expect_eq "same rules after a mid-request kill (helper $new)" "$(rules)" "$before"
+
+	# the caller is killed mid-request: the late reply is drained by seq
+	old=$(helper_pid)
+	kill -STOP "$old"
+	$BFT_PROBE getinfo OK > /dev/null 2>&1 &
+	pid=$!
+	sleep 1
+	kill -9 $pid
+	wait $pid 2> /dev/null
+	kill -CONT "$old"
+	expect_eq "caller killed mid-request: next request in sync" "$(rules)" "$before"
+	expect_eq "... without restarting the helper" "$(helper_pid)" "$old"
+	check "... and GET_INFO answers" $BFT_PROBE getinfo OK
+
+	# a stuck helper: ETIMEDOUT within timeout_ms, then a fresh helper
+	echo 3000 > $PARAMS/timeout_ms
+	old=$(helper_pid)
+	kill -STOP "$old"
+	t0=$(date +%s)
+	check "stuck helper: ETIMEDOUT" $BFT_PROBE getinfo ETIMEDOUT
+	t1=$(date +%s)
+	if [ $((t1 - t0)) -le 8 ]; then
+		ok "... within a bounded time ($((t1 - t0)) s for timeout_ms=3000)"
+	else
+		not_ok "... within a bounded time ($((t1 - t0)) s for timeout_ms=3000)"
+	fi
+	echo 20000 > $PARAMS/timeout_ms
+	new=$(wait_new_helper "$old") || new=0
+	[ "$new" != 0 ] && ok "stuck helper replaced (pid $old -> $new)" ||
+		not_ok "stuck helper replaced"
+	expect_eq "same rules after replacing a stuck helper" "$(rules)" "$before"
+}
+
+test_unload() {
+	local before out
+	before=$(rules)
+	check "rmmod bpfilter" rmmod bpfilter
+	sleep 0.5
+	check_fails "no helper left after rmmod" pgrep -x bpfilter-umh
+	check_fails "/proc/net/ip_tables_names gone" test -e /proc/net/ip_tables_names
+	check_fails "iptables has no table after rmmod" \
+		$IPT --modprobe=/bin/false -L -n
+	# documented: the programs stay attached and keep filtering
+	check_fails "rules stay in force after rmmod (ICMP still dropped)" ping_peer
+	check "insmod again" insmod "$BFT_KO" ifaces=veth0 hook="$BFT_HOOK" \
+		state_dir=$STATE timeout_ms=20000
+	expect_eq "insmod again: the same rules are restored" "$(rules)" "$before"
+	check_fails "... and enforced" ping_peer
+	check "iptables -F; -X" bash -c "$IPT -F && $IPT -X"
+	check "traffic flows after flush" ping_peer
+	check "rmmod bpfilter (empty table)" rmmod bpfilter
+	check "traffic flows after rmmod of an empty table" ping_peer
+}
+
+test_conflict() {
+	check "modprobe ip_tables (the kernel's own)" modprobe ip_tables
+	check_fails "insmod fails while ip_tables is loaded" \
+		insmod "$BFT_KO" ifaces=veth0 hook="$BFT_HOOK"
+	local msg
+	msg=$(dmesg | grep 'bpfilter:' | grep 'ip_tables is loaded')
+	if [ -n "$msg" ]; then
+		ok "load error says why"
+		diag "$msg"
+	else
+		not_ok "load error says why"
+		diag "$(dmesg | tail -n 5)"
+	fi
+	rmmod ip_tables 2> /dev/null
+}
+
+guest_main() {
+	echo "# bpfilter.ko selftest: kernel $(uname -r), hook $BFT_HOOK"
+	test_load
+	if [ "$(helper_pid)" = 0 ]; then
+		diag "no helper: skipping the rest" "$(dmesg | grep -i bpfilter | tail -n 20)"
+		return
+	fi
+	test_iptables
+	[ "${BFT_QUICK:-0}" = 1 ] && return
+	test_ip6tables
+	test_bad_input
+	test_helper_restart
+	test_helper_failures
+	test_unload
+	test_conflict
+	ip netns del $NS 2> /dev/null
+}
+
+guest_mounts
+(sleep "${BFT_GUEST_TIMEOUT:-400}"; echo "# guest watchdog fired"; echo "BFT-DONE tests=-1 failures=-1"; poweroff -f) &
+guest_main
+echo "1..$T"
+echo "# kernel log:"
+dmesg | grep -E 'bpfilter|Oops|BUG|WARNING|Call Trace|segfault' | sed 's/^/# /' | tail -n 80
+echo "BFT-DONE tests=$T failures=$FAILS"
+sync
+poweroff -f
