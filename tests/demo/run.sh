@@ -23,6 +23,7 @@ cleanup() {
 	rm -rf "$run"
 }
 trap cleanup EXIT
+trap '[[ -f "$run/daemon.log" ]] && { echo "== daemon log"; cat "$run/daemon.log"; }' ERR
 
 [[ $EUID -eq 0 ]] || { echo "demo: run as root" >&2; exit 1; }
 [[ -x "$bpfilter" ]] || { echo "demo: build first (make)" >&2; exit 1; }
