@@ -83,6 +83,8 @@ START_TEST(test_defaults)
 	n = build("sport=40000", buf);
 	ck_assert_int_eq(n, ETH + 20 + 20);
 	ck_assert_uint_eq(get16(buf + 12), 0x0800);
+	/* loopback's address: PACKET_HOST in BPF_PROG_TEST_RUN */
+	ck_assert_mem_eq(buf, "\0\0\0\0\0\0", 6);
 	ck_assert_uint_eq(ip[0], 0x45);
 	ck_assert_uint_eq(get16(ip + 2), 40);
 	ck_assert_uint_eq(get16(ip + 6), 0);

@@ -58,6 +58,7 @@ int bf_cli_veth_add(const char *name, int *ifindex);
 void bf_cli_veth_cleanup(void);
 
 /* run.c: one frame through BPF_PROG_TEST_RUN. */
+extern bool bf_cli_verbose;	/* test -v: print each return code on stderr */
 /* 1 = ACCEPT, 0 = DROP, negative errno on failure (message printed). */
 int bf_cli_run_frame(int prog_fd, enum bf_hook hook, const void *frame,
 		     size_t len);

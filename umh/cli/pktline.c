@@ -375,9 +375,15 @@ unsigned int bf_pkt_ip_len(const struct bf_pkt_spec *spec)
 	return PKT_IP_HDR + bf_pkt_l4_hdr_len(spec);
 }
 
+/*
+ * BPF_PROG_TEST_RUN runs skb programs on the loopback device, whose address
+ * is all zeroes: that destination makes the frame PACKET_HOST. Any other
+ * unicast address makes it PACKET_OTHERHOST, which IPv4 drops before
+ * netfilter, so the program would (rightly) let it pass unfiltered.
+ */
 static void pkt_eth(uint8_t *eth)
 {
-	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t dst[6] = { 0, 0, 0, 0, 0, 0 };
 	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
 	memcpy(eth, dst, 6);

@@ -9,6 +9,8 @@
 
 #include "cli.h"
 
+bool bf_cli_verbose;
+
 int bf_cli_set_test_ifs(int map_fd, uint32_t iif, uint32_t oif)
 {
 	struct bf_test_ifs v = { .iif = iif, .oif = oif };
@@ -58,5 +60,8 @@ int bf_cli_run_frame(int prog_fd, enum bf_hook hook, const void *frame,
 			strerror(-r));
 		return r;
 	}
+	if (bf_cli_verbose)
+		fprintf(stderr, "bpfilter test: %zu-byte frame: %s program returned %d\n",
+			len, bf_cli_hook_name(hook), (int)opts.retval);
 	return run_verdict(hook, (int)opts.retval);
 }

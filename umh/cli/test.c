@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <linux/netfilter.h>
 
+#include "bpfilter/log.h"
 #include "cli.h"
 #include "pktline.h"
 
@@ -45,13 +46,14 @@ struct test_ctx {
 static void test_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bpfilter test [--hook xdp|tc] [--chain INPUT|FORWARD|OUTPUT] FILE < PACKETS\n\n"
+		"Usage: bpfilter test [--hook xdp|tc] [--chain INPUT|FORWARD|OUTPUT] [-v] FILE < PACKETS\n\n"
 		"Loads the filter table of FILE (iptables-save format) through the\n"
 		"unmodified %s, then runs one packet per line of stdin\n"
 		"through the generated program with BPF_PROG_TEST_RUN and prints ACCEPT\n"
 		"or DROP for each, in order. Needs root.\n\n"
 		"  -H, --hook HOOK    xdp (default) or tc\n"
 		"  -c, --chain CHAIN  INPUT (default), FORWARD, or OUTPUT (tc only)\n"
+		"  -v, --verbose      print each program return code on stderr\n"
 		"  -h, --help         this text\n\n"
 		"A packet line is space-separated key=value tokens, each key at most once:\n"
 		"  src=A.B.C.D dst=A.B.C.D  IPv4 addresses\n"
@@ -94,13 +96,17 @@ static int test_parse(int argc, char **argv, struct bf_umh_opts *opts,
 	static const struct option longopts[] = {
 		{ "hook", required_argument, NULL, 'H' },
 		{ "chain", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "H:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "H:c:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			bf_cli_verbose = true;
+			break;
 		case 'H':
 			if (!bf_cli_parse_hook(optarg, &opts->hook))
 				break;
@@ -315,6 +321,7 @@ int bf_cli_test(int argc, char **argv)
 	ret = test_parse(argc, argv, &opts, &file);
 	if (ret)
 		return ret < 0 ? BF_EXIT_OK : ret;
+	bf_log_set_level(BF_LOG_WARN);	/* the helper's per-request info lines are noise here */
 	if (geteuid()) {
 		fprintf(stderr, "bpfilter test: needs root (it loads BPF programs and may create interfaces)\n");
 		return BF_EXIT_FAIL;

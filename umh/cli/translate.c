@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bpfilter/log.h"
 #include "cli.h"
 
 static void tr_usage(FILE *f)
@@ -159,6 +160,7 @@ int bf_cli_translate(int argc, char **argv)
 	ret = tr_parse(argc, argv, &opts.hook, &file);
 	if (ret)
 		return ret < 0 ? BF_EXIT_OK : ret;
+	bf_log_set_level(BF_LOG_WARN);	/* the helper's per-request info lines are noise here */
 	if (bf_cli_restore_run(file, &opts, &r) || bf_cli_restore_failed(&r, file)) {
 		bf_cli_restore_fini(&r);
 		return BF_EXIT_FAIL;
