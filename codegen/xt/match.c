@@ -19,22 +19,27 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))
 
-int xt4_match_find(const char *name, uint8_t revision,
+int xt4_match_find(const char *name, uint8_t revision, bool probe,
 		   const struct xt4_match_ops **opsp)
 {
-	bool named = false;
+	bool named = false, unspec = false;
 	size_t i;
 
 	for (i = 0; i < XT4_N_MATCHES; i++) {
 		if (strcmp(xt4_matches[i]->name, name))
 			continue;
 		named = true;
+		unspec |= xt4_matches[i]->unspec;
 		if (xt4_matches[i]->revision == revision) {
 			*opsp = xt4_matches[i];
 			return 0;
 		}
 	}
-	return named ? -EPROTONOSUPPORT : -ENOENT;
+	if (!named)
+		return -ENOENT;
+	if (probe)
+		return -EPROTONOSUPPORT;
+	return unspec ? -EPROTOTYPE : -ENOENT;
 }
 
 const struct xt4_match_ops *xt4_match_claiming(const struct bf_pred *pred)
@@ -54,7 +59,7 @@ int bf_xt4_match_revision(const char *name, uint8_t revision)
 
 	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
 		return -EINVAL;
-	return xt4_match_find(name, revision, &ops);
+	return xt4_match_find(name, revision, true, &ops);
 }
 
 int bf_xt4_target_revision(const char *name, uint8_t revision)

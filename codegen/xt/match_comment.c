@@ -41,6 +41,7 @@ const struct xt4_match_ops xt4_match_comment = {
 	.name = "comment",
 	.revision = 0,
 	.data_size = sizeof(struct xt_comment_info),
+	.unspec = true,
 	.to_ir = comment_to_ir,
 	.claims = comment_claims,
 	.from_ir = comment_from_ir,

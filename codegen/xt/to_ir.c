@@ -313,7 +313,7 @@ static int xt4_matches_to_ir(struct xt4_rb *rb, const struct ipt_entry *e)
 	     pos += xt4_ext_size((const uint8_t *)e + pos)) {
 		const uint8_t *m = (const uint8_t *)e + pos;
 
-		ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), &ops);
+		ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
 		if (!ret)
 			ret = ops->to_ir(rb, m + sizeof(struct xt_entry_match));
 		if (ret)

@@ -350,7 +350,7 @@ static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
 
 	if (!xt4_name_ok(m))
 		return -EINVAL;
-	ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), &ops);
+	ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
 	if (ret)
 		return ret;
 	if (xt4_ext_size(m) != sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size))
@@ -367,10 +367,10 @@ static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
 	const char *name = xt4_ext_name(m);
 	int nlen = XT4_NAME_LEN;
 
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && bf_xt4_match_revision(name, xt4_ext_rev(m)) == -ENOENT)
 		return bf_err_set(err, ret, "%s: match '%.*s' is not supported",
 				  xt4_where(b, i), nlen, name);
-	if (ret == -EPROTONOSUPPORT)
+	if (ret == -ENOENT || ret == -EPROTOTYPE)
 		return bf_err_set(err, ret, "%s: match '%.*s' revision %u is not supported",
 				  xt4_where(b, i), nlen, name, xt4_ext_rev(m));
 	return bf_err_set(err, ret, "%s: match '%.*s': bad size, protocol or options",
@@ -394,8 +394,9 @@ static int xt4_check_target(const struct xt4_blob *b, uint32_t i,
 	else
 		return bf_err_set(err, -ENOENT, "%s: target '%s' is not supported",
 				  xt4_where(b, i), xt4_ext_name(t));
+	/* Per-family targets: a wrong revision is -ENOENT (see xt4_match_ops). */
 	if (xt4_ext_rev(t) != 0)
-		return bf_err_set(err, -EPROTONOSUPPORT, "%s: target '%s' revision %u is not supported",
+		return bf_err_set(err, -ENOENT, "%s: target '%s' revision %u is not supported",
 				  xt4_where(b, i), xt4_ext_name(t), xt4_ext_rev(t));
 	if (xt4_ext_size(t) != want)
 		return bf_err_set(err, -EINVAL, "%s: target size %u, expected %u",

@@ -100,6 +100,14 @@ struct xt4_match_ops {
 	uint8_t revision;
 	uint32_t data_size;
 	uint16_t proto;
+	/*
+	 * Registered for every family (NFPROTO_UNSPEC) in the kernel, like
+	 * xt_comment: a wrong revision is then -EPROTOTYPE in SET_REPLACE
+	 * (xt_find_match()'s "found something"; measured on 6.18). Per-family ones (tcp, udp, icmp) get -ENOENT, because
+	 * xt_find_match() drops the per-family answer when it falls back to
+	 * the UNSPEC list. Revision probes say -EPROTONOSUPPORT for both.
+	 */
+	bool unspec;
 	int (*check)(const void *data);
 	int (*to_ir)(struct xt4_rb *rb, const void *data);
 	bool (*claims)(const struct bf_pred *pred);
@@ -115,8 +123,13 @@ extern const struct xt4_match_ops xt4_match_comment;
 int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,
 		    const uint16_t pts[2], bool inv);
 
-/* match.c: the registry. 0 and *opsp, or -ENOENT / -EPROTONOSUPPORT. */
-int xt4_match_find(const char *name, uint8_t revision,
+/*
+ * match.c: the registry. 0 and *opsp; -ENOENT for an unknown name;
+ * a known name with another revision: -EPROTONOSUPPORT if `probe`, else
+ * what SET_REPLACE says: -EPROTOTYPE for a family-independent match,
+ * -ENOENT for a per-family one.
+ */
+int xt4_match_find(const char *name, uint8_t revision, bool probe,
 		   const struct xt4_match_ops **opsp);
 /* The match a predicate opens, NULL if it opens none. */
 const struct xt4_match_ops *xt4_match_claiming(const struct bf_pred *pred);

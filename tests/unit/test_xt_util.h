@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers for the xt front-end tests: fixtures under tests/unit/blobs/. */
+#ifndef BF_TEST_XT_UTIL_H
+#define BF_TEST_XT_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <check.h>
+
+#include "bpfilter/codegen.h"
+
+/* blobs/<name>.bin (tests run from tests/unit), malloc'ed, 8-aligned. */
+static inline struct ipt_replace *xtu_load(const char *name, size_t *lenp)
+{
+	struct ipt_replace *repl;
+	char path[256];
+	long n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "blobs/%s.bin", name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f, "cannot open %s (run from tests/unit)", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	ck_assert_int_ge(n, (long)sizeof(*repl));
+	repl = malloc(n);
+	ck_assert_ptr_nonnull(repl);
+	ck_assert_int_eq(fread(repl, 1, n, f), n);
+	fclose(f);
+	*lenp = n;
+	return repl;
+}
+
+/* Byte offset of entry `idx` in repl's entries. */
+static inline uint32_t xtu_entry_off(const struct ipt_replace *repl, uint32_t idx)
+{
+	uint32_t off = 0;
+
+	while (idx--)
+		off += ((const struct ipt_entry *)((const char *)repl->entries + off))->next_offset;
+	return off;
+}
+
+static inline struct ipt_entry *xtu_entry(struct ipt_replace *repl, uint32_t idx)
+{
+	return (struct ipt_entry *)((char *)repl->entries + xtu_entry_off(repl, idx));
+}
+
+#endif /* BF_TEST_XT_UTIL_H */
