@@ -395,6 +395,8 @@ int umh_state_restore(struct bf_umh *umh, struct umh_table **tp)
 		return -ENOMEM;
 	}
 	memcpy(repl, (char *)buf + sizeof(hdr), hdr.repl_len);
+	/* Saved normalised (no counters); what a SET_REPLACE would carry. */
+	repl->num_counters = hdr.n_entries;
 	r = umh_table_translate(umh, repl, hdr.repl_len, NULL, &t, &err);
 	if (r) {
 		umh_refuse(umh, path, r, &err);
