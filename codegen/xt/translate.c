@@ -21,40 +21,47 @@ static void xt4_normalise_hooks(struct ipt_replace *repl)
 	}
 }
 
+int xt4_validate(struct ipt_replace *repl, size_t len, struct xt4_blob *b,
+		 struct bf_err *err)
+{
+	int ret;
+
+	if (!repl)
+		return bf_err_set(err, -EINVAL, "replace: no buffer");
+	ret = xt4_check_header(repl, len, err);
+	if (ret)
+		return ret;
+	/* translate_table(): every check ip_tables makes, in its order. */
+	ret = xt4_walk(b, repl, err);
+	if (!ret)
+		ret = xt4_mark(b, err);
+	if (!ret)
+		ret = xt4_check_exts(b, err);
+	if (ret)
+		return ret;
+	/* __do_replace() looks the table up only after translate_table(). */
+	if (strcmp(repl->name, "filter"))
+		return bf_err_set(err, -ENOENT, "table '%s' is not supported (only filter)",
+				  repl->name);
+	if (repl->valid_hooks != XT4_FILTER_HOOKS)
+		return bf_err_set(err, -EINVAL, "table filter: valid_hooks 0x%x, expected 0x%x",
+				  repl->valid_hooks, XT4_FILTER_HOOKS);
+	return 0;
+}
+
 int bf_xt4_translate(struct ipt_replace *repl, size_t len,
 		     struct bf_ir **irp, struct bf_err *err)
 {
 	struct xt4_blob b = { 0 };
 	int ret;
 
-	if (!repl || !irp)
-		return bf_err_set(err, -EINVAL, "replace: no buffer");
-	ret = xt4_check_header(repl, len, err);
-	if (ret)
-		return ret;
-	/* translate_table(): every check ip_tables makes, in its order. */
-	ret = xt4_walk(&b, repl, err);
+	if (!irp)
+		return bf_err_set(err, -EINVAL, "replace: nowhere to put the IR");
+	ret = xt4_validate(repl, len, &b, err);
 	if (!ret)
-		ret = xt4_mark(&b, err);
-	if (!ret)
-		ret = xt4_check_exts(&b, err);
-	if (ret)
-		goto out_release;
-	/* __do_replace() looks the table up only after translate_table(). */
-	if (strcmp(repl->name, "filter")) {
-		ret = bf_err_set(err, -ENOENT, "table '%s' is not supported (only filter)",
-				 repl->name);
-		goto out_release;
-	}
-	if (repl->valid_hooks != XT4_FILTER_HOOKS) {
-		ret = bf_err_set(err, -EINVAL, "table filter: valid_hooks 0x%x, expected 0x%x",
-				 repl->valid_hooks, XT4_FILTER_HOOKS);
-		goto out_release;
-	}
-	ret = xt4_to_ir(&b, irp, err);
+		ret = xt4_to_ir(&b, irp, err);
 	if (!ret)
 		xt4_normalise_hooks(repl);
-out_release:
 	xt4_blob_release(&b);
 	return ret;
 }

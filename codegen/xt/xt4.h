@@ -77,6 +77,14 @@ int xt4_mark(struct xt4_blob *b, struct bf_err *err);
 int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err);
 void xt4_blob_release(struct xt4_blob *b);
 
+/*
+ * translate.c: everything ip_tables checks, nothing more: the same bytes
+ * give the same errno as the kernel's SET_REPLACE (tests/unit/test_xt_fuzz.c
+ * measures it). *b must be released with xt4_blob_release().
+ */
+int xt4_validate(struct ipt_replace *repl, size_t len, struct xt4_blob *b,
+		 struct bf_err *err);
+
 /* Growing array of predicates for one rule. */
 struct xt4_rb {
 	struct bf_pred *preds;

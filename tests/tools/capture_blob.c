@@ -62,8 +62,8 @@ static int cap_get(int fd, struct ipt_replace **replp, size_t *lenp)
 
 int main(int argc, char **argv)
 {
-	struct ipt_replace *repl;
-	size_t len;
+	struct ipt_replace *repl = NULL;
+	size_t len = 0;
 	FILE *f;
 	int fd, ret;
 

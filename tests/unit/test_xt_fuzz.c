@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential validation against the kernel's ip_tables: the same
+ * randomly mutated blobs (a fixed seed, so failures reproduce) go to
+ * IPT_SO_SET_REPLACE in a scratch network namespace and to
+ * xt4_validate(), and the errnos must be equal, case by case. On top, the
+ * full bf_xt4_translate() may only refuse what the kernel accepts for the
+ * documented bpfilter reasons (-EINVAL layout, -ELOOP, -E2BIG,
+ * -EOPNOTSUPP), always with a message.
+ *
+ * The revision probes (IPT_SO_GET_REVISION_MATCH/TARGET) are compared
+ * the same way.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include "unit.h"
+#include "test_xt_util.h"
+#include "xt/xt4.h"
+
+#define XTZ_PER_FIXTURE	400
+#define XTZ_SEED	0x5eed1234u
+
+static const char *const xtz_fixtures[] = {
+	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6",
+};
+
+#define XTZ_N_FIXTURES	(sizeof(xtz_fixtures) / sizeof(xtz_fixtures[0]))
+#define XTZ_N		(XTZ_N_FIXTURES * XTZ_PER_FIXTURE)
+
+static uint32_t xtz_rand(uint32_t *s)
+{
+	/* xorshift32 */
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Entry offsets of the unmutated fixture: mutations move the walk. */
+struct xtz_shape {
+	uint32_t off[64];
+	uint32_t n;
+	uint32_t size;
+};
+
+/* A header field: hooks, underflows, counts, or the hook mask. */
+static void xtz_mutate_header(struct ipt_replace *r, const struct xtz_shape *sh,
+			      uint32_t *s)
+{
+	uint32_t *fields[] = {
+		&r->hook_entry[1], &r->hook_entry[2], &r->hook_entry[3],
+		&r->underflow[1], &r->underflow[2], &r->underflow[3],
+		&r->num_entries, &r->size, &r->valid_hooks,
+	};
+	uint32_t *f = fields[xtz_rand(s) % (sizeof(fields) / sizeof(fields[0]))];
+
+	switch (xtz_rand(s) % 3) {
+	case 0:
+		*f += 8 * ((int)(xtz_rand(s) % 5) - 2);
+		break;
+	case 1:
+		*f = sh->off[xtz_rand(s) % sh->n];
+		break;
+	default:
+		*f ^= 1U << (xtz_rand(s) % 32);
+	}
+}
+
+/*
+ * A byte of an entry: half the time one of the fields the checks look at
+ * (ipt_entry flags, offsets, match/target headers, the verdict), else
+ * anywhere.
+ */
+static void xtz_mutate_entry(struct ipt_replace *r, const struct xtz_shape *sh,
+			     uint32_t *s)
+{
+	uint32_t i = xtz_rand(s) % sh->n, off = sh->off[i];
+	uint8_t *p = (uint8_t *)r->entries;
+	const struct ipt_entry *e = (const void *)(p + off);
+	uint32_t at, size = sh->size;
+	static const uint32_t hot[] = {
+		offsetof(struct ipt_entry, ip.proto),
+		offsetof(struct ipt_entry, ip.flags),
+		offsetof(struct ipt_entry, ip.invflags),
+		offsetof(struct ipt_entry, target_offset),
+		offsetof(struct ipt_entry, next_offset),
+		offsetof(struct ipt_entry, next_offset) + 1,
+	};
+
+	switch (xtz_rand(s) % 4) {
+	case 0:
+		at = off + hot[xtz_rand(s) % (sizeof(hot) / sizeof(hot[0]))];
+		break;
+	case 1:	/* target header or verdict */
+		at = off + e->target_offset + xtz_rand(s) % 40;
+		break;
+	case 2:	/* the first match's header and data */
+		at = off + sizeof(*e) + xtz_rand(s) % 48;
+		break;
+	default:
+		at = xtz_rand(s) % size;
+	}
+	if (at >= size)
+		at = xtz_rand(s) % size;
+	if (xtz_rand(s) % 2)
+		p[at] ^= 1U << (xtz_rand(s) % 8);
+	else
+		p[at] = xtz_rand(s);
+}
+
+/* Case k: fixture k / XTZ_PER_FIXTURE, mutated from a seed of its own. */
+static struct ipt_replace *xtz_case(uint32_t k, size_t *len)
+{
+	uint32_t s = XTZ_SEED ^ (k * 2654435761u), n;
+	struct xtz_shape sh = { 0 };
+	struct ipt_replace *r;
+
+	r = xtu_load(xtz_fixtures[k / XTZ_PER_FIXTURE], len);
+	ck_assert_uint_le(r->num_entries, 64);
+	sh.size = r->size;
+	for (sh.n = 0; sh.n < r->num_entries; sh.n++)
+		sh.off[sh.n] = xtu_entry_off(r, sh.n);
+	xtz_rand(&s);
+		for (n = 1 + xtz_rand(&s) % 3; n; n--) {
+		if (xtz_rand(&s) % 6 == 0)
+			xtz_mutate_header(r, &sh, &s);
+		else
+			xtz_mutate_entry(r, &sh, &s);
+	}
+	return r;
+}
+
+/*
+ * In one scratch netns, every case in turn; a case that the kernel
+ * accepts becomes the table in force, so num_counters follows it.
+ */
+static void xtz_kernel_all(int *res)
+{
+	static struct xt_counters cnt[4096];
+	uint32_t cur = 4, k;
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		_exit(250);
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		_exit(251);
+	for (k = 0; k < XTZ_N; k++) {
+		struct ipt_replace *r;
+		size_t len;
+
+		r = xtz_case(k, &len);
+		r->num_counters = cur;
+		r->counters = cnt;
+		if (setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, r, len) < 0) {
+			res[k] = -errno;
+		} else {
+			res[k] = 0;
+			cur = r->num_entries;
+		}
+		free(r);
+	}
+	_exit(0);
+}
+
+static int *xtz_results;
+
+static void xtz_setup(void)
+{
+	int status;
+	pid_t pid;
+
+	xtz_results = mmap(NULL, XTZ_N * sizeof(int), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(xtz_results != MAP_FAILED);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		xtz_kernel_all(xtz_results);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "scratch netns run failed (status %d)", status);
+}
+
+static bool xtz_stricter_ok(int ret)
+{
+	return ret == 0 || ret == -EINVAL || ret == -ELOOP || ret == -E2BIG ||
+	       ret == -EOPNOTSUPP;
+}
+
+START_TEST(test_fuzz_same_errno)
+{
+	uint32_t k, same_err = 0, accepted = 0, stricter = 0;
+
+	xtz_setup();
+	for (k = 0; k < XTZ_N; k++) {
+		struct bf_err err = { 0 };
+		struct xt4_blob b = { 0 };
+		struct ipt_replace *r;
+		struct bf_ir *ir = NULL;
+		size_t len;
+		int ret;
+
+		r = xtz_case(k, &len);
+		ret = xt4_validate(r, len, &b, &err);
+		xt4_blob_release(&b);
+		ck_assert_msg(ret == xtz_results[k],
+			      "case %u (%s): kernel %d, bpfilter %d (%s)", k,
+			      xtz_fixtures[k / XTZ_PER_FIXTURE], xtz_results[k], ret, err.msg);
+		free(r);
+		if (ret) {
+			ck_assert_msg(err.msg[0], "case %u: no message for %d", k, ret);
+			same_err++;
+			continue;
+		}
+		accepted++;
+		r = xtz_case(k, &len);
+		ret = bf_xt4_translate(r, len, &ir, &err);
+		ck_assert_msg(xtz_stricter_ok(ret) && (!ret || err.msg[0]),
+			      "case %u: kernel accepts, bpfilter %d (%s)", k, ret, err.msg);
+		stricter += ret != 0;
+		if (ret && getenv("XTZ_VERBOSE"))
+			fprintf(stderr, "# case %u: bpfilter-only refusal %d: %s\n", k, ret, err.msg);
+		bf_ir_free(ir);
+		free(r);
+	}
+	munmap(xtz_results, XTZ_N * sizeof(int));
+	/* stderr: the runner's TAP stream reopens /dev/stdout. */
+	fprintf(stderr, "# xt fuzz: %u cases, %u refused with the kernel's errno, %u accepted by both "
+	       "(%u of those refused by bpfilter's stricter rules)\n",
+	       (unsigned int)XTZ_N, same_err, accepted, stricter);
+	/* The mutations must reach both sides of the checks to mean anything. */
+	ck_assert_uint_gt(same_err, XTZ_N / 4);
+	ck_assert_uint_gt(accepted, XTZ_N / 20);
+}
+END_TEST
+
+struct xtz_probe {
+	const char *name;
+	uint8_t revision;
+	bool target;
+};
+
+/* Names both sides know, or neither: the kernel here also has others. */
+static const struct xtz_probe xtz_probes[] = {
+	{ "tcp", 0, false }, { "tcp", 1, false }, { "udp", 0, false },
+	{ "udp", 2, false }, { "icmp", 0, false }, { "icmp", 1, false },
+	{ "comment", 0, false }, { "comment", 1, false },
+	{ "nosuchmatch", 0, false }, { "", 0, true }, { "", 1, true },
+	{ "ERROR", 0, true }, { "ERROR", 1, true }, { "NOSUCH", 0, true },
+};
+
+#define XTZ_N_PROBES (sizeof(xtz_probes) / sizeof(xtz_probes[0]))
+
+START_TEST(test_probes_same_answer)
+{
+	int *res, status;
+	uint32_t i;
+	pid_t pid;
+
+	res = mmap(NULL, XTZ_N_PROBES * sizeof(int), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(res != MAP_FAILED);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(250);
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		for (i = 0; i < XTZ_N_PROBES; i++) {
+			struct xt_get_revision rev = { .revision = xtz_probes[i].revision };
+			socklen_t sl = sizeof(rev);
+			int ret;
+
+			strcpy(rev.name, xtz_probes[i].name);
+			ret = getsockopt(fd, IPPROTO_IP, xtz_probes[i].target ?
+					 IPT_SO_GET_REVISION_TARGET : IPT_SO_GET_REVISION_MATCH,
+					 &rev, &sl);
+			res[i] = ret < 0 ? -errno : 0;
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < XTZ_N_PROBES; i++) {
+		const struct xtz_probe *p = &xtz_probes[i];
+		int ours = p->target ? bf_xt4_target_revision(p->name, p->revision) :
+				       bf_xt4_match_revision(p->name, p->revision);
+
+		ck_assert_msg(ours == res[i], "probe %s '%s' rev %u: kernel %d, bpfilter %d",
+			      p->target ? "target" : "match", p->name, p->revision,
+			      res[i], ours);
+	}
+	munmap(res, XTZ_N_PROBES * sizeof(int));
+}
+END_TEST
+
+static Suite *xt_fuzz_suite(void)
+{
+	Suite *s = suite_create("xt_fuzz");
+	TCase *tc = tcase_create("kernel");
+
+	/* A scratch network namespace needs root; without it there is no oracle. */
+	if (geteuid() == 0) {
+		tcase_add_test(tc, test_fuzz_same_errno);
+		tcase_add_test(tc, test_probes_same_answer);
+	}
+	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+BF_UNIT_SUITE(xt_fuzz_suite);
