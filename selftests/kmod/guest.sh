@@ -190,7 +190,7 @@ test_iptables() {
 
 	out=$(iptables-legacy-save 2>&1)
 	case $out in
-	*":BFT - ["*"-A BFT -p tcp -m tcp --dport 8080 -j DROP"*"-A INPUT -s $PEER_IP/32 -j BFT"*)
+	*":BFT - ["*"-A INPUT -s $PEER_IP/32 -j BFT"*"-A BFT -p tcp -m tcp --dport 8080 -j DROP"*)
 		ok "iptables-save shows the user chain and its rules" ;;
 	*) not_ok "iptables-save shows the user chain and its rules"; diag "$out" ;;
 	esac

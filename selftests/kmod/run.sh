@@ -8,6 +8,10 @@
 # skipped (no Debian kernel/headers/qemu installed).
 #
 #   selftests/kmod/run.sh [--hook tc|xdp]... [--kver VER] [--timeout SEC]
+#                         [--helper PATH]
+#
+# --helper embeds PATH instead of building bpfilter-umh (kmod/Makefile's
+# BPFILTER_UMH).
 #
 # Needs (Debian): linux-headers-amd64 linux-image-amd64 qemu-system-x86
 # busybox-static, plus the project's build dependencies. KMOD_QUICK=1 stops
@@ -21,13 +25,15 @@ OUT=$TOP/build/kmod-selftest
 HOOKS=()
 KVER=${KVER:-}
 TIMEOUT=600
+HELPER=
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--hook) HOOKS+=("$2"); shift 2 ;;
 	--kver) KVER=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--hook tc|xdp]... [--kver VER] [--timeout SEC]" >&2; exit 2 ;;
+	--helper) HELPER=$(realpath "$2"); shift 2 ;;
+	*) echo "usage: $0 [--hook tc|xdp]... [--kver VER] [--timeout SEC] [--helper PATH]" >&2; exit 2 ;;
 	esac
 done
 [ ${#HOOKS[@]} -gt 0 ] || HOOKS=(tc)
@@ -51,7 +57,8 @@ command -v qemu-system-x86_64 > /dev/null || skip "no qemu-system-x86_64 (apt-ge
 
 mkdir -p "$OUT"
 echo "# building bpfilter.ko for $KVER"
-if ! make -s -C "$TOP/kmod" KDIR="/lib/modules/$KVER/build" > "$OUT/build.log" 2>&1; then
+if ! make -s -C "$TOP/kmod" KDIR="/lib/modules/$KVER/build" \
+	${HELPER:+BPFILTER_UMH="$HELPER"} > "$OUT/build.log" 2>&1; then
 	echo "not ok 1 - build bpfilter.ko"
 	sed 's/^/# /' "$OUT/build.log" | tail -n 40
 	exit 1
