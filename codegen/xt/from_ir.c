@@ -25,6 +25,7 @@ struct xt4_out {
 	uint32_t n;		/* entries written */
 	struct xt4_fixup *fx;
 	uint32_t n_fx;
+	uint32_t cap_fx;
 	uint32_t *chain_first;	/* chain -> offset of its first rule */
 };
 
@@ -232,10 +233,16 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 	case BF_V_JUMP:
 		if (r->target >= ir->n_chains || ir->chains[r->target].hook != BF_HOOK_NONE)
 			return -EINVAL;
-		fx = realloc(o->fx, (o->n_fx + 1) * sizeof(*fx));
-		if (!fx)
-			return -ENOMEM;
-		o->fx = fx;
+		if (o->n_fx == o->cap_fx) {
+			uint32_t cap = o->cap_fx ? o->cap_fx * 2 : 64;
+
+			fx = realloc(o->fx, cap * sizeof(*fx));
+			if (!fx)
+				return -ENOMEM;
+			o->fx = fx;
+			o->cap_fx = cap;
+		}
+		fx = o->fx;
 		fx[o->n_fx].at = at + e->target_offset + offsetof(struct xt_standard_target, verdict);
 		fx[o->n_fx++].chain = r->target;
 		*v = 0;

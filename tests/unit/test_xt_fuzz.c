@@ -311,7 +311,7 @@ static Suite *xt_fuzz_suite(void)
 	TCase *tc = tcase_create("kernel");
 
 	/* A scratch network namespace needs root; without it there is no oracle. */
-	if (geteuid() == 0) {
+	if (xtu_kernel_oracle("xt_fuzz")) {
 		tcase_add_test(tc, test_fuzz_same_errno);
 		tcase_add_test(tc, test_probes_same_answer);
 	}

@@ -406,7 +406,7 @@ static Suite *xt_kernel_suite(void)
 	TCase *tc = tcase_create("kernel");
 
 	/* Needs root for a scratch network namespace; without it, nothing to compare. */
-	if (geteuid() == 0) {
+	if (xtu_kernel_oracle("xt_kernel")) {
 		tcase_add_loop_test(tc, test_hostile_kernel, 0, N_CASES);
 		tcase_add_test(tc, test_fixtures_kernel);
 	}

@@ -3,9 +3,15 @@
 #ifndef BF_TEST_XT_UTIL_H
 #define BF_TEST_XT_UTIL_H
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "bpfilter/codegen.h"
 
@@ -45,6 +51,38 @@ static inline uint32_t xtu_entry_off(const struct ipt_replace *repl, uint32_t id
 static inline struct ipt_entry *xtu_entry(struct ipt_replace *repl, uint32_t idx)
 {
 	return (struct ipt_entry *)((char *)repl->entries + xtu_entry_off(repl, idx));
+}
+
+/*
+ * Can this process use the kernel's ip_tables as an oracle: a scratch
+ * network namespace (root, CAP_SYS_ADMIN) with a filter table? If not,
+ * the differential tests are skipped with a TAP note.
+ */
+static inline bool xtu_kernel_oracle(const char *suite)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		struct ipt_getinfo info = { .name = "filter" };
+		socklen_t sl = sizeof(info);
+		int fd;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(1);
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		if (fd < 0 || getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &sl))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return true;
+	printf("# SKIP %s: no scratch netns with ip_tables (needs root)\n", suite);
+	return false;
 }
 
 #endif /* BF_TEST_XT_UTIL_H */
