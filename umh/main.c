@@ -49,7 +49,8 @@ struct main_opts {
 	const char *socket;
 	const char *state_dir;
 	enum bf_hook hook;
-	int ifindexes[MAIN_MAX_IFACES];
+	const char *ifnames[MAIN_MAX_IFACES];
+	int ifindexes[MAIN_MAX_IFACES];	/* as resolved now, 0 = absent */
 	unsigned int n_ifindexes;
 	bool verbose;
 };
@@ -148,6 +149,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 				fprintf(stderr, "bpfilter-umh: at most %d --iface\n", MAIN_MAX_IFACES);
 				return -E2BIG;
 			}
+			o->ifnames[o->n_ifindexes] = optarg;
 			o->ifindexes[o->n_ifindexes++] = idx;
 			break;
 		case 'k':
@@ -276,8 +278,36 @@ static int main_rtnl_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * Resolve the --iface names again: a device that vanished is dropped from
+ * the list, one that (re)appeared gets the programs in force attached.
+ */
+static void main_refresh_ifaces(struct bf_umh *umh, struct main_opts *o)
+{
+	int now[MAIN_MAX_IFACES], list[MAIN_MAX_IFACES];
+	unsigned int i, n = 0;
+	bool changed = false;
+
+	for (i = 0; i < o->n_ifindexes; i++) {
+		now[i] = if_nametoindex(o->ifnames[i]);
+		if (now[i] != o->ifindexes[i]) {
+			bf_info("device %s: %s", o->ifnames[i],
+				now[i] ? "present, attaching" : "gone");
+			changed = true;
+		}
+		if (now[i])
+			list[n++] = now[i];
+	}
+	if (!changed)
+		return;
+	if (bf_umh_set_ifaces(umh, list, n))
+		return;	/* logged; retried on the next link event */
+	memcpy(o->ifindexes, now, sizeof(now[0]) * o->n_ifindexes);
+}
+
 /* Drain the link events; one interface-map sync for the whole batch. */
-static void main_rtnl_read(struct mnl_socket *nl, struct bf_umh *umh)
+static void main_rtnl_read(struct mnl_socket *nl, struct bf_umh *umh,
+			   struct main_opts *o)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	bool changed = false;
@@ -297,6 +327,7 @@ static void main_rtnl_read(struct mnl_socket *nl, struct bf_umh *umh)
 	if (changed) {
 		bf_dbg("link change: syncing the interface map");
 		bf_umh_sync_ifaces(umh);
+		main_refresh_ifaces(umh, o);
 	}
 }
 
@@ -325,7 +356,8 @@ static void main_accept(int lfd, struct main_conn *conns, unsigned int *n)
 	(*n)++;
 }
 
-static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl)
+static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl,
+			    struct main_opts *o)
 {
 	struct main_conn conns[MAIN_MAX_CONNS];
 	struct pollfd pfd[MAIN_MAX_CONNS + 2];
@@ -344,7 +376,7 @@ static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl)
 		if (r < 0)
 			return -errno;
 		if (pfd[1].revents)
-			main_rtnl_read(nl, umh);
+			main_rtnl_read(nl, umh, o);
 		/* Serve before accepting, so conns[] matches pfd[] here. */
 		for (i = n; i-- > 0;) {
 			if (!pfd[i + 2].revents)
@@ -362,7 +394,7 @@ static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl)
 	return 0;
 }
 
-static int main_daemon(struct bf_umh *umh, const struct main_opts *o)
+static int main_daemon(struct bf_umh *umh, struct main_opts *o)
 {
 	struct mnl_socket *nl = NULL;
 	int lfd, r;
@@ -382,7 +414,7 @@ static int main_daemon(struct bf_umh *umh, const struct main_opts *o)
 		(unsigned long long)bf_umh_netns(umh), o->socket,
 		o->hook == BF_HOOK_XDP ? "xdp" : "tc", o->n_ifindexes,
 		o->n_ifindexes == 1 ? "" : "s");
-	r = main_daemon_loop(umh, lfd, nl);
+	r = main_daemon_loop(umh, lfd, nl, o);
 	close(lfd);
 	unlink(o->socket);
 	mnl_socket_close(nl);

@@ -248,6 +248,13 @@ static const char *umh_ifname(int ifindex, char buf[IF_NAMESIZE])
 	return buf;
 }
 
+static bool umh_device_gone(int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	return !if_indextoname(ifindex, name) && errno == ENXIO;
+}
+
 /* Put back what `old` had at (hook, ifindex); nothing if it had nothing. */
 static void umh_attach_undo(const struct umh_table *old, enum bf_hook hook,
 			    int ifindex)
@@ -291,6 +298,13 @@ int umh_table_attach(struct bf_umh *umh, struct umh_table *t,
 		for (h = 0; h < n; h++) {
 			r = bf_attach(hooks[h], umh->ifindexes[i],
 				      t->prog_fds[hooks[h]], err);
+			if (r && umh_device_gone(umh->ifindexes[i])) {
+				/* Nothing left to filter there; the daemon re-attaches if it comes back. */
+				bf_warn("device #%d is gone: not attaching there",
+					umh->ifindexes[i]);
+				bf_err_clear(err);
+				break;
+			}
 			if (r)
 				goto err_undo;
 		}
@@ -335,5 +349,41 @@ int umh_table_counters(const struct umh_table *t, struct xt_counters **outp)
 		free(bpf);
 	}
 	*outp = out;
+	return 0;
+}
+
+int bf_umh_set_ifaces(struct bf_umh *umh, const int *ifindexes, unsigned int n)
+{
+	struct bf_err err = {};
+	unsigned int old_n = umh->n_ifindexes;
+	int *old = umh->ifindexes, *copy = NULL;
+	int r = 0;
+
+	if (n && !ifindexes)
+		return -EINVAL;
+	if (n) {
+		copy = calloc(n, sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, ifindexes, n * sizeof(*copy));
+	}
+	umh->ifindexes = copy;
+	umh->n_ifindexes = n;
+	/* Attaching again where the programs already are is a no-op swap. */
+	if (umh->mode == BF_UMH_ATTACH && umh->t4 && n) {
+		r = umh_table_attach(umh, umh->t4, umh->t4, &err);
+		if (r)
+			umh_refuse(umh, "attaching on the new devices", r, &err);
+	}
+	bf_err_clear(&err);
+	if (r) {
+		free(copy);
+		umh->ifindexes = old;
+		umh->n_ifindexes = old_n;
+		return r;
+	}
+	free(old);
+	if (umh->mode == BF_UMH_ATTACH && umh->state_dir)
+		umh_state_save(umh);
 	return 0;
 }

@@ -275,6 +275,10 @@ int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns)
 		bf_msg_send_reply(fd, &reply, NULL);
 		return r;
 	}
+	if (r == -EAGAIN || r == -EWOULDBLOCK) {
+		bf_err("a peer stalled in the middle of a request: closing its connection");
+		return r;
+	}
 	if (r) {
 		if (r != -EPIPE)
 			bf_err("reading a request: %s", strerror(-r));

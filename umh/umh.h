@@ -95,6 +95,13 @@ int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns);
  */
 uint64_t bf_umh_netns(const struct bf_umh *umh);
 void bf_umh_set_netns(struct bf_umh *umh, uint64_t netns);
+/*
+ * Daemon: the devices to attach to changed (a configured --iface appeared,
+ * vanished or came back with another ifindex). ATTACH mode attaches the
+ * programs in force on every device of the new list.
+ */
+int bf_umh_set_ifaces(struct bf_umh *umh, const int *ifindexes, unsigned int n);
+
 /* nsfs inode of /proc/<pid>/ns/net (pid 0: self), 0 if unknown. */
 uint64_t bf_umh_netns_of(int pid);
 
