@@ -12,7 +12,7 @@
 #include "test_xt_util.h"
 
 static const char *const fixtures[] = {
-	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6",
+	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
 };
 
 #define N_FIXTURES (int)(sizeof(fixtures) / sizeof(fixtures[0]))
@@ -149,6 +149,11 @@ static const struct xtf_golden goldens[] = {
 	{ "misc", "INPUT", 3, "INPUT#3 [2] saddr 10.0.0.0/255.0.255.0 -> DROP" },
 	{ "misc", "INPUT", 6, "INPUT#6 [5] proto 6 l4(tcp,20) dport 25-25 comment \"smtp\" -> DROP" },
 	{ "misc", "INPUT", 7, "INPUT#7 [6] iif + -> ACCEPT" },
+	{ "nested", "INPUT", 1, "INPUT#1 [0] !saddr 10.0.0.0/255.0.0.0 !iif eth+ proto 17 l4(udp,8) !sport 1-1023 -> GOTO a" },
+	{ "nested", "INPUT", 3, "INPUT#3 [2] comment \"count only\" -> NEXT" },
+	{ "nested", "OUTPUT", 1, "OUTPUT#1 [7] oif + -> JUMP b" },
+	{ "nested", "a", 1, "a#1 [10] proto 6 l4(tcp,20) tcpflags 0x12/0x12 -> GOTO b" },
+	{ "nested", "c", 2, "c#2 [20] comment \"x\" comment \"y\" -> ACCEPT" },
 	{ "misc", "OUTPUT", 1, "OUTPUT#1 [9] oif eth0 proto 17 l4(udp,8) dport 53-53 comment \"dns\" -> ACCEPT" },
 };
 

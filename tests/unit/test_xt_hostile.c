@@ -280,7 +280,8 @@ END_TEST
 START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
-					     "udp_icmp", "misc", "deep6", "deep7" };
+					     "udp_icmp", "misc", "deep6", "deep7",
+					     "nested" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;
