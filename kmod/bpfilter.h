@@ -43,6 +43,7 @@ extern char *bpfilter_ifaces;
 extern char *bpfilter_hook;
 extern char *bpfilter_state_dir;
 extern unsigned int bpfilter_timeout_ms;
+extern bool bpfilter_other_netns;
 
 /* bpfilter_blob.S */
 extern const char bpfilter_umh_blob_start[];

@@ -21,9 +21,23 @@
 
 #include "bpfilter.h"
 
+/*
+ * The helper keeps one table, attached in the initial network namespace.
+ * Serving another namespace would let whoever holds CAP_NET_ADMIN there
+ * (any user, through a user namespace) rewrite the host's rules, so those
+ * requests are refused unless other_netns=1 says the helper keeps a table
+ * per namespace (it gets the caller's net cookie in every request).
+ */
 static int bpfilter_check_cap(struct sock *sk)
 {
-	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+	struct net *net = sock_net(sk);
+
+	if (!bpfilter_other_netns && !net_eq(net, &init_net)) {
+		pr_warn_ratelimited("refusing a request from pid %d in another network namespace: the helper serves the initial one only (other_netns=0)\n",
+				    task_pid_nr(current));
+		return -EOPNOTSUPP;
+	}
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 	return 0;
 }

@@ -245,6 +245,12 @@ test_bad_input() {
 	check "two concurrent replacers: one gets EAGAIN" $p race EAGAIN
 	check "remove the race's rule" $IPT -D INPUT -s 192.0.2.1 -j ACCEPT
 	expect_eq "rules intact after the race" "$(rules)" "$before"
+	# the helper keeps one table (the initial netns): other netns are refused
+	check "GET_INFO from another netns -> EOPNOTSUPP" \
+		ip netns exec $NS $p getinfo EOPNOTSUPP
+	check_fails "iptables -A from another netns refused" \
+		ip netns exec $NS $IPT -A INPUT -j DROP
+	expect_eq "host rules untouched by another netns" "$(rules)" "$before"
 }
 
 test_helper_restart() {

@@ -282,6 +282,7 @@ static const char *probe_name(int err)
 	case EPROTO: return "EPROTO";
 	case ENOPROTOOPT: return "ENOPROTOOPT";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	}
 	snprintf(buf, sizeof(buf), "errno %d", err);
 	return buf;
