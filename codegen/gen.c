@@ -541,7 +541,10 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	ret = bf_gen_check_depth(&g);
 	if (ret)
 		goto out;
+	g.count_label = bf_label_new(&g.e);
 	gen_main(&g);
+	if (gen_runs_a_chain(&g))
+		bf_gen_count_fn(&g);
 	ret = bf_gen_chains(&g);
 	if (ret)
 		goto out;

@@ -8,6 +8,7 @@
  *                       header length (ihl * 4), r9 = IPv4 total length.
  *   chain and piece     int f(ctx, struct bf_pkt *pkt):
  *   functions:          r6 = ctx, r7 = pkt (NULL-checked on entry).
+ *   bpfilter_count:     int f(ctx, pkt), counts slot pkt->key; r7 = pkt.
  *   r0-r5 are scratch everywhere and die at every call.
  *
  * Stack contract
@@ -68,12 +69,14 @@ struct bf_gen {
 	struct bf_emit e;
 	struct bf_err *err;
 	uint32_t *chain_label;	/* per chain: its function's label */
+	uint32_t count_label;	/* bpfilter_count */
 	bool *chain_used;	/* reachable from this hook's chains */
 	bool uses_tcpopt;
 };
 
 /* gen_chain.c */
 int bf_gen_chains(struct bf_gen *g);
+void bf_gen_count_fn(struct bf_gen *g);
 int bf_gen_check_depth(struct bf_gen *g);
 void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 

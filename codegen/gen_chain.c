@@ -42,17 +42,39 @@ static void gen_tail(struct bf_emit *e, uint32_t label, int code)
 	gen_ret_imm(e, code);
 }
 
-/* packets += 1, bytes += pkt->len on counter slot `index`. */
-static void gen_counter(struct bf_emit *e, uint32_t index)
+/*
+ * Counter slot `index`: pkt->key = index, then call bpfilter_count. One
+ * global function holds the only map lookup of the counters: the verifier
+ * inlines every lookup call site by patching the program, at a cost that
+ * grows with the program's size, so one lookup per rule made loading
+ * quadratic.
+ */
+static void gen_counter(struct bf_gen *g, uint32_t index)
 {
-	uint32_t skip = bf_label_new(e);
+	struct bf_emit *e = &g->e;
 
 	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, index));
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit_call(e, g->count_label);
+}
+
+/* int bpfilter_count(ctx, pkt): packets += 1, bytes += pkt->len at pkt->key */
+void bf_gen_count_fn(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t out = bf_label_new(e);
+
+	bf_label_bind(e, g->count_label);
+	bf_emit_func(e, "bpfilter_count");
+	bf_emit_mark(e, "func bpfilter_count: counter slot pkt->key");
+	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_2));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R7, 0, 0), out);
 	bf_emit_ld_map(e, R1, BF_MAP_COUNTERS);
 	bf_emit(e, BPF_MOV64_REG(R2, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), skip);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), out);
 	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 0));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
 	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 0));
@@ -60,7 +82,8 @@ static void gen_counter(struct bf_emit *e, uint32_t index)
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
 	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R2));
 	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 8));
-	bf_label_bind(e, skip);
+	bf_label_bind(e, out);
+	gen_ret_imm(e, 0);
 }
 
 /* Jump to `next` when (r1 == value) != want (32-bit compare). */
@@ -275,7 +298,7 @@ static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 					  fn->chain->name, r->num, i,
 					  r->preds[i].field);
 	}
-	gen_counter(e, r->index);
+	gen_counter(g, r->index);
 	ret = gen_verdict(g, r, fn, next);
 	if (ret)
 		return bf_err_set(g->err, ret,
@@ -311,7 +334,7 @@ static void gen_chain_end(struct bf_gen *g, const struct bf_chain *c,
 
 	bf_label_bind(e, end);
 	if (chain_builtin(c)) {
-		gen_counter(e, c->end_index);
+		gen_counter(g, c->end_index);
 		gen_ret_imm(e, c->end == BF_V_DROP ? BF_RET_DROP : BF_RET_ACCEPT);
 		return;
 	}
@@ -319,7 +342,7 @@ static void gen_chain_end(struct bf_gen *g, const struct bf_chain *c,
 		gen_ret_imm(e, BF_RET_DROP);
 		return;
 	}
-	gen_counter(e, c->end_index);
+	gen_counter(g, c->end_index);
 	gen_ret_imm(e, BF_RET_NONE);
 }
 
@@ -485,7 +508,7 @@ static int chain_depth(const struct bf_gen *g, uint32_t ci, uint8_t *state,
 		       int *depth)
 {
 	const struct bf_chain *c = &g->ir->chains[ci];
-	int best = 0, d, ret;
+	int best = 1, d, ret;	/* bpfilter_count's frame */
 	uint32_t i;
 
 	if (state[ci] == 2)
