@@ -71,6 +71,23 @@ int bf_xt4_target_revision(const char *name, uint8_t revision)
 	return revision == 0 ? 0 : -EPROTONOSUPPORT;
 }
 
+/* A port range predicate, omitted when it is 0-65535 and not inverted. */
+int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,
+		    const uint16_t pts[2], bool inv)
+{
+	struct bf_pred *p;
+
+	if (pts[0] == 0 && pts[1] == 0xffff && !inv)
+		return 0;
+	p = xt4_rb_add(rb, field);
+	if (!p)
+		return -ENOMEM;
+	p->inv = inv;
+	p->lo = pts[0];
+	p->hi = pts[1];
+	return 0;
+}
+
 struct bf_pred *xt4_rb_add(struct xt4_rb *rb, enum bf_field field)
 {
 	struct bf_pred *p;

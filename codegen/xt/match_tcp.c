@@ -17,23 +17,6 @@ static int tcp_check(const void *data)
 	return (tcp->invflags & ~XT_TCP_INV_MASK) ? -EINVAL : 0;
 }
 
-/* A port range predicate, omitted when it is 0-65535 and not inverted. */
-int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,
-		    const uint16_t pts[2], bool inv)
-{
-	struct bf_pred *p;
-
-	if (pts[0] == 0 && pts[1] == 0xffff && !inv)
-		return 0;
-	p = xt4_rb_add(rb, field);
-	if (!p)
-		return -ENOMEM;
-	p->inv = inv;
-	p->lo = pts[0];
-	p->hi = pts[1];
-	return 0;
-}
-
 static int tcp_to_ir(struct xt4_rb *rb, const void *data)
 {
 	const struct xt_tcp *tcp = data;
