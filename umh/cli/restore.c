@@ -6,7 +6,8 @@
  * The child gets the rule file on stdin, the preload library in LD_PRELOAD,
  * one end of a socketpair as BPFILTER_FD and a private XTABLES_LOCKFILE
  * (/run/xtables.lock is root-only and would serialise us with real
- * iptables for nothing). Its stdout and stderr go to a memfd, read after it
+ * iptables for nothing): an unlinked temporary file passed as
+ * /proc/self/fd/N. Its stdout and stderr go to a memfd, read after it
  * exits: a pipe could fill up while this process is busy serving requests.
  * Requests are served here with bf_umh_handle() until the child's end
  * closes.
@@ -33,7 +34,7 @@ struct restore_fds {
 	int in;			/* the rule file */
 	int out;		/* memfd for the child's output */
 	int sv[2];		/* [0] ours, [1] the child's */
-	char lock[64];		/* XTABLES_LOCKFILE, "" if none */
+	int lock;		/* the child's XTABLES_LOCKFILE, already unlinked */
 };
 
 static void restore_fds_close(struct restore_fds *f)
@@ -46,8 +47,22 @@ static void restore_fds_close(struct restore_fds *f)
 		close(f->sv[0]);
 	if (f->sv[1] >= 0)
 		close(f->sv[1]);
-	if (f->lock[0])
-		unlink(f->lock);
+	if (f->lock >= 0)
+		close(f->lock);
+}
+
+/*
+ * An unlinked temporary file the child reaches as /proc/self/fd/N: nothing
+ * is left behind, whatever way this process ends.
+ */
+static int restore_lock_open(void)
+{
+	char path[] = "/tmp/bpfilter-xtables-XXXXXX";
+	int fd = mkostemp(path, O_CLOEXEC);
+
+	if (fd >= 0)
+		unlink(path);
+	return fd;
 }
 
 static int restore_fds_open(const char *file, struct restore_fds *f)
@@ -66,13 +81,9 @@ static int restore_fds_open(const char *file, struct restore_fds *f)
 		goto err;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->sv) < 0)
 		goto err;
-	snprintf(f->lock, sizeof(f->lock), "/tmp/bpfilter-xtables-XXXXXX");
-	fd = mkostemp(f->lock, O_CLOEXEC);
-	if (fd < 0) {
-		f->lock[0] = '\0';
+	f->lock = restore_lock_open();
+	if (f->lock < 0)
 		goto err;
-	}
-	close(fd);
 	return 0;
 err:
 	fd = errno;
@@ -85,16 +96,17 @@ err:
 static void restore_child(const struct restore_fds *f, const char *lib)
 {
 	const char *prog = getenv("BPFILTER_IPTABLES_RESTORE");
-	char fdstr[16];
+	char fdstr[16], lock[32];
 
 	if (!prog || !*prog)
 		prog = BF_CLI_RESTORE_NAME;
 	signal(SIGPIPE, SIG_DFL);
 	snprintf(fdstr, sizeof(fdstr), "%d", f->sv[1]);
+	snprintf(lock, sizeof(lock), "/proc/self/fd/%d", f->lock);
 	if (dup2(f->in, 0) < 0 || dup2(f->out, 1) < 0 || dup2(f->out, 2) < 0 ||
-	    fcntl(f->sv[1], F_SETFD, 0) < 0 ||
+	    fcntl(f->sv[1], F_SETFD, 0) < 0 || fcntl(f->lock, F_SETFD, 0) < 0 ||
 	    setenv("BPFILTER_FD", fdstr, 1) || bf_cli_set_preload(lib) ||
-	    setenv("XTABLES_LOCKFILE", f->lock, 1)) {
+	    setenv("XTABLES_LOCKFILE", lock, 1)) {
 		dprintf(2, "bpfilter: cannot prepare %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
@@ -171,7 +183,7 @@ static int restore_wait(pid_t pid, int *wstatus)
 int bf_cli_restore_run(const char *file, const struct bf_umh_opts *opts,
 		       struct bf_cli_restore *r)
 {
-	struct restore_fds f = { .in = -1, .out = -1, .sv = { -1, -1 } };
+	struct restore_fds f = { .in = -1, .out = -1, .sv = { -1, -1 }, .lock = -1 };
 	char lib[PATH_MAX];
 	pid_t pid;
 	int e, w;
