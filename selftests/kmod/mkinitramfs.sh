@@ -13,7 +13,7 @@ OUT=$2
 MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p"
 BUSYBOX=$(command -v busybox || true)
 
-if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q 'statically linked'; then
+if [ -z "$BUSYBOX" ] || readelf -l "$BUSYBOX" | grep -q INTERP; then
 	echo "mkinitramfs: a static busybox is needed (apt-get install busybox-static)" >&2
 	exit 1
 fi
