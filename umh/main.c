@@ -436,10 +436,8 @@ static int main_stdio(struct bf_umh *umh)
 
 	/* The kernel module speaks for the netns it serves: a cookie, not an inode. */
 	bf_umh_set_netns(umh, 0);
-	if (STDIN_FILENO == STDOUT_FILENO)
-		return -EINVAL;
-	/* fd 0 and 1 are the same socket under the module: serve on fd 0. */
-	r = bf_umh_serve_fd(umh, STDIN_FILENO);
+	/* Under the module fd 0 and 1 are one socket; a pipe pair works too. */
+	r = bf_umh_serve_pipe(umh, STDIN_FILENO, STDOUT_FILENO);
 	if (main_stop)
 		return 0;
 	return r;

@@ -229,8 +229,10 @@ static int umh_handle(struct bf_umh *umh, const struct bpfilter_req *req,
 	bf_msg_reply_init(reply, req, r);
 	if (r)
 		return r;
-	if (req->payload_len && !payload)
+	if (req->payload_len && !payload) {
+		reply->status = -EINVAL;
 		return -EINVAL;
+	}
 	reply->optlen = req->optlen;
 	if (req->cmd == BPFILTER_CMD_PING)
 		return 0;
@@ -259,20 +261,21 @@ int bf_umh_handle(struct bf_umh *umh, const struct bpfilter_req *req,
 	return umh_handle(umh, req, payload, reply, payload_out, 0);
 }
 
-int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns)
+static int umh_serve_one(struct bf_umh *umh, int rfd, int wfd,
+			 uint64_t peer_netns)
 {
 	struct bpfilter_reply reply;
 	struct bpfilter_req req;
 	void *in = NULL, *out = NULL;
 	int r, w;
 
-	r = bf_msg_recv_req(fd, &req, &in);
+	r = bf_msg_recv_req(rfd, &req, &in);
 	if (r == 1)
 		return 0;
 	if (r == -EPROTO || r == -EMSGSIZE) {
 		/* Answer what we can, then drop the stream: it lost framing. */
 		bf_msg_reply_init(&reply, &req, r);
-		bf_msg_send_reply(fd, &reply, NULL);
+		bf_msg_send_reply(wfd, &reply, NULL);
 		return r;
 	}
 	if (r == -EAGAIN || r == -EWOULDBLOCK) {
@@ -288,7 +291,7 @@ int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns)
 	}
 	r = umh_handle(umh, &req, in, &reply, &out, peer_netns);
 	free(in);
-	w = bf_msg_send_reply(fd, &reply, out);
+	w = bf_msg_send_reply(wfd, &reply, out);
 	free(out);
 	if (w) {
 		bf_err("writing the reply to pid %u: %s", req.pid, strerror(-w));
@@ -297,14 +300,24 @@ int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns)
 	return r ? r : 1;
 }
 
-int bf_umh_serve_fd(struct bf_umh *umh, int fd)
+int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns)
+{
+	return umh_serve_one(umh, fd, fd, peer_netns);
+}
+
+int bf_umh_serve_pipe(struct bf_umh *umh, int rfd, int wfd)
 {
 	int r;
 
 	do {
-		r = bf_umh_serve_one(umh, fd, 0);
+		r = umh_serve_one(umh, rfd, wfd, 0);
 	} while (r > 0);
 	return r;
+}
+
+int bf_umh_serve_fd(struct bf_umh *umh, int fd)
+{
+	return bf_umh_serve_pipe(umh, fd, fd);
 }
 
 const struct bf_ir *bf_umh_ir(const struct bf_umh *umh, int family)

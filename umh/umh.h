@@ -87,6 +87,9 @@ void bf_msg_reply_init(struct bpfilter_reply *reply,
  */
 int bf_umh_serve_one(struct bf_umh *umh, int fd, uint64_t peer_netns);
 
+/* bf_umh_serve_fd() reading requests from rfd and answering on wfd (--stdio). */
+int bf_umh_serve_pipe(struct bf_umh *umh, int rfd, int wfd);
+
 /*
  * The network namespace requests must come from: by default the nsfs inode
  * of /proc/self/ns/net at bf_umh_new(); 0 disables the check (--stdio under
