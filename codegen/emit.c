@@ -210,6 +210,7 @@ int bf_emit_finish(struct bf_emit *e)
 {
 	uint32_t i;
 
+	bf_emit_dce(e);
 	for (i = 0; i < e->n_fixups && !e->err; i++) {
 		if (e->fixups[i].label >= e->n_labels) {
 			bf_emit_fail(e, -EINVAL, "insn %u: unknown label %u",

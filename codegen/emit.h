@@ -75,7 +75,13 @@ void bf_emit_mark(struct bf_emit *e, const char *fmt, ...)
 void bf_emit_fail(struct bf_emit *e, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Patch every fixup; returns e->err. */
+/*
+ * Drop instructions no path from a function start reaches (the verifier
+ * refuses them); renumbers labels, fixups, funcs, marks and relocations.
+ * Called by bf_emit_finish().
+ */
+int bf_emit_dce(struct bf_emit *e);
+/* Drop dead code, then patch every fixup; returns e->err. */
 int bf_emit_finish(struct bf_emit *e);
 
 /* Move the result into a struct bf_prog (the emitter is left empty). */
