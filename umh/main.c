@@ -394,34 +394,6 @@ static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl,
 	return 0;
 }
 
-static int main_daemon(struct bf_umh *umh, struct main_opts *o)
-{
-	struct mnl_socket *nl = NULL;
-	int lfd, r;
-
-	r = main_rtnl_open(&nl);
-	if (r < 0) {
-		bf_err("cannot subscribe to link events: %s", strerror(-r));
-		return r;
-	}
-	lfd = main_listen(o->socket);
-	if (lfd < 0) {
-		bf_err("cannot listen on %s: %s", o->socket, strerror(-lfd));
-		mnl_socket_close(nl);
-		return lfd;
-	}
-	bf_info("serving netns %llu on %s (%s on %u device%s)",
-		(unsigned long long)bf_umh_netns(umh), o->socket,
-		o->hook == BF_HOOK_XDP ? "xdp" : "tc", o->n_ifindexes,
-		o->n_ifindexes == 1 ? "" : "s");
-	r = main_daemon_loop(umh, lfd, nl, o);
-	close(lfd);
-	unlink(o->socket);
-	mnl_socket_close(nl);
-	bf_info("stopping; the programs stay attached");
-	return r;
-}
-
 static void main_stdio_logging(void)
 {
 	prctl(PR_SET_NAME, "bpfilter-umh", 0, 0, 0);
@@ -458,6 +430,47 @@ static int main_new_umh(const struct main_opts *o, struct bf_umh **umhp)
 	return bf_umh_new(&uopts, umhp);
 }
 
+/*
+ * The socket is claimed before anything is loaded, so a second daemon for
+ * the same socket leaves the first one's programs alone.
+ */
+static int main_daemon(struct main_opts *o)
+{
+	struct mnl_socket *nl = NULL;
+	struct bf_umh *umh;
+	int lfd, r;
+
+	r = main_rtnl_open(&nl);
+	if (r < 0) {
+		bf_err("cannot subscribe to link events: %s", strerror(-r));
+		return r;
+	}
+	lfd = main_listen(o->socket);
+	if (lfd < 0) {
+		bf_err("cannot listen on %s: %s", o->socket, strerror(-lfd));
+		r = lfd;
+		goto out_nl;
+	}
+	r = main_new_umh(o, &umh);
+	if (r) {
+		bf_err("cannot start: %s", strerror(-r));
+		goto out_sock;
+	}
+	bf_info("serving netns %llu on %s (%s on %u device%s)",
+		(unsigned long long)bf_umh_netns(umh), o->socket,
+		o->hook == BF_HOOK_XDP ? "xdp" : "tc", o->n_ifindexes,
+		o->n_ifindexes == 1 ? "" : "s");
+	r = main_daemon_loop(umh, lfd, nl, o);
+	bf_umh_free(umh);
+	bf_info("stopping; the programs stay attached");
+out_sock:
+	close(lfd);
+	unlink(o->socket);
+out_nl:
+	mnl_socket_close(nl);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct main_opts o = {};
@@ -479,12 +492,14 @@ int main(int argc, char **argv)
 	if (main_signals())
 		return 1;
 
+	if (o.daemon)
+		return main_daemon(&o) ? 1 : 0;
 	r = main_new_umh(&o, &umh);
 	if (r) {
 		bf_err("cannot start: %s", strerror(-r));
 		return 1;
 	}
-	r = o.daemon ? main_daemon(umh, &o) : main_stdio(umh);
+	r = main_stdio(umh);
 	bf_umh_free(umh);
 	return r ? 1 : 0;
 }
