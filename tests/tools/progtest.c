@@ -340,6 +340,102 @@ static void unload_table(struct loaded *l)
 	bf_maps_close(&l->maps);
 }
 
+/* ---- random packets: BPF against the reference interpreter ------------------- */
+
+static unsigned int random_n;
+
+static uint32_t rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (uint32_t)x;
+}
+
+/* Mutate one of the table's hand-made packets. */
+static struct pkt random_pkt(const struct tcase *cases, size_t n)
+{
+	struct pkt p = cases[rnd() % n].pkt;
+	int k, muts = 1 + rnd() % 3;
+
+	for (k = 0; k < muts; k++) {
+		switch (rnd() % 12) {
+		case 0: p.saddr ^= 1u << (rnd() % 32); break;
+		case 1: p.daddr ^= 1u << (rnd() % 32); break;
+		case 2: p.l4[rnd() % 4] ^= 1u << (rnd() % 8); break;
+		case 3: p.l4[13] = rnd(); break;
+		case 4: p.frag = (rnd() % 3 == 0) ? 0x2000 : rnd() % 3; break;
+		case 5: p.l4_len = rnd() % 60; break;
+		case 6: p.pad = rnd() % 40; break;
+		case 7: p.l4[12] = (rnd() % 16) << 4; break;
+		case 8: p.l4[20 + rnd() % 24] = rnd() % 12; break;
+		case 9: p.proto = (uint8_t[]){ 1, 6, 17, 47 }[rnd() % 4]; break;
+		case 10: p.ipopt_len = 4 * (rnd() % 3); break;
+		case 11: p.l4[0] = rnd() % 16; p.l4[1] = rnd() % 8; break;
+		}
+	}
+	if (rnd() % 50 == 0)
+		p.bad_csum = true;
+	return p;
+}
+
+static void run_random(const struct bf_ir *ir, struct loaded *l,
+		       enum bf_hook h, const struct tcase *cases, size_t n,
+		       const char *table)
+{
+	static const int hooks[] = {
+		NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT,
+	};
+	struct xt_counters *a = calloc(ir->n_entries, sizeof(*a));
+	struct xt_counters *b = calloc(ir->n_entries, sizeof(*b));
+	struct xt_counters *want = calloc(ir->n_entries, sizeof(*want));
+	unsigned int i, bad = 0;
+	char first[200] = "";
+
+	for (i = 0; i < random_n; i++) {
+		struct pkt p = random_pkt(cases, n);
+		struct bf_test_ifs ifs = { rnd() % 2, rnd() % 2 };
+		int hook = hooks[rnd() % 3], v;
+		uint8_t frame[256];
+		size_t len = pkt_frame(&p, frame);
+		uint32_t key = 0, code = 999, k;
+		enum expect e;
+		bool ok;
+
+		memset(want, 0, ir->n_entries * sizeof(*want));
+		v = bf_interp_run(ir, hook, frame + ETH_HLEN, len - ETH_HLEN,
+				  ifs.iif ? "lo" : "", ifs.oif ? "lo" : "",
+				  want);
+		e = v == BF_V_DROP ? E_DROP : v == BF_V_ACCEPT ? E_ACCEPT : E_PASS;
+		if (p.ethertype && p.ethertype != ETH_P_IP) {
+			/* not IPv4 at L2: the interpreter only sees L3 */
+			e = E_PASS;
+			memset(want, 0, ir->n_entries * sizeof(*want));
+		}
+		bpf_map_update_elem(l->maps.fd[BF_MAP_TEST], &key, &ifs, BPF_ANY);
+		bf_maps_read_counters(&l->maps, a);
+		run_frame(l->fd[h][hook], frame, len, &code);
+		bf_maps_read_counters(&l->maps, b);
+		ok = v >= 0 && code == (uint32_t)expect_code(h, e);
+		for (k = 0; ok && k < ir->n_entries; k++)
+			ok = b[k].pcnt - a[k].pcnt == want[k].pcnt &&
+			     b[k].bcnt - a[k].bcnt == want[k].bcnt;
+		if (!ok && !bad++)
+			snprintf(first, sizeof(first),
+				 "packet %u hook %d iif %u oif %u: interp %d, code %u; counter %u; %08x->%08x proto %u frag %x l4 %u pad %u",
+				 i, hook, ifs.iif, ifs.oif, v, code,
+				 k ? k - 1 : 0, p.saddr, p.daddr, p.proto,
+				 p.frag, p.l4_len, p.pad);
+	}
+	tap(!bad, "%s/%s: %u random packets agree with bf_interp_run%s%s",
+	    table, hook_names[h], random_n, bad ? ": " : "", first);
+	free(a);
+	free(b);
+	free(want);
+}
+
 static void run_table(const char *name, struct bf_ir *ir,
 		      const struct tcase *cases, size_t n, uint32_t piece)
 {
@@ -362,6 +458,8 @@ static void run_table(const char *name, struct bf_ir *ir,
 			continue;
 		for (i = 0; i < n; i++)
 			run_case(ir, &l, test_hooks[h], &cases[i], name);
+		if (random_n)
+			run_random(ir, &l, test_hooks[h], cases, n, name);
 	}
 	unload_table(&l);
 }
@@ -726,6 +824,40 @@ static void table_errors(void)
 	int ret;
 
 	ch[0] = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	/* main, INPUT, 5 nested user chains and bpfilter_count: 8 frames */
+	{
+		struct bf_ir *ok = tb_new();
+		uint32_t c[6], j;
+		struct bf_maps maps;
+		int fd;
+
+		c[0] = tb_chain(ok, "INPUT", IN, BF_V_ACCEPT, true);
+		for (j = 1; j < 6; j++)
+			c[j] = tb_chain(ok, "U", BF_HOOK_NONE, BF_V_RETURN, true);
+		for (j = 0; j < 5; j++)
+			tb_rule(ok, c[j], BF_V_JUMP, c[j + 1]);
+		tb_rule(ok, c[5], BF_V_DROP, 0);
+		tb_finish(ok);
+		fd = bf_maps_create(ok, &maps, &err);
+		if (!fd) {
+			fd = load_one(ok, BF_HOOK_XDP, IN, &maps, 0, false);
+			bf_maps_close(&maps);
+		} else {
+			printf("# maps: %s\n", err.msg);
+		}
+		tap(fd >= 0, "errors: 5 nested user chains load");
+		if (fd >= 0)
+			close(fd);
+		tb_rule(ok, c[5], BF_V_JUMP, tb_chain(ok, "U6", BF_HOOK_NONE,
+						      BF_V_RETURN, true));
+		tb_finish(ok);
+		ret = bf_gen(ok, &o, &prog, &err);
+		tap(ret == -E2BIG, "errors: 6 nested user chains refused (%d: %s)",
+		    ret, err.msg);
+		bf_prog_free(prog);
+		prog = NULL;
+		tb_free(ok);
+	}
 	for (i = 1; i < 9; i++) {
 		char name[16];
 
@@ -836,6 +968,8 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP progtest needs root\n");
 		return 4;
 	}
+	if (argc > 2 && !strcmp(argv[1], "--random"))
+		random_n = atoi(argv[2]);
 	if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			bench_one(sizes[i]);
