@@ -190,7 +190,8 @@ static int umh_state_read(const struct bf_umh *umh, char *path,
 		   hdr->repl_len > BPFILTER_PAYLOAD_MAX ||
 		   want != (size_t)st.st_size))
 		r = -EINVAL;
-	if (!r && (hdr->netns != umh->netns || hdr->hook != umh->hook))
+	if (!r && (hdr->netns != umh->netns ||
+		   (hdr->hook != BF_HOOK_XDP && hdr->hook != BF_HOOK_TC_INGRESS)))
 		r = -ESTALE;
 	if (r) {
 		free(buf);
@@ -354,6 +355,34 @@ static void umh_salvage_counters(const struct umh_state_hdr *hdr,
 	umh_maps_close_fds(&maps);
 }
 
+/*
+ * The daemon moved from xdp to tc or back: take the recorded programs of
+ * the other hook off the configured devices, or packets would be filtered
+ * twice.
+ */
+static void umh_detach_other_hook(const struct bf_umh *umh,
+				  const struct umh_state_hdr *hdr)
+{
+	static const enum bf_hook xdp[] = { BF_HOOK_XDP };
+	static const enum bf_hook tc[] = { BF_HOOK_TC_INGRESS, BF_HOOK_TC_EGRESS };
+	const enum bf_hook *hooks = hdr->hook == BF_HOOK_XDP ? xdp : tc;
+	int n = hdr->hook == BF_HOOK_XDP ? 1 : 2, h;
+	unsigned int i;
+	uint32_t id;
+
+	for (i = 0; i < umh->n_ifindexes; i++) {
+		for (h = 0; h < n; h++) {
+			if (!hdr->prog_ids[hooks[h]] ||
+			    bf_attached_id(hooks[h], umh->ifindexes[i], &id) ||
+			    id != hdr->prog_ids[hooks[h]])
+				continue;
+			if (bf_detach(hooks[h], umh->ifindexes[i]))
+				bf_warn("device #%d: cannot detach the previous program %u",
+					umh->ifindexes[i], id);
+		}
+	}
+}
+
 static int umh_reload(struct bf_umh *umh, const struct umh_state_hdr *hdr,
 		      struct umh_table *t)
 {
@@ -385,7 +414,7 @@ int umh_state_restore(struct bf_umh *umh, struct umh_table **tp)
 	if (r) {
 		if (r != -ENOENT)
 			bf_warn("%s: not used (%s)", path,
-				r == -ESTALE ? "saved by a daemon of another netns or hook" :
+				r == -ESTALE ? "saved by a daemon of another netns" :
 				strerror(-r));
 		return -ENOENT;
 	}
@@ -414,7 +443,7 @@ int umh_state_restore(struct bf_umh *umh, struct umh_table **tp)
 	}
 	memcpy(t->base, (char *)buf + sizeof(hdr) + hdr.repl_len,
 	       hdr.n_entries * sizeof(*t->base));
-	if (umh_attached_match(umh, &hdr)) {
+	if (hdr.hook == umh->hook && umh_attached_match(umh, &hdr)) {
 		r = umh_adopt(umh, &hdr, t);
 		if (!r) {
 			bf_info("adopted the attached programs and their counters (%u entries)",
@@ -433,6 +462,8 @@ int umh_state_restore(struct bf_umh *umh, struct umh_table **tp)
 		umh_table_free(t);
 		return -ENOENT;
 	}
+	if (hdr.hook != umh->hook)
+		umh_detach_other_hook(umh, &hdr);
 	bf_info("reloaded the saved table (%u entries)", t->ir->n_entries);
 	*tp = t;
 	umh_state_save(umh);

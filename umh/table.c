@@ -63,9 +63,7 @@ void umh_table_free(struct umh_table *t)
 			close(t->prog_fds[i]);
 		bf_prog_free(t->progs[i]);
 	}
-	if (umh_maps_present(&t->maps) || t->maps.fd[BF_MAP_IFBITS] >= 0 ||
-	    t->maps.fd[BF_MAP_TEST] >= 0)
-		bf_maps_close(&t->maps);
+	bf_maps_close(&t->maps);
 	bf_ir_free(t->ir);
 	free(t->base);
 	free(t->repl);
