@@ -16,12 +16,16 @@
  *     reloaded or reattached: the rules, the BPF per-rule counters and the
  *     base counters all survive, and packets never see a gap.
  *  2. Reload: the state exists but the attachments differ (a device was
- *     added, a program was detached by hand, the machine rebooted with /run
- *     kept...). The saved blob is translated, loaded and attached again.
+ *     added, a program was detached by hand, the daemon now runs with the
+ *     other --hook...). The saved blob is translated, loaded and attached
+ *     again; after a hook change the recorded programs of the old hook are
+ *     detached from the configured devices.
  *     The rules and base counters survive; the BPF counters survive too if
  *     the recorded programs still exist somewhere (they are read and added
  *     to the base counters), otherwise packets counted by them are lost.
- *  3. Otherwise (no state, unreadable, another netns): the initial table.
+ *  3. Otherwise (no state, damaged, saved in another netns): the initial
+ *     table, as ip_tables starts with.
+ * Not kept: BPF counters of programs that no longer exist, connections.
  * Attachments outlive the daemon (see bf_attach()), so between a stop and a
  * start the last rules stay in force.
  */
