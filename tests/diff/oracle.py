@@ -84,7 +84,7 @@ def parse_packet(line, chain):
     for key in ("sport", "dport", "type", "code", "ttl"):
         pkt[key] = int(fields[key], 0)
     flags = 0
-    for letter in fields["flags"]:
+    for letter in "" if fields["flags"] == "none" else fields["flags"]:
         if letter not in TCP_FLAGS:
             raise PacketError("bad TCP flag '%s'" % letter)
         flags |= 1 << TCP_FLAGS.index(letter)
