@@ -404,25 +404,46 @@ static int xt4_check_target(const struct xt4_blob *b, uint32_t i,
 	return 0;
 }
 
+/*
+ * What GET_ENTRIES would hand back for an extension: the kernel copies
+ * only the name's string and the data's real size, and clears the
+ * alignment padding after the data (xt_match_to_user(), xt_data_to_user()).
+ * Doing it here lets the caller answer GET_ENTRIES from this blob.
+ */
+static void xt4_clean_ext(uint8_t *ext, uint32_t data_size)
+{
+	char *name = (char *)ext + offsetof(struct xt_entry_match, u.user.name);
+	size_t n = strlen(name) + 1;
+
+	memset(name + n, 0, XT4_NAME_LEN - n);
+	memset(ext + sizeof(struct xt_entry_match) + data_size, 0,
+	       XT_ALIGN(data_size) - data_size);
+}
+
 int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err)
 {
+	const struct xt4_match_ops *ops;
 	uint32_t i, pos;
 	int ret;
 
 	for (i = 0; i < b->n; i++) {
-		const struct ipt_entry *e = xt4_entry(b, i);
+		struct ipt_entry *e = xt4_entry(b, i);
+		uint8_t *t = xt4_target(e);
 
 		for (pos = XT4_ENTRY_SZ; pos < e->target_offset;
 		     pos += xt4_ext_size((const uint8_t *)e + pos)) {
-			const uint8_t *m = (const uint8_t *)e + pos;
+			uint8_t *m = (uint8_t *)e + pos;
 
 			ret = xt4_check_match(b, i, m);
 			if (ret)
 				return xt4_match_err(b, i, m, ret, err);
+			xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
+			xt4_clean_ext(m, ops->data_size);
 		}
 		ret = xt4_check_target(b, i, err);
 		if (ret)
 			return ret;
+		xt4_clean_ext(t, xt4_is_std(t) ? sizeof(int) : XT_FUNCTION_MAXNAMELEN);
 	}
 	return 0;
 }

@@ -74,6 +74,7 @@ int xt4_check_header(struct ipt_replace *repl, size_t len, struct bf_err *err);
 int xt4_walk(struct xt4_blob *b, const struct ipt_replace *repl,
 	     struct bf_err *err);
 int xt4_mark(struct xt4_blob *b, struct bf_err *err);
+/* Also clears name and padding bytes as GET_ENTRIES would show them. */
 int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err);
 void xt4_blob_release(struct xt4_blob *b);
 

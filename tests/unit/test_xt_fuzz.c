@@ -6,7 +6,9 @@
  * xt4_validate(), and the errnos must be equal, case by case. On top, the
  * full bf_xt4_translate() may only refuse what the kernel accepts for the
  * documented bpfilter reasons (-EINVAL layout, -ELOOP, -E2BIG,
- * -EOPNOTSUPP), always with a message.
+ * -EOPNOTSUPP), always with a message, and for every blob the kernel
+ * accepts, the entries as xt4_validate() leaves them must equal, byte for
+ * byte, what the kernel's GET_ENTRIES returns afterwards.
  *
  * The revision probes (IPT_SO_GET_REVISION_MATCH/TARGET) are compared
  * the same way.
@@ -138,11 +140,49 @@ static struct ipt_replace *xtz_case(uint32_t k, size_t *len)
 	return r;
 }
 
+static uint64_t xtz_hash(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (n--)
+		h = (h ^ *b++) * 1099511628211ULL;
+	return h;
+}
+
+/* The table in force, as GET_ENTRIES shows it: a hash of its entries. */
+static uint64_t xtz_read_back(int fd)
+{
+	struct ipt_getinfo info = { .name = "filter" };
+	socklen_t sl = sizeof(info);
+	struct ipt_get_entries *ge;
+	uint64_t h;
+
+	if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &sl))
+		_exit(252);
+	ge = calloc(1, sizeof(*ge) + info.size);
+	if (!ge)
+		_exit(253);
+	strcpy(ge->name, "filter");
+	ge->size = info.size;
+	sl = sizeof(*ge) + info.size;
+	if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, ge, &sl))
+		_exit(254);
+	h = xtz_hash(ge->entrytable, info.size);
+	free(ge);
+	return h;
+}
+
+struct xtz_result {
+	int err;		/* SET_REPLACE: 0 or -errno */
+	uint64_t hash;		/* accepted: GET_ENTRIES' entries */
+};
+
 /*
  * In one scratch netns, every case in turn; a case that the kernel
  * accepts becomes the table in force, so num_counters follows it.
  */
-static void xtz_kernel_all(int *res)
+static void xtz_kernel_all(struct xtz_result *res)
 {
 	static struct xt_counters cnt[4096];
 	uint32_t cur = 4, k;
@@ -161,9 +201,10 @@ static void xtz_kernel_all(int *res)
 		r->num_counters = cur;
 		r->counters = cnt;
 		if (setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, r, len) < 0) {
-			res[k] = -errno;
+			res[k].err = -errno;
 		} else {
-			res[k] = 0;
+			res[k].err = 0;
+			res[k].hash = xtz_read_back(fd);
 			cur = r->num_entries;
 		}
 		free(r);
@@ -171,14 +212,14 @@ static void xtz_kernel_all(int *res)
 	_exit(0);
 }
 
-static int *xtz_results;
+static struct xtz_result *xtz_results;
 
 static void xtz_setup(void)
 {
 	int status;
 	pid_t pid;
 
-	xtz_results = mmap(NULL, XTZ_N * sizeof(int), PROT_READ | PROT_WRITE,
+	xtz_results = mmap(NULL, XTZ_N * sizeof(*xtz_results), PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(xtz_results != MAP_FAILED);
 	pid = fork();
@@ -212,9 +253,13 @@ START_TEST(test_fuzz_same_errno)
 		r = xtz_case(k, &len);
 		ret = xt4_validate(r, len, &b, &err);
 		xt4_blob_release(&b);
-		ck_assert_msg(ret == xtz_results[k],
+		ck_assert_msg(ret == xtz_results[k].err,
 			      "case %u (%s): kernel %d, bpfilter %d (%s)", k,
-			      xtz_fixtures[k / XTZ_PER_FIXTURE], xtz_results[k], ret, err.msg);
+			      xtz_fixtures[k / XTZ_PER_FIXTURE], xtz_results[k].err, ret, err.msg);
+		/* Normalised in place to exactly what the kernel hands back. */
+		ck_assert_msg(ret || xtz_hash(r->entries, r->size) == xtz_results[k].hash,
+			      "case %u (%s): normalised entries differ from GET_ENTRIES", k,
+			      xtz_fixtures[k / XTZ_PER_FIXTURE]);
 		free(r);
 		if (ret) {
 			ck_assert_msg(err.msg[0], "case %u: no message for %d", k, ret);
@@ -232,7 +277,7 @@ START_TEST(test_fuzz_same_errno)
 		bf_ir_free(ir);
 		free(r);
 	}
-	munmap(xtz_results, XTZ_N * sizeof(int));
+	munmap(xtz_results, XTZ_N * sizeof(*xtz_results));
 	/* stderr: the runner's TAP stream reopens /dev/stdout. */
 	fprintf(stderr, "# xt fuzz: %u cases, %u refused with the kernel's errno, %u accepted by both "
 	       "(%u of those refused by bpfilter's stricter rules)\n",
