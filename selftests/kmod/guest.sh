@@ -215,6 +215,19 @@ test_iptables() {
 	check_fails "ICMP dropped" ping_peer
 }
 
+# Matches and targets the helper translates, all at once: the programs
+# must pass this kernel's verifier, not only the build machine's.
+test_broad() {
+	local saved n
+	saved=$(iptables-legacy-save)
+	check "a broad rule set loads (tcp flags/options, udp, icmp, comment, ifaces, user chain, FORWARD, OUTPUT)" \
+		iptables-legacy-restore "$(dirname "$BASH_SOURCE")/broad.rules"
+	n=$($IPT -S | grep -c '^-A')
+	expect_eq "... all its rules listed" "$n" \
+		"$(grep -c '^-A' "$(dirname "$BASH_SOURCE")/broad.rules")"
+	check "previous table restored" iptables-legacy-restore <<< "$saved"
+}
+
 test_ip6tables() {
 	local out
 	# The helper has no IPv6 table yet: it answers EAFNOSUPPORT, which shows
@@ -365,6 +378,7 @@ guest_main() {
 		return
 	fi
 	test_iptables
+	test_broad
 	[ "${BFT_QUICK:-0}" = 1 ] && return
 	test_ip6tables
 	test_bad_input
