@@ -14,7 +14,7 @@ void bf_ir_free(struct bf_ir *ir)
 
 	if (!ir)
 		return;
-	for (c = 0; c < ir->n_chains; c++) {
+	for (c = 0; ir->chains && c < ir->n_chains; c++) {
 		struct bf_chain *ch = &ir->chains[c];
 
 		for (r = 0; r < ch->n_rules && ch->rules; r++) {

@@ -6,6 +6,7 @@
  * fields are read with memcpy.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xt4.h"
@@ -140,4 +141,41 @@ const char *xt4_where(const struct xt4_blob *b, uint32_t i)
 	}
 	snprintf(buf, sizeof(buf), "entry %u", i);
 	return buf;
+}
+
+/*
+ * Allocation through one place, so tests can make the n-th allocation
+ * fail and check every error path frees what it took (ASan's leak check).
+ * xt4_alloc_budget < 0: no limit (always, outside tests).
+ */
+int xt4_alloc_budget = -1;
+
+static bool xt4_alloc_ok(void)
+{
+	if (xt4_alloc_budget < 0)
+		return true;
+	if (xt4_alloc_budget == 0)
+		return false;
+	xt4_alloc_budget--;
+	return true;
+}
+
+void *xt4_malloc(size_t size)
+{
+	return xt4_alloc_ok() ? malloc(size) : NULL;
+}
+
+void *xt4_calloc(size_t n, size_t size)
+{
+	return xt4_alloc_ok() ? calloc(n, size) : NULL;
+}
+
+void *xt4_realloc(void *p, size_t size)
+{
+	return xt4_alloc_ok() ? realloc(p, size) : NULL;
+}
+
+char *xt4_strndup(const char *s, size_t n)
+{
+	return xt4_alloc_ok() ? strndup(s, n) : NULL;
 }

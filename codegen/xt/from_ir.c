@@ -42,7 +42,7 @@ static int64_t xt4_out_grow(struct xt4_out *o, uint32_t size)
 
 		while (cap < o->len + size)
 			cap *= 2;
-		n = realloc(o->buf, cap);
+		n = xt4_realloc(o->buf, cap);
 		if (!n)
 			return -ENOMEM;
 		o->buf = n;
@@ -236,7 +236,7 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 		if (o->n_fx == o->cap_fx) {
 			uint32_t cap = o->cap_fx ? o->cap_fx * 2 : 64;
 
-			fx = realloc(o->fx, cap * sizeof(*fx));
+			fx = xt4_realloc(o->fx, cap * sizeof(*fx));
 			if (!fx)
 				return -ENOMEM;
 			o->fx = fx;
@@ -324,7 +324,7 @@ static int xt4_out_comefrom(struct xt4_out *o, uint32_t valid_hooks,
 	struct ipt_replace *repl;
 	int ret;
 
-	repl = calloc(1, sizeof(*repl) + o->len);
+	repl = xt4_calloc(1, sizeof(*repl) + o->len);
 	if (!repl)
 		return -ENOMEM;
 	repl->valid_hooks = valid_hooks;
@@ -376,7 +376,7 @@ int bf_xt4_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
 		hook_entry[h] = ~0U;
 		underflow[h] = ~0U;
 	}
-	o.chain_first = calloc(ir->n_chains + 1, sizeof(*o.chain_first));
+	o.chain_first = xt4_calloc(ir->n_chains + 1, sizeof(*o.chain_first));
 	if (!o.chain_first)
 		return -ENOMEM;
 	ret = xt4_out_table(&o, ir, hook_entry, underflow);

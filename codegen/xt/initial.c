@@ -31,7 +31,7 @@ int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
 		chains[c].end_counts = true;
 	}
 	ir.n_entries = 4;
-	repl = calloc(1, sizeof(*repl));
+	repl = xt4_calloc(1, sizeof(*repl));
 	if (!repl)
 		return -ENOMEM;
 	strcpy(repl->name, "filter");
@@ -44,7 +44,7 @@ int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
 	repl->num_counters = n;
 	repl->size = size;
 	ret = -ENOMEM;
-	*replp = realloc(repl, sizeof(*repl) + size);
+	*replp = xt4_realloc(repl, sizeof(*repl) + size);
 	if (!*replp)
 		goto out_free_blob;
 	repl = *replp;

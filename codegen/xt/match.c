@@ -95,7 +95,7 @@ struct bf_pred *xt4_rb_add(struct xt4_rb *rb, enum bf_field field)
 	if (rb->n == rb->cap) {
 		uint32_t cap = rb->cap ? rb->cap * 2 : 8;
 
-		p = realloc(rb->preds, cap * sizeof(*p));
+		p = xt4_realloc(rb->preds, cap * sizeof(*p));
 		if (!p)
 			return NULL;
 		rb->preds = p;

@@ -15,7 +15,7 @@ static int comment_to_ir(struct xt4_rb *rb, const void *data)
 	p = xt4_rb_add(rb, BF_F_COMMENT);
 	if (!p)
 		return -ENOMEM;
-	p->text = strndup(info->comment, sizeof(info->comment));
+	p->text = xt4_strndup(info->comment, sizeof(info->comment));
 	return p->text ? 0 : -ENOMEM;
 }
 

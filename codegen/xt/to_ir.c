@@ -157,11 +157,11 @@ static int xt4_layout(struct xt4_tr *tr)
 	int ret;
 
 	/* Before the builtins are known to be sane, look only at the tail. */
-	tr->ir->n_chains = nb;
-	tr->ir->chains = calloc(nb, sizeof(struct bf_chain));
-	tr->first = calloc(nb, sizeof(uint32_t));
+	tr->ir->chains = xt4_calloc(nb, sizeof(struct bf_chain));
+	tr->first = xt4_calloc(nb, sizeof(uint32_t));
 	if (!tr->ir->chains || !tr->first)
 		return bf_err_set(tr->err, -ENOMEM, "out of memory");
+	tr->ir->n_chains = nb;
 	ret = xt4_layout_builtins(tr, &at);
 	if (ret)
 		return ret;
@@ -170,8 +170,8 @@ static int xt4_layout(struct xt4_tr *tr)
 		return ret;
 	n_user = xt4_count_user_chains(b, at);
 	if (n_user) {
-		struct bf_chain *chains = realloc(tr->ir->chains, (nb + n_user) * sizeof(*chains));
-		uint32_t *first = realloc(tr->first, (nb + n_user) * sizeof(*first));
+		struct bf_chain *chains = xt4_realloc(tr->ir->chains, (nb + n_user) * sizeof(*chains));
+		uint32_t *first = xt4_realloc(tr->first, (nb + n_user) * sizeof(*first));
 
 		if (chains)
 			tr->ir->chains = chains;
@@ -201,7 +201,7 @@ static int xt4_ifpat(struct bf_ir *ir, const char *name,
 			return 0;
 		}
 	}
-	n = realloc(ir->ifpats, (ir->n_ifpats + 1) * sizeof(*n));
+	n = xt4_realloc(ir->ifpats, (ir->n_ifpats + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	ir->ifpats = n;
@@ -383,7 +383,7 @@ static int xt4_chain_to_ir(struct xt4_tr *tr, uint32_t c)
 
 	if (!ch->n_rules)
 		return 0;
-	ch->rules = calloc(ch->n_rules, sizeof(*ch->rules));
+	ch->rules = xt4_calloc(ch->n_rules, sizeof(*ch->rules));
 	if (!ch->rules)
 		return bf_err_set(tr->err, -ENOMEM, "out of memory");
 	for (k = 0; k < ch->n_rules; k++) {
@@ -406,9 +406,9 @@ static int xt4_check_depth(struct xt4_tr *tr)
 	uint32_t *indeg, *level, *queue, head = 0, tail = 0, c, k, done = 0;
 	int ret = 0;
 
-	indeg = calloc(ir->n_chains, sizeof(*indeg));
-	level = calloc(ir->n_chains, sizeof(*level));
-	queue = calloc(ir->n_chains, sizeof(*queue));
+	indeg = xt4_calloc(ir->n_chains, sizeof(*indeg));
+	level = xt4_calloc(ir->n_chains, sizeof(*level));
+	queue = xt4_calloc(ir->n_chains, sizeof(*queue));
 	if (!indeg || !level || !queue) {
 		ret = bf_err_set(tr->err, -ENOMEM, "out of memory");
 		goto out_free;
@@ -460,8 +460,8 @@ int xt4_to_ir(const struct xt4_blob *b, struct bf_ir **irp, struct bf_err *err)
 	uint32_t c, h;
 	int ret;
 
-	tr.ir = calloc(1, sizeof(*tr.ir));
-	tr.first_of = malloc(b->n * sizeof(*tr.first_of) + 1);
+	tr.ir = xt4_calloc(1, sizeof(*tr.ir));
+	tr.first_of = xt4_malloc(b->n * sizeof(*tr.first_of) + 1);
 	if (!tr.ir || !tr.first_of) {
 		ret = bf_err_set(err, -ENOMEM, "out of memory");
 		goto out_free;

@@ -188,7 +188,7 @@ static int xt4_push_off(struct xt4_blob *b, uint32_t off, uint32_t *cap)
 
 	if (b->n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
-		n = realloc(b->offs, *cap * sizeof(*n));
+		n = xt4_realloc(b->offs, *cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
 		b->offs = n;
@@ -333,7 +333,7 @@ int xt4_mark(struct xt4_blob *b, struct bf_err *err)
 	uint32_t *back;
 	int h, ret = 0;
 
-	back = calloc(b->n ? b->n : 1, sizeof(*back));
+	back = xt4_calloc(b->n ? b->n : 1, sizeof(*back));
 	if (!back)
 		return bf_err_set(err, -ENOMEM, "out of memory");
 	for (h = 0; h < NF_INET_NUMHOOKS && !ret; h++) {

@@ -65,6 +65,13 @@ bool xt4_unconditional(const struct ipt_entry *e);
 const char *xt4_errorname(const uint8_t *t);	/* ERROR target only */
 const char *xt4_hook_name(int hook);		/* "INPUT" ... */
 
+/* Allocation, failing on demand in tests (blob.c). */
+extern int xt4_alloc_budget;
+void *xt4_malloc(size_t size);
+void *xt4_calloc(size_t n, size_t size);
+void *xt4_realloc(void *p, size_t size);
+char *xt4_strndup(const char *s, size_t n);
+
 /* "chain INPUT rule 3" for entry i (for messages); a static buffer. */
 const char *xt4_where(const struct xt4_blob *b, uint32_t i);
 int xt4_index_of(const struct xt4_blob *b, uint32_t off);	/* -1 if none */
