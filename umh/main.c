@@ -112,6 +112,37 @@ static void main_usage(FILE *f)
 		"; one per daemon when several namespaces run one)\n");
 }
 
+/*
+ * A missing device is a typo for the daemon, started by a person; the
+ * kernel module starts --stdio at boot, when devices may come later.
+ */
+static int main_resolve(struct main_opts *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->n_ifindexes; i++) {
+		o->ifindexes[i] = if_nametoindex(o->ifnames[i]);
+		if (o->ifindexes[i])
+			continue;
+		fprintf(stderr, "bpfilter-umh: no device '%s' in this network namespace%s\n",
+			o->ifnames[i], o->stdio ? " (yet)" : "");
+		if (!o->stdio)
+			return -ENODEV;
+	}
+	return 0;
+}
+
+/* The devices present now, without the holes of the absent ones. */
+static unsigned int main_present(const struct main_opts *o, int *list)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < o->n_ifindexes; i++)
+		if (o->ifindexes[i])
+			list[n++] = o->ifindexes[i];
+	return n;
+}
+
 static int main_parse(int argc, char **argv, struct main_opts *o)
 {
 	static const struct option longopts[] = {
@@ -125,7 +156,6 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	unsigned int idx;
 	int c;
 
 	o->socket = MAIN_DEFAULT_SOCKET;
@@ -140,17 +170,11 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			o->stdio = true;
 			break;
 		case 'i':
-			idx = if_nametoindex(optarg);
-			if (!idx) {
-				fprintf(stderr, "bpfilter-umh: no device '%s' in this network namespace\n", optarg);
-				return -ENODEV;
-			}
 			if (o->n_ifindexes == MAIN_MAX_IFACES) {
 				fprintf(stderr, "bpfilter-umh: at most %d --iface\n", MAIN_MAX_IFACES);
 				return -E2BIG;
 			}
-			o->ifnames[o->n_ifindexes] = optarg;
-			o->ifindexes[o->n_ifindexes++] = idx;
+			o->ifnames[o->n_ifindexes++] = optarg;
 			break;
 		case 'k':
 			if (!strcmp(optarg, "xdp"))
@@ -187,7 +211,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		fprintf(stderr, "bpfilter-umh: --daemon needs at least one --iface\n");
 		return -EINVAL;
 	}
-	return 0;
+	return main_resolve(o);
 }
 
 /* Create the socket's directory (0700) if it is missing. */
@@ -284,25 +308,25 @@ static int main_rtnl_cb(const struct nlmsghdr *nlh, void *data)
  */
 static void main_refresh_ifaces(struct bf_umh *umh, struct main_opts *o)
 {
-	int now[MAIN_MAX_IFACES], list[MAIN_MAX_IFACES];
-	unsigned int i, n = 0;
+	int old[MAIN_MAX_IFACES], list[MAIN_MAX_IFACES];
+	unsigned int i, n;
 	bool changed = false;
 
+	memcpy(old, o->ifindexes, sizeof(old));
 	for (i = 0; i < o->n_ifindexes; i++) {
-		now[i] = if_nametoindex(o->ifnames[i]);
-		if (now[i] != o->ifindexes[i]) {
+		o->ifindexes[i] = if_nametoindex(o->ifnames[i]);
+		if (o->ifindexes[i] != old[i]) {
 			bf_info("device %s: %s", o->ifnames[i],
-				now[i] ? "present, attaching" : "gone");
+				o->ifindexes[i] ? "present, attaching" : "gone");
 			changed = true;
 		}
-		if (now[i])
-			list[n++] = now[i];
 	}
 	if (!changed)
 		return;
+	n = main_present(o, list);
+	/* On failure (logged) the next link event tries again. */
 	if (bf_umh_set_ifaces(umh, list, n))
-		return;	/* logged; retried on the next link event */
-	memcpy(o->ifindexes, now, sizeof(now[0]) * o->n_ifindexes);
+		memcpy(o->ifindexes, old, sizeof(old));
 }
 
 /* Drain the link events; one interface-map sync for the whole batch. */
@@ -402,14 +426,60 @@ static void main_stdio_logging(void)
 	main_kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 }
 
-static int main_stdio(struct bf_umh *umh)
+static bool main_same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Requests on fd 0 (one socket for both ways) and link events, in turn. */
+static int main_stdio_loop(struct bf_umh *umh, struct main_opts *o)
+{
+	struct mnl_socket *nl = NULL;
+	struct pollfd pfd[2];
+	int r = 0;
+
+	if (main_rtnl_open(&nl) < 0) {
+		bf_warn("no link events: devices that appear later are not followed");
+		return bf_umh_serve_fd(umh, STDIN_FILENO);
+	}
+	while (!main_stop) {
+		pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+		r = poll(pfd, 2, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			break;
+		}
+		if (pfd[1].revents)
+			main_rtnl_read(nl, umh, o);
+		r = 0;
+		if (pfd[0].revents) {
+			r = bf_umh_serve_one(umh, STDIN_FILENO, 0);
+			if (r <= 0)
+				break;
+			r = 0;
+		}
+	}
+	mnl_socket_close(nl);
+	return r;
+}
+
+static int main_stdio(struct bf_umh *umh, struct main_opts *o)
 {
 	int r;
 
 	/* The kernel module speaks for the netns it serves: a cookie, not an inode. */
 	bf_umh_set_netns(umh, 0);
 	/* Under the module fd 0 and 1 are one socket; a pipe pair works too. */
-	r = bf_umh_serve_pipe(umh, STDIN_FILENO, STDOUT_FILENO);
+	if (main_same_file(STDIN_FILENO, STDOUT_FILENO))
+		r = main_stdio_loop(umh, o);
+	else
+		r = bf_umh_serve_pipe(umh, STDIN_FILENO, STDOUT_FILENO);
 	if (main_stop)
 		return 0;
 	return r;
@@ -417,12 +487,13 @@ static int main_stdio(struct bf_umh *umh)
 
 static int main_new_umh(const struct main_opts *o, struct bf_umh **umhp)
 {
+	int list[MAIN_MAX_IFACES];
 	struct bf_umh_opts uopts = {
 		.sz = sizeof(uopts),
 		.mode = BF_UMH_ATTACH,
 		.hook = o->hook,
-		.ifindexes = o->ifindexes,
-		.n_ifindexes = o->n_ifindexes,
+		.ifindexes = list,
+		.n_ifindexes = main_present(o, list),
 		.force_hook = -1,
 		.state_dir = o->state_dir,
 	};
@@ -499,7 +570,7 @@ int main(int argc, char **argv)
 		bf_err("cannot start: %s", strerror(-r));
 		return 1;
 	}
-	r = main_stdio(umh);
+	r = main_stdio(umh, &o);
 	bf_umh_free(umh);
 	return r ? 1 : 0;
 }
