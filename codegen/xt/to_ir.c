@@ -9,12 +9,16 @@
  *   - built-in chains come first, in hook order, back to back: INPUT from
  *     entry 0 to its policy, FORWARD right after, then OUTPUT;
  *   - then user chains, each an unconditional ERROR entry (the name) and
- *     its rules; the last one may end with an unconditional RETURN;
+ *     its rules; a chain whose last entry is an unconditional RETURN ends
+ *     there (counted), any other falls into the next ERROR entry, which
+ *     drops without counting, as ipt_error() does;
  *   - the table ends with an unconditional ERROR entry named "ERROR";
  *   - ERROR targets appear nowhere else;
  *   - a jump or goto targets the first entry of a user chain (the one
  *     right after its ERROR head), or the very next entry (libiptc's
- *     "no target" rule: BF_V_NEXT).
+ *     "no target" rule: BF_V_NEXT) - for unreachable rules too, which
+ *     the kernel never looks at.
+ * The QUEUE verdict is refused with -EOPNOTSUPP (no queue in BPF).
  * User chains may nest at most XT4_MAX_DEPTH levels below a built-in
  * chain (the BPF call stack: -E2BIG), and even unreachable chains may not
  * call each other in a loop (-ELOOP; the kernel only checks reachable
