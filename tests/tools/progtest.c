@@ -12,12 +12,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/netfilter.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -881,6 +884,230 @@ static void table_errors(void)
 	tb_free(ir);
 }
 
+/* ---- attach: a private netns with a veth pair ------------------------------------ */
+
+static uint32_t prog_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+static int foreign_xdp_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "other_xdp", "GPL", insns, 2,
+			     NULL);
+}
+
+static void attach_hook(const struct bf_ir *ir, const struct bf_maps *maps,
+			enum bf_hook h, int ifindex)
+{
+	struct bf_err err = { 0 };
+	int fd1, fd2, ret;
+	uint32_t id = 1;
+
+	fd1 = load_one(ir, h, -1, maps, 0, false);
+	fd2 = load_one(ir, h, -1, maps, 0, false);
+	if (fd1 < 0 || fd2 < 0) {
+		tap(false, "attach/%s: load", hook_names[h]);
+		return;
+	}
+	ret = bf_attached_id(h, ifindex, &id);
+	tap(!ret && id == 0, "attach/%s: nothing attached at first (%d, id %u)",
+	    hook_names[h], ret, id);
+	ret = bf_attach(h, ifindex, fd1, &err);
+	bf_attached_id(h, ifindex, &id);
+	tap(!ret && id == prog_id(fd1), "attach/%s: attach (%d %s)",
+	    hook_names[h], ret, err.msg);
+	ret = bf_attach(h, ifindex, fd2, &err);
+	bf_attached_id(h, ifindex, &id);
+	tap(!ret && id == prog_id(fd2), "attach/%s: replace in place (%d %s)",
+	    hook_names[h], ret, err.msg);
+	close(fd1);
+	close(fd2);
+	/* the attachment holds the program, not our fd */
+	bf_attached_id(h, ifindex, &id);
+	tap(id != 0, "attach/%s: survives closing our fds", hook_names[h]);
+	ret = bf_detach(h, ifindex);
+	bf_attached_id(h, ifindex, &id);
+	tap(!ret && id == 0, "attach/%s: detach (%d)", hook_names[h], ret);
+	ret = bf_detach(h, ifindex);
+	tap(!ret, "attach/%s: detach again is a no-op (%d)", hook_names[h], ret);
+}
+
+/*
+ * Real packets: a peer netns pings us over the veth pair while an attached
+ * program drops ICMP at INPUT (XDP, tc ingress) or echo replies at OUTPUT
+ * (tc egress). The chain is decided as in production (fib / ingress_ifindex).
+ */
+static char peer_ns[32];
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static bool ping_ok(void)
+{
+	return sh("ip netns exec %s ping -c 1 -W 1 10.201.0.1 >/dev/null 2>&1",
+		  peer_ns) == 0;
+}
+
+static void traffic_one(enum bf_hook h, int ifindex, bool fwd_on)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	uint32_t out = tb_chain(ir, "OUTPUT", OUT, BF_V_ACCEPT, true);
+	struct xt_counters cnt[8];
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	struct bf_rule *r;
+	bool before, after;
+	uint32_t idx;
+	int fd;
+
+	r = tb_rule(ir, h == BF_HOOK_TC_EGRESS ? out : in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_PROTO, false, 1, 0, 0, 0, 0);
+	add_l4hdr(r, 1, 4, 0);
+	tb_pred(r, BF_F_ICMP, false, h == BF_HOOK_TC_EGRESS ? 0 : 8, 0, 0, 255, 0);
+	tb_finish(ir);
+	sh("sysctl -qw net.ipv4.ip_forward=%d", fwd_on);
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "traffic: maps");
+		tb_free(ir);
+		return;
+	}
+	bf_maps_sync_ifaces(ir, &maps);
+	fd = load_one(ir, h, -1, &maps, 0, false);
+	before = ping_ok();
+	if (fd >= 0 && !bf_attach(h, ifindex, fd, &err)) {
+		after = ping_ok();
+		bf_maps_read_counters(&maps, cnt);
+		idx = ir->chains[h == BF_HOOK_TC_EGRESS ? out : in].rules[0].index;
+		tap(before && !after && cnt[idx].pcnt >= 1,
+		    "traffic/%s (ip_forward %d): ping dropped by the attached program (before %d after %d, rule counter %llu)",
+		    hook_names[h], fwd_on, before, after,
+		    (unsigned long long)cnt[idx].pcnt);
+		bf_detach(h, ifindex);
+		tap(ping_ok(), "traffic/%s: ping works again after detach",
+		    hook_names[h]);
+	} else {
+		tap(false, "traffic/%s: attach: %s", hook_names[h], err.msg);
+	}
+	if (fd >= 0)
+		close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+static void traffic_tests(int ifindex)
+{
+	snprintf(peer_ns, sizeof(peer_ns), "bfcg_peer_%d", getpid());
+	if (sh("ip netns add %s && ip link set bfv1 netns %s && "
+	       "ip addr add 10.201.0.1/24 dev bfv0 && "
+	       "ip netns exec %s ip addr add 10.201.0.2/24 dev bfv1 && "
+	       "ip netns exec %s ip link set bfv1 up && "
+	       "ip netns exec %s ip link set lo up && ip link set lo up",
+	       peer_ns, peer_ns, peer_ns, peer_ns, peer_ns)) {
+		tap(false, "traffic: setup");
+	} else {
+		traffic_one(BF_HOOK_XDP, ifindex, false);
+		traffic_one(BF_HOOK_XDP, ifindex, true);
+		traffic_one(BF_HOOK_TC_INGRESS, ifindex, false);
+		traffic_one(BF_HOOK_TC_INGRESS, ifindex, true);
+		traffic_one(BF_HOOK_TC_EGRESS, ifindex, false);
+	}
+	sh("ip netns del %s 2>/dev/null", peer_ns);
+}
+
+static void table_attach(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	uint32_t out = tb_chain(ir, "OUTPUT", OUT, BF_V_ACCEPT, true);
+	uint32_t pat = tb_ifpat(ir, "bfv+"), key;
+	uint8_t bits[BF_MAX_IFPATS / 8];
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	int ifindex, other, ret;
+	uint32_t id;
+	int h;
+
+	(void)in;
+	(void)out;
+	tb_finish(ir);
+	if (unshare(CLONE_NEWNET) ||
+	    system("ip link add bfv0 type veth peer name bfv1 && ip link set bfv0 up && ip link set bfv1 up")) {
+		printf("# attach: cannot make a netns with a veth pair\n");
+		tap(false, "attach: setup");
+		tb_free(ir);
+		return;
+	}
+	ifindex = if_nametoindex("bfv0");
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "attach: maps: %s", err.msg);
+		tb_free(ir);
+		return;
+	}
+	ret = bf_maps_sync_ifaces(ir, &maps);
+	key = ifindex;
+	memset(bits, 0, sizeof(bits));
+	bpf_map_lookup_elem(maps.fd[BF_MAP_IFBITS], &key, bits);
+	tap(!ret && (bits[pat / 8] & (1 << (pat % 8))),
+	    "attach: bfv0 matches pattern bfv+ in bpfilter_ifb (%d)", ret);
+	key = 1;	/* lo */
+	memset(bits, 0xff, sizeof(bits));
+	bpf_map_lookup_elem(maps.fd[BF_MAP_IFBITS], &key, bits);
+	tap(!(bits[pat / 8] & (1 << (pat % 8))), "attach: lo does not match bfv+");
+	for (h = 0; h < 3; h++)
+		attach_hook(ir, &maps, test_hooks[h], ifindex);
+	/* something that is not ours stays */
+	other = foreign_xdp_prog();
+	ret = bpf_xdp_attach(ifindex, other, XDP_FLAGS_DRV_MODE, NULL);
+	if (!ret) {
+		int fd = load_one(ir, BF_HOOK_XDP, -1, &maps, 0, false);
+
+		ret = bf_attach(BF_HOOK_XDP, ifindex, fd, &err);
+		tap(ret == -EBUSY, "attach/xdp: foreign program refused (%d %s)",
+		    ret, err.msg);
+		bf_attached_id(BF_HOOK_XDP, ifindex, &id);
+		tap(id == 0, "attach/xdp: foreign program is not reported as ours");
+		ret = bf_detach(BF_HOOK_XDP, ifindex);
+		{
+			LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+			bpf_xdp_query(ifindex, XDP_FLAGS_DRV_MODE, &q);
+			tap(!ret && q.drv_prog_id == prog_id(other),
+			    "attach/xdp: detach leaves the foreign program alone");
+		}
+		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+		close(fd);
+	} else {
+		tap(false, "attach/xdp: foreign attach %d", ret);
+	}
+	if (other >= 0)
+		close(other);
+	bf_maps_close(&maps);
+	tb_free(ir);
+	traffic_tests(ifindex);
+	/* the netns and its veth pair die with this process */
+}
+
 /* ---- bench --------------------------------------------------------------------- */
 
 static double now_s(void)
@@ -981,6 +1208,7 @@ int main(int argc, char **argv)
 		table_split();
 		table_unforced();
 		table_errors();
+		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);
 	return tap_fail ? 1 : 0;
