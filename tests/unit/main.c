@@ -36,7 +36,7 @@ int main(void)
 		printf("1..0 # SKIP no suites\n");
 		return 4;
 	}
-	srunner_set_tap(sr, "/dev/stdout");
+	srunner_set_tap(sr, "-");
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_SILENT);
 	failed = srunner_ntests_failed(sr);
