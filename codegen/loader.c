@@ -280,17 +280,40 @@ static int load_prog(const struct bf_prog *prog, const struct bpf_insn *insns,
 	return fd < 0 ? -errno : fd;
 }
 
-/* The last non-empty line of the verifier log, for the one-line message. */
+static bool load_log_is_stats(const char *line, size_t len)
+{
+	static const char *const stats[] = {
+		"processed ", "verification time", "stack depth", "mark_read",
+	};
+	size_t i;
+
+	if (!len)
+		return true;
+	for (i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+		if (len >= strlen(stats[i]) &&
+		    !strncmp(line, stats[i], strlen(stats[i])))
+			return true;
+	return false;
+}
+
+/* The verifier's reason: its last line that is not a statistics line. */
 static const char *load_log_tail(const char *log, char *buf, size_t len)
 {
 	const char *end = log + strlen(log), *start;
 
-	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > log && start[-1] != '\n')
-		start--;
-	snprintf(buf, len, "%.*s", (int)(end - start), start);
+	while (end > log) {
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		start = end;
+		while (start > log && start[-1] != '\n')
+			start--;
+		if (!load_log_is_stats(start, end - start)) {
+			snprintf(buf, len, "%.*s", (int)(end - start), start);
+			return buf;
+		}
+		end = start;
+	}
+	snprintf(buf, len, "no verifier log");
 	return buf;
 }
 

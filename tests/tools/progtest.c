@@ -29,28 +29,6 @@
 #include "bpfilter/codegen.h"
 #include "../unit/test_gen_ir.h"
 
-/* Until codegen/ir.c lands: test-only fallbacks. */
-__attribute__((weak)) int bf_ir_rule_str(const struct bf_ir *ir,
-					 const struct bf_chain *chain,
-					 const struct bf_rule *rule, char *buf,
-					 size_t len)
-{
-	(void)ir;
-	return snprintf(buf, len, "%s#%u [%u]", chain->name, rule->num,
-			rule->index);
-}
-
-__attribute__((weak)) bool bf_ifpat_match(const struct bf_ifpat *pat,
-					  const char *name)
-{
-	int i;
-
-	for (i = 0; i < 16; i++)
-		if ((name[i] ^ pat->name[i]) & pat->mask[i])
-			return false;
-	return true;
-}
-
 /* ---- frames ------------------------------------------------------------------ */
 
 struct pkt {
@@ -884,6 +862,39 @@ static void table_errors(void)
 	tb_free(ir);
 }
 
+/* A program the verifier refuses: the log must come back in err. */
+static void table_verifier_log(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 0, .src_reg = 3 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct bf_func fn = { .insn = 0, .name = "bpfilter_main" };
+	struct bf_prog prog = { .hook = BF_HOOK_XDP, .insns = insns,
+				.n_insns = 2, .funcs = &fn, .n_funcs = 1 };
+	struct bf_ir *ir = tb_new();
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	int fd;
+
+	tb_finish(ir);
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "verifier log: maps");
+		tb_free(ir);
+		return;
+	}
+	fd = bf_prog_load(&prog, &maps, &err);
+	tap(fd == -EACCES && err.verifier_log &&
+	    strstr(err.verifier_log, "R3 !read_ok") &&
+	    strstr(err.msg, "bpfilter_xdp"),
+	    "verifier log: kept in err on rejection (%d: %s)", fd, err.msg);
+	if (fd >= 0)
+		close(fd);
+	bf_err_clear(&err);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
 /* ---- attach: a private netns with a veth pair ------------------------------------ */
 
 static uint32_t prog_id(int fd)
@@ -1208,6 +1219,7 @@ int main(int argc, char **argv)
 		table_split();
 		table_unforced();
 		table_errors();
+		table_verifier_log();
 		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);
