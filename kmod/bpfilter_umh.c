@@ -603,8 +603,7 @@ int bpfilter_umh_request(u32 cmd, u32 family, u32 optname, u32 optlen,
 			 struct bpfilter_answer *ans)
 {
 	struct bpfilter_umh *u = &bpfilter_umh;
-	unsigned long deadline =
-		jiffies + msecs_to_jiffies(READ_ONCE(bpfilter_timeout_ms));
+	unsigned long deadline;
 	struct bpfilter_req req = {
 		.magic = BPFILTER_REQ_MAGIC,
 		.version = BPFILTER_VERSION,
@@ -631,6 +630,8 @@ int bpfilter_umh_request(u32 cmd, u32 family, u32 optname, u32 optlen,
 		if (err)
 			goto unlock;
 	}
+	/* the time the helper gets, not counting the wait for the lock */
+	deadline = jiffies + msecs_to_jiffies(READ_ONCE(bpfilter_timeout_ms));
 	req.seq = ++u->seq;
 	err = bpfilter_send_req(&req, payload, deadline);
 	if (!err)

@@ -60,6 +60,7 @@ echo "# building bpfilter.ko for $KVER"
 if ! make -s -C "$TOP/kmod" KDIR="/lib/modules/$KVER/build" \
 	${HELPER:+BPFILTER_UMH="$HELPER"} > "$OUT/build.log" 2>&1; then
 	echo "not ok 1 - build bpfilter.ko"
+	echo "1..1"
 	sed 's/^/# /' "$OUT/build.log" | tail -n 40
 	exit 1
 fi
@@ -67,16 +68,19 @@ cp "$TOP/kmod/bpfilter.ko" "$OUT/bpfilter.ko"
 if ! cc -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-o "$OUT/sockopt-probe" "$HERE/sockopt-probe.c" >> "$OUT/build.log" 2>&1; then
 	echo "not ok 1 - build sockopt-probe"
+	echo "1..1"
 	sed 's/^/# /' "$OUT/build.log" | tail -n 20
 	exit 1
 fi
 if ! "$HERE/mkinitramfs.sh" "$KVER" "$OUT/initramfs.cpio.gz" >> "$OUT/build.log" 2>&1; then
 	echo "not ok 1 - build the initramfs"
+	echo "1..1"
 	sed 's/^/# /' "$OUT/build.log" | tail -n 20
 	exit 1
 fi
 
 rc=0
+N=0
 for hook in "${HOOKS[@]}"; do
 	log=$OUT/console-$hook.log
 	echo "# booting $KVER in qemu (TCG), hook $hook; console in $log"
@@ -88,7 +92,17 @@ for hook in "${HOOKS[@]}"; do
 		-append "console=ttyS0 panic=-1 quiet printk.devkmsg=on BFT_INIT=$HERE/guest.sh BFT_KO=$OUT/bpfilter.ko BFT_PROBE=$OUT/sockopt-probe BFT_HOOK=$hook BFT_QUICK=${KMOD_QUICK:-0}" \
 		< /dev/null > "$log" 2>&1
 	qrc=$?
-	tr -d '\r' < "$log" | grep -E '^(ok |not ok |#|1\.\.)' | sed "s/^\(not \)\{0,1\}ok /&[$hook] /"
+	# one TAP stream across the boots: renumber, plan at the end
+	tr -d '\r' < "$log" | grep -E '^(ok |not ok |#)' > "$OUT/tap-$hook.txt"
+	while IFS= read -r line; do
+		case $line in
+		"ok "*|"not ok "*)
+			N=$((N + 1))
+			status=${line%% [0-9]*}
+			echo "$status $N - [$hook] ${line#* - }" ;;
+		*) echo "$line" ;;
+		esac
+	done < "$OUT/tap-$hook.txt"
 	done_line=$(tr -d '\r' < "$log" | grep '^BFT-DONE' | tail -n 1)
 	echo "# $hook: qemu exit $qrc after $(( $(date +%s) - start )) s; $done_line"
 	case $done_line in
@@ -96,9 +110,12 @@ for hook in "${HOOKS[@]}"; do
 		[ "${done_line#BFT-DONE tests=}" != "0 failures=0" ] || rc=1 ;;
 	*)
 		rc=1
+		N=$((N + 1))
+		echo "not ok $N - [$hook] the guest ran to the end (qemu exit $qrc)"
 		[ $qrc -eq 124 ] && echo "# qemu timed out after $TIMEOUT s"
 		echo "# last console lines:"
 		tr -d '\r' < "$log" | tail -n 30 | sed 's/^/#   /' ;;
 	esac
 done
+echo "1..$N"
 exit $rc
