@@ -448,11 +448,15 @@ static int tc_attach(enum bf_hook hook, int ifindex, int prog_fd,
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = BF_TC_HANDLE,
 		    .priority = BF_TC_PRIORITY, .prog_fd = prog_fd,
 		    .flags = BPF_TC_F_REPLACE);
+	libbpf_print_fn_t old_print;
 	struct bpf_tc_hook h;
 	int ret;
 
 	tc_hook_init(&h, hook, ifindex);
+	/* an existing clsact is fine: keep libbpf from printing the EEXIST */
+	old_print = libbpf_set_print(NULL);
 	ret = bpf_tc_hook_create(&h);
+	libbpf_set_print(old_print);
 	if (ret && ret != -EEXIST)
 		return bf_err_set(err, ret, "ifindex %d: cannot create clsact: %s",
 				  ifindex, strerror(-ret));

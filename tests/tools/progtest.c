@@ -1026,6 +1026,51 @@ static void traffic_one(enum bf_hook h, int ifindex, bool fwd_on)
 	tb_free(ir);
 }
 
+/* Forwarded: peer -> us (router) -> peer2; FORWARD drops ICMP out of bfv2. */
+static void traffic_forward(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t fwd = tb_chain(ir, "FORWARD", FWD, BF_V_ACCEPT, true);
+	uint32_t pat = tb_ifpat(ir, "bfv2"), inpat = tb_ifpat(ir, "bfv0");
+	struct xt_counters cnt[8];
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	struct bf_rule *r;
+	bool before, after;
+	int fd;
+
+	r = tb_rule(ir, fwd, BF_V_DROP, 0);
+	tb_pred(r, BF_F_IIF, false, inpat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_OIF, false, pat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_PROTO, false, 1, 0, 0, 0, 0);
+	tb_finish(ir);
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "traffic: maps");
+		tb_free(ir);
+		return;
+	}
+	bf_maps_sync_ifaces(ir, &maps);
+	fd = load_one(ir, h, -1, &maps, 0, false);
+	before = sh("ip netns exec %s ping -c 1 -W 1 10.202.0.2 >/dev/null 2>&1",
+		    peer_ns) == 0;
+	if (fd >= 0 && !bf_attach(h, ifindex, fd, &err)) {
+		after = sh("ip netns exec %s ping -c 1 -W 1 10.202.0.2 >/dev/null 2>&1",
+			   peer_ns) == 0;
+		bf_maps_read_counters(&maps, cnt);
+		tap(before && !after && cnt[0].pcnt >= 1,
+		    "traffic/%s: forwarded ping dropped by FORWARD -i bfv0 -o bfv2 (before %d after %d, counter %llu)",
+		    hook_names[h], before, after,
+		    (unsigned long long)cnt[0].pcnt);
+		bf_detach(h, ifindex);
+	} else {
+		tap(false, "traffic/%s: attach: %s", hook_names[h], err.msg);
+	}
+	if (fd >= 0)
+		close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
 static void traffic_tests(int ifindex)
 {
 	snprintf(peer_ns, sizeof(peer_ns), "bfcg_peer_%d", getpid());
@@ -1043,6 +1088,21 @@ static void traffic_tests(int ifindex)
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, true);
 		traffic_one(BF_HOOK_TC_EGRESS, ifindex, false);
 	}
+	if (sh("ip netns add %s2 && ip link add bfv2 type veth peer name bfv3 && "
+	       "ip link set bfv3 netns %s2 && ip link set bfv2 up && "
+	       "ip addr add 10.202.0.1/24 dev bfv2 && "
+	       "ip netns exec %s2 ip addr add 10.202.0.2/24 dev bfv3 && "
+	       "ip netns exec %s2 ip link set bfv3 up && "
+	       "ip netns exec %s2 ip route add default via 10.202.0.1 && "
+	       "ip netns exec %s ip route add default via 10.201.0.1 && "
+	       "sysctl -qw net.ipv4.ip_forward=1",
+	       peer_ns, peer_ns, peer_ns, peer_ns, peer_ns, peer_ns)) {
+		tap(false, "traffic: forward setup");
+	} else {
+		traffic_forward(BF_HOOK_XDP, ifindex);
+		traffic_forward(BF_HOOK_TC_INGRESS, ifindex);
+	}
+	sh("ip netns del %s2 2>/dev/null", peer_ns);
 	sh("ip netns del %s 2>/dev/null", peer_ns);
 }
 
