@@ -480,6 +480,7 @@ int bf_attached_id(enum bf_hook hook, int ifindex, uint32_t *prog_id)
 {
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = BF_TC_HANDLE,
 		    .priority = BF_TC_PRIORITY);
+	libbpf_print_fn_t old_print;
 	struct bpf_tc_hook h;
 	uint32_t id = 0;
 	int ret;
@@ -496,7 +497,10 @@ int bf_attached_id(enum bf_hook hook, int ifindex, uint32_t *prog_id)
 		return 0;
 	}
 	tc_hook_init(&h, hook, ifindex);
+	/* "nothing attached" is an answer, not an error worth printing */
+	old_print = libbpf_set_print(NULL);
 	ret = bpf_tc_query(&h, &o);
+	libbpf_set_print(old_print);
 	if (ret == -ENOENT || ret == -EINVAL)
 		return 0;	/* no clsact or no filter of ours */
 	if (ret)
