@@ -146,8 +146,14 @@ static void dce_compact(struct dce *d)
 		e->funcs[i].insn = d->newidx[e->funcs[i].insn];
 	for (i = 0; i < e->n_marks; i++)
 		e->marks[i].insn = d->newidx[e->marks[i].insn];
-	for (i = 0; i < e->n_relocs; i++)
-		e->relocs[i].insn = d->newidx[e->relocs[i].insn];
+	/* a relocation belongs to its instruction: dropped with it */
+	for (i = 0, n = 0; i < e->n_relocs; i++) {
+		if (!d->live[e->relocs[i].insn])
+			continue;
+		e->relocs[n] = e->relocs[i];
+		e->relocs[n++].insn = d->newidx[e->relocs[i].insn];
+	}
+	e->n_relocs = n;
 	e->n_insns = d->newidx[e->n_insns];
 }
 

@@ -531,7 +531,8 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	bf_emit_init(&g.e);
 	g.chain_label = calloc(ir->n_chains + 1, sizeof(*g.chain_label));
 	g.chain_used = calloc(ir->n_chains + 1, sizeof(*g.chain_used));
-	if (!g.chain_label || !g.chain_used) {
+	g.inline_count = calloc(ir->n_chains + 1, sizeof(*g.inline_count));
+	if (!g.chain_label || !g.chain_used || !g.inline_count) {
 		ret = bf_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -559,6 +560,7 @@ out:
 	bf_emit_free(&g.e);
 	free(g.chain_label);
 	free(g.chain_used);
+	free(g.inline_count);
 	return ret;
 }
 

@@ -71,6 +71,7 @@ struct bf_gen {
 	uint32_t *chain_label;	/* per chain: its function's label */
 	uint32_t count_label;	/* bpfilter_count */
 	bool *chain_used;	/* reachable from this hook's chains */
+	bool *inline_count;	/* at the last frame: count without a call */
 	bool uses_tcpopt;
 };
 

@@ -49,14 +49,42 @@ static void gen_tail(struct bf_emit *e, uint32_t label, int code)
  * grows with the program's size, so one lookup per rule made loading
  * quadratic.
  */
-static void gen_counter(struct bf_gen *g, uint32_t index)
+static void gen_count_body(struct bf_emit *e, uint32_t out);
+
+static void gen_counter(struct bf_gen *g, const struct bf_chain *c,
+			uint32_t index)
 {
 	struct bf_emit *e = &g->e;
 
 	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, index));
+	if (g->inline_count[c - g->ir->chains]) {
+		/* at the deepest call frame: no frame left for bpfilter_count */
+		uint32_t skip = bf_label_new(e);
+
+		gen_count_body(e, skip);
+		bf_label_bind(e, skip);
+		return;
+	}
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R2, R7));
 	bf_emit_call(e, g->count_label);
+}
+
+/* Look up slot pkt->key (r7 = pkt) and bump it; jumps to `out` if absent. */
+static void gen_count_body(struct bf_emit *e, uint32_t out)
+{
+	bf_emit_ld_map(e, R1, BF_MAP_COUNTERS);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 0));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R2));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 8));
 }
 
 /* int bpfilter_count(ctx, pkt): packets += 1, bytes += pkt->len at pkt->key */
@@ -70,18 +98,7 @@ void bf_gen_count_fn(struct bf_gen *g)
 	bf_emit_mark(e, "func bpfilter_count: counter slot pkt->key");
 	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_2));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R7, 0, 0), out);
-	bf_emit_ld_map(e, R1, BF_MAP_COUNTERS);
-	bf_emit(e, BPF_MOV64_REG(R2, R7));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
-	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), out);
-	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 0));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
-	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 8));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
-	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R2));
-	bf_emit(e, BPF_STX_MEM(BPF_DW, R0, R1, 8));
+	gen_count_body(e, out);
 	bf_label_bind(e, out);
 	gen_ret_imm(e, 0);
 }
@@ -298,7 +315,7 @@ static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 					  fn->chain->name, r->num, i,
 					  r->preds[i].field);
 	}
-	gen_counter(g, r->index);
+	gen_counter(g, fn->chain, r->index);
 	ret = gen_verdict(g, r, fn, next);
 	if (ret)
 		return bf_err_set(g->err, ret,
@@ -334,7 +351,7 @@ static void gen_chain_end(struct bf_gen *g, const struct bf_chain *c,
 
 	bf_label_bind(e, end);
 	if (chain_builtin(c)) {
-		gen_counter(g, c->end_index);
+		gen_counter(g, c, c->end_index);
 		gen_ret_imm(e, c->end == BF_V_DROP ? BF_RET_DROP : BF_RET_ACCEPT);
 		return;
 	}
@@ -342,7 +359,7 @@ static void gen_chain_end(struct bf_gen *g, const struct bf_chain *c,
 		gen_ret_imm(e, BF_RET_DROP);
 		return;
 	}
-	gen_counter(g, c->end_index);
+	gen_counter(g, c, c->end_index);
 	gen_ret_imm(e, BF_RET_NONE);
 }
 
@@ -508,7 +525,7 @@ static int chain_depth(const struct bf_gen *g, uint32_t ci, uint8_t *state,
 		       int *depth)
 {
 	const struct bf_chain *c = &g->ir->chains[ci];
-	int best = 1, d, ret;	/* bpfilter_count's frame */
+	int best = 0, d, ret;
 	uint32_t i;
 
 	if (state[ci] == 2)
@@ -535,14 +552,38 @@ static int chain_depth(const struct bf_gen *g, uint32_t ci, uint8_t *state,
 	return depth[ci];
 }
 
+/* Deepest frame (main = 1) at which chain `ci`'s function runs. */
+static void chain_frames(const struct bf_gen *g, uint32_t ci, int frame,
+			 int *entry)
+{
+	const struct bf_chain *c = &g->ir->chains[ci];
+	int split = chain_pieces(g, c) > 1;
+	uint32_t i;
+
+	if (frame <= entry[ci] || frame > BF_MAX_FRAMES + 1)
+		return;
+	entry[ci] = frame;
+	for (i = 0; i < c->n_rules; i++)
+		if (c->rules[i].verdict == BF_V_JUMP ||
+		    c->rules[i].verdict == BF_V_GOTO)
+			chain_frames(g, c->rules[i].target, frame + split + 1,
+				     entry);
+}
+
+/*
+ * Loops are refused; every function must run within BPF's 8 call frames.
+ * A chain whose counting call to bpfilter_count would need a ninth frame
+ * counts inline instead (g->inline_count).
+ */
 int bf_gen_check_depth(struct bf_gen *g)
 {
 	uint32_t n = g->ir->n_chains, i;
 	uint8_t *state = calloc(n ? n : 1, 1);
 	int *depth = calloc(n ? n : 1, sizeof(int));
-	int ret = 0, d;
+	int *entry = calloc(n ? n : 1, sizeof(int));
+	int ret = 0, d, h, split;
 
-	if (!state || !depth) {
+	if (!state || !depth || !entry) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -557,14 +598,29 @@ int bf_gen_check_depth(struct bf_gen *g)
 		else if (d < 0)
 			ret = bf_err_set(g->err, d, "chain %s: bad jump target",
 					 g->ir->chains[i].name);
-		else if (d + 1 > BF_MAX_FRAMES)
+	}
+	if (ret)
+		goto out;
+	for (h = 0; h < BF_NR_HOOKS; h++) {
+		int32_t c = g->ir->hook_chain[h];
+
+		if (c >= 0 && (uint32_t)c < n && g->chain_used[c])
+			chain_frames(g, c, 2, entry);
+	}
+	for (i = 0; i < n && !ret; i++) {
+		if (!g->chain_used[i])
+			continue;
+		split = chain_pieces(g, &g->ir->chains[i]) > 1;
+		if (entry[i] + split > BF_MAX_FRAMES)
 			ret = bf_err_set(g->err, -E2BIG,
-					 "chain %s: its calls to user chains need %d BPF call frames after bpfilter_main's, BPF allows %d in all",
-					 g->ir->chains[i].name, d,
+					 "chain %s: reached through too many nested user chains: it needs BPF call frame %d, BPF allows %d (bpfilter_main, the built-in chain and 6 levels of user chains)",
+					 g->ir->chains[i].name, entry[i] + split,
 					 BF_MAX_FRAMES);
+		g->inline_count[i] = entry[i] + split + 1 > BF_MAX_FRAMES;
 	}
 out:
 	free(state);
 	free(depth);
+	free(entry);
 	return ret;
 }

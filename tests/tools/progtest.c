@@ -805,35 +805,50 @@ static void table_errors(void)
 	int ret;
 
 	ch[0] = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
-	/* main, INPUT, 5 nested user chains and bpfilter_count: 8 frames */
+	/* main, INPUT, 6 nested user chains: 8 frames (the last counts inline) */
 	{
 		struct bf_ir *ok = tb_new();
-		uint32_t c[6], j;
+		uint32_t c[7], j;
 		struct bf_maps maps;
 		int fd;
 
 		c[0] = tb_chain(ok, "INPUT", IN, BF_V_ACCEPT, true);
-		for (j = 1; j < 6; j++)
+		for (j = 1; j < 7; j++)
 			c[j] = tb_chain(ok, "U", BF_HOOK_NONE, BF_V_RETURN, true);
-		for (j = 0; j < 5; j++)
+		for (j = 0; j < 6; j++)
 			tb_rule(ok, c[j], BF_V_JUMP, c[j + 1]);
-		tb_rule(ok, c[5], BF_V_DROP, 0);
+		tb_rule(ok, c[6], BF_V_DROP, 0);
 		tb_finish(ok);
 		fd = bf_maps_create(ok, &maps, &err);
 		if (!fd) {
 			fd = load_one(ok, BF_HOOK_XDP, IN, &maps, 0, false);
-			bf_maps_close(&maps);
 		} else {
 			printf("# maps: %s\n", err.msg);
 		}
-		tap(fd >= 0, "errors: 5 nested user chains load");
-		if (fd >= 0)
+		tap(fd >= 0, "errors: 6 nested user chains load");
+		if (fd >= 0) {
+			/* and count: the deepest chain's DROP rule */
+			struct pkt p = pkt_udp("1.1.1.1", "2.2.2.2", 1, 2);
+			struct xt_counters cnt[32];
+			uint8_t frame[256];
+			uint32_t code = 0;
+			size_t len = pkt_frame(&p, frame);
+
+			run_frame(fd, frame, len, &code);
+			bf_maps_read_counters(&maps, cnt);
+			tap(code == XDP_DROP &&
+			    cnt[ok->chains[6].rules[0].index].pcnt == 1 &&
+			    cnt[ok->chains[1].rules[0].index].pcnt == 1,
+			    "errors: 6 nested user chains run and count (code %u)",
+			    code);
 			close(fd);
-		tb_rule(ok, c[5], BF_V_JUMP, tb_chain(ok, "U6", BF_HOOK_NONE,
+		}
+		bf_maps_close(&maps);
+		tb_rule(ok, c[6], BF_V_JUMP, tb_chain(ok, "U7", BF_HOOK_NONE,
 						      BF_V_RETURN, true));
 		tb_finish(ok);
 		ret = bf_gen(ok, &o, &prog, &err);
-		tap(ret == -E2BIG, "errors: 6 nested user chains refused (%d: %s)",
+		tap(ret == -E2BIG, "errors: 7 nested user chains refused (%d: %s)",
 		    ret, err.msg);
 		bf_prog_free(prog);
 		prog = NULL;
@@ -849,7 +864,7 @@ static void table_errors(void)
 		tb_rule(ir, ch[i], BF_V_JUMP, ch[i + 1]);
 	tb_finish(ir);
 	ret = bf_gen(ir, &o, &prog, &err);
-	tap(ret == -E2BIG && strstr(err.msg, "frames"),
+	tap(ret == -E2BIG && strstr(err.msg, "nested user chains"),
 	    "errors: 8 nested user chains refused (%d: %s)", ret, err.msg);
 	bf_prog_free(prog);
 	prog = NULL;

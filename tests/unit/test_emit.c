@@ -179,6 +179,24 @@ START_TEST(map_reloc_and_prog)
 }
 END_TEST
 
+START_TEST(dead_code_drops_relocs)
+{
+	struct bf_emit e;
+
+	bf_emit_init(&e);
+	bf_emit_func(&e, "f");
+	bf_emit(&e, BPF_MOV64_IMM(BPF_REG_0, 0));
+	bf_emit(&e, BPF_EXIT_INSN());
+	bf_emit_mark(&e, "dead");
+	bf_emit_ld_map(&e, BPF_REG_1, BF_MAP_COUNTERS);	/* unreachable */
+	bf_emit(&e, BPF_EXIT_INSN());
+	ck_assert_int_eq(bf_emit_finish(&e), 0);
+	ck_assert_uint_eq(e.n_insns, 2);
+	ck_assert_uint_eq(e.n_relocs, 0);
+	bf_emit_free(&e);
+}
+END_TEST
+
 static Suite *emit_suite(void)
 {
 	Suite *s = suite_create("codegen_emit");
@@ -191,6 +209,7 @@ static Suite *emit_suite(void)
 	tcase_add_test(tc, unbound_and_double_bind);
 	tcase_add_test(tc, first_error_sticks);
 	tcase_add_test(tc, map_reloc_and_prog);
+	tcase_add_test(tc, dead_code_drops_relocs);
 	suite_add_tcase(s, tc);
 	return s;
 }
