@@ -25,8 +25,11 @@ receive path ran, so no waiting is needed for the positive answer):
            packet came out of `oif`.
   OUTPUT   the packet is sent from a raw IP_HDRINCL socket, routed out of
            TAP `oif`; ACCEPT = it came out of `oif`.
-A mangle-table rule on the same hook (priority -150, before filter's 0)
-counts the packets that reached the hook, to tell DROP from NOHOOK.
+Packets that did not get through are sent again with an empty filter
+table: those that get through then, or that the chain's policy counter
+counts, were dropped by the chain (DROP); the others never reached it
+(NOHOOK). Everything here is stateless, so the second pass sees what the
+first one did.
 """
 
 import argparse
@@ -272,15 +275,26 @@ def saw_on_tap(fd, want, timeout):
             return True
 
 
-def hook_count(chain):
-    out = run(["iptables-legacy", "-w", "-t", "mangle", "-nvxL", chain])
-    for line in out.splitlines():
-        if "bpfilter-oracle" in line:
-            return int(line.split()[0])
-    raise RuntimeError("oracle counting rule is missing")
+# Pass 2's table: only the policy counters count, and never the kernel's
+# own replies over loopback.
+EMPTY = """*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A OUTPUT -o lo -j ACCEPT
+COMMIT
+"""
 
 
-def send_one(ns, chain, pkt, ident):
+def policy_count(chain):
+    """Packets the chain's policy counted so far."""
+    out = run(["iptables-legacy", "-w", "-nvxL", chain])
+    head = out.splitlines()[0]	# Chain INPUT (policy ACCEPT 3 packets, 0 bytes)
+    return int(head.split("policy ACCEPT ")[1].split()[0])
+
+
+def send_one(ns, chain, pkt, ident, timeout):
     """Send one packet; True if it got through the chain."""
     ip = build_ip(pkt, ident)
     if chain == "OUTPUT":
@@ -290,7 +304,7 @@ def send_one(ns, chain, pkt, ident):
             ns.tx.sendto(ip, (socket.inet_ntoa(pkt["dst"]), 0))
         except PermissionError:
             return False
-        return saw_on_tap(ofd, ip, 0.02)
+        return saw_on_tap(ofd, ip, timeout)
     ifd, mac = ns.tap(pkt["iif"])
     if chain == "FORWARD":
         ofd, _ = ns.tap(pkt["oif"])
@@ -299,8 +313,8 @@ def send_one(ns, chain, pkt, ident):
         sock = ns.raw_sock(pkt["proto"])
     os.write(ifd, mac + SRC_MAC + b"\x08\x00" + ip)
     if chain == "FORWARD":
-        return saw_on_tap(ofd, ip, 0.02)
-    return saw_on_raw(sock, ip, 0.02)
+        return saw_on_tap(ofd, ip, timeout)
+    return saw_on_raw(sock, ip, timeout)
 
 
 def inner(args):
@@ -328,31 +342,43 @@ def inner(args):
     if res.returncode:
         sys.exit("oracle: iptables-legacy-restore refused %s: %s" %
                  (args.rules, res.stderr.decode().strip()))
-    count_rule = ["-m", "comment", "--comment", "bpfilter-oracle"]
-    if chain == "INPUT":
-        count_rule = ["!", "-i", "lo"] + count_rule
-    run(["iptables-legacy", "-w", "-t", "mangle", "-A", chain] + count_rule)
+    # Pass 1: the rules in force. Packets are sent grouped by output
+    # device (fewer route changes); verdicts come out in input order.
+    order = sorted(range(len(pkts)), key=lambda k: pkts[k][2]["oif"])
+    passed = {}
     ns.drain()
-    last = hook_count(chain)
-    passed_since = 0
-    for seq, (num, text, pkt) in enumerate(pkts):
+    for k in order:
+        num, _, pkt = pkts[k]
         try:
-            ok = send_one(ns, chain, pkt, 1 + seq % 65535)
+            passed[k] = send_one(ns, chain, pkt, 1 + k % 65535, 0.005)
         except PacketError as exc:
             sys.exit("oracle: line %d: %s" % (num, exc))
-        if ok:
-            verdict = "ACCEPT"
-            passed_since += 1
-        else:
-            now = hook_count(chain)
-            reached = now - last - passed_since
-            last, passed_since = now, 0
-            verdict = "DROP" if reached >= 1 else "NOHOOK"
-        if args.verbose:
-            print("%-6s %s" % (verdict, text), flush=True)
-        else:
-            print(verdict, flush=True)
         ns.drain()
+    # Pass 2: an empty table. What did not get through before but does
+    # now was dropped by the chain. What still does not, reached the hook
+    # if the chain's policy counter moved (e.g. an ICMP header too short
+    # for raw ICMP sockets), else it never reached it.
+    reached = {}
+    if not all(passed.values()):
+        subprocess.run(["iptables-legacy-restore", "-w"], input=EMPTY.encode(),
+                       check=True)
+        for k in order:
+            if passed[k]:
+                continue
+            before = policy_count(chain)
+            reached[k] = send_one(ns, chain, pkts[k][2], 1 + k % 65535, 0.05)
+            ns.drain()
+            if not reached[k]:
+                reached[k] = policy_count(chain) > before
+    for k, (_, text, _) in enumerate(pkts):
+        if passed[k]:
+            verdict = "ACCEPT"
+        else:
+            verdict = "DROP" if reached[k] else "NOHOOK"
+        if args.verbose:
+            print("%-6s %s" % (verdict, text))
+        else:
+            print(verdict)
 
 
 def main():
