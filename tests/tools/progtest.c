@@ -1261,9 +1261,28 @@ static int bench_one(uint32_t n)
 					ns[j] = ns[k];
 					ns[k] = x;
 				}
-		tap(true, "bench %6u rules: %7u insns %4u funcs, gen %.3f s, load %.3f s, %.0f ns/pkt",
+		tap(true, "bench %6u rules: %7u insns %4u funcs, gen %.3f s, load %.3f s, xdp %.0f ns/pkt",
 		    n, prog->n_insns, prog->n_funcs, t1 - t0, t2 - t1, ns[2]);
 		close(fd);
+		/* the same at tc ingress */
+		fd = load_one(ir, BF_HOOK_TC_INGRESS, IN, &maps, 0, false);
+		for (k = 0; fd >= 0 && k < 5; k++) {
+			LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+				    .data_size_in = len, .repeat = rep);
+			bpf_prog_test_run_opts(fd, &t);
+			ns[k] = t.duration;
+		}
+		for (k = 0; k < 5; k++)
+			for (int j = k + 1; j < 5; j++)
+				if (ns[j] < ns[k]) {
+					double x = ns[j];
+
+					ns[j] = ns[k];
+					ns[k] = x;
+				}
+		printf("#   tc ingress: %.0f ns/pkt\n", ns[2]);
+		if (fd >= 0)
+			close(fd);
 	}
 	bf_prog_free(prog);
 	bf_maps_close(&maps);
