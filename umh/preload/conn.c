@@ -283,17 +283,39 @@ static int conn_recv(const struct bpfilter_req *req,
 	}
 	if (reply->seq != req->seq) {
 		free(payload);
-		return -EPIPE;	/* out of sync: mapped to EIO below */
+		return -EBADMSG;	/* out of sync: mapped to EIO below */
 	}
 	*payload_out = payload;
 	return 0;
 }
 
-static int conn_exchange(struct bpfilter_req *req, const void *payload,
-			 struct bpfilter_reply *reply, void **payload_out)
+/*
+ * A kept connection whose daemon went away (restart) fails on send before
+ * the request reached anyone: reconnect and send it once more.
+ */
+static int conn_send_retry(struct bpfilter_req *req, const void *payload,
+			   bool reused)
 {
 	int r = conn_send(req, payload);
 
+	if (!r || !reused || conn_mode != BF_CONN_SOCKET ||
+	    (r != -EPIPE && r != -ECONNRESET))
+		return r;
+	conn_drop();
+	r = conn_connect();
+	if (r)
+		return r;
+	return conn_send(req, payload);
+}
+
+static int conn_exchange(struct bpfilter_req *req, const void *payload,
+			 struct bpfilter_reply *reply, void **payload_out,
+			 bool reused)
+{
+	int r = conn_send_retry(req, payload, reused);
+
+	if (r == -ECONNREFUSED || r == -EPERM)
+		return r;	/* reconnect failed: conn_connect() said why */
 	if (!r)
 		r = conn_recv(req, reply, payload_out);
 	if (!r)
@@ -301,7 +323,7 @@ static int conn_exchange(struct bpfilter_req *req, const void *payload,
 	conn_drop();	/* whatever was left unread desyncs the stream */
 	if (r == -ENOMEM)
 		return r;
-	if (r == -EPIPE || r == -EPROTO)
+	if (r == -EBADMSG || r == -EPROTO)
 		conn_warn("%s", "the helper answered out of sync or with a bad frame", EIO);
 	else
 		conn_warn("%s", "lost the connection to the helper", -r);
@@ -311,13 +333,15 @@ static int conn_exchange(struct bpfilter_req *req, const void *payload,
 int bf_conn_call(struct bpfilter_req *req, const void *payload,
 		 struct bpfilter_reply *reply, void **payload_out)
 {
+	bool reused;
 	int r;
 
 	*payload_out = NULL;
 	pthread_mutex_lock(&conn_lock);
+	reused = conn_fd >= 0 && conn_pid == getpid();
 	r = conn_get();
 	if (!r)
-		r = conn_exchange(req, payload, reply, payload_out);
+		r = conn_exchange(req, payload, reply, payload_out, reused);
 	pthread_mutex_unlock(&conn_lock);
 	return r;
 }
