@@ -59,21 +59,24 @@ static uint16_t interp_csum(const uint8_t *p, size_t len)
 /* ip_rcv_core()'s checks: what fails them never reaches netfilter. */
 static int interp_parse(const uint8_t *l3, size_t len, struct interp_pkt *pkt)
 {
-	const struct iphdr *iph = (const void *)l3;
+	struct iphdr iph;	/* a copy: l3 need not be aligned (frame + 14) */
 	uint32_t ihl, tot;
 
-	if (len < sizeof(*iph) || iph->version != 4 || iph->ihl < 5)
+	if (len < sizeof(iph))
 		return -EINVAL;
-	ihl = iph->ihl * 4u;
-	tot = ntohs(iph->tot_len);
+	memcpy(&iph, l3, sizeof(iph));
+	if (iph.version != 4 || iph.ihl < 5)
+		return -EINVAL;
+	ihl = iph.ihl * 4u;
+	tot = ntohs(iph.tot_len);
 	if (len < ihl || tot < ihl || tot > len)
 		return -EINVAL;
 	if (interp_csum(l3, ihl) != 0)
 		return -EINVAL;
-	memcpy(&pkt->saddr, &iph->saddr, 4);
-	memcpy(&pkt->daddr, &iph->daddr, 4);
-	pkt->proto = iph->protocol;
-	pkt->fragoff = ntohs(iph->frag_off) & 0x1fff;
+	pkt->saddr = iph.saddr;
+	pkt->daddr = iph.daddr;
+	pkt->proto = iph.protocol;
+	pkt->fragoff = ntohs(iph.frag_off) & 0x1fff;
 	pkt->l4 = l3 + ihl;
 	pkt->l4len = tot - ihl;
 	pkt->len = tot;

@@ -85,13 +85,33 @@ static int xt4_layout_builtins(struct xt4_tr *tr, uint32_t *next)
 	return 0;
 }
 
+/*
+ * Unconditional as the IR sees it: bits ipt_do_table() never looks at
+ * (IPT_INV_TOS, IPT_INV_PROTO without a protocol, IPT_F_GOTO without a
+ * jump) become no predicate, so bf_xt4_from_ir() cannot write them back;
+ * a RETURN carrying only those must end its chain here too, or a round
+ * trip turns the rule into the chain's end (found by tests/fuzz/fuzz_xt).
+ */
+static bool xt4_ir_unconditional(const struct ipt_entry *e)
+{
+	static const struct ipt_ip uncond;
+	struct ipt_ip ip = e->ip;
+
+	ip.invflags &= ~IPT_INV_TOS;
+	if (!ip.proto)
+		ip.invflags &= ~IPT_INV_PROTO;
+	ip.flags &= ~IPT_F_GOTO;
+	return e->target_offset == XT4_ENTRY_SZ &&
+	       memcmp(&ip, &uncond, sizeof(uncond)) == 0;
+}
+
 /* An unconditional standard RETURN: a user chain's end. */
 static bool xt4_is_return_end(const struct xt4_blob *b, uint32_t i)
 {
 	const struct ipt_entry *e = xt4_entry(b, i);
 	const uint8_t *t = xt4_target(e);
 
-	return xt4_unconditional(e) && xt4_is_std(t) && xt4_verdict(t) == XT_RETURN;
+	return xt4_ir_unconditional(e) && xt4_is_std(t) && xt4_verdict(t) == XT_RETURN;
 }
 
 /* User chain c from its ERROR head at entry i; *next = the next head. */
