@@ -297,7 +297,8 @@ static void gen_copy_l4(struct bf_gen *g)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R4, BF_PKT_L4_MAX, 0), small);
 	bf_emit(e, BPF_MOV64_IMM(R4, BF_PKT_L4_MAX));
 	bf_label_bind(e, small);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R4, 0, 0), done);
+	/* JLT, not JEQ: Linux 6.1's verifier learns umin >= 1 only from it */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R4, 1, 0), done);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4OFF));
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R3, R7));
