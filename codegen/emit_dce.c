@@ -79,11 +79,13 @@ static void dce_push(struct dce *d, int64_t insn)
 static void dce_walk(struct dce *d)
 {
 	struct bf_emit *e = d->e;
-	uint32_t i;
 
+	/*
+	 * From the entry point only, calls being edges: a function nothing
+	 * calls any more (its callers were dead) must go too, or the
+	 * verifier finds more func_info entries than subprograms.
+	 */
 	dce_push(d, 0);
-	for (i = 0; i < e->n_funcs; i++)
-		dce_push(d, e->funcs[i].insn);
 	while (d->n_stack) {
 		uint32_t at = d->stack[--d->n_stack];
 		const struct bpf_insn *insn = &e->insns[at];
@@ -104,6 +106,37 @@ static void dce_walk(struct dce *d)
 		if (!(BPF_OP(insn->code) == BPF_JA && BPF_CLASS(insn->code) == BPF_JMP))
 			dce_push(d, at + 1);
 	}
+}
+
+/*
+ * Functions whose first instruction is dead were never called: drop them
+ * and the marks inside them (funcs and marks are sorted by insn).
+ */
+static void dce_drop_dead_funcs(struct dce *d)
+{
+	struct bf_emit *e = d->e;
+	uint32_t f, m = 0, nf = 0, nm = 0;
+
+	for (f = 0; f < e->n_funcs; f++) {
+		uint32_t start = e->funcs[f].insn;
+		uint32_t end = f + 1 < e->n_funcs ? e->funcs[f + 1].insn :
+			       e->n_insns;
+		bool dead = start < e->n_insns && !d->live[start];
+
+		for (; m < e->n_marks && e->marks[m].insn < end; m++) {
+			if (dead && e->marks[m].insn >= start) {
+				free(e->marks[m].text);
+				continue;
+			}
+			e->marks[nm++] = e->marks[m];
+		}
+		if (!dead)
+			e->funcs[nf++] = e->funcs[f];
+	}
+	for (; m < e->n_marks; m++)
+		e->marks[nm++] = e->marks[m];
+	e->n_funcs = nf;
+	e->n_marks = nm;
 }
 
 static void dce_compact(struct dce *d)
@@ -142,6 +175,7 @@ static void dce_compact(struct dce *d)
 		e->fixups[n++].insn = d->newidx[e->fixups[i].insn];
 	}
 	e->n_fixups = n;
+	dce_drop_dead_funcs(d);
 	for (i = 0; i < e->n_funcs; i++)
 		e->funcs[i].insn = d->newidx[e->funcs[i].insn];
 	for (i = 0; i < e->n_marks; i++)

@@ -73,9 +73,12 @@ static void gen_counter(struct bf_gen *g, const struct bf_chain *c,
 /* Look up slot pkt->key (r7 = pkt) and bump it; jumps to `out` if absent. */
 static void gen_count_body(struct bf_emit *e, uint32_t out)
 {
+	/* 6.1 takes no map key from a global function's pointer argument */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
+	bf_emit(e, BPF_STX_MEM(BPF_W, BPF_REG_10, R1, -8));
 	bf_emit_ld_map(e, R1, BF_MAP_COUNTERS);
-	bf_emit(e, BPF_MOV64_REG(R2, R7));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_KEY));
+	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), out);
 	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, 0));
@@ -189,6 +192,11 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 {
 	struct bf_emit *e = &g->e;
 
+	/*
+	 * A predicate false for every packet (icmp ! any) jumps to `next`
+	 * unconditionally; what follows is dead code that bf_emit_finish()
+	 * drops. The predicates before it still run: a guard may hotdrop.
+	 */
 	switch (p->field) {
 	case BF_F_SADDR4:
 	case BF_F_DADDR4:
@@ -279,18 +287,6 @@ static int gen_verdict(struct bf_gen *g, const struct bf_rule *r,
 	return -EINVAL;
 }
 
-/* A predicate that is false for every packet makes the rule dead code. */
-static bool rule_never_matches(const struct bf_rule *r)
-{
-	uint32_t i;
-
-	for (i = 0; i < r->n_preds; i++)
-		if (r->preds[i].field == BF_F_ICMP && r->preds[i].inv &&
-		    r->preds[i].value == 0xff)
-			return true;
-	return false;
-}
-
 static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 		    const struct gen_fn *fn)
 {
@@ -302,11 +298,6 @@ static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 
 	bf_ir_rule_str(g->ir, fn->chain, r, text, sizeof(text));
 	bf_emit_mark(e, "%s", text);
-	if (rule_never_matches(r)) {
-		/* its code would be dead, which the verifier refuses */
-		bf_emit_mark(e, "(never matches: no code)");
-		return 0;
-	}
 	for (i = 0; i < r->n_preds; i++) {
 		ret = gen_pred(g, &r->preds[i], fn, next);
 		if (ret)

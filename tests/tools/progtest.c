@@ -7,6 +7,7 @@
  *
  *   progtest                 the table-driven cases
  *   progtest --random N      N random packets per table, BPF vs bf_interp_run
+ *   progtest --fuzz N        N random tables x 200 random packets, same oracle
  *   progtest --bench         load time and ns/packet for 1..20k rules
  *   progtest --dump NAME     disassembly of a case table's XDP program
  */
@@ -324,6 +325,8 @@ static void unload_table(struct loaded *l)
 /* ---- random packets: BPF against the reference interpreter ------------------- */
 
 static unsigned int random_n;
+static bool random_quiet;	/* fuzz: no TAP line per run, keep the reason */
+static char random_first[200];
 
 static uint32_t rnd(void)
 {
@@ -410,8 +413,14 @@ static void run_random(const struct bf_ir *ir, struct loaded *l,
 				 k ? k - 1 : 0, p.saddr, p.daddr, p.proto,
 				 p.frag, p.l4_len, p.pad);
 	}
-	tap(!bad, "%s/%s: %u random packets agree with bf_interp_run%s%s",
-	    table, hook_names[h], random_n, bad ? ": " : "", first);
+	snprintf(random_first, sizeof(random_first), "%s", first);
+	if (random_quiet) {
+		if (bad)
+			tap_fail++;
+	} else {
+		tap(!bad, "%s/%s: %u random packets agree with bf_interp_run%s%s",
+		    table, hook_names[h], random_n, bad ? ": " : "", first);
+	}
 	free(a);
 	free(b);
 	free(want);
@@ -910,6 +919,219 @@ static void table_verifier_log(void)
 	tb_free(ir);
 }
 
+/* ---- random tables: generated IR, random packets, BPF vs bf_interp_run ------------ */
+
+static void fuzz_l4_preds(struct bf_rule *r, uint8_t proto)
+{
+	int k, n = rnd() % 3;
+
+	tb_pred(r, BF_F_PROTO, false, proto, 0, 0, 0, 0);
+	tb_pred(r, BF_F_L4HDR, false, proto, 0, proto == 6 ? 20 : proto == 17 ? 8 : 4,
+		0, proto == 6 ? BF_L4_EVIL_FRAG : 0);
+	for (k = 0; k < n; k++) {
+		uint32_t lo = rnd() % 8, hi = lo + rnd() % 4;
+		bool inv = rnd() % 3 == 0;
+
+		if (proto == 1) {
+			tb_pred(r, BF_F_ICMP, inv, rnd() % 5 == 0 ? 0xff : rnd() % 4,
+				0, lo % 4, hi % 6, 0);
+			continue;
+		}
+		switch (rnd() % (proto == 6 ? 4 : 2)) {
+		case 0: tb_pred(r, BF_F_SPORT, inv, 0, 0, lo, hi, 0); break;
+		case 1: tb_pred(r, BF_F_DPORT, inv, 0, 0, lo, hi, 0); break;
+		case 2: tb_pred(r, BF_F_TCPFLAGS, inv, rnd() & 0x13, 0x13, 0, 0, 0); break;
+		case 3: tb_pred(r, BF_F_TCPOPT, inv, rnd() % 6, 0, 0, 0, 0); break;
+		}
+	}
+}
+
+static void fuzz_rule(struct bf_ir *ir, uint32_t ch, uint32_t n_chains)
+{
+	static const enum bf_verdict vs[] = {
+		BF_V_NEXT, BF_V_ACCEPT, BF_V_DROP, BF_V_RETURN, BF_V_JUMP,
+		BF_V_GOTO,
+	};
+	enum bf_verdict v = vs[rnd() % 6];
+	uint32_t target = 0, k, n = rnd() % 3;
+	struct bf_rule *r;
+
+	/* user chains are 3.. in order; jump only forward: no loops */
+	if (v == BF_V_JUMP || v == BF_V_GOTO) {
+		uint32_t first = ch < 3 ? 3 : ch + 1;
+
+		if (first >= n_chains)
+			v = BF_V_DROP;
+		else
+			target = first + rnd() % (n_chains - first);
+	}
+	r = tb_rule(ir, ch, v, target);
+	for (k = 0; k < n; k++) {
+		bool inv = rnd() % 3 == 0;
+
+		switch (rnd() % 6) {
+		case 0:
+			tb_pred(r, BF_F_SADDR4, inv, htonl(0x0a000000 | (rnd() % 4)),
+				rnd() % 2 ? 0xffffffff : htonl(0xfffffffc), 0, 0, 0);
+			break;
+		case 1:
+			tb_pred(r, BF_F_DADDR4, inv, htonl(0x0a000100 | (rnd() % 4)),
+				htonl(0xfffffffe), 0, 0, 0);
+			break;
+		case 2:
+			tb_pred(r, rnd() % 2 ? BF_F_IIF : BF_F_OIF, inv,
+				rnd() % ir->n_ifpats, 0, 0, 0, 0);
+			break;
+		case 3:
+			tb_pred(r, BF_F_FRAG, inv, 0, 0, 0, 0, 0);
+			break;
+		default:
+			if (k == 0) {
+				fuzz_l4_preds(r, (uint8_t[]){ 1, 6, 17 }[rnd() % 3]);
+				k = n;
+			}
+			break;
+		}
+	}
+}
+
+static struct pkt fuzz_pkt(void)
+{
+	static const uint8_t opts[][8] = {
+		{ 2, 4, 5, 0xb4 }, { 1, 1, 3, 3, 1, 0, 0, 0 }, { 4, 2, 5, 2 },
+		{ 0, 0, 0, 0 }, { 1, 5, 0, 0 },
+	};
+	char s[32], d[32];
+	struct pkt p;
+
+	snprintf(s, sizeof(s), "10.0.0.%u", rnd() % 6);
+	snprintf(d, sizeof(d), "10.0.1.%u", rnd() % 6);
+	switch (rnd() % 3) {
+	case 0:
+		p = pkt_tcp(s, d, rnd() % 12, rnd() % 12, rnd() & 0x3f,
+			    opts[rnd() % 5], 4 * (rnd() % 3));
+		break;
+	case 1:
+		p = pkt_udp(s, d, rnd() % 12, rnd() % 12);
+		break;
+	default:
+		p = pkt_icmp(s, d, rnd() % 5, rnd() % 7);
+		break;
+	}
+	if (rnd() % 8 == 0)
+		p.frag = rnd() % 3;
+	if (rnd() % 10 == 0)
+		p.l4_len = rnd() % 24;
+	if (rnd() % 10 == 0)
+		p.pad = rnd() % 20;
+	if (rnd() % 12 == 0)
+		p.l4[12] = (rnd() % 16) << 4;
+	return p;
+}
+
+static void fuzz_print(const struct bf_ir *ir)
+{
+	uint32_t c, r;
+	char line[512];
+
+	for (c = 0; c < ir->n_chains; c++) {
+		printf("# chain %u %s end %d [%u] counts %d\n", c,
+		       ir->chains[c].name, ir->chains[c].end,
+		       ir->chains[c].end_index, ir->chains[c].end_counts);
+		for (r = 0; r < ir->chains[c].n_rules; r++) {
+			bf_ir_rule_str(ir, &ir->chains[c], &ir->chains[c].rules[r],
+				       line, sizeof(line));
+			printf("#   %s (target %u)\n", line,
+			       ir->chains[c].rules[r].target);
+		}
+	}
+}
+
+static void fuzz_tables(unsigned int n_tables, unsigned int n_pkts)
+{
+	unsigned int t, bad_tables = 0, skipped = 0, piece;
+	char first[256] = "";
+
+	for (t = 0; t < n_tables; t++) {
+		struct bf_ir *ir = tb_new();
+		uint32_t n_user = rnd() % 4, c, k, n_chains;
+		struct tcase tc = { .name = "fuzz", .hook = IN };
+		struct loaded l;
+		int h;
+
+		tb_ifpat(ir, "lo");
+		tb_ifpat(ir, "l+");
+		tb_ifpat(ir, "+");
+		tb_chain(ir, "INPUT", IN, rnd() % 2 ? BF_V_ACCEPT : BF_V_DROP, true);
+		tb_chain(ir, "FORWARD", FWD, rnd() % 2 ? BF_V_ACCEPT : BF_V_DROP, true);
+		tb_chain(ir, "OUTPUT", OUT, rnd() % 2 ? BF_V_ACCEPT : BF_V_DROP, true);
+		for (c = 0; c < n_user; c++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "U%u", c);
+			tb_chain(ir, name, BF_HOOK_NONE,
+				 rnd() % 4 ? BF_V_RETURN : BF_V_DROP, true);
+			ir->chains[ir->n_chains - 1].end_counts =
+				ir->chains[ir->n_chains - 1].end == BF_V_RETURN;
+		}
+		n_chains = ir->n_chains;
+		for (c = 0; c < n_chains; c++)
+			for (k = rnd() % 7; k > 0; k--)
+				fuzz_rule(ir, c, n_chains);
+		tb_finish(ir);
+		piece = 1 + rnd() % 4;
+		{
+			struct bf_gen_opts o = { .sz = sizeof(o), .force_hook = -1,
+						 .piece_rules = piece };
+			struct bf_prog *prog = NULL;
+			struct bf_err err = { 0 };
+			int ret = bf_gen(ir, &o, &prog, &err);
+
+			bf_prog_free(prog);
+			if (ret == -E2BIG) {	/* nested too deep: refused, fine */
+				skipped++;
+				tb_free(ir);
+				continue;
+			}
+		}
+		if (load_table(ir, &l, piece)) {
+			bad_tables++;
+			tb_free(ir);
+			continue;
+		}
+		tc.pkt = fuzz_pkt();
+		for (h = 0; h < 3; h++) {
+			unsigned int before = tap_fail;
+			struct tcase cases[16];
+
+			if (l.fd[h][IN] < 0 || l.fd[h][FWD] < 0 || l.fd[h][OUT] < 0) {
+				if (!bad_tables++)
+					snprintf(first, sizeof(first), "table %u: load", t);
+				continue;
+			}
+			for (k = 0; k < 16; k++) {
+				cases[k] = tc;
+				cases[k].pkt = fuzz_pkt();
+			}
+			/* run_random mutates these; count its verdict quietly */
+			random_quiet = true;
+			run_random(ir, &l, test_hooks[h], cases, 16, "fuzz");
+			random_quiet = false;
+			if (tap_fail != (int)before && !bad_tables++) {
+				snprintf(first, sizeof(first), "table %u hook %s: %s",
+					 t, hook_names[h], random_first);
+				fuzz_print(ir);
+			}
+			tap_fail = before;
+		}
+		unload_table(&l);
+		tb_free(ir);
+	}
+	(void)n_pkts;
+	tap(!bad_tables, "fuzz: %u random tables (%u refused as too deep) x 3 hooks x %u packets agree with bf_interp_run%s%s",
+	    n_tables, skipped, random_n, bad_tables ? ": " : "", first);
+}
+
 /* ---- attach: a private netns with a veth pair ------------------------------------ */
 
 static uint32_t prog_id(int fd)
@@ -1302,6 +1524,12 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2 && !strcmp(argv[1], "--random"))
 		random_n = atoi(argv[2]);
+	if (argc > 2 && !strcmp(argv[1], "--fuzz")) {
+		random_n = 200;
+		fuzz_tables(atoi(argv[2]), random_n);
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			bench_one(sizes[i]);
@@ -1314,6 +1542,9 @@ int main(int argc, char **argv)
 		table_unforced();
 		table_errors();
 		table_verifier_log();
+		if (!random_n)
+			random_n = 100;
+		fuzz_tables(30, random_n);
 		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);
