@@ -16,8 +16,11 @@
  *   nothing else. Its l4[] area doubles as the scratch buffer for the
  *   Ethernet header, the IPv4 header (checksum) and the bpf_fib_lookup
  *   parameters before it receives the first L4 bytes.
- *   Chain and piece functions use no stack at all: the counter key lives
- *   in pkt->key. So 8 call frames stay far below the 512-byte limit.
+ *   bpfilter_count, and a chain at the deepest call frame that counts
+ *   inline, copy pkt->key to fp - 8 for the map lookup (Linux 6.1 takes
+ *   no map key from a global function's pointer argument); other chain
+ *   and piece functions use no stack. So 8 call frames stay far below
+ *   the 512-byte limit.
  *
  * Packet access: only bpf_{xdp,skb}_load_bytes() in bpfilter_main, bounded
  * by the IPv4 total length; chain functions read struct bf_pkt only.
