@@ -255,7 +255,8 @@ static void fl_layout(struct fl_in *in, struct fl_gen *g)
 			fl_rule(in, g, c < 3 ? 2 : c, n_chains);
 		if (c < 3)
 			fl_add(g, fl_u8(in) & 1 ? FL_DROP : FL_ACCEPT);
-		else if (fl_u8(in) % 4)
+		else if (fl_u8(in) % 4 || c == n_chains - 1)
+			/* ip_tables refuses a path into the final ERROR entry. */
 			fl_add(g, FL_RETURN);
 	}
 	fl_add(g, FL_ERROR)->errname = "ERROR";
@@ -576,6 +577,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	} else {
 		fl_u8(&in);
 		repl = fl_generate(&in, &rlen);
+	}
+	if (getenv("FUZZ_DUMP_BLOB")) {
+		/* The blob, for tests/unit/ or a look with a hex dumper. */
+		FILE *f = fopen(getenv("FUZZ_DUMP_BLOB"), "wb");
+
+		if (f) {
+			fwrite(repl, 1, rlen, f);
+			fclose(f);
+		}
 	}
 	ret = bf_xt4_translate(repl, rlen, &ir, &err);
 	if (ret && gen)

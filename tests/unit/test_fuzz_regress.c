@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regressions for bugs the libFuzzer harnesses of tests/fuzz/ found. Each
+ * test names the harness; the crashing inputs themselves are replayed by
+ * `tests/fuzz/run.sh --smoke` from tests/fuzz/corpus/<harness>/regress-*.
+ */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+
+#include "unit.h"
+#include "test_xt_util.h"
+#include "test_gen_ir.h"
+
+/* chains.bin: the ssh chain's trailing unconditional RETURN. */
+#define FR_SSH_RETURN	15
+
+static struct ipt_replace *fr_rebuild(const struct ipt_replace *orig,
+				      const struct bf_ir *ir, size_t *lenp)
+{
+	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
+	struct ipt_replace *r;
+	void *blob;
+
+	ck_assert_int_eq(bf_xt4_from_ir(ir, &blob, &size, &n, he, uf), 0);
+	r = calloc(1, sizeof(*r) + size);
+	ck_assert_ptr_nonnull(r);
+	memcpy(r, orig, sizeof(*r));
+	r->size = size;
+	r->num_entries = n;
+	memcpy(r->hook_entry, he, sizeof(he));
+	memcpy(r->underflow, uf, sizeof(uf));
+	memcpy(r->entries, blob, size);
+	free(blob);
+	*lenp = sizeof(*r) + size;
+	return r;
+}
+
+static const struct bf_chain *fr_chain(const struct bf_ir *ir, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < ir->n_chains; i++)
+		if (!strcmp(ir->chains[i].name, name))
+			return &ir->chains[i];
+	ck_abort_msg("no chain %s", name);
+	return NULL;
+}
+
+/*
+ * fuzz_xt: a user chain's last RETURN carrying only ip bits ipt_do_table()
+ * ignores (IPT_INV_TOS here) was a rule followed by an ERROR fall-through;
+ * bf_xt4_from_ir() wrote it back unconditional, so a second translation
+ * made it the chain's end: the IR changed across a round trip. It must be
+ * the chain's end (RETURN, counted) both times.
+ */
+START_TEST(test_fuzz_xt_return_ignored_bits)
+{
+	static const struct { uint8_t inv, flags; } bits[] = {
+		{ IPT_INV_TOS, 0 }, { IPT_INV_PROTO, 0 }, { 0, IPT_F_GOTO },
+	};
+	struct ipt_replace *repl, *again;
+	struct bf_err err = { 0 };
+	struct bf_ir *ir, *ir2;
+	const struct bf_chain *c, *c2;
+	size_t len, len2;
+
+	repl = xtu_load("chains", &len);
+	xtu_entry(repl, FR_SSH_RETURN)->ip.invflags = bits[_i].inv;
+	xtu_entry(repl, FR_SSH_RETURN)->ip.flags = bits[_i].flags;
+	ck_assert_int_eq(bf_xt4_translate(repl, len, &ir, &err), 0);
+	c = fr_chain(ir, "ssh");
+	ck_assert_int_eq(c->end, BF_V_RETURN);
+	ck_assert_uint_eq(c->end_index, FR_SSH_RETURN);
+	ck_assert(c->end_counts);
+	again = fr_rebuild(repl, ir, &len2);
+	ck_assert_int_eq(bf_xt4_translate(again, len2, &ir2, &err), 0);
+	c2 = fr_chain(ir2, "ssh");
+	ck_assert_uint_eq(c2->n_rules, c->n_rules);
+	ck_assert_int_eq(c2->end, c->end);
+	ck_assert_uint_eq(c2->end_index, c->end_index);
+	bf_ir_free(ir2);
+	bf_ir_free(ir);
+	free(again);
+	free(repl);
+}
+END_TEST
+
+/* A RETURN with a real condition stays a rule: the chain falls through. */
+START_TEST(test_fuzz_xt_conditional_return_stays_rule)
+{
+	struct ipt_replace *repl;
+	struct bf_err err = { 0 };
+	struct bf_ir *ir;
+	const struct bf_chain *c;
+	size_t len;
+
+	repl = xtu_load("chains", &len);
+	xtu_entry(repl, FR_SSH_RETURN)->ip.proto = IPPROTO_UDP;
+	ck_assert_int_eq(bf_xt4_translate(repl, len, &ir, &err), 0);
+	c = fr_chain(ir, "ssh");
+	ck_assert_int_eq(c->end, BF_V_DROP);
+	ck_assert(!c->end_counts);
+	ck_assert_int_eq(c->rules[c->n_rules - 1].verdict, BF_V_RETURN);
+	bf_ir_free(ir);
+	free(repl);
+}
+END_TEST
+
+static uint16_t fr_csum(const uint8_t *b, size_t n)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * fuzz_load: bf_interp_run() read the IPv4 header through a struct iphdr
+ * pointer, misaligned for an Ethernet frame + 14 (UBSan). Every offset
+ * must work and give the same verdict.
+ */
+START_TEST(test_fuzz_load_interp_unaligned)
+{
+	uint8_t buf[64 + 8], *ip;
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_DROP, 0);
+	size_t off;
+	uint16_t c;
+
+	tb_pred(r, BF_F_SADDR4, false, htonl(0x0a000001), 0xffffffff, 0, 0, 0);
+	tb_finish(ir);
+	for (off = 0; off < 4; off++) {
+		memset(buf, 0, sizeof(buf));
+		ip = buf + off;
+		ip[0] = 0x45;
+		ip[3] = 20;
+		ip[8] = 64;
+		ip[9] = IPPROTO_UDP;
+		ip[12] = 10;
+		ip[15] = 1;
+		c = fr_csum(ip, 20);
+		ip[10] = c >> 8;
+		ip[11] = c;
+		ck_assert_int_eq(bf_interp_run(ir, NF_INET_LOCAL_IN, ip, 20, "", "", NULL),
+				 BF_V_DROP);
+	}
+	tb_free(ir);
+}
+END_TEST
+
+static Suite *fuzz_regress_suite(void)
+{
+	Suite *s = suite_create("fuzz_regress");
+	TCase *tc = tcase_create("fuzz_regress");
+
+	tcase_add_loop_test(tc, test_fuzz_xt_return_ignored_bits, 0, 3);
+	tcase_add_test(tc, test_fuzz_xt_conditional_return_stays_rule);
+	tcase_add_test(tc, test_fuzz_load_interp_unaligned);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+BF_UNIT_SUITE(fuzz_regress_suite);
