@@ -1026,6 +1026,10 @@ static struct pkt fuzz_pkt(void)
 		p.pad = rnd() % 20;
 	if (rnd() % 12 == 0)
 		p.l4[12] = (rnd() % 16) << 4;
+	if (rnd() % 10 == 0)
+		p.ipopt_len = 4 * (1 + rnd() % 10);
+	if (rnd() % 40 == 0)
+		p.bad_csum = true;
 	return p;
 }
 
