@@ -162,10 +162,66 @@ int bf_maps_sync_ifaces(const struct bf_ir *ir, const struct bf_maps *maps)
 	return ret;
 }
 
+/* Sum one key's per-CPU values. */
+static void maps_sum(const struct xt_counters *vals, int ncpus,
+		     struct xt_counters *out)
+{
+	int c;
+
+	out->pcnt = 0;
+	out->bcnt = 0;
+	for (c = 0; c < ncpus; c++) {
+		out->pcnt += vals[c].pcnt;
+		out->bcnt += vals[c].bcnt;
+	}
+}
+
+/* All counters in a few BPF_MAP_LOOKUP_BATCH calls; -errno to fall back. */
+static int maps_read_batch(int fd, uint32_t n, int ncpus,
+			   struct xt_counters *out)
+{
+	uint32_t chunk = 1024, done = 0, batch = 0, count, i;
+	struct xt_counters *vals;
+	uint32_t *keys;
+	bool first = true;
+	int ret = 0;
+
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc((size_t)chunk * ncpus, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (done < n) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		count = n - done < chunk ? n - done : chunk;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
+					   keys, vals, &count, &o);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			goto out;
+		}
+		for (i = 0; i < count; i++)
+			if (keys[i] < n)
+				maps_sum(&vals[(size_t)i * ncpus], ncpus,
+					 &out[keys[i]]);
+		done += count;
+		first = false;
+		if (ret || !count)	/* ENOENT: that was the last batch */
+			break;
+	}
+	ret = done == n ? 0 : -EIO;
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
 int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out)
 {
 	struct xt_counters *vals;
-	int ncpus, c, ret = 0;
+	int ncpus, ret = 0;
 	uint32_t i;
 
 	if (!maps || !out || maps->fd[BF_MAP_COUNTERS] < 0)
@@ -173,6 +229,10 @@ int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out)
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return ncpus < 0 ? ncpus : -EINVAL;
+	if (maps->n_counters > 64 &&
+	    !maps_read_batch(maps->fd[BF_MAP_COUNTERS], maps->n_counters,
+			     ncpus, out))
+		return 0;
 	vals = calloc(ncpus, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
@@ -181,12 +241,7 @@ int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out)
 			ret = -errno;
 			break;
 		}
-		out[i].pcnt = 0;
-		out[i].bcnt = 0;
-		for (c = 0; c < ncpus; c++) {
-			out[i].pcnt += vals[c].pcnt;
-			out[i].bcnt += vals[c].bcnt;
-		}
+		maps_sum(vals, ncpus, &out[i]);
 	}
 	free(vals);
 	return ret;

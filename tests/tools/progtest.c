@@ -1507,6 +1507,15 @@ static int bench_one(uint32_t n)
 					ns[k] = x;
 				}
 		printf("#   tc ingress: %.0f ns/pkt\n", ns[2]);
+		{
+			struct xt_counters *cnt = calloc(ir->n_entries, sizeof(*cnt));
+			double r0 = now_s();
+			int rr = cnt ? bf_maps_read_counters(&maps, cnt) : -ENOMEM;
+
+			printf("#   reading %u counters: %.4f s (%d)\n",
+			       ir->n_entries, now_s() - r0, rr);
+			free(cnt);
+		}
 		if (fd >= 0)
 			close(fd);
 	}
