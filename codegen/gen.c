@@ -31,6 +31,7 @@
 #define FIB_RET_NOT_FWDED	4
 #define FIB_RET_FWD_DISABLED	5
 #define FIB_RET_NO_NEIGH	7
+#define FIB_RET_FRAG_NEEDED	8
 
 /* Offsets in struct xdp_md / struct __sk_buff (UAPI, stable) */
 #define XDP_MD_INGRESS_IFINDEX	12
@@ -185,7 +186,7 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	int iif_off = gen_is_xdp(g) ? XDP_MD_INGRESS_IFINDEX : SKB_IFINDEX;
 	int p = BF_PKT_L4;
 
-	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED/FWD_DISABLED: INPUT, SUCCESS/NO_NEIGH: FORWARD)");
+	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED/FWD_DISABLED: INPUT, SUCCESS/NO_NEIGH/FRAG_NEEDED: FORWARD)");
 	if (!gen_has_chain(g, NF_INET_LOCAL_IN) &&
 	    !gen_has_chain(g, NF_INET_FORWARD)) {
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
@@ -195,7 +196,14 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, p + 0, 2));		/* AF_INET */
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, p + 1));		/* l4_protocol */
-	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, p + 6));		/* tot_len */
+	/*
+	 * tot_len stays 0: no MTU check. With one, a packet larger than the
+	 * egress MTU gets FRAG_NEEDED without the egress device, yet the
+	 * kernel forwards it through FORWARD when DF is clear (and fragments
+	 * it); passing it unfiltered would let big packets bypass FORWARD.
+	 * tc's lookup still checks skb length after a successful lookup and
+	 * answers FRAG_NEEDED with params.ifindex set: FORWARD as well.
+	 */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, iif_off));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 8));		/* ifindex */
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_IIF));
@@ -222,6 +230,7 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_FWD_DISABLED, 0), input);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_SUCCESS, 0), fwd);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_NO_NEIGH, 0), fwd);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, FIB_RET_FRAG_NEEDED, 0), fwd);
 	bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 
 	bf_label_bind(e, input);

@@ -1205,7 +1205,7 @@ static char peer_ns[32];
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
-	char cmd[512];
+	char cmd[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -1302,7 +1302,16 @@ static void traffic_forward(enum bf_hook h, int ifindex)
 		    "traffic/%s: forwarded ping dropped by FORWARD -i bfv0 -o bfv2 (before %d after %d, counter %llu)",
 		    hook_names[h], before, after,
 		    (unsigned long long)cnt[0].pcnt);
+		/* bigger than bfv2's MTU, DF clear: the kernel fragments it
+		 * after FORWARD, so FORWARD must see it */
+		after = sh("ip netns exec %s ping -c 1 -W 1 -s 1400 -M dont 10.202.0.2 >/dev/null 2>&1",
+			   peer_ns) == 0;
 		bf_detach(h, ifindex);
+		before = sh("ip netns exec %s ping -c 1 -W 1 -s 1400 -M dont 10.202.0.2 >/dev/null 2>&1",
+			    peer_ns) == 0;
+		tap(before && !after,
+		    "traffic/%s: forwarded ping over the egress MTU is filtered too (unfiltered %d, filtered %d)",
+		    hook_names[h], before, after);
 	} else {
 		tap(false, "traffic/%s: attach: %s", hook_names[h], err.msg);
 	}
@@ -1333,11 +1342,13 @@ static void traffic_tests(int ifindex)
 	       "ip link set bfv3 netns %s2 && ip link set bfv2 up && "
 	       "ip addr add 10.202.0.1/24 dev bfv2 && "
 	       "ip netns exec %s2 ip addr add 10.202.0.2/24 dev bfv3 && "
+	       "ip link set bfv2 mtu 1000 && "
+	       "ip netns exec %s2 ip link set bfv3 mtu 1000 && "
 	       "ip netns exec %s2 ip link set bfv3 up && "
 	       "ip netns exec %s2 ip route add default via 10.202.0.1 && "
 	       "ip netns exec %s ip route add default via 10.201.0.1 && "
 	       "sysctl -qw net.ipv4.ip_forward=1",
-	       peer_ns, peer_ns, peer_ns, peer_ns, peer_ns, peer_ns)) {
+	       peer_ns, peer_ns, peer_ns, peer_ns, peer_ns, peer_ns, peer_ns)) {
 		tap(false, "traffic: forward setup");
 	} else {
 		traffic_forward(BF_HOOK_XDP, ifindex);
