@@ -287,11 +287,22 @@ static int gen_verdict(struct bf_gen *g, const struct bf_rule *r,
 	return -EINVAL;
 }
 
-static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
-		    const struct gen_fn *fn)
+/*
+ * Rules are laid out hot/cold: the predicates of every rule follow each
+ * other (a matching rule jumps out to its "hit" block), and the hit
+ * blocks (counter and verdict) come after the function's fall-off code.
+ * The path a non-matching packet takes stays short and dense in the
+ * instruction cache.
+ */
+struct gen_hits {
+	uint32_t *hit;		/* per rule: label of its hit block */
+	uint32_t *next;		/* per rule: label of the next rule */
+};
+
+static int gen_rule_hot(struct bf_gen *g, const struct bf_rule *r,
+			const struct gen_fn *fn, uint32_t hit, uint32_t next)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t next = bf_label_new(e);
 	char text[512];
 	uint32_t i;
 	int ret;
@@ -306,6 +317,20 @@ static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 					  fn->chain->name, r->num, i,
 					  r->preds[i].field);
 	}
+	bf_emit_jmp(e, BPF_JMP_A(0), hit);
+	bf_label_bind(e, next);
+	return 0;
+}
+
+static int gen_rule_cold(struct bf_gen *g, const struct bf_rule *r,
+			 const struct gen_fn *fn, uint32_t hit, uint32_t next)
+{
+	struct bf_emit *e = &g->e;
+	int ret;
+
+	bf_label_bind(e, hit);
+	bf_emit_mark(e, "%s#%u [%u] matched", fn->chain->name, r->num,
+		     r->index);
 	gen_counter(g, fn->chain, r->index);
 	ret = gen_verdict(g, r, fn, next);
 	if (ret)
@@ -313,7 +338,8 @@ static int gen_rule(struct bf_gen *g, const struct bf_rule *r,
 				  "chain %s rule %u: bad verdict %d or target %u",
 				  fn->chain->name, r->num, r->verdict,
 				  r->target);
-	bf_label_bind(e, next);
+	if (r->verdict == BF_V_NEXT)
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
 	return 0;
 }
 
@@ -354,18 +380,43 @@ static void gen_chain_end(struct bf_gen *g, const struct bf_chain *c,
 	gen_ret_imm(e, BF_RET_NONE);
 }
 
-static int gen_rules(struct bf_gen *g, const struct bf_chain *c,
-		     uint32_t from, uint32_t to, const struct gen_fn *fn)
+static int gen_rules_hot(struct bf_gen *g, const struct bf_chain *c,
+			 uint32_t from, uint32_t to, const struct gen_fn *fn,
+			 struct gen_hits *h)
 {
 	uint32_t i;
 	int ret;
 
+	h->hit = calloc(to - from + 1, sizeof(*h->hit));
+	h->next = calloc(to - from + 1, sizeof(*h->next));
+	if (!h->hit || !h->next)
+		return bf_err_set(g->err, -ENOMEM, "out of memory");
 	for (i = from; i < to; i++) {
-		ret = gen_rule(g, &c->rules[i], fn);
+		h->hit[i - from] = bf_label_new(&g->e);
+		h->next[i - from] = bf_label_new(&g->e);
+		ret = gen_rule_hot(g, &c->rules[i], fn, h->hit[i - from],
+				   h->next[i - from]);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/* After the function's fall-off code; frees `h`. */
+static int gen_rules_cold(struct bf_gen *g, const struct bf_chain *c,
+			  uint32_t from, uint32_t to, const struct gen_fn *fn,
+			  struct gen_hits *h)
+{
+	uint32_t i;
+	int ret = 0;
+
+	for (i = from; i < to && !ret && h->hit; i++)
+		ret = gen_rule_cold(g, &c->rules[i], fn, h->hit[i - from],
+				    h->next[i - from]);
+	free(h->hit);
+	free(h->next);
+	h->hit = h->next = NULL;
+	return ret;
 }
 
 /* A chain that fits in one function. */
@@ -375,15 +426,21 @@ static int gen_chain_whole(struct bf_gen *g, uint32_t ci)
 	struct bf_emit *e = &g->e;
 	struct gen_fn fn = { .chain = c };
 	uint32_t end = bf_label_new(e);
+	struct gen_hits h = { 0 };
 	int ret;
 
 	fn.hotdrop = bf_label_new(e);
 	fn.ret = chain_builtin(c) ? end : bf_label_new(e);
 	gen_prologue(e);
-	ret = gen_rules(g, c, 0, c->n_rules, &fn);
-	if (ret)
+	ret = gen_rules_hot(g, c, 0, c->n_rules, &fn, &h);
+	if (!ret) {
+		gen_chain_end(g, c, end);
+		ret = gen_rules_cold(g, c, 0, c->n_rules, &fn, &h);
+	}
+	if (ret) {
+		gen_rules_cold(g, c, 0, 0, &fn, &h);
 		return ret;
-	gen_chain_end(g, c, end);
+	}
 	gen_tail(e, fn.hotdrop, BF_RET_DROP);
 	if (!chain_builtin(c))
 		gen_tail(e, fn.ret, BF_RET_NONE);
@@ -397,6 +454,7 @@ static int gen_piece(struct bf_gen *g, uint32_t ci, uint32_t p,
 	uint32_t n = g->opts.piece_rules, to;
 	struct bf_emit *e = &g->e;
 	struct gen_fn fn = { .chain = c };
+	struct gen_hits h = { 0 };
 	char name[48];
 	int ret;
 
@@ -408,10 +466,15 @@ static int gen_piece(struct bf_gen *g, uint32_t ci, uint32_t p,
 	fn.ret = bf_label_new(e);
 	gen_prologue(e);
 	to = (p + 1) * n < c->n_rules ? (p + 1) * n : c->n_rules;
-	ret = gen_rules(g, c, p * n, to, &fn);
-	if (ret)
+	ret = gen_rules_hot(g, c, p * n, to, &fn, &h);
+	if (!ret) {
+		gen_ret_imm(e, BF_RET_NONE);
+		ret = gen_rules_cold(g, c, p * n, to, &fn, &h);
+	}
+	if (ret) {
+		gen_rules_cold(g, c, 0, 0, &fn, &h);
 		return ret;
-	gen_ret_imm(e, BF_RET_NONE);
+	}
 	gen_tail(e, fn.hotdrop, BF_RET_DROP);
 	gen_tail(e, fn.ret, BF_RET_RETURN);
 	return 0;
