@@ -82,13 +82,11 @@ static void gen_zero(struct bf_emit *e, int from, int to)
 		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, off, 0));
 }
 
-/* Ethernet, IPv4 validation as ip_rcv does it; fills the L3 fields. */
-static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
+/* Untagged Ethernet carrying IPv4, to this host (tc knows pkt_type). */
+static void gen_parse_l2(struct bf_gen *g, const struct gen_main *m)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t full = bf_label_new(e);
 
-	bf_emit_mark(e, "parse Ethernet + IPv4 (invalid: pass unfiltered)");
 	if (!gen_is_xdp(g)) {
 		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_VLAN_PRESENT));
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), m->pass);
@@ -103,6 +101,14 @@ static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 12));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, ETH_P_IP, 0), m->pass);
+}
+
+/* ip_rcv's header checks; r8 = ihl * 4, r9 = tot_len, header in pkt->l4 */
+static void gen_parse_ip_hdr(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t full = bf_label_new(e);
+
 	gen_load_bytes(g, -1, ETH_HLEN_, -1, 20);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
 	/* version 4, ihl >= 5; r8 = ihl * 4 */
@@ -131,7 +137,13 @@ static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
 	gen_load_bytes(g, -1, ETH_HLEN_, R8, 0);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
 	bf_label_bind(e, full);
-	/* header checksum: the folded one's complement sum must be 0xffff */
+}
+
+/* Header checksum: the folded one's complement sum must be 0xffff. */
+static void gen_ip_csum(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+
 	bf_emit(e, BPF_MOV64_IMM(R1, 0));
 	bf_emit(e, BPF_MOV64_IMM(R2, 0));
 	bf_emit(e, BPF_MOV64_REG(R3, R7));
@@ -149,7 +161,13 @@ static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R0, 16));
 	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R0, R1));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0xffff, 0), m->pass);
-	/* struct bf_pkt */
+}
+
+/* struct bf_pkt's L3 fields from the header in pkt->l4 */
+static void gen_fill_pkt(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4 + 12));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_SADDR));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4 + 16));
@@ -170,6 +188,16 @@ static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_MOV64_REG(R1, R9));
 	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R1, R8));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4LEN));
+}
+
+/* Ethernet, IPv4 validation as ip_rcv does it; fills the L3 fields. */
+static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
+{
+	bf_emit_mark(&g->e, "parse Ethernet + IPv4 (invalid: pass unfiltered)");
+	gen_parse_l2(g, m);
+	gen_parse_ip_hdr(g, m);
+	gen_ip_csum(g, m);
+	gen_fill_pkt(g);
 }
 
 static bool gen_has_chain(const struct bf_gen *g, int hook)
