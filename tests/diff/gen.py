@@ -107,9 +107,10 @@ def pick_if(rng, vals):
 
 
 def pick_proto(rng, vals):
-    protos = sorted(vals["proto"] | {"tcp", "udp", "icmp"})
+    protos = sorted({p.lstrip("!") for p in vals["proto"]} - {"all", "0"}
+                    | {"tcp", "udp", "icmp"})
     if rng.random() < 0.9:
-        return rng.choice(protos).lstrip("!")
+        return rng.choice(protos)
     return str(rng.choice((2, 4, 41, 47, 50, 132)))
 
 
