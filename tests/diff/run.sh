@@ -130,7 +130,9 @@ compare() {
 	for hook in "${hooks[@]}"; do
 		# XDP has no OUTPUT: locally generated packets never pass it.
 		[[ $hook == xdp && $chain == OUTPUT ]] && continue
-		if ! "$BPFILTER" test --hook "$hook" --chain "$chain" "$rules" \
+		# A private netns: the devices the packet lines name are created
+		# there, never next to the host's own (or a parallel run's).
+		if ! unshare --net "$BPFILTER" test --hook "$hook" --chain "$chain" "$rules" \
 			<"$pkts" >"$tmp/b" 2>"$tmp/berr"; then
 			echo "# ERROR bpfilter test --hook $hook --chain $chain $label: $(head -c 2000 "$tmp/berr")"
 			errors=$((errors + 1))

@@ -160,7 +160,9 @@ for run in "${runs[@]}"; do
 	if ((kernel)); then
 		cmd=("$ORACLE" --chain "$chain" "$rules")
 	else
-		cmd=("$BPFILTER" test --hook "$hook" --chain "$chain" "$rules")
+		# A private netns: the devices the packet lines name are created
+		# there, never next to the host's own (or a parallel run's).
+		cmd=(unshare --net "$BPFILTER" test --hook "$hook" --chain "$chain" "$rules")
 	fi
 	: >"$tmp/out"
 	if ! "${cmd[@]}" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; then
