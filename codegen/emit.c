@@ -11,6 +11,7 @@
 void bf_emit_init(struct bf_emit *e)
 {
 	memset(e, 0, sizeof(*e));
+	e->last_bound = BF_LABEL_UNBOUND;
 }
 
 void bf_emit_free(struct bf_emit *e)
@@ -113,6 +114,7 @@ void bf_label_bind(struct bf_emit *e, uint32_t label)
 		return;
 	}
 	e->labels[label] = e->n_insns;
+	e->last_bound = e->n_insns;
 }
 
 bool bf_label_used(const struct bf_emit *e, uint32_t label)

@@ -41,6 +41,7 @@ struct bf_emit {
 	uint32_t n_funcs, cap_funcs;
 	struct bf_map_reloc *relocs;
 	uint32_t n_relocs, cap_relocs;
+	uint32_t last_bound;	/* insn where the latest label was bound */
 	int err;		/* first error, 0 or -errno */
 	char errmsg[160];
 };

@@ -299,6 +299,50 @@ struct gen_hits {
 	uint32_t *next;		/* per rule: label of the next rule */
 };
 
+/* The opposite condition, or 0 if there is none (JSET). */
+static uint8_t gen_jmp_inverse(uint8_t op)
+{
+	switch (op) {
+	case BPF_JEQ: return BPF_JNE;
+	case BPF_JNE: return BPF_JEQ;
+	case BPF_JLT: return BPF_JGE;
+	case BPF_JGE: return BPF_JLT;
+	case BPF_JGT: return BPF_JLE;
+	case BPF_JLE: return BPF_JGT;
+	}
+	return 0;
+}
+
+/*
+ * "if (c) goto next; goto hit; next:" becomes "if (!c) goto hit; next:"
+ * when the last instruction is a conditional jump to `next`: one
+ * instruction less, and a packet the rule does not match falls through.
+ */
+static bool gen_flip_last(struct bf_emit *e, uint32_t next, uint32_t hit)
+{
+	struct bf_fixup *f;
+	struct bpf_insn *in;
+	uint8_t inv;
+
+	/* a label right after the jump would move from `hit` to `next` */
+	if (e->err || !e->n_fixups || !e->n_insns ||
+	    e->last_bound == e->n_insns)
+		return false;
+	f = &e->fixups[e->n_fixups - 1];
+	in = &e->insns[e->n_insns - 1];
+	if (f->call || f->label != next || f->insn != e->n_insns - 1 ||
+	    (BPF_CLASS(in->code) != BPF_JMP && BPF_CLASS(in->code) != BPF_JMP32))
+		return false;
+	inv = gen_jmp_inverse(BPF_OP(in->code));
+	if (!inv)
+		return false;
+	in->code = BPF_CLASS(in->code) | BPF_SRC(in->code) | inv;
+	f->label = hit;
+	e->label_refs[next]--;
+	e->label_refs[hit]++;
+	return true;
+}
+
 static int gen_rule_hot(struct bf_gen *g, const struct bf_rule *r,
 			const struct gen_fn *fn, uint32_t hit, uint32_t next)
 {
@@ -317,7 +361,8 @@ static int gen_rule_hot(struct bf_gen *g, const struct bf_rule *r,
 					  fn->chain->name, r->num, i,
 					  r->preds[i].field);
 	}
-	bf_emit_jmp(e, BPF_JMP_A(0), hit);
+	if (!gen_flip_last(e, next, hit))
+		bf_emit_jmp(e, BPF_JMP_A(0), hit);
 	bf_label_bind(e, next);
 	return 0;
 }
