@@ -39,7 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -88,7 +88,11 @@ difftest-smoke: all
 difftest: all
 	tests/diff/run.sh
 
-check: all unit packet selftest difftest-smoke kmod-check
+check: all unit progtest packet selftest difftest-smoke kmod-check
+
+# generated programs against the reference interpreter, attach/replace on veth, real pings
+progtest: all
+	$(B)/tests/progtest
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.
