@@ -12,7 +12,8 @@
  * Bugs (abort with the details): a generated blob the front-end refuses;
  * a program the verifier refuses for a table the front-end accepted (the
  * log is printed); an XDP verdict or a counter that differs from
- * bf_interp_run() for the same packet, chain and devices.
+ * bf_interp_run() for the same packet, chain and devices. Programs are
+ * XDP, or a quarter of the time tc ingress / egress (SCHED_CLS test runs).
  *
  * Runs in its own network namespace, where lo (ifindex 1) is the only
  * device: iif/oif are 1 ("lo") or 0 (none) in the BF_MAP_TEST map.
@@ -24,6 +25,7 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -411,10 +413,22 @@ static size_t fl_packet(struct fl_in *in, uint8_t *buf, size_t cap)
 
 /* ---- loading and running ---------------------------------------------------- */
 
-static int fl_load(const struct bf_ir *ir, const struct bf_maps *maps,
-		   int force, uint32_t piece, const char *irtext)
+/* What the run exercised, printed at exit: a silent skip shows up here. */
+static struct {
+	unsigned long tables, loads, gen_refused, packets, drops, unfiltered;
+} fl_stats;
+
+static void fl_print_stats(void)
 {
-	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP,
+	fprintf(stderr, "fuzz_load: %lu tables, %lu programs loaded, %lu refused by bf_gen, %lu packets (%lu dropped, %lu unfiltered)\n",
+		fl_stats.tables, fl_stats.loads, fl_stats.gen_refused,
+		fl_stats.packets, fl_stats.drops, fl_stats.unfiltered);
+}
+
+static int fl_load(const struct bf_ir *ir, const struct bf_maps *maps,
+		   enum bf_hook bh, int force, uint32_t piece, const char *irtext)
+{
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = bh,
 				 .force_hook = force, .piece_rules = piece };
 	struct bf_err err = { 0 };
 	struct bf_prog *prog = NULL;
@@ -424,6 +438,7 @@ static int fl_load(const struct bf_ir *ir, const struct bf_maps *maps,
 		/* Documented limits (nesting with small pieces): not a bug. */
 		if (!err.msg[0])
 			fz_fail("bf_gen refused without a message");
+		fl_stats.gen_refused++;
 		bf_err_clear(&err);
 		return -1;
 	}
@@ -439,16 +454,17 @@ static int fl_load(const struct bf_ir *ir, const struct bf_maps *maps,
 		}
 		fprintf(stderr, "IR:\n%s\nverifier log:\n%s\n", irtext,
 			err.verifier_log ? err.verifier_log : "(none)");
-		fz_fail("force_hook %d piece %u: bf_prog_load %d: %s", force,
-			piece, fd, err.msg);
+		fz_fail("hook %d force_hook %d piece %u: bf_prog_load %d: %s",
+			bh, force, piece, fd, err.msg);
 	}
+	fl_stats.loads++;
 	bf_prog_free(prog);
 	bf_err_clear(&err);
 	return fd;
 }
 
 static void fl_run_packet(const struct bf_ir *ir, const struct bf_maps *maps,
-			  int fd, int hook, struct fl_in *in,
+			  enum bf_hook bh, int fd, int hook, struct fl_in *in,
 			  struct xt_counters *a, struct xt_counters *b,
 			  struct xt_counters *want, const char *irtext)
 {
@@ -469,7 +485,13 @@ static void fl_run_packet(const struct bf_ir *ir, const struct bf_maps *maps,
 			  ifs.iif ? "lo" : "", ifs.oif ? "lo" : "", want);
 	if (v < 0)
 		fz_fail("bf_interp_run: %d", v);
-	expect = v == BF_V_DROP ? XDP_DROP : XDP_PASS;
+	if (bh == BF_HOOK_XDP)
+		expect = v == BF_V_DROP ? XDP_DROP : XDP_PASS;
+	else
+		expect = v == BF_V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	fl_stats.packets++;
+	fl_stats.drops += v == BF_V_DROP;
+	fl_stats.unfiltered += v == BF_INTERP_UNFILTERED;
 	if (bpf_map_update_elem(maps->fd[BF_MAP_TEST], &key, &ifs, BPF_ANY) ||
 	    bf_maps_read_counters(maps, a))
 		fz_fail("test map / counters: %s", strerror(errno));
@@ -495,9 +517,14 @@ static void fl_run_packet(const struct bf_ir *ir, const struct bf_maps *maps,
 					(unsigned long long)(b[k].bcnt - a[k].bcnt),
 					(unsigned long long)want[k].pcnt,
 					(unsigned long long)want[k].bcnt);
-		fz_fail("XDP returned %u, bf_interp_run %d (want %d)", o.retval, v, expect);
+		fz_fail("%s returned %u, bf_interp_run %d (want %d)",
+			bh == BF_HOOK_XDP ? "XDP" : "tc", o.retval, v, expect);
 	}
 }
+
+static const enum bf_hook fl_bhooks[] = {
+	BF_HOOK_XDP, BF_HOOK_XDP, BF_HOOK_TC_INGRESS, BF_HOOK_TC_EGRESS,
+};
 
 static void fl_exercise(const struct bf_ir *ir, struct fl_in *in)
 {
@@ -507,15 +534,18 @@ static void fl_exercise(const struct bf_ir *ir, struct fl_in *in)
 	struct bf_maps maps;
 	struct bf_err err = { 0 };
 	uint32_t piece = pieces[fl_u8(in) % 4];
+	/* Mostly XDP; tc ingress and egress programs a quarter of the time. */
+	enum bf_hook bh = fl_bhooks[fl_u8(in) % 4];
 	char *irtext = fz_ir_text(ir);
 	int fd[3], h, n;
 
+	fl_stats.tables++;
 	if (bf_maps_create(ir, &maps, &err))
 		fz_fail("bf_maps_create: %s", err.msg);
 	if (bf_maps_sync_ifaces(ir, &maps))
 		fz_fail("bf_maps_sync_ifaces failed");
 	for (h = 0; h < 3; h++)
-		fd[h] = fl_load(ir, &maps, hooks[h], piece, irtext);
+		fd[h] = fl_load(ir, &maps, bh, hooks[h], piece, irtext);
 	a = calloc(ir->n_entries, sizeof(*a));
 	b = calloc(ir->n_entries, sizeof(*b));
 	want = calloc(ir->n_entries, sizeof(*want));
@@ -524,7 +554,7 @@ static void fl_exercise(const struct bf_ir *ir, struct fl_in *in)
 	for (n = 0; n < 6; n++) {
 		h = fl_u8(in) % 3;
 		if (fd[h] >= 0)
-			fl_run_packet(ir, &maps, fd[h], hooks[h], in, a, b, want, irtext);
+			fl_run_packet(ir, &maps, bh, fd[h], hooks[h], in, a, b, want, irtext);
 		if (!in->n)
 			break;
 	}
@@ -548,6 +578,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_load: needs root (unshare: %s)\n", strerror(errno));
 		exit(4);
 	}
+	atexit(fl_print_stats);
 	return 0;
 }
 
