@@ -2,7 +2,9 @@
 /*
  * Persistence of the table in force (ATTACH mode with a state_dir).
  *
- * After every change the daemon writes <state_dir>/ipv4-filter.state
+ * After every change the daemon writes <state_dir>/ipv4-filter-<netns>.state
+ * (one file per network namespace, so daemons of several namespaces can
+ * share the default directory)
  * atomically (a temporary file renamed over the old one): the ipt_replace
  * header and normalised entries, the base counters (what SET_ADD_COUNTERS
  * added, plus counters folded in from programs that were replaced by a
@@ -43,7 +45,6 @@
 
 #define UMH_STATE_MAGIC		0x62706673	/* "bpfs" */
 #define UMH_STATE_VERSION	1
-#define UMH_STATE_FILE		"ipv4-filter.state"
 #define UMH_MAX_MAP_IDS		16
 
 struct umh_state_hdr {
@@ -134,6 +135,14 @@ static int umh_state_write(int fd, const struct bf_umh *umh)
 	return r;
 }
 
+/* <state_dir>/ipv4-filter-<netns inode>.state */
+static void umh_state_path(const struct bf_umh *umh, char *path, size_t len)
+{
+	snprintf(path, len, "%s/ipv4-filter-%llu.state", umh->state_dir,
+		 (unsigned long long)umh->netns);
+}
+
+
 int umh_state_save(struct bf_umh *umh)
 {
 	char path[4096], tmp[4096 + 8];
@@ -144,7 +153,7 @@ int umh_state_save(struct bf_umh *umh)
 	r = umh_mkdir_p(umh->state_dir);
 	if (r)
 		return r;
-	snprintf(path, sizeof(path), "%s/%s", umh->state_dir, UMH_STATE_FILE);
+	umh_state_path(umh, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -413,7 +422,7 @@ int umh_state_restore(struct bf_umh *umh, struct umh_table **tp)
 	void *buf = NULL;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", umh->state_dir, UMH_STATE_FILE);
+	umh_state_path(umh, path, sizeof(path));
 	r = umh_state_read(umh, path, &hdr, &buf);
 	if (r) {
 		if (r != -ENOENT)

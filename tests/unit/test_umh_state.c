@@ -121,7 +121,8 @@ static void t_rm_state(const char *dir)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/ipv4-filter.state", dir);
+	snprintf(path, sizeof(path), "%s/ipv4-filter-%llu.state", dir,
+		 (unsigned long long)bf_umh_netns_of(0));
 	unlink(path);
 	rmdir(dir);
 }
@@ -169,7 +170,8 @@ START_TEST(test_state_survives_restart)
 		char path[128];
 		FILE *f;
 
-		snprintf(path, sizeof(path), "%s/ipv4-filter.state", sub);
+		snprintf(path, sizeof(path), "%s/ipv4-filter-%llu.state", sub,
+			 (unsigned long long)bf_umh_netns_of(0));
 		f = fopen(path, "r+");
 		ck_assert_ptr_nonnull(f);
 		fputs("garbage", f);
