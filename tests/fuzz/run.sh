@@ -15,7 +15,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-bin=$top/build/fuzz
+bin=${FUZZ_BIN_DIR:-$top/build/fuzz}
 secs=120
 harnesses=()
 
