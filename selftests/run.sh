@@ -167,8 +167,10 @@ rules_are() {	# rules_are EXPECTED_S_OUTPUT (as -S INPUT prints it)
 }
 
 start_daemon() {
-	nsb "$BPFILTER" daemon --iface "$IF_B" --hook "$hook" --socket "$SOCK" \
-		--state-dir "$STATE" >>"$DLOG" 2>&1 &
+	# Not through nsb: a backgrounded function is a subshell, and $! would
+	# be its pid, not the daemon's (ip netns exec and bpfilter daemon exec).
+	ip netns exec "$NS_B" "$BPFILTER" daemon --iface "$IF_B" --hook "$hook" \
+		--socket "$SOCK" --state-dir "$STATE" >>"$DLOG" 2>&1 &
 	daemon_pid=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -236,10 +238,12 @@ nsa ip link set lo up
 nsb ip link set lo up
 nsa ip link set "$IF_A" up
 nsb ip link set "$IF_B" up
-nsb "$LISTENER" --log "$LOG_B" --timeout 600 --tcp 8080 --tcp 8081 \
-	--udp 5353 --udp 5354 &
+# Background processes start without the nsa/nsb functions, so that $! is
+# the process itself (ip netns exec execs), not a subshell around it.
+ip netns exec "$NS_B" "$LISTENER" --log "$LOG_B" --timeout 600 \
+	--tcp 8080 --tcp 8081 --udp 5353 --udp 5354 &
 pids+=($!)
-nsa "$LISTENER" --log "$LOG_A" --timeout 600 --udp 6000 --udp 6001 &
+ip netns exec "$NS_A" "$LISTENER" --log "$LOG_A" --timeout 600 --udp 6000 --udp 6001 &
 pids+=($!)
 if ! wait_ready "$LOG_B" || ! wait_ready "$LOG_A"; then
 	echo "Bail out! the traffic listeners did not start"
@@ -351,7 +355,7 @@ check "tcp 8081 still passes after the refusals" tcp_ok 8081
 
 # ---- kill -9 the daemon while traffic flows -----------------------------------------
 check "-Z" ipt -Z
-nsa ping -c 20 -i 0.2 -W 1 -q "$ADDR_B" >"$tmp/ping-kill.out" 2>&1 &
+ip netns exec "$NS_A" ping -c 20 -i 0.2 -W 1 -q "$ADDR_B" >"$tmp/ping-kill.out" 2>&1 &
 ping_pid=$!
 pids+=("$ping_pid")
 sleep 1
@@ -360,6 +364,7 @@ kill -9 "$dead_pid"
 wait "$dead_pid" 2>/dev/null || true
 daemon_pid=
 check "daemon killed with SIGKILL while pings flow" fails kill -0 "$dead_pid"
+check "no bpfilter-umh serves the socket any more" fails ipt -L -n
 wait "$ping_pid" || true
 check "all 20 pings were dropped, before and after the kill" \
 	grep -q '20 packets transmitted, 0 received' "$tmp/ping-kill.out"

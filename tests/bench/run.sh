@@ -143,8 +143,9 @@ start_daemon() {	# start_daemon HOOK
 	nsx ip link set bbench0 up
 	nsx ip link set bbench1 up
 	rm -f "$tmp/sock"
-	nsx "$BPFILTER" daemon --iface bbench1 --hook "$1" --socket "$tmp/sock" \
-		--state-dir "$tmp/state-$1" >"$tmp/daemon-$1.log" 2>&1 &
+	# Not through nsx: $! of a backgrounded function is a subshell's pid.
+	ip netns exec "$NS" "$BPFILTER" daemon --iface bbench1 --hook "$1" \
+		--socket "$tmp/sock" --state-dir "$tmp/state-$1" >"$tmp/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
