@@ -176,6 +176,10 @@ static void gen_fill_pkt(struct bf_gen *g)
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_PROTO));
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TOS));
+	if (g->uses_ttl) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 8));
+		bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 6));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0x1fff));

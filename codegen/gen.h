@@ -48,6 +48,7 @@
 #define BF_PKT_KEY	36	/* u32 scratch: map keys */
 #define BF_PKT_TOS	40	/* u8 */
 #define BF_PKT_HOOK	41	/* u8 chain to run (NF_INET_*) */
+#define BF_PKT_TTL	42	/* u8 IPv4 TTL (filled when a rule uses it) */
 #define BF_PKT_TCPOPTS	48	/* 256-bit set of TCP option kinds seen */
 #define BF_PKT_IFB_IN	80	/* BF_MAX_IFPATS bits: patterns iif matches */
 #define BF_PKT_IFB_OUT	112	/* same for oif */
@@ -76,6 +77,7 @@ struct bf_gen {
 	bool *chain_used;	/* reachable from this hook's chains */
 	bool *inline_count;	/* at the last frame: count without a call */
 	bool uses_tcpopt;
+	bool uses_ttl;		/* fill pkt->ttl */
 };
 
 /* gen_chain.c */

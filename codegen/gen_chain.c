@@ -187,6 +187,99 @@ static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
 	bf_label_bind(e, yes);
 }
 
+/* Jump to `next` unless (lo <= r1 <= hi) != inv, 32-bit unsigned. */
+static void gen_range32(struct bf_emit *e, uint32_t lo, uint32_t hi, bool inv,
+			uint32_t next)
+{
+	uint32_t in;
+
+	if (!inv) {
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)lo, 0), next);
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)hi, 0), next);
+		return;
+	}
+	in = bf_label_new(e);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)lo, 0), in);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)hi, 0), in);
+	bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, in);
+}
+
+/* ipt_ttl: mode 0 ==, 1 !=, 2 <, 3 >; other modes never match. */
+static void gen_ttl(struct bf_emit *e, const struct bf_pred *p, uint32_t next)
+{
+	static const uint8_t fail_op[] = { BPF_JNE, BPF_JEQ, BPF_JGE, BPF_JLE };
+
+	if (p->flags >= sizeof(fail_op) || p->value > 0xff) {
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+		return;
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TTL));
+	bf_emit_jmp(e, BPF_JMP32_IMM(fail_op[p->flags], R1, (int32_t)p->value, 0),
+		    next);
+}
+
+/* r1 (r2 for the second port) in item [lo, hi]: jump to `yes`. */
+static void gen_mport_item(struct bf_emit *e, int reg, const struct bf_pred *it,
+			   uint32_t yes)
+{
+	uint32_t skip;
+
+	if (!(it->flags & BF_MPORT_RANGE)) {
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, reg, (int32_t)it->lo, 0), yes);
+		return;
+	}
+	skip = bf_label_new(e);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, reg, (int32_t)it->lo, 0), skip);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, reg, (int32_t)it->hi, 0), yes);
+	bf_label_bind(e, skip);
+}
+
+/*
+ * xt_multiport v1: fragments never match, < 4 L4 bytes hotdrop; then the
+ * items (p[1] .. p[p->lo], checked by the caller) against r1 = sport and
+ * r2 = dport.
+ */
+static void gen_mport(struct bf_emit *e, const struct bf_pred *p,
+		      const struct gen_fn *fn, uint32_t next)
+{
+	uint32_t yes = bf_label_new(e), i;
+	bool src = p->value != 1, dst = p->value != 0;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, 0, 0), next);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, 4, 0), fn->hotdrop);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L4 + 2));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 16));
+	for (i = 1; i <= p->lo; i++) {
+		if (src)
+			gen_mport_item(e, R1, &p[i], p->inv ? next : yes);
+		if (dst)
+			gen_mport_item(e, R2, &p[i], p->inv ? next : yes);
+	}
+	if (!p->inv)
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, yes);
+}
+
+/* A multiport group: p->lo items follow it inside the rule. */
+static bool gen_mport_ok(const struct bf_rule *r, uint32_t i)
+{
+	const struct bf_pred *p = &r->preds[i];
+	uint32_t k;
+
+	if (p->value > 2 || p->lo >= r->n_preds - i)
+		return false;
+	for (k = 1; k <= p->lo; k++)
+		if (p[k].field != BF_F_MPORT_ITEM || p[k].lo > 0xffff ||
+		    p[k].hi > 0xffff)
+			return false;
+	return true;
+}
+
 static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		    const struct gen_fn *fn, uint32_t next)
 {
@@ -245,6 +338,27 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		gen_icmp(e, p, next);
 		return 0;
 	case BF_F_COMMENT:
+	case BF_F_IPRANGE:
+	case BF_F_MPORT_ITEM:
+		return 0;
+	case BF_F_LENGTH:
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_LEN));
+		gen_range32(e, p->lo, p->hi, p->inv, next);
+		return 0;
+	case BF_F_TTL:
+		if (p->inv)
+			return -EINVAL;
+		gen_ttl(e, p, next);
+		return 0;
+	case BF_F_SRANGE4:
+	case BF_F_DRANGE4:
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, p->field == BF_F_SRANGE4 ?
+				       BF_PKT_SADDR : BF_PKT_DADDR));
+		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
+		gen_range32(e, p->lo, p->hi, p->inv, next);
+		return 0;
+	case BF_F_MPORT:
+		gen_mport(e, p, fn, next);
 		return 0;
 	}
 	return -EINVAL;
@@ -354,7 +468,11 @@ static int gen_rule_hot(struct bf_gen *g, const struct bf_rule *r,
 	bf_ir_rule_str(g->ir, fn->chain, r, text, sizeof(text));
 	bf_emit_mark(e, "%s", text);
 	for (i = 0; i < r->n_preds; i++) {
-		ret = gen_pred(g, &r->preds[i], fn, next);
+		ret = 0;
+		if (r->preds[i].field == BF_F_MPORT && !gen_mport_ok(r, i))
+			ret = -EINVAL;
+		if (!ret)
+			ret = gen_pred(g, &r->preds[i], fn, next);
 		if (ret)
 			return bf_err_set(g->err, ret,
 					  "chain %s rule %u: predicate %u (field %d) cannot be generated",
@@ -610,9 +728,12 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 
 		if (r->verdict == BF_V_JUMP || r->verdict == BF_V_GOTO)
 			bf_gen_reach(g, r->target);
-		for (k = 0; k < r->n_preds; k++)
+		for (k = 0; k < r->n_preds; k++) {
 			if (r->preds[k].field == BF_F_TCPOPT)
 				g->uses_tcpopt = true;
+			if (r->preds[k].field == BF_F_TTL)
+				g->uses_ttl = true;
+		}
 	}
 }
 

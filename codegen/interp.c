@@ -29,6 +29,7 @@ struct interp_pkt {
 	uint32_t saddr;		/* network order */
 	uint32_t daddr;
 	uint8_t proto;
+	uint8_t ttl;
 	uint16_t fragoff;	/* in 8-byte units */
 	const uint8_t *l4;
 	uint32_t l4len;		/* L4 bytes inside the datagram */
@@ -76,6 +77,7 @@ static int interp_parse(const uint8_t *l3, size_t len, struct interp_pkt *pkt)
 	pkt->saddr = iph.saddr;
 	pkt->daddr = iph.daddr;
 	pkt->proto = iph.protocol;
+	pkt->ttl = iph.ttl;
 	pkt->fragoff = ntohs(iph.frag_off) & 0x1fff;
 	pkt->l4 = l3 + ihl;
 	pkt->l4len = tot - ihl;
@@ -122,6 +124,50 @@ static enum interp_res interp_l4hdr(const struct interp_pkt *pkt,
 	return INTERP_MATCH;
 }
 
+/* ipt_ttl's modes; an unknown one never matches. */
+static bool interp_ttl(uint8_t ttl, const struct bf_pred *p)
+{
+	switch (p->flags) {
+	case 0: return ttl == p->value;
+	case 1: return ttl != p->value;
+	case 2: return ttl < p->value;
+	case 3: return ttl > p->value;
+	}
+	return false;
+}
+
+static bool interp_mport_item(uint32_t port, const struct bf_pred *it)
+{
+	if (it->flags & BF_MPORT_RANGE)
+		return port >= it->lo && port <= it->hi;
+	return port == it->lo;
+}
+
+/*
+ * xt_multiport v1 (multiport_mt, ports_match_v1): p and the `n` items
+ * after it.
+ */
+static enum interp_res interp_mport(const struct interp_pkt *pkt,
+				    const struct bf_pred *p, uint32_t n)
+{
+	uint32_t sport, dport, i;
+	bool hit = false;
+
+	if (pkt->fragoff)
+		return INTERP_NOMATCH;
+	if (pkt->l4len < 4)
+		return INTERP_HOTDROP;
+	sport = (uint32_t)pkt->l4[0] << 8 | pkt->l4[1];
+	dport = (uint32_t)pkt->l4[2] << 8 | pkt->l4[3];
+	for (i = 1; i <= n && !hit; i++) {
+		if (p->value != 1 && interp_mport_item(sport, &p[i]))
+			hit = true;
+		if (p->value != 0 && interp_mport_item(dport, &p[i]))
+			hit = true;
+	}
+	return hit != p->inv ? INTERP_MATCH : INTERP_NOMATCH;
+}
+
 static bool interp_test(const struct interp *in, const struct bf_pred *p)
 {
 	const struct interp_pkt *pkt = in->pkt;
@@ -149,7 +195,17 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 	case BF_F_ICMP:
 		return p->value == 0xff ||
 		       (l4[0] == p->value && interp_in_range(l4[1], p));
+	case BF_F_LENGTH:
+		return interp_in_range(pkt->len, p);
+	case BF_F_TTL:
+		return interp_ttl(pkt->ttl, p);
+	case BF_F_SRANGE4:
+		return interp_in_range(ntohl(pkt->saddr), p);
+	case BF_F_DRANGE4:
+		return interp_in_range(ntohl(pkt->daddr), p);
 	case BF_F_COMMENT:
+	case BF_F_IPRANGE:
+	case BF_F_MPORT_ITEM:
 	default:
 		return true;
 	}
@@ -179,7 +235,13 @@ static enum interp_res interp_rule(struct interp *in, const struct bf_rule *r)
 	uint32_t i;
 
 	for (i = 0; i < r->n_preds; i++) {
-		res = interp_pred(in, &r->preds[i]);
+		const struct bf_pred *p = &r->preds[i];
+
+		if (p->field == BF_F_MPORT)
+			res = interp_mport(in->pkt, p, p->lo < r->n_preds - i ?
+					   p->lo : r->n_preds - i - 1);
+		else
+			res = interp_pred(in, p);
 		if (res != INTERP_MATCH)
 			return res;
 	}

@@ -154,6 +154,35 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	case BF_F_COMMENT:
 		ir_put(s, " comment \"%s\"", p->text ? p->text : "");
 		return;
+	case BF_F_LENGTH:
+		ir_put(s, " %slength %u-%u", inv, p->lo, p->hi);
+		return;
+	case BF_F_TTL:
+		ir_put(s, " %sttl %s %u", inv,
+		       p->flags < 4 ? (const char *[]){ "==", "!=", "<", ">" }[p->flags] : "?",
+		       p->value);
+		return;
+	case BF_F_IPRANGE:
+		ir_put(s, " iprange(0x%02x)", p->flags);
+		return;
+	case BF_F_SRANGE4:
+	case BF_F_DRANGE4:
+		ir_put(s, " %s%s %u.%u.%u.%u-%u.%u.%u.%u", inv,
+		       p->field == BF_F_SRANGE4 ? "srange" : "drange",
+		       p->lo >> 24, (p->lo >> 16) & 0xff, (p->lo >> 8) & 0xff, p->lo & 0xff,
+		       p->hi >> 24, (p->hi >> 16) & 0xff, (p->hi >> 8) & 0xff, p->hi & 0xff);
+		return;
+	case BF_F_MPORT:
+		ir_put(s, " %smultiport(%s,%u)", inv,
+		       p->value < 3 ? (const char *[]){ "src", "dst", "either" }[p->value] : "?",
+		       p->lo);
+		return;
+	case BF_F_MPORT_ITEM:
+		if (p->flags & BF_MPORT_RANGE)
+			ir_put(s, " %u:%u", p->lo, p->hi);
+		else
+			ir_put(s, " %u", p->lo);
+		return;
 	}
 	ir_put(s, " ?field%d", (int)p->field);
 }

@@ -15,6 +15,10 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt4_match_udp,
 	&xt4_match_icmp,
 	&xt4_match_comment,
+	&xt4_match_length,
+	&xt4_match_ttl,
+	&xt4_match_iprange,
+	&xt4_match_multiport,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))

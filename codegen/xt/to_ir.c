@@ -390,6 +390,11 @@ static int xt4_rule_to_ir(struct xt4_tr *tr, uint32_t i, struct bf_rule *r)
 	ret = xt4_ip_to_ir(tr->ir, &rb, &e->ip);
 	if (!ret)
 		ret = xt4_matches_to_ir(&rb, e);
+	if (ret && rb.why) {
+		ret = bf_err_set(tr->err, ret, "%s: %s", xt4_where(tr->b, i), rb.why);
+		xt4_rb_release(&rb);
+		return ret;
+	}
 	if (ret) {
 		xt4_rb_release(&rb);
 		return bf_err_set(tr->err, ret, "%s: out of memory", xt4_where(tr->b, i));

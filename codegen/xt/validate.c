@@ -368,6 +368,8 @@ static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
 	if (ops->proto && (ops->proto != e->ip.proto ||
 			   (e->ip.invflags & IPT_INV_PROTO)))
 		return -EINVAL;
+	if (ops->check_ip)
+		return ops->check_ip(&e->ip, m + sizeof(struct xt_entry_match));
 	return ops->check ? ops->check(m + sizeof(struct xt_entry_match)) : 0;
 }
 

@@ -98,6 +98,8 @@ struct xt4_rb {
 	struct bf_pred *preds;
 	uint32_t n;
 	uint32_t cap;
+	/* set by a to_ir that refuses (-EOPNOTSUPP): what it cannot do */
+	const char *why;
 };
 
 /* A zeroed predicate of `field` appended to rb; NULL on ENOMEM. */
@@ -125,6 +127,8 @@ struct xt4_match_ops {
 	 */
 	bool unspec;
 	int (*check)(const void *data);
+	/* checkentry for matches that look at the entry's ipt_ip too */
+	int (*check_ip)(const struct ipt_ip *ip, const void *data);
 	int (*to_ir)(struct xt4_rb *rb, const void *data);
 	bool (*claims)(const struct bf_pred *pred);
 	int (*from_ir)(const struct bf_pred *preds, uint32_t n, void *data);
@@ -134,6 +138,10 @@ extern const struct xt4_match_ops xt4_match_tcp;
 extern const struct xt4_match_ops xt4_match_udp;
 extern const struct xt4_match_ops xt4_match_icmp;
 extern const struct xt4_match_ops xt4_match_comment;
+extern const struct xt4_match_ops xt4_match_length;
+extern const struct xt4_match_ops xt4_match_ttl;
+extern const struct xt4_match_ops xt4_match_iprange;
+extern const struct xt4_match_ops xt4_match_multiport;
 
 /* A port range predicate, omitted when 0-65535 and not inverted. */
 int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,

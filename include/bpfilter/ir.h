@@ -63,7 +63,39 @@ enum bf_field {
 	/* ICMP: (value == 0xff || (type == value && lo <= code <= hi)) */
 	BF_F_ICMP,
 	BF_F_COMMENT,	/* always true; text kept for round trips and dumps */
+	/*
+	 * Added after the first release; appended so existing values keep
+	 * their numbers.
+	 */
+	BF_F_LENGTH,	/* lo <= IPv4 total length <= hi (xt_length) */
+	/*
+	 * TTL compared with `value` as ipt_ttl_info.mode says, in `flags`:
+	 * 0 ==, 1 !=, 2 <, 3 >; any other mode is never true (ttl_mt).
+	 */
+	BF_F_TTL,
+	/* Always true: opens -m iprange; flags = its flags byte (round trips). */
+	BF_F_IPRANGE,
+	BF_F_SRANGE4,	/* lo <= saddr <= hi, addresses in host order */
+	BF_F_DRANGE4,	/* lo <= daddr <= hi */
+	/*
+	 * -m multiport (xt_multiport_v1). A group: this predicate and the
+	 * `lo` BF_F_MPORT_ITEM predicates right after it.
+	 *   fragoff != 0: no match (not inverted);
+	 *   fewer than 4 L4 bytes inside the datagram: hotdrop;
+	 *   else true when a port of the side `value` is in an item's
+	 *   [lo, hi], XOR inv. value: 0 source, 1 destination, 2 either
+	 *   (XT_MULTIPORT_SOURCE/_DESTINATION/_EITHER).
+	 */
+	BF_F_MPORT,
+	/*
+	 * One port (flags 0, lo == hi) or range (flags 1: a pflags entry,
+	 * taking two port slots) of the BF_F_MPORT before it; evaluated by
+	 * that predicate, true on its own.
+	 */
+	BF_F_MPORT_ITEM,
 };
+
+#define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */
 
 #define BF_L4_EVIL_FRAG	0x1
 

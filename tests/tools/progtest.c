@@ -41,6 +41,8 @@ struct pkt {
 	bool bad_csum;
 	uint16_t ethertype;	/* 0: IPv4 */
 	uint16_t pad;		/* Ethernet padding after the datagram */
+	bool ttl_set;		/* else TTL 64 */
+	uint8_t ttl;
 	uint8_t l4[128];
 	uint16_t l4_len;
 };
@@ -124,7 +126,7 @@ static size_t pkt_frame(const struct pkt *p, uint8_t *buf)
 	ip[3] = (tot + p->tot_adj);
 	ip[6] = p->frag >> 8;
 	ip[7] = p->frag;
-	ip[8] = 64;
+	ip[8] = p->ttl_set ? p->ttl : 64;
 	ip[9] = p->proto;
 	*(uint32_t *)(ip + 12) = htonl(p->saddr);
 	*(uint32_t *)(ip + 16) = htonl(p->daddr);
@@ -480,6 +482,7 @@ static struct pkt with(struct pkt p, int what, int v)
 	case 4: p.pad = v; break;
 	case 5: p.l4_len = v; break;
 	case 6: p.l4[12] = v; break;
+	case 7: p.ttl_set = true; p.ttl = v; break;
 	}
 	return p;
 }
@@ -612,6 +615,89 @@ static void table_l4(void)
 		{ "icmp 3/4: !(3/1-3) true", pkt_icmp("1.1.1.1", "2.2.2.2", 3, 4), IN, 1, 0, E_DROP, CNT(5, 9, 10) },
 	};
 	run_table("l4", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
+/* Multiport group: side, inv, then n items (lo, hi, range). */
+static void add_mport(struct bf_rule *r, uint32_t side, bool inv, uint32_t n,
+		      const uint32_t (*items)[3])
+{
+	uint32_t i;
+
+	tb_pred(r, BF_F_MPORT, inv, side, 0, n, 0, 0);
+	for (i = 0; i < n; i++)
+		tb_pred(r, BF_F_MPORT_ITEM, false, 0, 0, items[i][0], items[i][1],
+			items[i][2] ? BF_MPORT_RANGE : 0);
+}
+
+static void table_matches(void)
+{
+	static const uint32_t dports[][3] = { { 22, 22, 0 }, { 80, 80, 0 }, { 1000, 2000, 1 } };
+	static const uint32_t sports[][3] = { { 53, 53, 0 }, { 5000, 5001, 1 } };
+	static const uint32_t either[][3] = { { 7, 7, 0 } };
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 0: tcp dports 22,80,1000:2000 */
+	tb_pred(r, BF_F_PROTO, false, 6, 0, 0, 0, 0);
+	add_mport(r, 1, false, 3, dports);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 1: udp ! sports 53,5000:5001, ports 7 */
+	tb_pred(r, BF_F_PROTO, false, 17, 0, 0, 0, 0);
+	add_mport(r, 0, true, 2, sports);
+	add_mport(r, 2, false, 1, either);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 2: iprange */
+	tb_pred(r, BF_F_IPRANGE, false, 0, 0, 0, 0, 0x21);
+	tb_pred(r, BF_F_SRANGE4, false, 0, 0, 0x0a010005, 0x0a010009, 0);
+	tb_pred(r, BF_F_DRANGE4, true, 0, 0, 0xc8000000, 0xc8ffffff, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 3: iprange across 128.0.0.0 */
+	tb_pred(r, BF_F_IPRANGE, false, 0, 0, 0, 0, 0x01);
+	tb_pred(r, BF_F_SRANGE4, false, 0, 0, 0x7fffff00, 0x800000ff, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 4: length 100-200 */
+	tb_pred(r, BF_F_PROTO, false, 1, 0, 0, 0, 0);
+	tb_pred(r, BF_F_LENGTH, false, 0, 0, 100, 200, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 5: ! length 20-110 */
+	tb_pred(r, BF_F_LENGTH, true, 0, 0, 20, 110, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 6: ttl == 5 */
+	tb_pred(r, BF_F_TTL, false, 5, 0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 7: ttl != 64, ttl < 100 */
+	tb_pred(r, BF_F_TTL, false, 64, 0, 0, 0, 1);
+	tb_pred(r, BF_F_TTL, false, 100, 0, 0, 0, 2);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 8: ttl > 250 */
+	tb_pred(r, BF_F_TTL, false, 250, 0, 0, 0, 3);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 9: ttl mode 9: never */
+	tb_pred(r, BF_F_TTL, false, 1, 0, 0, 0, 9);
+	/* policy: 10 */
+
+	struct tcase c[] = {
+		{ "multiport dport 22", pkt_tcp("1.1.1.1", "2.2.2.2", 1, 22, 0x02, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "multiport dport 1000", pkt_tcp("1.1.1.1", "2.2.2.2", 1, 1000, 0x02, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "multiport dport 2001", pkt_tcp("1.1.1.1", "2.2.2.2", 1, 2001, 0x02, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "multiport sport 22 is not dport", pkt_tcp("1.1.1.1", "2.2.2.2", 22, 23, 0x02, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "multiport fragment: no match", with_frag(pkt_tcp("1.1.1.1", "2.2.2.2", 1, 22, 0x02, NULL, 0), 5), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "multiport 3 L4 bytes: hotdrop", with(pkt_tcp("1.1.1.1", "2.2.2.2", 1, 2001, 0x02, NULL, 0), 5, 3), IN, 1, 0, E_DROP, NONE },
+		{ "multiport 4 L4 bytes: read", with(pkt_tcp("1.1.1.1", "2.2.2.2", 1, 2001, 0x02, NULL, 0), 5, 4), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "multiport !sports true, ports 7", pkt_udp("1.1.1.1", "2.2.2.2", 54, 7), IN, 1, 0, E_DROP, CNT(1) },
+		{ "multiport !sports false", pkt_udp("1.1.1.1", "2.2.2.2", 5001, 7), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "multiport either: sport 7", pkt_udp("1.1.1.1", "2.2.2.2", 7, 9), IN, 1, 0, E_DROP, CNT(1) },
+		{ "iprange in, ! dst true", pkt_icmp("10.1.0.5", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(2) },
+		{ "iprange in, ! dst false", pkt_icmp("10.1.0.9", "200.1.1.1", 0, 0), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "iprange src above", pkt_icmp("10.1.0.10", "9.9.9.9", 0, 0), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "iprange high half", pkt_icmp("128.0.0.1", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(3) },
+		{ "iprange low half", pkt_icmp("127.255.255.1", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(3) },
+		{ "iprange above 128.0.0.255", pkt_icmp("128.0.1.0", "9.9.9.9", 0, 0), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "length 100", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 5, 80), IN, 1, 0, E_DROP, CNT(4) },
+		{ "length 99", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 5, 79), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "length 110 tcp: ! 20-110 false", with(pkt_tcp("1.1.1.1", "2.2.2.2", 1, 3, 0x02, NULL, 0), 5, 90), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "length 111: ! 20-110 true", with(pkt_tcp("1.1.1.1", "2.2.2.2", 1, 3, 0x02, NULL, 0), 5, 91), IN, 1, 0, E_DROP, CNT(5) },
+		{ "ttl 5", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 5), IN, 1, 0, E_DROP, CNT(6) },
+		{ "ttl 64", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 64), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "ttl 99", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 99), IN, 1, 0, E_DROP, CNT(7) },
+		{ "ttl 100", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 100), IN, 1, 0, E_ACCEPT, CNT(10) },
+		{ "ttl 251", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 251), IN, 1, 0, E_DROP, CNT(8) },
+		{ "ttl 250", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 250), IN, 1, 0, E_ACCEPT, CNT(10) },
+	};
+	run_table("matches", ir, c, sizeof(c) / sizeof(c[0]), 0);
 	tb_free(ir);
 }
 
@@ -921,6 +1007,42 @@ static void table_verifier_log(void)
 
 /* ---- random tables: generated IR, random packets, BPF vs bf_interp_run ------------ */
 
+/* length, ttl, iprange: values near what fuzz_pkt() makes */
+static void fuzz_ip_match(struct bf_rule *r, bool inv)
+{
+	uint32_t lo;
+
+	switch (rnd() % 3) {
+	case 0:
+		lo = 20 + rnd() % 60;
+		tb_pred(r, BF_F_LENGTH, inv, 0, 0, lo, lo + rnd() % 30, 0);
+		break;
+	case 1:
+		tb_pred(r, BF_F_TTL, false, 60 + rnd() % 8, 0, 0, 0, rnd() % 5);
+		break;
+	default:
+		lo = rnd() % 4;
+		tb_pred(r, BF_F_IPRANGE, false, 0, 0, 0, 0, 0);
+		tb_pred(r, rnd() % 2 ? BF_F_SRANGE4 : BF_F_DRANGE4, inv, 0, 0,
+			0x0a000000 + lo, 0x0a000100 + lo + rnd() % 4, 0);
+		break;
+	}
+}
+
+/* a multiport group on the ports fuzz_pkt() makes (0..11) */
+static void fuzz_mport(struct bf_rule *r, bool inv)
+{
+	uint32_t i, n = rnd() % 4;
+
+	tb_pred(r, BF_F_MPORT, inv, rnd() % 3, 0, n, 0, 0);
+	for (i = 0; i < n; i++) {
+		uint32_t lo = rnd() % 12, range = rnd() % 2;
+
+		tb_pred(r, BF_F_MPORT_ITEM, false, 0, 0, lo, range ? lo + rnd() % 4 : lo,
+			range ? BF_MPORT_RANGE : 0);
+	}
+}
+
 static void fuzz_l4_preds(struct bf_rule *r, uint8_t proto)
 {
 	int k, n = rnd() % 3;
@@ -943,6 +1065,8 @@ static void fuzz_l4_preds(struct bf_rule *r, uint8_t proto)
 		case 2: tb_pred(r, BF_F_TCPFLAGS, inv, rnd() & 0x13, 0x13, 0, 0, 0); break;
 		case 3: tb_pred(r, BF_F_TCPOPT, inv, rnd() % 6, 0, 0, 0, 0); break;
 		}
+		if (rnd() % 4 == 0)
+			fuzz_mport(r, inv);
 	}
 }
 
@@ -969,7 +1093,7 @@ static void fuzz_rule(struct bf_ir *ir, uint32_t ch, uint32_t n_chains)
 	for (k = 0; k < n; k++) {
 		bool inv = rnd() % 3 == 0;
 
-		switch (rnd() % 6) {
+		switch (rnd() % 7) {
 		case 0:
 			tb_pred(r, BF_F_SADDR4, inv, htonl(0x0a000000 | (rnd() % 4)),
 				rnd() % 2 ? 0xffffffff : htonl(0xfffffffc), 0, 0, 0);
@@ -984,6 +1108,9 @@ static void fuzz_rule(struct bf_ir *ir, uint32_t ch, uint32_t n_chains)
 			break;
 		case 3:
 			tb_pred(r, BF_F_FRAG, inv, 0, 0, 0, 0, 0);
+			break;
+		case 4:
+			fuzz_ip_match(r, inv);
 			break;
 		default:
 			if (k == 0) {
@@ -1030,6 +1157,8 @@ static struct pkt fuzz_pkt(void)
 		p.ipopt_len = 4 * (1 + rnd() % 10);
 	if (rnd() % 40 == 0)
 		p.bad_csum = true;
+	if (rnd() % 2)
+		p = with(p, 7, 60 + rnd() % 8);
 	return p;
 }
 
@@ -1560,6 +1689,7 @@ int main(int argc, char **argv)
 	} else {
 		table_addr();
 		table_l4();
+		table_matches();
 		table_flow();
 		table_iface();
 		table_split();

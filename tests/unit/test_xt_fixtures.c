@@ -13,6 +13,7 @@
 
 static const char *const fixtures[] = {
 	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
+	"matches",
 };
 
 #define N_FIXTURES (int)(sizeof(fixtures) / sizeof(fixtures[0]))
@@ -151,6 +152,17 @@ static const struct xtf_golden goldens[] = {
 	{ "misc", "INPUT", 7, "INPUT#7 [6] iif + -> ACCEPT" },
 	{ "nested", "INPUT", 1, "INPUT#1 [0] !saddr 10.0.0.0/255.0.0.0 !iif eth+ proto 17 l4(udp,8) !sport 1-1023 -> GOTO a" },
 	{ "nested", "INPUT", 3, "INPUT#3 [2] comment \"count only\" -> NEXT" },
+	{ "matches", "INPUT", 1, "INPUT#1 [0] proto 6 multiport(dst,3) 22 80 1000:2000 -> DROP" },
+	{ "matches", "INPUT", 2, "INPUT#2 [1] proto 17 !multiport(src,2) 53 5000:5001 multiport(either,1) 7 -> ACCEPT" },
+	{ "matches", "INPUT", 3, "INPUT#3 [2] proto 6 multiport(either,15) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 -> DROP" },
+	{ "matches", "INPUT", 4, "INPUT#4 [3] iprange(0x23) srange 10.1.0.5-10.1.0.9 !drange 10.0.0.1-10.0.0.1 -> DROP" },
+	{ "matches", "INPUT", 5, "INPUT#5 [4] iprange(0x11) !srange 192.168.0.0-192.168.255.255 -> ACCEPT" },
+	{ "matches", "INPUT", 6, "INPUT#6 [5] length 100-200 -> DROP" },
+	{ "matches", "INPUT", 7, "INPUT#7 [6] !length 20-1400 -> DROP" },
+	{ "matches", "INPUT", 8, "INPUT#8 [7] ttl == 5 -> DROP" },
+	{ "matches", "INPUT", 9, "INPUT#9 [8] ttl != 64 ttl < 100 -> DROP" },
+	{ "matches", "INPUT", 10, "INPUT#10 [9] ttl > 250 comment \"high ttl\" -> DROP" },
+	{ "matches", "OUTPUT", 1, "OUTPUT#1 [12] proto 132 multiport(src,2) 9 10:12 -> DROP" },
 	{ "nested", "OUTPUT", 1, "OUTPUT#1 [7] oif + -> JUMP b" },
 	{ "nested", "a", 1, "a#1 [10] proto 6 l4(tcp,20) tcpflags 0x12/0x12 -> GOTO b" },
 	{ "nested", "c", 2, "c#2 [20] comment \"x\" comment \"y\" -> ACCEPT" },
@@ -272,7 +284,16 @@ START_TEST(test_revision_probes)
 	ck_assert_int_eq(bf_xt4_match_revision("icmp", 0), 0);
 	ck_assert_int_eq(bf_xt4_match_revision("comment", 0), 0);
 	ck_assert_int_eq(bf_xt4_match_revision("tcp", 1), -EPROTONOSUPPORT);
-	ck_assert_int_eq(bf_xt4_match_revision("multiport", 1), -ENOENT);
+	ck_assert_int_eq(bf_xt4_match_revision("multiport", 1), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("multiport", 0), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("iprange", 1), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("iprange", 0), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("length", 0), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("length", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("ttl", 0), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("ttl", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("pkttype", 0), -ENOENT);
+	ck_assert_int_eq(bf_xt4_match_revision("mac", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 3), -ENOENT);
 	ck_assert_int_eq(bf_xt4_target_revision("", 0), 0);
 	ck_assert_int_eq(bf_xt4_target_revision("ERROR", 0), 0);

@@ -20,6 +20,10 @@
 #include <netinet/in.h>
 
 #include "unit.h"
+#include <linux/netfilter/xt_iprange.h>
+#include <linux/netfilter/xt_length.h>
+#include <linux/netfilter/xt_multiport.h>
+
 #include "bpfilter/msg.h"
 #include "test_xt_util.h"
 
@@ -101,7 +105,41 @@ static void mut_uflow_dup(struct ipt_replace *r, size_t *len) { (void)len; r->un
 static void mut_entries_more(struct ipt_replace *r, size_t *len) { (void)len; r->num_entries++; }
 static void mut_entries_less(struct ipt_replace *r, size_t *len) { (void)len; r->num_entries--; }
 static void mut_match_unknown(struct ipt_replace *r, size_t *len) { (void)len; set_name(m0(xtu_entry(r, 0)), "nosuchmatch"); }
-static void mut_match_multiport(struct ipt_replace *r, size_t *len) { (void)len; set_name(m0(xtu_entry(r, 0)), "multiport"); }
+static void mut_match_limit(struct ipt_replace *r, size_t *len) { (void)len; set_name(m0(xtu_entry(r, 0)), "limit"); }
+/* fixture "matches": entry 0 tcp multiport, 3 iprange, 5 length, 7 ttl */
+static uint8_t *md(struct ipt_replace *r, uint32_t i) { return m0(xtu_entry(r, i)) + sizeof(struct xt_entry_match); }
+static void mut_mp_icmp(struct ipt_replace *r, size_t *len) { (void)len; xtu_entry(r, 0)->ip.proto = IPPROTO_ICMP; }
+static void mut_mp_udplite(struct ipt_replace *r, size_t *len) { (void)len; xtu_entry(r, 0)->ip.proto = IPPROTO_UDPLITE; }
+static void mut_mp_invproto(struct ipt_replace *r, size_t *len) { (void)len; xtu_entry(r, 0)->ip.invflags |= IPT_INV_PROTO; }
+static void mut_mp_flags(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[0] = 3; }
+static void mut_mp_count(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[1] = 16; }
+static void mut_mp_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 2; }
+static void mut_mp_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_multiport_v1, invert)] = 2; }
+static void mut_mp_range_last(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_multiport_v1, pflags) + 3] = 1; }
+static void mut_mp_reversed(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + offsetof(struct xt_multiport_v1, ports) + 4, 3000); }
+static void mut_mp_pflag_beyond(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_multiport_v1, pflags) + 10] = 1; }
+/* 1000:2000 then 3000: a range flag on the end slot 2000 */
+static void mut_mp_pflag_end(struct ipt_replace *r, size_t *len)
+{
+	(void)len;
+	md(r, 0)[1] = 5;
+	set_u16(md(r, 0) + offsetof(struct xt_multiport_v1, ports) + 8, 3000);
+	md(r, 0)[offsetof(struct xt_multiport_v1, pflags) + 3] = 1;
+}
+static void mut_mp_count5(struct ipt_replace *r, size_t *len)
+{
+	(void)len;
+	md(r, 0)[1] = 5;
+	set_u16(md(r, 0) + offsetof(struct xt_multiport_v1, ports) + 8, 3000);
+}
+static void mut_mp_count0(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[1] = 0; }
+static void mut_mp_pflag_2(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_multiport_v1, pflags) + 2] = 2; }
+static void mut_ipr_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 3))[31] = 0; }
+static void mut_ipr_flags(struct ipt_replace *r, size_t *len) { (void)len; md(r, 3)[offsetof(struct xt_iprange_mtinfo, flags)] |= 0xc0; }
+static void mut_len_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 5))[31] = 1; }
+static void mut_len_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r, 5)[offsetof(struct xt_length_info, invert)] = 2; }
+static void mut_ttl_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 7))[31] = 1; }
+static void mut_ttl_mode(struct ipt_replace *r, size_t *len) { (void)len; md(r, 7)[0] = 9; }
 static void mut_match_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 1; }
 static void mut_comment_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 4))[31] = 1; }
 static void mut_tcp_noproto(struct ipt_replace *r, size_t *len) { (void)len; xtu_entry(r, 0)->ip.proto = 0; }
@@ -187,8 +225,34 @@ static const struct xth_case cases[] = {
 	/* Known to the kernel, not translated by bpfilter. */
 	{ "target_reject", "basic", mut_target_reject, -ENOENT, XTH_SKIP,
 	  "chain INPUT rule 1: target 'REJECT' is not supported" },
-	{ "match_multiport", "basic", mut_match_multiport, -ENOENT, XTH_SKIP,
-	  "chain INPUT rule 1: match 'multiport' is not supported" },
+	{ "match_limit", "basic", mut_match_limit, -ENOENT, XTH_SKIP,
+	  "chain INPUT rule 1: match 'limit' is not supported" },
+	/* multiport_mt_check(): protocol, side, count. */
+	{ "multiport_icmp", "matches", mut_mp_icmp, -EINVAL, -EINVAL, "match 'multiport'" },
+	{ "multiport_udplite", "matches", mut_mp_udplite, 0, 0, NULL },
+	{ "multiport_inverted_proto", "matches", mut_mp_invproto, -EINVAL, -EINVAL, NULL },
+	{ "multiport_bad_side", "matches", mut_mp_flags, -EINVAL, -EINVAL, NULL },
+	{ "multiport_count_16", "matches", mut_mp_count, -EINVAL, -EINVAL, NULL },
+	{ "multiport_revision", "matches", mut_mp_rev, -ENOENT, -ENOENT,
+	  "match 'multiport' revision 2 is not supported" },
+	{ "iprange_revision_0", "matches", mut_ipr_rev, -ENOENT, -ENOENT, NULL },
+	/* No checkentry: unknown flag bits, a ttl mode, are accepted. */
+	{ "iprange_unknown_flags", "matches", mut_ipr_flags, 0, 0, NULL },
+	{ "length_revision", "matches", mut_len_rev, -ENOENT, -ENOENT, NULL },
+	{ "ttl_revision", "matches", mut_ttl_rev, -ENOENT, -ENOENT, NULL },
+	{ "ttl_unknown_mode", "matches", mut_ttl_mode, 0, 0, NULL },
+	/* Accepted by the kernel, refused by bpfilter (no tool writes them). */
+	{ "multiport_invert_2", "matches", mut_mp_invert, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 1: match 'multiport': invert byte other than 0 or 1" },
+	{ "multiport_range_last", "matches", mut_mp_range_last, -EINVAL, -EINVAL, NULL },
+	{ "multiport_range_reversed", "matches", mut_mp_reversed, -EINVAL, -EINVAL, NULL },
+	{ "multiport_count_0", "matches", mut_mp_count0, 0, 0, NULL },
+	{ "multiport_pflag_on_range_end", "matches", mut_mp_pflag_end, -EINVAL, -EINVAL, NULL },
+	{ "multiport_fifth_port", "matches", mut_mp_count5, 0, 0, NULL },
+	{ "multiport_pflag_beyond_count", "matches", mut_mp_pflag_beyond, 0, 0, NULL },
+	{ "multiport_pflag_2", "matches", mut_mp_pflag_2, 0, 0, NULL },
+	{ "length_invert_2", "matches", mut_len_invert, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 6: match 'length': invert byte" },
 	/* bpfilter is stricter on purpose; the kernel accepts these. */
 	{ "jump_into_chain_middle", "chains", mut_jump_into_rule, -EINVAL, 0,
 	  "chain INPUT rule 1: bpfilter only jumps to the first rule of a user chain" },
@@ -281,7 +345,7 @@ START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
 					     "udp_icmp", "misc", "deep6", "deep7",
-					     "nested" };
+					     "nested", "matches" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;
