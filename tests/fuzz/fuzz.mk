@@ -15,6 +15,9 @@ FUZZ_NAMES := fuzz_xt fuzz_gen fuzz_umh fuzz_load
 FUZZ_BINS := $(addprefix $(FUZZ_B)/,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(call obj,$(FUZZ_B),$(CODEGEN_SRCS) $(UMH_CORE_SRCS))
 
+# Only pattern rules name the objects: keep them, they are not intermediate.
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
 $(FUZZ_B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
