@@ -88,7 +88,7 @@ difftest-smoke: all
 difftest: all
 	tests/diff/run.sh
 
-check: all unit progtest packet selftest difftest-smoke kmod-check
+check: all unit progtest packet selftest difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
@@ -118,3 +118,6 @@ clean:
 
 demo: all
 	tests/demo/run.sh
+
+# libFuzzer harnesses: fuzz-build, fuzz (120 s each), fuzz-smoke (15 s each)
+include tests/fuzz/fuzz.mk
