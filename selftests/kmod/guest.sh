@@ -26,8 +26,21 @@ guest_mounts() {
 	mount -t sysfs sysfs /sys
 	mount -t devtmpfs dev /dev
 	mount -t tmpfs run /run
+	# A checkout under /tmp (CI clones may live there) stays reachable
+	# under /run/host-tmp once /tmp becomes the guest's own tmpfs.
+	mkdir -p /run/host-tmp
+	mount --bind /tmp /run/host-tmp
 	mount -t tmpfs tmp /tmp
 	mkdir -p /run/netns
+	BFT_KO=$(host_path "$BFT_KO")
+	BFT_PROBE=$(host_path "$BFT_PROBE")
+}
+
+host_path() {
+	case "$1" in
+	/tmp/*) echo "/run/host-tmp/${1#/tmp/}" ;;
+	*) echo "$1" ;;
+	esac
 }
 
 ok() {
