@@ -34,6 +34,7 @@ guest_mounts() {
 	mkdir -p /run/netns
 	BFT_KO=$(host_path "$BFT_KO")
 	BFT_PROBE=$(host_path "$BFT_PROBE")
+	BFT_HERE=$(host_path "$(dirname "${BASH_SOURCE[0]}")")
 }
 
 host_path() {
@@ -234,10 +235,10 @@ test_broad() {
 	local saved n
 	saved=$(iptables-legacy-save)
 	check "a broad rule set loads (tcp flags/options, udp, icmp, comment, ifaces, user chain, FORWARD, OUTPUT)" \
-		iptables-legacy-restore "$(dirname "$BASH_SOURCE")/broad.rules"
+		iptables-legacy-restore "$BFT_HERE/broad.rules"
 	n=$($IPT -S | grep -c '^-A')
 	expect_eq "... all its rules listed" "$n" \
-		"$(grep -c '^-A' "$(dirname "$BASH_SOURCE")/broad.rules")"
+		"$(grep -c '^-A' "$BFT_HERE/broad.rules")"
 	check "previous table restored" iptables-legacy-restore <<< "$saved"
 }
 
