@@ -57,8 +57,9 @@ int bf_cli_exec(int argc, char **argv)
 	}
 	if (bf_cli_preload_path(lib, sizeof(lib)))
 		return BF_EXIT_FAIL;
-	if (bf_cli_set_preload(lib) ||
-	    (sock && setenv("BPFILTER_SOCKET", sock, 1)) ||
+	if (bf_cli_set_preload(lib))
+		return BF_EXIT_FAIL;
+	if ((sock && setenv("BPFILTER_SOCKET", sock, 1)) ||
 	    unsetenv("BPFILTER_FD")) {
 		fprintf(stderr, "bpfilter exec: cannot set the environment: %s\n", strerror(errno));
 		return BF_EXIT_FAIL;

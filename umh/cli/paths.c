@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Where the tool finds its siblings, and small shared parsers. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -38,12 +39,42 @@ int bf_cli_preload_path(char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The dynamic loader only warns when LD_PRELOAD names a library it cannot
+ * load, and the command then talks to the kernel's own ip_tables: make
+ * sure it loads before anyone relies on it.
+ */
+static int cli_check_preload(const char *lib)
+{
+	char *fd = getenv("BPFILTER_FD");
+	void *h;
+
+	/* the library's constructor takes BPFILTER_FD: hide it from this copy */
+	fd = fd ? strdup(fd) : NULL;
+	unsetenv("BPFILTER_FD");
+	h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (fd) {
+		setenv("BPFILTER_FD", fd, 1);
+		free(fd);
+	}
+	if (!h) {
+		fprintf(stderr, "bpfilter: the preload library cannot be loaded: %s\n",
+			dlerror());
+		return -ELIBBAD;
+	}
+	dlclose(h);
+	return 0;
+}
+
 int bf_cli_set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *val;
 	int r;
 
+	r = cli_check_preload(lib);
+	if (r)
+		return r;
 	if (old && *old)
 		r = asprintf(&val, "%s:%s", lib, old);
 	else
