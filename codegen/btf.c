@@ -33,12 +33,13 @@ static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
 		{ "fragoff", BF_PKT_FRAGOFF, 16 }, { "proto", BF_PKT_PROTO, 8 },
 		{ "optdrop", BF_PKT_OPTDROP, 8 }, { "key", BF_PKT_KEY, 32 },
 		{ "tos", BF_PKT_TOS, 8 }, { "hook", BF_PKT_HOOK, 8 },
-		{ "ttl", BF_PKT_TTL, 8 },
-		{ "pad", BF_PKT_TTL + 1, -(BF_PKT_TCPOPTS - BF_PKT_TTL - 1) },
+		{ "ttl", BF_PKT_TTL, 8 }, { "pkttype", BF_PKT_PKTTYPE, 8 },
+		{ "pad", BF_PKT_PKTTYPE + 1, -(BF_PKT_TCPOPTS - BF_PKT_PKTTYPE - 1) },
 		{ "tcpopts", BF_PKT_TCPOPTS, -32 },
 		{ "ifb_in", BF_PKT_IFB_IN, -32 },
 		{ "ifb_out", BF_PKT_IFB_OUT, -32 },
 		{ "l4", BF_PKT_L4, -BF_PKT_L4_MAX },
+		{ "smac", BF_PKT_SMAC, -(BF_PKT_SIZE - BF_PKT_SMAC) },
 	};
 	int n = sizeof(m) / sizeof(m[0]), types[sizeof(m) / sizeof(m[0])];
 	int id, i, ret;

@@ -41,6 +41,9 @@
 #define SKB_INGRESS_IFINDEX	36
 #define SKB_IFINDEX		40
 #define PACKET_OTHERHOST_	3
+#define PACKET_LOOPBACK_	5
+#define PACKET_BROADCAST_	1
+#define PACKET_MULTICAST_	2
 
 struct gen_main {
 	uint32_t pass;		/* return the hook's "pass" code */
@@ -82,6 +85,62 @@ static void gen_zero(struct bf_emit *e, int from, int to)
 		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, off, 0));
 }
 
+/*
+ * XDP has no skb->pkt_type. Test mode (BPF_PROG_TEST_RUN) runs tc programs
+ * on the loopback device, whose broadcast address is all zeroes, so
+ * skb->pkt_type would call ff:ff:ff:ff:ff:ff multicast: there the frame's
+ * destination decides too, as on an Ethernet device.
+ */
+static bool gen_pkttype_from_l2(const struct bf_gen *g)
+{
+	return gen_is_xdp(g) || g->opts.force_hook >= 0;
+}
+
+/*
+ * pkt->pkttype from the Ethernet destination in pkt->l4, as
+ * eth_type_trans() sets skb->pkt_type: group bit clear is host (0, as
+ * zeroed), all ones broadcast, other group addresses multicast.
+ */
+static void gen_pkttype_l2(struct bf_emit *e)
+{
+	uint32_t done = bf_label_new(e), mcast = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0, 0), done);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, -1, 0), mcast);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, 0xffff, 0), mcast);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_PKTTYPE, PACKET_BROADCAST_));
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, mcast);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_PKTTYPE, PACKET_MULTICAST_));
+	bf_label_bind(e, done);
+}
+
+/*
+ * pkt->pkttype at tc: skb->pkt_type, PACKET_LOOPBACK being multicast for
+ * a multicast daddr and broadcast otherwise (pkttype_mt()). The IPv4
+ * header is in pkt->l4. At egress, locally generated packets carry
+ * PACKET_HOST as they did at OUTPUT.
+ */
+static void gen_pkttype_tc(struct bf_emit *e)
+{
+	uint32_t done = bf_label_new(e), store = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_PKT_TYPE));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, PACKET_LOOPBACK_, 0), store);
+	bf_emit(e, BPF_MOV64_IMM(R1, PACKET_BROADCAST_));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, BF_PKT_L4 + 16));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, 0xf0));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0xe0, 0), store);
+	bf_emit(e, BPF_MOV64_IMM(R1, PACKET_MULTICAST_));
+	bf_label_bind(e, store);
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_PKTTYPE));
+	bf_label_bind(e, done);
+}
+
 /* Untagged Ethernet carrying IPv4, to this host (tc knows pkt_type). */
 static void gen_parse_l2(struct bf_gen *g, const struct gen_main *m)
 {
@@ -101,6 +160,17 @@ static void gen_parse_l2(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 12));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, ETH_P_IP, 0), m->pass);
+	if (g->uses_smac) {
+		int i;
+
+		/* 2-byte steps: stack accesses must be aligned */
+		for (i = 0; i < 6; i += 2) {
+			bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 6 + i));
+			bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_SMAC + i));
+		}
+	}
+	if (g->uses_pkttype && gen_pkttype_from_l2(g))
+		gen_pkttype_l2(e);
 }
 
 /* ip_rcv's header checks; r8 = ihl * 4, r9 = tot_len, header in pkt->l4 */
@@ -180,6 +250,8 @@ static void gen_fill_pkt(struct bf_gen *g)
 		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 8));
 		bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
 	}
+	if (g->uses_pkttype && !gen_pkttype_from_l2(g))
+		gen_pkttype_tc(e);
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 6));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0x1fff));

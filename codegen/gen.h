@@ -49,12 +49,14 @@
 #define BF_PKT_TOS	40	/* u8 */
 #define BF_PKT_HOOK	41	/* u8 chain to run (NF_INET_*) */
 #define BF_PKT_TTL	42	/* u8 IPv4 TTL (filled when a rule uses it) */
+#define BF_PKT_PKTTYPE	43	/* u8 xt_pkttype's type (filled when used) */
 #define BF_PKT_TCPOPTS	48	/* 256-bit set of TCP option kinds seen */
 #define BF_PKT_IFB_IN	80	/* BF_MAX_IFPATS bits: patterns iif matches */
 #define BF_PKT_IFB_OUT	112	/* same for oif */
 #define BF_PKT_L4	144	/* first BF_PKT_L4_MAX bytes of L4, zero padded */
 #define BF_PKT_L4_MAX	64
-#define BF_PKT_SIZE	208
+#define BF_PKT_SMAC	208	/* u8[6] Ethernet source (filled when used) */
+#define BF_PKT_SIZE	216
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 
@@ -78,6 +80,8 @@ struct bf_gen {
 	bool *inline_count;	/* at the last frame: count without a call */
 	bool uses_tcpopt;
 	bool uses_ttl;		/* fill pkt->ttl */
+	bool uses_pkttype;	/* fill pkt->pkttype */
+	bool uses_smac;		/* fill pkt->smac */
 };
 
 /* gen_chain.c */

@@ -265,6 +265,23 @@ static void gen_mport(struct bf_emit *e, const struct bf_pred *p,
 	bf_label_bind(e, yes);
 }
 
+/* Ethernet source == value:lo, != when inverted. */
+static void gen_smac(struct bf_emit *e, const struct bf_pred *p, uint32_t next)
+{
+	uint32_t differ = p->inv ? bf_label_new(e) : next;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SMAC));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), differ);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_SMAC + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->lo, 0), differ);
+	if (p->inv) {
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+		bf_label_bind(e, differ);
+	}
+}
+
 /* A multiport group: p->lo items follow it inside the rule. */
 static bool gen_mport_ok(const struct bf_rule *r, uint32_t i)
 {
@@ -359,6 +376,20 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		return 0;
 	case BF_F_MPORT:
 		gen_mport(e, p, fn, next);
+		return 0;
+	case BF_F_PKTTYPE:
+		if (p->value > 0xff) {	/* no packet has that type */
+			if (!p->inv)
+				bf_emit_jmp(e, BPF_JMP_A(0), next);
+			return 0;
+		}
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PKTTYPE));
+		gen_eq32(e, p->value, !p->inv, next);
+		return 0;
+	case BF_F_SMAC:
+		if (p->lo > 0xffff)
+			return -EINVAL;
+		gen_smac(e, p, next);
 		return 0;
 	}
 	return -EINVAL;
@@ -733,6 +764,10 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_tcpopt = true;
 			if (r->preds[k].field == BF_F_TTL)
 				g->uses_ttl = true;
+			if (r->preds[k].field == BF_F_PKTTYPE)
+				g->uses_pkttype = true;
+			if (r->preds[k].field == BF_F_SMAC)
+				g->uses_smac = true;
 		}
 	}
 }

@@ -30,6 +30,8 @@ struct interp_pkt {
 	uint32_t daddr;
 	uint8_t proto;
 	uint8_t ttl;
+	uint8_t pkttype;	/* PACKET_HOST, _BROADCAST, _MULTICAST */
+	uint8_t smac[6];
 	uint16_t fragoff;	/* in 8-byte units */
 	const uint8_t *l4;
 	uint32_t l4len;		/* L4 bytes inside the datagram */
@@ -203,6 +205,12 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return interp_in_range(ntohl(pkt->saddr), p);
 	case BF_F_DRANGE4:
 		return interp_in_range(ntohl(pkt->daddr), p);
+	case BF_F_PKTTYPE:
+		return pkt->pkttype == p->value;
+	case BF_F_SMAC:
+		return ((uint32_t)pkt->smac[0] << 24 | (uint32_t)pkt->smac[1] << 16 |
+			(uint32_t)pkt->smac[2] << 8 | pkt->smac[3]) == p->value &&
+		       ((uint32_t)pkt->smac[4] << 8 | pkt->smac[5]) == p->lo;
 	case BF_F_COMMENT:
 	case BF_F_IPRANGE:
 	case BF_F_MPORT_ITEM:
@@ -323,11 +331,11 @@ static int interp_chain(struct interp *in, uint32_t c, bool *returned)
 	return ANSWER_NONE;
 }
 
-int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
-		  size_t len, const char *iif, const char *oif,
-		  struct xt_counters *counters)
+static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		      size_t len, const char *iif, const char *oif,
+		      struct xt_counters *counters, struct interp_pkt *l2)
 {
-	struct interp_pkt pkt = {};
+	struct interp_pkt pkt = *l2;
 	struct interp in = { .ir = ir, .pkt = &pkt, .counters = counters };
 	const struct bf_chain *chain;
 	bool returned;
@@ -352,4 +360,38 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 	chain = &ir->chains[c];
 	interp_count(&in, chain->end_index);
 	return chain->end == BF_V_DROP ? BF_V_DROP : BF_V_ACCEPT;
+}
+
+int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		  size_t len, const char *iif, const char *oif,
+		  struct xt_counters *counters)
+{
+	struct interp_pkt l2 = {};
+
+	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2);
+}
+
+/* eth_type_trans()'s pkt_type, for a frame to this host */
+static uint8_t interp_pkttype(const uint8_t *dst)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (!(dst[0] & 1))
+		return 0;	/* PACKET_HOST */
+	return memcmp(dst, bcast, 6) ? 2 : 1;
+}
+
+int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
+			size_t len, const char *iif, const char *oif,
+			struct xt_counters *counters)
+{
+	struct interp_pkt l2 = {};
+
+	if (!frame || len < 14)
+		return -EINVAL;
+	if (frame[12] != 0x08 || frame[13] != 0x00)
+		return BF_INTERP_UNFILTERED;	/* not IPv4: bpfilter passes it */
+	l2.pkttype = interp_pkttype(frame);
+	memcpy(l2.smac, frame + 6, 6);
+	return interp_run(ir, hook, frame + 14, len - 14, iif, oif, counters, &l2);
 }

@@ -177,6 +177,14 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 		       p->value < 3 ? (const char *[]){ "src", "dst", "either" }[p->value] : "?",
 		       p->lo);
 		return;
+	case BF_F_PKTTYPE:
+		ir_put(s, " %spkttype %u", inv, p->value);
+		return;
+	case BF_F_SMAC:
+		ir_put(s, " %ssmac %02x:%02x:%02x:%02x:%02x:%02x", inv,
+		       p->value >> 24, (p->value >> 16) & 0xff, (p->value >> 8) & 0xff,
+		       p->value & 0xff, (p->lo >> 8) & 0xff, p->lo & 0xff);
+		return;
 	case BF_F_MPORT_ITEM:
 		if (p->flags & BF_MPORT_RANGE)
 			ir_put(s, " %u:%u", p->lo, p->hi);

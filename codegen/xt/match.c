@@ -19,6 +19,8 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt4_match_ttl,
 	&xt4_match_iprange,
 	&xt4_match_multiport,
+	&xt4_match_pkttype,
+	&xt4_match_mac,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))

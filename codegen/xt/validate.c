@@ -365,6 +365,9 @@ static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
 		return ret;
 	if (xt4_ext_size(m) != sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size))
 		return -EINVAL;
+	/* xt_check_match(): the hooks that reach the entry (comefrom) */
+	if (ops->hooks && (e->comefrom & ((1U << NF_INET_NUMHOOKS) - 1) & ~ops->hooks))
+		return -EINVAL;
 	if (ops->proto && (ops->proto != e->ip.proto ||
 			   (e->ip.invflags & IPT_INV_PROTO)))
 		return -EINVAL;
@@ -385,7 +388,7 @@ static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
 	if (ret == -ENOENT || ret == -EPROTOTYPE)
 		return bf_err_set(err, ret, "%s: match '%.*s' revision %u is not supported",
 				  xt4_where(b, i), nlen, name, xt4_ext_rev(m));
-	return bf_err_set(err, ret, "%s: match '%.*s': bad size, protocol or options",
+	return bf_err_set(err, ret, "%s: match '%.*s': bad size, hook, protocol or options",
 			  xt4_where(b, i), nlen, name);
 }
 

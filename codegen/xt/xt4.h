@@ -129,6 +129,8 @@ struct xt4_match_ops {
 	int (*check)(const void *data);
 	/* checkentry for matches that look at the entry's ipt_ip too */
 	int (*check_ip)(const struct ipt_ip *ip, const void *data);
+	/* 1 << NF_INET_* where the match may run; 0: everywhere */
+	uint32_t hooks;
 	int (*to_ir)(struct xt4_rb *rb, const void *data);
 	bool (*claims)(const struct bf_pred *pred);
 	int (*from_ir)(const struct bf_pred *preds, uint32_t n, void *data);
@@ -142,6 +144,8 @@ extern const struct xt4_match_ops xt4_match_length;
 extern const struct xt4_match_ops xt4_match_ttl;
 extern const struct xt4_match_ops xt4_match_iprange;
 extern const struct xt4_match_ops xt4_match_multiport;
+extern const struct xt4_match_ops xt4_match_pkttype;
+extern const struct xt4_match_ops xt4_match_mac;
 
 /* A port range predicate, omitted when 0-65535 and not inverted. */
 int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,

@@ -205,4 +205,17 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 		  size_t len, const char *iif, const char *oif,
 		  struct xt_counters *counters);
 
+/*
+ * bf_interp_run() for a whole Ethernet frame (`len` bytes from its
+ * destination MAC): the source MAC is what -m mac compares, and the
+ * destination decides -m pkttype as eth_type_trans() would (group bit:
+ * ff:ff:ff:ff:ff:ff broadcast, else multicast; otherwise host), as it does
+ * for BPF_PROG_TEST_RUN at every hook. Frames that are not IPv4 are
+ * BF_INTERP_UNFILTERED. bf_interp_run() itself evaluates as host with
+ * source MAC 00:00:00:00:00:00.
+ */
+int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
+			size_t len, const char *iif, const char *oif,
+			struct xt_counters *counters);
+
 #endif /* BPFILTER_CODEGEN_H */

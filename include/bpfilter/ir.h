@@ -93,6 +93,22 @@ enum bf_field {
 	 * that predicate, true on its own.
 	 */
 	BF_F_MPORT_ITEM,
+	/*
+	 * skb->pkt_type == value (xt_pkttype: 0 unicast/host, 1 broadcast,
+	 * 2 multicast; other values never match). The type is the kernel's:
+	 * at tc skb->pkt_type, PACKET_LOOPBACK counting as multicast for a
+	 * multicast daddr and broadcast otherwise (locally generated packets
+	 * are PACKET_HOST); at XDP the Ethernet destination decides as
+	 * eth_type_trans() does: group bit set means broadcast for
+	 * ff:ff:ff:ff:ff:ff, multicast otherwise, else host (XDP does not
+	 * tell PACKET_OTHERHOST apart: see docs/design-notes.md).
+	 */
+	BF_F_PKTTYPE,
+	/*
+	 * Ethernet source == value:lo, value = its bytes 0-3, lo = bytes 4-5,
+	 * both as big-endian numbers (xt_mac --mac-source).
+	 */
+	BF_F_SMAC,
 };
 
 #define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */

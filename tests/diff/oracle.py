@@ -61,7 +61,10 @@ IFF_NO_PI = 0x1000
 DEFAULTS = {"src": "10.0.0.2", "dst": "10.0.0.1", "proto": "tcp",
             "sport": "40000", "dport": "80", "flags": "S", "type": "8",
             "code": "0", "ttl": "64", "frag": "none"}
-KEYS = set(DEFAULTS) | {"iif", "oif", "len"}
+KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac"}
+# pkttype= names the Ethernet destination (umh/cli/pktline.h); unicast is
+# the receiving tap's own address here.
+L2_DST = {"broadcast": b"\xff" * 6, "multicast": bytes.fromhex("01005e000001")}
 
 
 class PacketError(Exception):
@@ -105,6 +108,19 @@ def parse_packet(line, chain):
     pkt["iif"] = fields["iif"]
     pkt["oif"] = fields["oif"]
     pkt["len"] = int(fields["len"], 0) if "len" in fields else None
+    pkttype = fields.get("pkttype", "unicast")
+    if pkttype != "unicast" and pkttype not in L2_DST:
+        raise PacketError("bad pkttype '%s'" % pkttype)
+    if pkttype != "unicast" and chain == "OUTPUT":
+        raise PacketError("OUTPUT packets are locally generated: pkttype is unicast")
+    pkt["l2dst"] = L2_DST.get(pkttype)
+    try:
+        pkt["smac"] = (bytes.fromhex(fields["smac"].replace(":", ""))
+                       if "smac" in fields else SRC_MAC)
+    except ValueError:
+        raise PacketError("bad smac '%s'" % fields["smac"]) from None
+    if len(pkt["smac"]) != 6:
+        raise PacketError("bad smac '%s'" % fields["smac"])
     if chain == "INPUT" and (not pkt["iif"] or pkt["oif"]):
         raise PacketError("INPUT needs iif= and no oif=")
     if chain == "FORWARD" and (not pkt["iif"] or not pkt["oif"]):
@@ -322,7 +338,7 @@ def send_one(ns, chain, pkt, ident, timeout):
         ns.route_via(pkt["oif"])
     else:
         sock = ns.raw_sock(pkt["proto"])
-    os.write(ifd, mac + SRC_MAC + b"\x08\x00" + ip)
+    os.write(ifd, (pkt["l2dst"] or mac) + pkt["smac"] + b"\x08\x00" + ip)
     if chain == "FORWARD":
         return saw_on_tap(ofd, ip, timeout)
     return saw_on_raw(sock, ip, timeout)

@@ -43,6 +43,8 @@ struct pkt {
 	uint16_t pad;		/* Ethernet padding after the datagram */
 	bool ttl_set;		/* else TTL 64 */
 	uint8_t ttl;
+	uint8_t l2dst;		/* 0 00:..:00 (lo), 1 ff:..:ff, 2 01:00:5e:00:00:01 */
+	uint8_t smac_last;	/* source MAC 02:00:00:00:00:<this> */
 	uint8_t l4[128];
 	uint16_t l4_len;
 };
@@ -118,7 +120,12 @@ static size_t pkt_frame(const struct pkt *p, uint8_t *buf)
 	uint16_t c, et = p->ethertype ? p->ethertype : ETH_P_IP;
 
 	memset(buf, 0, ETH_HLEN + tot + p->pad);
+	if (p->l2dst == 1)
+		memset(buf, 0xff, 6);
+	if (p->l2dst == 2)
+		memcpy(buf, "\x01\x00\x5e\x00\x00\x01", 6);
 	buf[6] = 0x02;
+	buf[11] = p->smac_last;
 	buf[12] = et >> 8;
 	buf[13] = et;
 	ip[0] = 0x40 | (ihl / 4);
@@ -347,7 +354,7 @@ static struct pkt random_pkt(const struct tcase *cases, size_t n)
 	int k, muts = 1 + rnd() % 3;
 
 	for (k = 0; k < muts; k++) {
-		switch (rnd() % 12) {
+		switch (rnd() % 15) {
 		case 0: p.saddr ^= 1u << (rnd() % 32); break;
 		case 1: p.daddr ^= 1u << (rnd() % 32); break;
 		case 2: p.l4[rnd() % 4] ^= 1u << (rnd() % 8); break;
@@ -360,6 +367,9 @@ static struct pkt random_pkt(const struct tcase *cases, size_t n)
 		case 9: p.proto = (uint8_t[]){ 1, 6, 17, 47 }[rnd() % 4]; break;
 		case 10: p.ipopt_len = 4 * (rnd() % 3); break;
 		case 11: p.l4[0] = rnd() % 16; p.l4[1] = rnd() % 8; break;
+		case 12: p.ttl_set = true; p.ttl = rnd(); break;
+		case 13: p.l2dst = rnd() % 3; break;
+		case 14: p.smac_last = rnd() % 10; break;
 		}
 	}
 	if (rnd() % 50 == 0)
@@ -391,9 +401,9 @@ static void run_random(const struct bf_ir *ir, struct loaded *l,
 		bool ok;
 
 		memset(want, 0, ir->n_entries * sizeof(*want));
-		v = bf_interp_run(ir, hook, frame + ETH_HLEN, len - ETH_HLEN,
-				  ifs.iif ? "lo" : "", ifs.oif ? "lo" : "",
-				  want);
+		v = bf_interp_run_frame(ir, hook, frame, len,
+					ifs.iif ? "lo" : "", ifs.oif ? "lo" : "",
+					want);
 		e = v == BF_V_DROP ? E_DROP : v == BF_V_ACCEPT ? E_ACCEPT : E_PASS;
 		if (p.ethertype && p.ethertype != ETH_P_IP) {
 			/* not IPv4 at L2: the interpreter only sees L3 */
@@ -483,6 +493,8 @@ static struct pkt with(struct pkt p, int what, int v)
 	case 5: p.l4_len = v; break;
 	case 6: p.l4[12] = v; break;
 	case 7: p.ttl_set = true; p.ttl = v; break;
+	case 8: p.l2dst = v; break;
+	case 9: p.smac_last = v; break;
 	}
 	return p;
 }
@@ -698,6 +710,41 @@ static void table_matches(void)
 		{ "ttl 250", with(pkt_icmp("1.1.1.1", "2.2.2.2", 0, 0), 7, 250), IN, 1, 0, E_ACCEPT, CNT(10) },
 	};
 	run_table("matches", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
+/* pkttype and mac: what the frame's Ethernet header says */
+static void table_l2(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 0: broadcast */
+	tb_pred(r, BF_F_PKTTYPE, false, 1, 0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 1: 1.1.1.1 ! unicast */
+	tb_pred(r, BF_F_SADDR4, false, NIP("1.1.1.1"), 0xffffffff, 0, 0, 0);
+	tb_pred(r, BF_F_PKTTYPE, true, 0, 0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 2: smac 02:00:00:00:00:07 */
+	tb_pred(r, BF_F_SMAC, false, 0x02000000, 0, 0x0007, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 3: 2.2.2.2 ! smac ..:08 */
+	tb_pred(r, BF_F_SADDR4, false, NIP("2.2.2.2"), 0xffffffff, 0, 0, 0);
+	tb_pred(r, BF_F_SMAC, true, 0x02000000, 0, 0x0008, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 4: pkttype 9: never */
+	tb_pred(r, BF_F_PKTTYPE, false, 9, 0, 0, 0, 0);
+	/* policy: 5 */
+
+	struct tcase c[] = {
+		{ "broadcast", with(pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), 8, 1), IN, 1, 0, E_DROP, CNT(0) },
+		{ "multicast is not broadcast", with(pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), 8, 2), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "! unicast: multicast", with(pkt_icmp("1.1.1.1", "9.9.9.9", 0, 0), 8, 2), IN, 1, 0, E_DROP, CNT(1) },
+		{ "! unicast: unicast", pkt_icmp("1.1.1.1", "9.9.9.9", 0, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "smac equal", with(pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), 9, 7), IN, 1, 0, E_DROP, CNT(2) },
+		{ "smac last byte differs", with(pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), 9, 6), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "! smac: equal", with(pkt_icmp("2.2.2.2", "9.9.9.9", 0, 0), 9, 8), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "! smac: differs", with(pkt_icmp("2.2.2.2", "9.9.9.9", 0, 0), 9, 9), IN, 1, 0, E_DROP, CNT(3) },
+	};
+	run_table("l2", ir, c, sizeof(c) / sizeof(c[0]), 0);
 	tb_free(ir);
 }
 
@@ -1012,7 +1059,13 @@ static void fuzz_ip_match(struct bf_rule *r, bool inv)
 {
 	uint32_t lo;
 
-	switch (rnd() % 3) {
+	switch (rnd() % 5) {
+	case 3:
+		tb_pred(r, BF_F_PKTTYPE, inv, rnd() % 3, 0, 0, 0, 0);
+		break;
+	case 4:
+		tb_pred(r, BF_F_SMAC, inv, 0x02000000, 0, rnd() % 3, 0, 0);
+		break;
 	case 0:
 		lo = 20 + rnd() % 60;
 		tb_pred(r, BF_F_LENGTH, inv, 0, 0, lo, lo + rnd() % 30, 0);
@@ -1159,6 +1212,8 @@ static struct pkt fuzz_pkt(void)
 		p.bad_csum = true;
 	if (rnd() % 2)
 		p = with(p, 7, 60 + rnd() % 8);
+	p.l2dst = rnd() % 3;
+	p.smac_last = rnd() % 3;
 	return p;
 }
 
@@ -1690,6 +1745,7 @@ int main(int argc, char **argv)
 		table_addr();
 		table_l4();
 		table_matches();
+		table_l2();
 		table_flow();
 		table_iface();
 		table_split();

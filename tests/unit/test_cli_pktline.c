@@ -238,6 +238,33 @@ START_TEST(test_ifaces)
 }
 END_TEST
 
+START_TEST(test_l2)
+{
+	static const uint8_t zero[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	static const uint8_t dflt[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	static const uint8_t mac[6] = { 0x02, 0xab, 0xcd, 0xef, 0x00, 0x9f };
+	uint8_t buf[BF_PKT_FRAME_MAX];
+
+	build("proto=tcp", buf);
+	ck_assert(!memcmp(buf, zero, 6));
+	ck_assert(!memcmp(buf + 6, dflt, 6));
+	build("pkttype=broadcast", buf);
+	ck_assert(!memcmp(buf, bcast, 6));
+	build("pkttype=multicast smac=02:AB:cd:ef:00:9f", buf);
+	ck_assert(!memcmp(buf, mcast, 6));
+	ck_assert(!memcmp(buf + 6, mac, 6));
+	build("pkttype=unicast", buf);
+	ck_assert(!memcmp(buf, zero, 6));
+	ck_assert_uint_eq(get16(buf + 12), 0x0800);
+	parse_bad("pkttype=host", "unicast, broadcast or multicast");
+	parse_bad("smac=02:00:00:00:00", "MAC address");
+	parse_bad("smac=02:00:00:00:00:0g", "MAC address");
+	parse_bad("smac=02-00-00-00-00-01", "MAC address");
+	parse_bad("smac=02:00:00:00:00:001", "MAC address");
+}
+END_TEST
+
 START_TEST(test_bad_lines)
 {
 	parse_bad("dport", "token 'dport': expected key=value");
@@ -279,6 +306,7 @@ static Suite *cli_pktline_suite(void)
 	tcase_add_test(tc, test_len);
 	tcase_add_test(tc, test_ifaces);
 	tcase_add_test(tc, test_bad_lines);
+	tcase_add_test(tc, test_l2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,7 +13,7 @@
 
 static const char *const fixtures[] = {
 	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
-	"matches",
+	"matches", "l2",
 };
 
 #define N_FIXTURES (int)(sizeof(fixtures) / sizeof(fixtures[0]))
@@ -163,6 +163,12 @@ static const struct xtf_golden goldens[] = {
 	{ "matches", "INPUT", 9, "INPUT#9 [8] ttl != 64 ttl < 100 -> DROP" },
 	{ "matches", "INPUT", 10, "INPUT#10 [9] ttl > 250 comment \"high ttl\" -> DROP" },
 	{ "matches", "OUTPUT", 1, "OUTPUT#1 [12] proto 132 multiport(src,2) 9 10:12 -> DROP" },
+	{ "l2", "INPUT", 1, "INPUT#1 [0] pkttype 1 -> DROP" },
+	{ "l2", "INPUT", 2, "INPUT#2 [1] saddr 10.9.0.0/255.255.0.0 !pkttype 0 -> DROP" },
+	{ "l2", "INPUT", 3, "INPUT#3 [2] smac 02:00:00:00:aa:bb -> DROP" },
+	{ "l2", "FORWARD", 1, "FORWARD#1 [5] saddr 10.8.0.0/255.255.0.0 !smac 02:00:00:00:aa:bb -> DROP" },
+	{ "l2", "OUTPUT", 1, "OUTPUT#1 [8] pkttype 2 -> DROP" },
+	{ "l2", "macs", 1, "macs#1 [11] smac 02:11:22:33:44:55 pkttype 0 -> ACCEPT" },
 	{ "nested", "OUTPUT", 1, "OUTPUT#1 [7] oif + -> JUMP b" },
 	{ "nested", "a", 1, "a#1 [10] proto 6 l4(tcp,20) tcpflags 0x12/0x12 -> GOTO b" },
 	{ "nested", "c", 2, "c#2 [20] comment \"x\" comment \"y\" -> ACCEPT" },
@@ -292,8 +298,10 @@ START_TEST(test_revision_probes)
 	ck_assert_int_eq(bf_xt4_match_revision("length", 1), -EPROTONOSUPPORT);
 	ck_assert_int_eq(bf_xt4_match_revision("ttl", 0), 0);
 	ck_assert_int_eq(bf_xt4_match_revision("ttl", 1), -EPROTONOSUPPORT);
-	ck_assert_int_eq(bf_xt4_match_revision("pkttype", 0), -ENOENT);
-	ck_assert_int_eq(bf_xt4_match_revision("mac", 0), -ENOENT);
+	ck_assert_int_eq(bf_xt4_match_revision("pkttype", 0), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("pkttype", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("mac", 0), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("mac", 1), -EPROTONOSUPPORT);
 	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 3), -ENOENT);
 	ck_assert_int_eq(bf_xt4_target_revision("", 0), 0);
 	ck_assert_int_eq(bf_xt4_target_revision("ERROR", 0), 0);

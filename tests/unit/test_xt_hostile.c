@@ -22,7 +22,9 @@
 #include "unit.h"
 #include <linux/netfilter/xt_iprange.h>
 #include <linux/netfilter/xt_length.h>
+#include <linux/netfilter/xt_mac.h>
 #include <linux/netfilter/xt_multiport.h>
+#include <linux/netfilter/xt_pkttype.h>
 
 #include "bpfilter/msg.h"
 #include "test_xt_util.h"
@@ -134,6 +136,13 @@ static void mut_mp_count5(struct ipt_replace *r, size_t *len)
 }
 static void mut_mp_count0(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[1] = 0; }
 static void mut_mp_pflag_2(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_multiport_v1, pflags) + 2] = 2; }
+/* fixture "l2": entry 0 pkttype, 2 mac, 8 OUTPUT pkttype, 11 mac in chain macs */
+static void mut_mac_from_output(struct ipt_replace *r, size_t *len) { (void)len; set_verdict(xtu_entry(r, 8), xtu_entry_off(r, 11)); }
+static void mut_mac_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 2))[31] = 1; }
+static void mut_mac_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r, 2)[offsetof(struct xt_mac_info, invert)] = 2; }
+static void mut_pkttype_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 1; }
+static void mut_pkttype_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_pkttype_info, invert)] = 2; }
+static void mut_pkttype_7(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[0] = 7; }
 static void mut_ipr_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 3))[31] = 0; }
 static void mut_ipr_flags(struct ipt_replace *r, size_t *len) { (void)len; md(r, 3)[offsetof(struct xt_iprange_mtinfo, flags)] |= 0xc0; }
 static void mut_len_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 5))[31] = 1; }
@@ -236,6 +245,13 @@ static const struct xth_case cases[] = {
 	{ "multiport_revision", "matches", mut_mp_rev, -ENOENT, -ENOENT,
 	  "match 'multiport' revision 2 is not supported" },
 	{ "iprange_revision_0", "matches", mut_ipr_rev, -ENOENT, -ENOENT, NULL },
+	/* xt_mac runs at PREROUTING, INPUT and FORWARD only: a chain reached from OUTPUT. */
+	{ "mac_reached_from_output", "l2", mut_mac_from_output, -EINVAL, -EINVAL,
+	  "chain macs rule 1: match 'mac': bad size, hook, protocol or options" },
+	/* pkttype is family-independent (-EPROTOTYPE); 6.18 registers mac per family. */
+	{ "mac_revision", "l2", mut_mac_rev, -ENOENT, -ENOENT, NULL },
+	{ "pkttype_revision", "l2", mut_pkttype_rev, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "pkttype_unknown_type", "l2", mut_pkttype_7, 0, 0, NULL },
 	/* No checkentry: unknown flag bits, a ttl mode, are accepted. */
 	{ "iprange_unknown_flags", "matches", mut_ipr_flags, 0, 0, NULL },
 	{ "length_revision", "matches", mut_len_rev, -ENOENT, -ENOENT, NULL },
@@ -253,6 +269,10 @@ static const struct xth_case cases[] = {
 	{ "multiport_pflag_2", "matches", mut_mp_pflag_2, 0, 0, NULL },
 	{ "length_invert_2", "matches", mut_len_invert, -EOPNOTSUPP, 0,
 	  "chain INPUT rule 6: match 'length': invert byte" },
+	{ "mac_invert_2", "l2", mut_mac_invert, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 3: match 'mac': invert other than 0 or 1" },
+	{ "pkttype_invert_2", "l2", mut_pkttype_invert, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 1: match 'pkttype': invert other than 0 or 1" },
 	/* bpfilter is stricter on purpose; the kernel accepts these. */
 	{ "jump_into_chain_middle", "chains", mut_jump_into_rule, -EINVAL, 0,
 	  "chain INPUT rule 1: bpfilter only jumps to the first rule of a user chain" },
@@ -345,7 +365,7 @@ START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
 					     "udp_icmp", "misc", "deep6", "deep7",
-					     "nested", "matches" };
+					     "nested", "matches", "l2" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;

@@ -41,6 +41,9 @@ void bf_pkt_spec_default(struct bf_pkt_spec *spec)
 	spec->icmp_type = 8;			/* echo request */
 	spec->ttl = 64;
 	spec->frag = BF_PKT_FRAG_NONE;
+	spec->smac[0] = 0x02;
+	spec->smac[5] = 0x02;
+	spec->l2type = BF_PKT_L2_UNICAST;
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -242,6 +245,67 @@ static int pkt_frag(struct bf_pkt_spec *spec, const char *val, const char **why)
 	return 0;
 }
 
+static int pkt_pkttype(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	static const char *const names[] = {
+		[BF_PKT_L2_UNICAST] = "unicast",
+		[BF_PKT_L2_BROADCAST] = "broadcast",
+		[BF_PKT_L2_MULTICAST] = "multicast",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(val, names[i])) {
+			spec->l2type = (uint8_t)i;
+			return 0;
+		}
+	}
+	*why = "expected unicast, broadcast or multicast";
+	return -EINVAL;
+}
+
+static int pkt_hexbyte(const char *s, uint8_t *out)
+{
+	unsigned int v = 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned int)(c - 'A' + 10);
+		else
+			return -EINVAL;
+	}
+	*out = (uint8_t)v;
+	return 0;
+}
+
+/* Six two-digit hex bytes separated by ':'. */
+static int pkt_smac(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	uint8_t mac[6];
+	int i;
+
+	if (strlen(val) != 17)
+		goto bad;
+	for (i = 0; i < 6; i++) {
+		if (pkt_hexbyte(val + 3 * i, &mac[i]) ||
+		    (i < 5 && val[3 * i + 2] != ':'))
+			goto bad;
+	}
+	memcpy(spec->smac, mac, sizeof(mac));
+	return 0;
+bad:
+	*why = "expected a MAC address xx:xx:xx:xx:xx:xx";
+	return -EINVAL;
+}
+
 static const struct pkt_key pkt_keys[] = {
 	{ "src", pkt_src },
 	{ "dst", pkt_dst },
@@ -256,6 +320,8 @@ static const struct pkt_key pkt_keys[] = {
 	{ "len", pkt_len },
 	{ "ttl", pkt_ttl },
 	{ "frag", pkt_frag },
+	{ "pkttype", pkt_pkttype },
+	{ "smac", pkt_smac },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -381,13 +447,16 @@ unsigned int bf_pkt_ip_len(const struct bf_pkt_spec *spec)
  * unicast address makes it PACKET_OTHERHOST, which IPv4 drops before
  * netfilter, so the program would (rightly) let it pass unfiltered.
  */
-static void pkt_eth(uint8_t *eth)
+static void pkt_eth(const struct bf_pkt_spec *spec, uint8_t *eth)
 {
-	static const uint8_t dst[6] = { 0, 0, 0, 0, 0, 0 };
-	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	static const uint8_t dst[][6] = {
+		[BF_PKT_L2_UNICAST] = { 0, 0, 0, 0, 0, 0 },
+		[BF_PKT_L2_BROADCAST] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		[BF_PKT_L2_MULTICAST] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 },
+	};
 
-	memcpy(eth, dst, 6);
-	memcpy(eth + 6, src, 6);
+	memcpy(eth, dst[spec->l2type <= BF_PKT_L2_MULTICAST ? spec->l2type : 0], 6);
+	memcpy(eth + 6, spec->smac, 6);
 	pkt_put16(eth + 12, 0x0800);
 }
 
@@ -470,7 +539,7 @@ int bf_pkt_build(const struct bf_pkt_spec *spec, uint8_t *buf, size_t size)
 	    size < BF_PKT_ETH_LEN + tot)
 		return -ENOSPC;
 	memset(buf, 0, BF_PKT_ETH_LEN + (tot > PKT_IP_HDR + l4hdr ? tot : PKT_IP_HDR + l4hdr));
-	pkt_eth(buf);
+	pkt_eth(spec, buf);
 	pkt_ip(spec, ip, tot);
 	if (l4hdr)
 		pkt_l4(spec, ip, ip + PKT_IP_HDR, tot - PKT_IP_HDR);

@@ -39,6 +39,20 @@ struct bf_pkt_spec {
 	uint8_t ttl;
 	enum bf_pkt_frag frag;
 	uint16_t frag_off;	/* NONFIRST: offset in 8-byte units */
+	uint8_t smac[6];	/* Ethernet source */
+	uint8_t l2type;		/* enum bf_pkt_l2type: Ethernet destination */
+};
+
+/*
+ * The Ethernet destination, named by the pkt_type eth_type_trans() gives
+ * it: unicast 00:00:00:00:00:00 (the loopback device's address, where
+ * BPF_PROG_TEST_RUN runs skb programs), broadcast ff:ff:ff:ff:ff:ff,
+ * multicast 01:00:5e:00:00:01.
+ */
+enum bf_pkt_l2type {
+	BF_PKT_L2_UNICAST,
+	BF_PKT_L2_BROADCAST,
+	BF_PKT_L2_MULTICAST,
 };
 
 /* The defaults every line starts from (see BF_PKT_DEFAULTS_TEXT). */
@@ -46,7 +60,8 @@ void bf_pkt_spec_default(struct bf_pkt_spec *spec);
 
 #define BF_PKT_DEFAULTS_TEXT \
 	"src=10.0.0.2 dst=10.0.0.1 proto=tcp sport=40000 dport=80 flags=S " \
-	"type=8 code=0 ttl=64 frag=none, len=headers only, iif/oif none"
+	"type=8 code=0 ttl=64 frag=none pkttype=unicast smac=02:00:00:00:00:02, " \
+	"len=headers only, iif/oif none"
 
 /*
  * Parse one line. Returns 1 and fills *spec for a packet line, 0 for a
