@@ -26,7 +26,9 @@ int bf_cli_sibling(const char *name, char *buf, size_t len)
 
 int bf_cli_preload_path(char *buf, size_t len)
 {
-	if (!bf_cli_sibling(BF_CLI_PRELOAD_NAME, buf, len))
+	/* build tree: next to the binary; installed: <prefix>/lib/bpfilter */
+	if (!bf_cli_sibling(BF_CLI_PRELOAD_NAME, buf, len) ||
+	    !bf_cli_sibling("../lib/bpfilter/" BF_CLI_PRELOAD_NAME, buf, len))
 		return 0;
 	if ((size_t)snprintf(buf, len, "%s/%s", BPFILTER_LIBDIR,
 			     BF_CLI_PRELOAD_NAME) >= len)
