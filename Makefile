@@ -39,7 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -78,6 +78,10 @@ unit: $(SAN)/unit-tests
 packet: all
 	tests/packet/run.sh
 
+# the packet tests' expected verdicts, checked against the kernel's own iptables-legacy
+packet-kernel: all
+	tests/packet/run.sh --kernel
+
 selftest: all
 	selftests/run.sh --hook xdp
 	selftests/run.sh --hook tc
@@ -88,7 +92,7 @@ difftest-smoke: all
 difftest: all
 	tests/diff/run.sh
 
-check: all unit progtest packet selftest difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest packet packet-kernel selftest difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all

@@ -61,7 +61,7 @@ IFF_NO_PI = 0x1000
 DEFAULTS = {"src": "10.0.0.2", "dst": "10.0.0.1", "proto": "tcp",
             "sport": "40000", "dport": "80", "flags": "S", "type": "8",
             "code": "0", "ttl": "64", "frag": "none"}
-KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac"}
+KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts"}
 # pkttype= names the Ethernet destination (umh/cli/pktline.h); unicast is
 # the receiving tap's own address here.
 L2_DST = {"broadcast": b"\xff" * 6, "multicast": bytes.fromhex("01005e000001")}
@@ -121,6 +121,14 @@ def parse_packet(line, chain):
         raise PacketError("bad smac '%s'" % fields["smac"]) from None
     if len(pkt["smac"]) != 6:
         raise PacketError("bad smac '%s'" % fields["smac"])
+    opts = fields.get("opts", "none")
+    try:
+        pkt["opts"] = b"" if opts == "none" else bytes.fromhex(opts)
+    except ValueError:
+        raise PacketError("bad opts '%s'" % opts) from None
+    if len(pkt["opts"]) > 40 or (opts != "none" and not pkt["opts"]):
+        raise PacketError("bad opts '%s'" % opts)
+    pkt["opts"] += b"\0" * (-len(pkt["opts"]) % 4)
     if chain == "INPUT" and (not pkt["iif"] or pkt["oif"]):
         raise PacketError("INPUT needs iif= and no oif=")
     if chain == "FORWARD" and (not pkt["iif"] or not pkt["oif"]):
@@ -143,7 +151,8 @@ def l4_header(pkt):
     src, dst, proto = pkt["src"], pkt["dst"], pkt["proto"]
     if proto == 6:
         hdr = struct.pack("!HHIIBBHHH", pkt["sport"], pkt["dport"], 1, 0,
-                          5 << 4, pkt["flags"], 65535, 0, 0)
+                          (5 + len(pkt["opts"]) // 4) << 4, pkt["flags"],
+                          65535, 0, 0) + pkt["opts"]
     elif proto == 17:
         hdr = struct.pack("!HHHH", pkt["sport"], pkt["dport"], 8, 0)
     elif proto == 1:

@@ -13,6 +13,7 @@
  * it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -306,6 +307,33 @@ bad:
 	return -EINVAL;
 }
 
+/* opts=HEX: TCP option bytes (up to 40), padded with EOL (0) to 4 bytes. */
+static int pkt_opts(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	size_t n = strlen(val), i;
+
+	spec->n_tcp_opts = 0;
+	memset(spec->tcp_opts, 0, sizeof(spec->tcp_opts));
+	if (!strcmp(val, "none"))
+		return 0;
+	if (!n || n % 2 || n / 2 > sizeof(spec->tcp_opts))
+		goto bad;
+	for (i = 0; i < n; i += 2) {
+		char byte[3] = { val[i], val[i + 1], 0 };
+		char *end;
+
+		if (!isxdigit((unsigned char)val[i]) ||
+		    !isxdigit((unsigned char)val[i + 1]))
+			goto bad;
+		spec->tcp_opts[i / 2] = (uint8_t)strtoul(byte, &end, 16);
+	}
+	spec->n_tcp_opts = (uint8_t)((n / 2 + 3) & ~3U);
+	return 0;
+bad:
+	*why = "expected up to 40 TCP option bytes in hex (e.g. 020405b4), or none";
+	return -EINVAL;
+}
+
 static const struct pkt_key pkt_keys[] = {
 	{ "src", pkt_src },
 	{ "dst", pkt_dst },
@@ -322,6 +350,7 @@ static const struct pkt_key pkt_keys[] = {
 	{ "frag", pkt_frag },
 	{ "pkttype", pkt_pkttype },
 	{ "smac", pkt_smac },
+	{ "opts", pkt_opts },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -344,7 +373,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}
@@ -422,7 +451,7 @@ unsigned int bf_pkt_l4_hdr_len(const struct bf_pkt_spec *spec)
 		return 0;
 	switch (spec->proto) {
 	case IPPROTO_TCP:
-		return PKT_TCP_HDR;
+		return PKT_TCP_HDR + spec->n_tcp_opts;
 	case IPPROTO_UDP:
 		return PKT_UDP_HDR;
 	case IPPROTO_ICMP:
@@ -506,9 +535,10 @@ static void pkt_l4(const struct bf_pkt_spec *spec, const uint8_t *ip,
 		pkt_put16(l4 + 2, spec->dport);
 		pkt_put32(l4 + 4, 1);				/* seq */
 		pkt_put32(l4 + 8, spec->tcp_flags & 0x10 ? 1 : 0);	/* ack */
-		l4[12] = (PKT_TCP_HDR / 4) << 4;
+		l4[12] = (uint8_t)(((PKT_TCP_HDR + spec->n_tcp_opts) / 4) << 4);
 		l4[13] = spec->tcp_flags;
 		pkt_put16(l4 + 14, 65535);			/* window */
+		memcpy(l4 + PKT_TCP_HDR, spec->tcp_opts, spec->n_tcp_opts);
 		pkt_put16(l4 + 16, pkt_l4_csum(ip, l4, l4len));
 		break;
 	case IPPROTO_UDP:

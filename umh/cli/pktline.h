@@ -41,6 +41,8 @@ struct bf_pkt_spec {
 	uint16_t frag_off;	/* NONFIRST: offset in 8-byte units */
 	uint8_t smac[6];	/* Ethernet source */
 	uint8_t l2type;		/* enum bf_pkt_l2type: Ethernet destination */
+	uint8_t tcp_opts[40];	/* TCP options, padded with EOL to 4 bytes */
+	uint8_t n_tcp_opts;	/* their length, a multiple of 4 */
 };
 
 /*

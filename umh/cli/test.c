@@ -73,6 +73,8 @@ static void test_usage(FILE *f)
 		"                           01:00:5e:00:00:01; what -m pkttype sees at\n"
 		"                           INPUT and FORWARD\n"
 		"  smac=xx:xx:xx:xx:xx:xx   Ethernet source (-m mac --mac-source)\n"
+		"  opts=HEX|none           TCP option bytes (up to 40), padded with EOL\n"
+		"                           to a multiple of 4; doff follows (--tcp-option)\n"
 		"  frag=none|first|nonfirst|N  first: MF set, offset 0; nonfirst: offset\n"
 		"                           185 (1480 bytes), no MF, payload only, no L4\n"
 		"                           header (default len 28); N: that offset\n"
