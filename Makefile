@@ -39,7 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -78,6 +78,10 @@ unit: $(SAN)/unit-tests
 packet: all
 	tests/packet/run.sh
 
+# bpfilter translate as an unprivileged user
+translate: all
+	tests/translate/run.sh
+
 # the packet tests' expected verdicts, checked against the kernel's own iptables-legacy
 packet-kernel: all
 	tests/packet/run.sh --kernel
@@ -92,7 +96,7 @@ difftest-smoke: all
 difftest: all
 	tests/diff/run.sh
 
-check: all unit progtest packet packet-kernel selftest difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-kernel selftest difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
