@@ -39,7 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -78,6 +78,11 @@ unit: $(SAN)/unit-tests
 packet: all
 	tests/packet/run.sh
 
+# a table the verifier rejects: clear errno, the verifier log, the old rules stay
+faults: all
+	tests/faults/run.sh --hook xdp
+	tests/faults/run.sh --hook tc
+
 # bpfilter translate as an unprivileged user
 translate: all
 	tests/translate/run.sh
@@ -96,7 +101,7 @@ difftest-smoke: all
 difftest: all
 	tests/diff/run.sh
 
-check: all unit progtest translate packet packet-kernel selftest difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-kernel selftest faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all

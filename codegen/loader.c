@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfilter/log.h"
 #include "gen.h"
 
 #define BF_IFB_MAX_DEVS		65536
@@ -372,6 +373,29 @@ static const char *load_log_tail(const char *log, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Fault injection for tests of the refusal path: with
+ * BPFILTER_FAULT_VERIFIER_AFTER=N in the environment, the Nth program load
+ * of this process and every later one start by reading an uninitialised
+ * register, which the verifier refuses ("R3 !read_ok"). Nothing else
+ * changes; without the variable this is a no-op.
+ */
+static void load_fault_inject(struct bpf_insn *insns)
+{
+	static unsigned long loads;
+	const char *env = getenv("BPFILTER_FAULT_VERIFIER_AFTER");
+	unsigned long after;
+
+	loads++;
+	if (!env)
+		return;
+	after = strtoul(env, NULL, 10);
+	if (after && loads >= after) {
+		bf_warn("fault injection: program load %lu is made invalid", loads);
+		insns[0] = (struct bpf_insn)BPF_MOV64_REG(BPF_REG_0, BPF_REG_3);
+	}
+}
+
 int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		 struct bf_err *err)
 {
@@ -387,6 +411,7 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 	ret = load_relocate(prog, maps, &insns, err);
 	if (ret)
 		return ret;
+	load_fault_inject(insns);
 	ret = load_btf(prog, &btf, &finfo, err);
 	if (ret)
 		goto out;
@@ -407,7 +432,14 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		ret = fd;
 		goto out;
 	}
-	ret = bf_err_set(err, fd, "loading %s (%u insns): %s: %s",
+	/*
+	 * The verifier says EACCES (or EINVAL) for a program it refuses:
+	 * iptables would print "Permission denied", which reads as a
+	 * privilege problem. Answer EINVAL, as ip_tables does for a table its
+	 * checks refuse; the message keeps the verifier's own errno.
+	 */
+	ret = bf_err_set(err, fd == -EACCES ? -EINVAL : fd,
+			 "loading %s (%u insns): rejected by the verifier (%s): %s",
 			 prog_names[prog->hook], prog->n_insns, strerror(-fd),
 			 load_log_tail(log, tail, sizeof(tail)));
 	if (err) {

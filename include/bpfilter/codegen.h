@@ -170,7 +170,9 @@ int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out);
 /*
  * Load a generated program against `maps` with BTF func info for its
  * global subprograms. On a verifier rejection the whole log is kept in
- * err->verifier_log. Returns a program fd or a negative errno.
+ * err->verifier_log. Returns a program fd or a negative errno; a program the
+ * verifier refuses is -EINVAL (its own EACCES would read as a privilege
+ * problem to iptables users).
  */
 int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		 struct bf_err *err);
