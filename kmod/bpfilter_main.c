@@ -16,8 +16,8 @@
  *   timeout_ms=N       a request the helper does not answer within N ms
  *                      fails with -ETIMEDOUT and the helper is restarted
  *   other_netns=0|1    serve callers in other network namespaces (default
- *                      0: they get -EOPNOTSUPP, as the helper keeps a single
- *                      table in the initial namespace)
+ *                      1: the helper keeps a table per namespace; 0 refuses
+ *                      them with -EOPNOTSUPP)
  *   helper_pid         read only: the helper's pid, 0 when none runs
  *
  * rmmod stops the helper. The BPF programs it attached stay attached and
@@ -51,9 +51,9 @@ unsigned int bpfilter_timeout_ms = 30000;
 module_param_named(timeout_ms, bpfilter_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "how long a request waits for the helper (ms)");
 
-bool bpfilter_other_netns;
+bool bpfilter_other_netns = true;
 module_param_named(other_netns, bpfilter_other_netns, bool, 0644);
-MODULE_PARM_DESC(other_netns, "serve network namespaces other than the initial one (only if the helper keeps a table per namespace)");
+MODULE_PARM_DESC(other_netns, "serve network namespaces other than the initial one, each with its own table (default 1; 0 refuses them)");
 
 static int bpfilter_pid_get(char *buf, const struct kernel_param *kp)
 {

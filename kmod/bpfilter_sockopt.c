@@ -22,18 +22,18 @@
 #include "bpfilter.h"
 
 /*
- * The helper keeps one table, attached in the initial network namespace.
- * Serving another namespace would let whoever holds CAP_NET_ADMIN there
- * (any user, through a user namespace) rewrite the host's rules, so those
- * requests are refused unless other_netns=1 says the helper keeps a table
- * per namespace (it gets the caller's net cookie in every request).
+ * The helper keeps a table per network namespace: every request carries
+ * the caller's net cookie (and thread id, so the helper can enter its
+ * namespace), and CAP_NET_ADMIN is checked against the user namespace that
+ * owns the socket's network namespace, as ip_tables does. other_netns=0
+ * restricts bpfilter to the initial namespace (others get -EOPNOTSUPP).
  */
 static int bpfilter_check_cap(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 
 	if (!bpfilter_other_netns && !net_eq(net, &init_net)) {
-		pr_warn_ratelimited("refusing a request from pid %d in another network namespace: the helper serves the initial one only (other_netns=0)\n",
+		pr_warn_ratelimited("refusing a request from pid %d in another network namespace (other_netns=0)\n",
 				    task_pid_nr(current));
 		return -EOPNOTSUPP;
 	}

@@ -37,6 +37,24 @@ struct bf_umh {
 	uint64_t check_netns;		/* requests must come from it; 0 = no check */
 	struct umh_table *t4;
 	char last_error[1024];
+	/* bf_umh_new_per_netns(): t4, netns (the key) and ifindexes above are
+	 * the namespace being served; the others wait in `nss`. */
+	bool per_netns;
+	char **ifnames;
+	unsigned int n_ifnames;
+	struct umh_ns *nss;
+	unsigned int n_nss;
+	struct umh_ns *cur_ns;		/* in nss, swapped out while its netns is served */
+	int self_nsfd;			/* the helper's own netns, -1 if not per_netns */
+};
+
+/* A network namespace's table while another namespace is served. */
+struct umh_ns {
+	uint64_t key;			/* net cookie */
+	uint64_t ino;			/* nsfs inode, to see whether it still exists */
+	struct umh_table *t4;
+	int *ifindexes;
+	unsigned int n_ifindexes;
 };
 
 /* table.c */
@@ -67,6 +85,24 @@ int umh_hooks(const struct bf_umh *umh, enum bf_hook hooks[UMH_NR_HOOKS]);
 /* Remember and log a refusal. */
 void umh_refuse(struct bf_umh *umh, const char *what, int ret,
 		const struct bf_err *err);
+
+/* umh.c */
+/* The table of the netns in umh->netns: restored from its state, else initial. */
+int umh_ns_init(struct bf_umh *umh);
+
+/* netns.c */
+/*
+ * Per-netns mode: enter the caller's netns and swap its table in (*entered
+ * true), or leave everything as is for the helper's own netns (false).
+ * Returns 0 or a negative errno (-ESRCH: the caller is gone or is not in
+ * req->netns any more); nothing is changed on failure.
+ */
+int umh_ns_enter(struct bf_umh *umh, const struct bpfilter_req *req,
+		 bool *entered);
+void umh_ns_leave(struct bf_umh *umh);
+int umh_ns_setup(struct bf_umh *umh, const char *const *ifnames,
+		 unsigned int n);
+void umh_ns_free(struct bf_umh *umh);
 
 /* sockopt.c */
 int umh_sockopt4(struct bf_umh *umh, const struct bpfilter_req *req,

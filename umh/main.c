@@ -6,6 +6,10 @@
  *                [--socket PATH] [--state-dir DIR] [-v]
  *   bpfilter-umh --stdio [--iface IF...] [--hook xdp|tc] [--state-dir DIR] [-v]
  *
+ * --stdio keeps one table per network namespace (req->netns, a net cookie)
+ * and attaches each on the --iface names present in that namespace; see
+ * bf_umh_new_per_netns().
+ *
  * --daemon serves the network namespace it runs in on a root-only unix
  * socket (one request at a time, from any number of connections) and
  * re-syncs the interface map on rtnetlink link events. --stdio serves
@@ -473,7 +477,7 @@ static int main_stdio(struct bf_umh *umh, struct main_opts *o)
 {
 	int r;
 
-	/* The kernel module speaks for the netns it serves: a cookie, not an inode. */
+	/* Requests name their netns by cookie; each gets its own table. */
 	bf_umh_set_netns(umh, 0);
 	/* Under the module fd 0 and 1 are one socket; a pipe pair works too. */
 	if (main_same_file(STDIN_FILENO, STDOUT_FILENO))
@@ -498,6 +502,13 @@ static int main_new_umh(const struct main_opts *o, struct bf_umh **umhp)
 		.state_dir = o->state_dir,
 	};
 
+	/*
+	 * Under the kernel module every namespace's callers reach this one
+	 * helper: a table per namespace, on the --iface names found in each.
+	 */
+	if (o->stdio)
+		return bf_umh_new_per_netns(&uopts, o->ifnames, o->n_ifindexes,
+					    umhp);
 	return bf_umh_new(&uopts, umhp);
 }
 

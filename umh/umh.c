@@ -119,7 +119,29 @@ err_refuse:
 	return r;
 }
 
-int bf_umh_new(const struct bf_umh_opts *opts, struct bf_umh **umhp)
+int umh_ns_init(struct bf_umh *umh)
+{
+	int r;
+
+	if (umh->state_dir && !umh_state_restore(umh, &umh->t4)) {
+		bf_umh_sync_ifaces(umh);
+		return 0;
+	}
+	r = umh_load_initial(umh);
+	if (r)
+		return r;
+	if (umh->state_dir) {
+		r = umh_state_save(umh);
+		if (r)
+			bf_warn("cannot save the table state in %s: %s",
+				umh->state_dir, strerror(-r));
+	}
+	return 0;
+}
+
+static int umh_new(const struct bf_umh_opts *opts, bool per_netns,
+		   const char *const *ifnames, unsigned int n_ifnames,
+		   struct bf_umh **umhp)
 {
 	struct bf_umh *umh;
 	int r;
@@ -130,25 +152,20 @@ int bf_umh_new(const struct bf_umh_opts *opts, struct bf_umh **umhp)
 	umh = calloc(1, sizeof(*umh));
 	if (!umh)
 		return -ENOMEM;
+	umh->self_nsfd = -1;
 	r = umh_copy_opts(umh, opts);
 	if (r)
 		goto err_free;
 	umh->netns = bf_umh_netns_of(0);
 	umh->check_netns = umh->netns;
-	if (umh->state_dir && !umh_state_restore(umh, &umh->t4)) {
-		bf_umh_sync_ifaces(umh);
-		goto done;
+	if (per_netns) {
+		r = umh_ns_setup(umh, ifnames, n_ifnames);
+		if (r)
+			goto err_free;
 	}
-	r = umh_load_initial(umh);
+	r = umh_ns_init(umh);
 	if (r)
 		goto err_free;
-	if (umh->state_dir) {
-		r = umh_state_save(umh);
-		if (r)
-			bf_warn("cannot save the table state in %s: %s",
-				umh->state_dir, strerror(-r));
-	}
-done:
 	umh->last_error[0] = '\0';
 	*umhp = umh;
 	return 0;
@@ -158,10 +175,25 @@ err_free:
 	return r;
 }
 
+int bf_umh_new(const struct bf_umh_opts *opts, struct bf_umh **umhp)
+{
+	return umh_new(opts, false, NULL, 0, umhp);
+}
+
+int bf_umh_new_per_netns(const struct bf_umh_opts *opts,
+			 const char *const *ifnames, unsigned int n_ifnames,
+			 struct bf_umh **umhp)
+{
+	if (n_ifnames && !ifnames)
+		return -EINVAL;
+	return umh_new(opts, true, ifnames, n_ifnames, umhp);
+}
+
 void bf_umh_free(struct bf_umh *umh)
 {
 	if (!umh)
 		return;
+	umh_ns_free(umh);
 	umh_table_free(umh->t4);
 	free(umh->ifindexes);
 	free(umh->state_dir);
@@ -217,6 +249,25 @@ static int umh_route(struct bf_umh *umh, const struct bpfilter_req *req,
 	return 1;
 }
 
+/* The sockopt, in the caller's netns and on its table (per-netns mode). */
+static int umh_serve_netns(struct bf_umh *umh, const struct bpfilter_req *req,
+			   const void *payload, struct bpfilter_reply *reply,
+			   void **out)
+{
+	bool entered = false;
+	int r;
+
+	if (umh->per_netns) {
+		r = umh_ns_enter(umh, req, &entered);
+		if (r)
+			return r;
+	}
+	r = umh_sockopt4(umh, req, payload, reply, out);
+	if (entered)
+		umh_ns_leave(umh);
+	return r;
+}
+
 static int umh_handle(struct bf_umh *umh, const struct bpfilter_req *req,
 		      const void *payload, struct bpfilter_reply *reply,
 		      void **payload_out, uint64_t peer_netns)
@@ -238,7 +289,7 @@ static int umh_handle(struct bf_umh *umh, const struct bpfilter_req *req,
 		return 0;
 	r = umh_route(umh, req, peer_netns);
 	if (r == 1)
-		r = umh_sockopt4(umh, req, payload, reply, &out);
+		r = umh_serve_netns(umh, req, payload, reply, &out);
 	bf_dbg("pid %u: %s %u optlen %u -> %d", req->pid,
 	       umh_cmd_name(req->cmd), req->optname, req->optlen, r);
 	reply->status = r;

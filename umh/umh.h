@@ -108,4 +108,24 @@ int bf_umh_set_ifaces(struct bf_umh *umh, const int *ifindexes, unsigned int n);
 /* nsfs inode of /proc/<pid>/ns/net (pid 0: self), 0 if unknown. */
 uint64_t bf_umh_netns_of(int pid);
 
+/*
+ * --stdio under bpfilter.ko: bf_umh_new() keeping one table per network
+ * namespace, keyed by req->netns (the net cookie the module sends: what
+ * SO_NETNS_COOKIE returns for a socket of that namespace). The helper's own
+ * namespace is served at once (its table restored or created here, attached
+ * on opts->ifindexes); another namespace's table is created (restored from
+ * <state_dir>/ipv4-filter-<cookie>.state, else the initial table) at its
+ * first request. Around every request from another namespace the helper
+ * enters /proc/<req->pid>/ns/net, checks its cookie is req->netns (else
+ * -ESRCH, nothing done) and attaches on the devices named `ifnames` that
+ * exist there. Tables of namespaces that no longer exist are dropped from
+ * memory (their programs are not detached, their state files are kept)
+ * when a new namespace appears.
+ */
+int bf_umh_new_per_netns(const struct bf_umh_opts *opts,
+			 const char *const *ifnames, unsigned int n_ifnames,
+			 struct bf_umh **umhp);
+/* The net cookie of the calling thread's network namespace, 0 if unknown. */
+uint64_t bf_umh_net_cookie(void);
+
 #endif /* BPFILTER_UMH_H */

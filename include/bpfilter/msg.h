@@ -25,6 +25,17 @@
  *
  * Fixed-size fields only, little or big endian as the host: both ends run
  * on the same machine.
+ *
+ * req.netns and req.pid from bpfilter.ko: netns is the net cookie of the
+ * socket's network namespace (net->net_cookie, what SO_NETNS_COOKIE returns
+ * for a socket of that namespace; never reused while the system runs) and
+ * pid the calling thread's id in the initial pid namespace, blocked until
+ * the reply. The helper (--stdio) keeps one table per netns value; for a
+ * namespace other than its own it enters /proc/<pid>/ns/net and checks
+ * there that SO_NETNS_COOKIE equals req.netns, answering -ESRCH otherwise
+ * (the caller is gone, or its thread now lives in another namespace than
+ * the socket). The preload transport sends the nsfs inode instead and
+ * talks to a daemon that serves a single namespace.
  */
 #ifndef BPFILTER_MSG_H
 #define BPFILTER_MSG_H

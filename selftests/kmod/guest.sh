@@ -15,6 +15,12 @@ export LC_ALL=C
 NS=bft1
 HOST_IP=10.199.0.1
 PEER_IP=10.199.0.2
+# A second namespace with its own table: NS2 has a device named veth0 too
+# (ifaces=veth0 names it there), its peer is NS3.
+NS2=bft2
+NS3=bft3
+NS2_IP=10.199.1.1
+NS3_IP=10.199.1.2
 STATE=/run/bpfilter-kmod
 PARAMS=/sys/module/bpfilter/parameters
 IPT="iptables-legacy"
@@ -106,10 +112,16 @@ ping_peer() {
 	ip netns exec $NS busybox ping -c 1 -W 2 $HOST_IP > /dev/null 2>&1
 }
 
+# ICMP from NS3 to NS2.
+ping_ns2() {
+	ip netns exec $NS3 busybox ping -c 1 -W 2 $NS2_IP > /dev/null 2>&1
+}
+
 # TCP SYN to a closed port: "refused" (RST came back), "dropped" (timed out).
+# tcp_probe PORT [FROM-NS DST]: from the peer namespace to us by default.
 tcp_probe() {
 	local r
-	ip netns exec $NS timeout 3 bash -c "exec 3<>/dev/tcp/$HOST_IP/$1" > /dev/null 2>&1
+	ip netns exec "${2:-$NS}" timeout 3 bash -c "exec 3<>/dev/tcp/${3:-$HOST_IP}/$1" > /dev/null 2>&1
 	r=$?
 	case $r in
 	124) echo dropped ;;
@@ -130,6 +142,10 @@ expect_eq() {
 
 rules() {
 	$IPT -S 2>&1
+}
+
+rules2() {
+	ip netns exec $NS2 $IPT -S 2>&1
 }
 
 setup_net() {
@@ -272,17 +288,96 @@ test_bad_input() {
 	check "two concurrent replacers: one gets EAGAIN" $p race EAGAIN
 	check "remove the race's rule" $IPT -D INPUT -s 192.0.2.1 -j ACCEPT
 	expect_eq "rules intact after the race" "$(rules)" "$before"
-	# the helper keeps one table (the initial netns): other netns are refused
-	check "GET_INFO from another netns -> EOPNOTSUPP" \
+	# other_netns=0 keeps bpfilter to the initial netns
+	echo 0 > $PARAMS/other_netns
+	check "other_netns=0: GET_INFO from another netns -> EOPNOTSUPP" \
 		ip netns exec $NS $p getinfo EOPNOTSUPP
-	check_fails "iptables -A from another netns refused" \
+	check_fails "other_netns=0: iptables -A from another netns refused" \
 		ip netns exec $NS $IPT -A INPUT -j DROP
+	echo 1 > $PARAMS/other_netns
 	expect_eq "host rules untouched by another netns" "$(rules)" "$before"
 }
 
-test_helper_restart() {
-	local before old new
+setup_net2() {
+	ip netns add $NS2 && ip netns add $NS3 &&
+		ip -n $NS2 link add veth0 type veth peer name veth1 netns $NS3 &&
+		ip -n $NS2 addr add $NS2_IP/24 dev veth0 &&
+		ip -n $NS2 link set veth0 up && ip -n $NS2 link set lo up &&
+		ip -n $NS3 addr add $NS3_IP/24 dev veth1 &&
+		ip -n $NS3 link set veth1 up && ip -n $NS3 link set lo up
+}
+
+# Every network namespace has its own table, enforced on its own veth0.
+test_netns() {
+	local before empty out n
 	before=$(rules)
+	empty=$(printf -- '-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT')
+	check "second netns pair ($NS2 with its own veth0, $NS3)" setup_net2
+	check "$NS3 -> $NS2 traffic flows before any rule there" ping_ns2
+	expect_eq "$NS2 starts with an empty table (not the host's)" "$(rules2)" "$empty"
+	check "ip netns exec $NS2 iptables -A INPUT ... --dport 8081 -j DROP" \
+		ip netns exec $NS2 $IPT -A INPUT -s $NS3_IP -p tcp --dport 8081 -j DROP
+	check "ip netns exec $NS2 iptables -A INPUT -p udp --dport 53 -j ACCEPT" \
+		ip netns exec $NS2 $IPT -A INPUT -p udp --dport 53 -j ACCEPT
+	expect_eq "$NS2 lists only its own rules" "$(rules2)" \
+		"$(printf -- '%s\n' "$empty" "-A INPUT -s $NS3_IP/32 -p tcp -m tcp --dport 8081 -j DROP" "-A INPUT -p udp -m udp --dport 53 -j ACCEPT")"
+	expect_eq "the host's table is unaffected" "$(rules)" "$before"
+	expect_eq "$NS2: TCP to 8081 dropped by its own rule" \
+		"$(tcp_probe 8081 $NS3 $NS2_IP)" dropped
+	expect_eq "$NS2: TCP to 8080 flows (the host's rule is not there)" \
+		"$(tcp_probe 8080 $NS3 $NS2_IP)" refused
+	check "$NS2: ICMP flows (the host's ICMP DROP is not there)" ping_ns2
+	expect_eq "host: TCP to 8081 flows ($NS2's rule is not here)" \
+		"$(tcp_probe 8081)" refused
+	expect_eq "host: TCP to 8080 still dropped" "$(tcp_probe 8080)" dropped
+	check_fails "host: ICMP still dropped" ping_peer
+	n=$(ip netns exec $NS2 $IPT -L INPUT -v -n -x | awk '$3 == "DROP" { print $1; exit }')
+	if [ -n "$n" ] && [ "$n" -ge 1 ]; then
+		ok "$NS2: iptables -L -v counts its dropped packets ($n)"
+	else
+		not_ok "$NS2: iptables -L -v counts its dropped packets"
+		diag "$(ip netns exec $NS2 $IPT -L INPUT -v -n -x 2>&1)"
+	fi
+
+	# a netns without any of the ifaces: full sockopt semantics, attached nowhere
+	expect_eq "$NS (no veth0 there) has its own empty table" \
+		"$(ip netns exec $NS $IPT -S 2>&1)" "$empty"
+	check "$NS: iptables -A" ip netns exec $NS $IPT -A INPUT -p tcp --dport 9 -j DROP
+	expect_eq "$NS: rule listed" "$(ip netns exec $NS $IPT -S INPUT 2>&1)" \
+		"$(printf -- '-P INPUT ACCEPT\n-A INPUT -p tcp -m tcp --dport 9 -j DROP')"
+	check "$NS: iptables -F" ip netns exec $NS $IPT -F
+	if dmesg | grep -q 'not attached anywhere'; then
+		ok "the helper logs that $NS's rules are attached nowhere"
+	else
+		not_ok "the helper logs that $NS's rules are attached nowhere"
+	fi
+	expect_eq "$NS2 still lists its own rules" "$(rules2 | grep -c '^-A')" 2
+	expect_eq "the host's table is still unaffected" "$(rules)" "$before"
+	n=$(ls $STATE/ipv4-filter-*.state 2> /dev/null | wc -l)
+	if [ "$n" -ge 3 ]; then
+		ok "one state file per netns ($n)"
+	else
+		not_ok "one state file per netns ($n)"
+		diag "$(ls -l $STATE)"
+	fi
+
+	# the table of a netns that died is dropped when a new one appears
+	ip netns add bft4 && ip netns exec bft4 $IPT -S > /dev/null 2>&1
+	ip netns del bft4
+	ip netns add bft5 && ip netns exec bft5 $IPT -S > /dev/null 2>&1
+	ip netns del bft5
+	if dmesg | grep -q 'is gone: dropping its table'; then
+		ok "a dead netns's table is dropped when a new netns appears"
+	else
+		not_ok "a dead netns's table is dropped when a new netns appears"
+	fi
+	expect_eq "$NS2's table survives that" "$(rules2 | grep -c '^-A')" 2
+}
+
+test_helper_restart() {
+	local before before2 old new
+	before=$(rules)
+	before2=$(rules2)
 	old=$(helper_pid)
 	kill -9 "$old"
 	if new=$(wait_new_helper "$old"); then
@@ -290,9 +385,20 @@ test_helper_restart() {
 	else
 		not_ok "helper killed with SIGKILL comes back"
 	fi
+	# before any request from NS2: its programs stay attached meanwhile
+	expect_eq "$NS2 still filtered before its table is back" \
+		"$(tcp_probe 8081 $NS3 $NS2_IP)" dropped
 	expect_eq "same rules after the restart" "$(rules)" "$before"
 	check_fails "traffic still filtered after the restart" ping_peer
 	expect_eq "TCP to 8080 still dropped" "$(tcp_probe 8080)" dropped
+	expect_eq "$NS2: same rules after the restart" "$(rules2)" "$before2"
+	expect_eq "$NS2: TCP to 8081 still dropped" \
+		"$(tcp_probe 8081 $NS3 $NS2_IP)" dropped
+	expect_eq "$NS2: TCP to 8080 still flows" \
+		"$(tcp_probe 8080 $NS3 $NS2_IP)" refused
+	check "$NS2: iptables -D after the restart" \
+		ip netns exec $NS2 $IPT -D INPUT -p udp --dport 53 -j ACCEPT
+	expect_eq "the host's table unaffected by that" "$(rules)" "$before"
 }
 
 test_helper_failures() {
@@ -396,11 +502,14 @@ guest_main() {
 	[ "${BFT_QUICK:-0}" = 1 ] && return
 	test_ip6tables
 	test_bad_input
+	test_netns
 	test_helper_restart
 	test_helper_failures
 	test_unload
 	test_conflict
 	ip netns del $NS 2> /dev/null
+	ip netns del $NS2 2> /dev/null
+	ip netns del $NS3 2> /dev/null
 }
 
 guest_mounts
