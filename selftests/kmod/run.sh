@@ -3,7 +3,8 @@
 # bpfilter.ko selftest: builds the module against Debian's kernel headers,
 # boots Debian's kernel in qemu (TCG, one CPU, the host's / read-only over
 # 9p), and runs selftests/kmod/guest.sh in it: insmod, unmodified
-# iptables-legacy, real traffic between two netns, helper kill/restart,
+# iptables-legacy, real traffic between two netns, a second netns with
+# its own table, rules and traffic, helper kill/restart,
 # bad input, rmmod. Prints TAP; exits 0 on success, 1 on failure, 4 when
 # skipped (no Debian kernel/headers/qemu installed).
 #
