@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bounded differential campaign (`make difftest`): random rule sets from
+# rulegen.py, edge-biased packets for each, the kernel (oracle.py) against
+# `bpfilter test` at xdp and tc; mismatches are shrunk and written as
+# NAME.rules + NAME.pkts (ready for tests/diff/cases/) under DIFF_OUT.
+#
+#   DIFF_PAIRS=N    (packet, hook) pairs to judge (default 200000)
+#   DIFF_SEED=S     campaign seed (default 1); rule set i uses "S/i"
+#   DIFF_COUNT=C    packets per chain per rule set (default 1000)
+#   DIFF_JOBS=J     rule sets at a time (default: the number of CPUs)
+#   DIFF_AVOID=L    known bpfilter bugs the generator steers clear of
+#                   (comma list; "ttl-forward"); default none
+#   DIFF_OUT=DIR    where shrunk reproducers go (default /tmp/bpfilter-campaign)
+#
+# Extra arguments go to campaign.py (see campaign.py --help).
+# Exit: 0 no mismatch and no error, 1 otherwise, 4 skipped (not root).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec "$here/campaign.py" \
+	--pairs "${DIFF_PAIRS:-200000}" \
+	--seed "${DIFF_SEED:-1}" \
+	--count "${DIFF_COUNT:-1000}" \
+	--jobs "${DIFF_JOBS:-$(nproc)}" \
+	--avoid "${DIFF_AVOID:-}" \
+	--out "${DIFF_OUT:-/tmp/bpfilter-campaign}" \
+	"$@"
