@@ -282,6 +282,22 @@ static bool gen_has_chain(const struct bf_gen *g, int hook)
 	       (uint32_t)g->ir->hook_chain[hook] < g->ir->n_chains;
 }
 
+/*
+ * ip_forward() decrements the TTL before the FORWARD hook (after dropping
+ * a packet whose TTL would expire), so -m ttl in FORWARD sees it minus one.
+ */
+static void gen_forward_ttl(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	if (!g->uses_ttl)
+		return;
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TTL));
+	bf_emit(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 2));
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
+}
+
 /* INPUT or FORWARD by bpf_fib_lookup, as ip_route_input decides. */
 static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 {
@@ -352,6 +368,7 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, p + 8));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, NF_INET_FORWARD));
+	gen_forward_ttl(g);
 	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
 }
 
@@ -395,6 +412,8 @@ static void gen_decide_forced(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
 	bf_label_bind(e, none);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, g->opts.force_hook));
+	if (g->opts.force_hook == NF_INET_FORWARD)
+		gen_forward_ttl(g);
 	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
 }
 

@@ -345,6 +345,9 @@ static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 		return -EINVAL;
 	if (interp_parse(l3, len, &pkt))
 		return BF_INTERP_UNFILTERED;
+	/* ip_forward() decrements the TTL before the FORWARD hook. */
+	if (hook == NF_INET_FORWARD && pkt.ttl)
+		pkt.ttl--;
 	strncpy(pkt.iif, iif ? iif : "", sizeof(pkt.iif));
 	strncpy(pkt.oif, oif ? oif : "", sizeof(pkt.oif));
 	c = ir->hook_chain[hook];
