@@ -220,8 +220,11 @@ def report_mismatch(out, name, rs, chain, hook, line, kv, bv, do_shrink):
                 (name, skv, sbv, chain, hook))
         f.write(small.render())
     with open(base + ".pkts", "w") as f:
-        f.write("--- %s\n%s %s # kernel %s, bpfilter %s (%s)\n" %
-                (chain, skv, sline, skv, sbv, hook))
+        # run.sh takes a leading ACCEPT/DROP as the expectation (NOHOOK
+        # is none: such a line needs an entry in known-differences).
+        want = skv + " " if skv in ("ACCEPT", "DROP") else ""
+        f.write("--- %s\n%s%s # kernel %s, bpfilter %s (%s)\n" %
+                (chain, want, sline, skv, sbv, hook))
     for path in (base + ".rules", base + ".pkts"):
         with open(path) as f:
             for text in f:

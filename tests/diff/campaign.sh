@@ -11,7 +11,7 @@
 #   DIFF_COUNT=C    packets per chain per rule set (default 1000)
 #   DIFF_JOBS=J     rule sets at a time (default: the number of CPUs)
 #   DIFF_AVOID=L    known bpfilter bugs the generator steers clear of
-#                   (comma list; "ttl-forward"); default none
+#                   (comma list; "ttl-forward", fixed since); default none
 #   DIFF_OUT=DIR    where shrunk reproducers go (default /tmp/bpfilter-campaign)
 #
 # Extra arguments go to campaign.py (see campaign.py --help).

@@ -344,7 +344,8 @@ def reachable(rs, root):
 def avoid(rs, what):
     """Strip matches that hit a known, not yet fixed bpfilter bug, so that
     a long campaign looks for new ones. "ttl-forward": -m ttl wherever
-    FORWARD reaches (the kernel decrements the TTL before FORWARD)."""
+    FORWARD reaches (the kernel decrements the TTL before FORWARD; fixed
+    in bpfilter since, kept as the example of the mechanism)."""
     if "ttl-forward" in what:
         fwd = reachable(rs, "FORWARD")
         rs.rules = [(c, [p for p in parts if not (c in fwd and
