@@ -361,7 +361,9 @@ def debug(msg):
 def find_counted(ns, chain, pkts, idxs, count):
     """Which of the packets idxs (none of them seen getting through) does
     the counter `count` count when sent? Groups are sent and halved while
-    the counter moves: a read per group, not per packet."""
+    the counter moves: a read per group, not per packet. A packet seen
+    getting through when sent again (its first copy came out late, after
+    the look) is counted as well: verdicts are stateless."""
     found = set()
     todo = [list(idxs)] if idxs else []
     while todo:
@@ -369,7 +371,9 @@ def find_counted(ns, chain, pkts, idxs, count):
         before = count(chain)
         seen = 0
         for k in grp:
-            seen += send_one(ns, chain, pkts[k][2], 1 + k % 65535, 0)
+            if send_one(ns, chain, pkts[k][2], 1 + k % 65535, 0):
+                found.add(k)
+                seen += 1
         ns.drain()
         if count(chain) - before - seen <= 0:
             continue
