@@ -97,9 +97,13 @@ selftest: all
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
+	DIFF_PAIRS=10000 DIFF_SEED=smoke tests/diff/campaign.sh
 
+# the full hand-written + random-packet comparison, then a random rule-set
+# campaign (DIFF_PAIRS, default 200000; DIFF_SEED)
 difftest: all
 	tests/diff/run.sh
+	tests/diff/campaign.sh
 
 check: all unit progtest translate packet packet-kernel selftest faults difftest-smoke fuzz-smoke kmod-check
 
