@@ -102,6 +102,21 @@ int bf_msg_send_reply(int fd, const struct bpfilter_reply *reply,
 			       reply->payload_len);
 }
 
+void bf_msg_req_init(struct bpfilter_req *req, uint32_t cmd, uint32_t family,
+		     uint32_t optname, uint32_t optlen)
+{
+	memset(req, 0, sizeof(*req));
+	req->magic = BPFILTER_REQ_MAGIC;
+	req->version = BPFILTER_VERSION;
+	req->hdr_size = sizeof(*req);
+	req->cmd = cmd;
+	req->family = family;
+	req->optname = optname;
+	req->optlen = optlen;
+	req->payload_len = cmd == BPFILTER_CMD_GET && optlen > BPFILTER_GET_IN_MAX ?
+			   BPFILTER_GET_IN_MAX : optlen;
+}
+
 void bf_msg_reply_init(struct bpfilter_reply *reply,
 		       const struct bpfilter_req *req, int status)
 {

@@ -74,6 +74,13 @@ int bf_umh_sync_ifaces(struct bf_umh *umh);
 int bf_msg_recv_req(int fd, struct bpfilter_req *req, void **payload);
 int bf_msg_send_reply(int fd, const struct bpfilter_reply *reply,
 		      const void *payload);
+/*
+ * A request header: magic, version, size, and payload_len as the
+ * transports send it (a getter carries at most BPFILTER_GET_IN_MAX bytes of
+ * its buffer, a setter all optlen bytes). pid, netns and seq are zero.
+ */
+void bf_msg_req_init(struct bpfilter_req *req, uint32_t cmd, uint32_t family,
+		     uint32_t optname, uint32_t optlen);
 /* A reply header for `req` with `status` and no payload. */
 void bf_msg_reply_init(struct bpfilter_reply *reply,
 		       const struct bpfilter_req *req, int status);

@@ -44,21 +44,12 @@ static int t_call(uint32_t cmd, uint32_t family, uint32_t optname,
 		  void **out)
 {
 	struct bpfilter_reply reply;
-	struct bpfilter_req req = {
-		.magic = BPFILTER_REQ_MAGIC,
-		.version = BPFILTER_VERSION,
-		.hdr_size = sizeof(req),
-		.cmd = cmd,
-		.family = family,
-		.optname = optname,
-		.optlen = optlen,
-		.pid = 1,
-		.seq = 0x1234567890ULL,
-	};
+	struct bpfilter_req req;
 	void *payload = NULL;
 
-	req.payload_len = cmd == BPFILTER_CMD_GET && optlen > BPFILTER_GET_IN_MAX ?
-			  BPFILTER_GET_IN_MAX : optlen;
+	bf_msg_req_init(&req, cmd, family, optname, optlen);
+	req.pid = 1;
+	req.seq = 0x1234567890ULL;
 	ck_assert_int_eq(bf_umh_handle(umh, &req, buf, &reply, &payload), 0);
 	ck_assert_uint_eq(reply.magic, BPFILTER_REPLY_MAGIC);
 	ck_assert_uint_eq(reply.version, BPFILTER_VERSION);

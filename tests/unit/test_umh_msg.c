@@ -90,18 +90,12 @@ static struct bpfilter_req t_req(uint32_t cmd, uint32_t optname,
 				 uint32_t optlen, uint32_t payload_len,
 				 uint64_t seq)
 {
-	struct bpfilter_req req = {
-		.magic = BPFILTER_REQ_MAGIC,
-		.version = BPFILTER_VERSION,
-		.hdr_size = sizeof(req),
-		.cmd = cmd,
-		.family = AF_INET,
-		.optname = optname,
-		.optlen = optlen,
-		.payload_len = payload_len,
-		.seq = seq,
-	};
+	struct bpfilter_req req;
 
+	/* the test chooses payload_len itself: hostile lengths included */
+	bf_msg_req_init(&req, cmd, AF_INET, optname, optlen);
+	req.payload_len = payload_len;
+	req.seq = seq;
 	return req;
 }
 

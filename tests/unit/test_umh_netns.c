@@ -47,22 +47,13 @@ static int t_call(uint32_t cmd, uint32_t optname, const void *buf,
 		  uint32_t optlen, uint32_t pid, uint64_t netns, void **out)
 {
 	struct bpfilter_reply reply;
-	struct bpfilter_req req = {
-		.magic = BPFILTER_REQ_MAGIC,
-		.version = BPFILTER_VERSION,
-		.hdr_size = sizeof(req),
-		.cmd = cmd,
-		.family = AF_INET,
-		.optname = optname,
-		.optlen = optlen,
-		.pid = pid,
-		.netns = netns,
-		.seq = 7,
-	};
+	struct bpfilter_req req;
 	void *payload = NULL;
 
-	req.payload_len = cmd == BPFILTER_CMD_GET && optlen > BPFILTER_GET_IN_MAX ?
-			  BPFILTER_GET_IN_MAX : optlen;
+	bf_msg_req_init(&req, cmd, AF_INET, optname, optlen);
+	req.pid = pid;
+	req.netns = netns;
+	req.seq = 7;
 	ck_assert_int_eq(bf_umh_handle(umh, &req, buf, &reply, &payload), 0);
 	ck_assert(reply.seq == 7);
 	if (out)

@@ -31,19 +31,10 @@ static int t_call(struct bf_umh *u, uint32_t cmd, uint32_t optname,
 		  const void *buf, uint32_t optlen, void **out)
 {
 	struct bpfilter_reply reply;
-	struct bpfilter_req req = {
-		.magic = BPFILTER_REQ_MAGIC,
-		.version = BPFILTER_VERSION,
-		.hdr_size = sizeof(req),
-		.cmd = cmd,
-		.family = AF_INET,
-		.optname = optname,
-		.optlen = optlen,
-		.payload_len = cmd == BPFILTER_CMD_GET && optlen > BPFILTER_GET_IN_MAX ?
-			       BPFILTER_GET_IN_MAX : optlen,
-	};
+	struct bpfilter_req req;
 	void *payload = NULL;
 
+	bf_msg_req_init(&req, cmd, AF_INET, optname, optlen);
 	ck_assert_int_eq(bf_umh_handle(u, &req, buf, &reply, &payload), 0);
 	if (out)
 		*out = payload;
