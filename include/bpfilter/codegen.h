@@ -17,6 +17,7 @@
 #include <linux/bpf.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 
 #include "bpfilter/ir.h"
 
@@ -70,6 +71,20 @@ int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp);
 /* Is (name, revision) an extension bpfilter translates? For the probes. */
 int bf_xt4_match_revision(const char *name, uint8_t revision);	/* 0, -ENOENT, -EPROTONOSUPPORT */
 int bf_xt4_target_revision(const char *name, uint8_t revision);
+
+/*
+ * The same four for ip6_tables (struct ip6t_replace / ip6t_entry): the
+ * kernel's ip6_tables checks and errnos, ir->family == AF_INET6. The
+ * initial filter table is 4 entries, 936 bytes of entries.
+ */
+int bf_xt6_translate(struct ip6t_replace *repl, size_t len,
+		     struct bf_ir **irp, struct bf_err *err);
+int bf_xt6_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
+		   uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
+		   uint32_t underflow[BF_NR_HOOKS]);
+int bf_xt6_initial_filter(struct ip6t_replace **replp, size_t *lenp);
+int bf_xt6_match_revision(const char *name, uint8_t revision);
+int bf_xt6_target_revision(const char *name, uint8_t revision);
 
 /* ---- program generation (codegen/) --------------------------------------- */
 
@@ -135,6 +150,7 @@ struct bf_prog {
 	uint32_t n_relocs;
 };
 
+/* ir->family (AF_INET or AF_INET6) decides the program's family. */
 int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	   struct bf_prog **progp, struct bf_err *err);
 void bf_prog_free(struct bf_prog *prog);
@@ -198,6 +214,8 @@ int bf_attached_id(enum bf_hook hook, int ifindex, uint32_t *prog_id);
  * iif/oif are device names ("" for none). Counters, if not NULL, are
  * n_entries slots incremented as the BPF program would.
  *
+ * For an AF_INET6 table `l3` is the IPv6 header and what follows.
+ *
  * Returns BF_V_ACCEPT or BF_V_DROP, BF_INTERP_UNFILTERED for packets the
  * kernel drops before netfilter (and bpfilter passes unfiltered), or a
  * negative errno.
@@ -212,8 +230,8 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
  * destination MAC): the source MAC is what -m mac compares, and the
  * destination decides -m pkttype as eth_type_trans() would (group bit:
  * ff:ff:ff:ff:ff:ff broadcast, else multicast; otherwise host), as it does
- * for BPF_PROG_TEST_RUN at every hook. Frames that are not IPv4 are
- * BF_INTERP_UNFILTERED. bf_interp_run() itself evaluates as host with
+ * for BPF_PROG_TEST_RUN at every hook. Frames that are not of the table's
+ * family (IPv4 / IPv6 ethertype) are BF_INTERP_UNFILTERED. bf_interp_run() itself evaluates as host with
  * source MAC 00:00:00:00:00:00.
  */
 int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,

@@ -109,6 +109,39 @@ enum bf_field {
 	 * both as big-endian numbers (xt_mac --mac-source).
 	 */
 	BF_F_SMAC,
+	/*
+	 * IPv6 (ir->family == AF_INET6). Fields above keep their meaning
+	 * where the family has the same thing: BF_F_IIF/OIF, BF_F_L4HDR
+	 * (fragoff is the byte offset ipv6_find_hdr() reports, so the "evil
+	 * fragment" case never fires), SPORT/DPORT, TCPFLAGS, TCPOPT,
+	 * COMMENT, LENGTH (payload_len + 40, as xt_length), MPORT(_ITEM),
+	 * PKTTYPE (PACKET_LOOPBACK is always multicast for IPv6),
+	 * SMAC; BF_F_TTL is the hop limit (ip6t_hl, modes 0 ==, 1 !=,
+	 * 2 <, 3 >), BF_F_IPRANGE opens -m iprange for both families.
+	 * BF_F_SADDR4/DADDR4/PROTO/FRAG/ICMP/SRANGE4/DRANGE4 are IPv4 only.
+	 */
+	BF_F_SADDR6,	/* (saddr & b6) == a6, 16 bytes each, network order */
+	BF_F_DADDR6,	/* (daddr & b6) == a6 */
+	/*
+	 * ip6t_ip6.proto with IP6T_F_PROTO, as ip6_packet_match() decides it,
+	 * inversion included (evaluated whole, `inv` = IP6T_INV_PROTO):
+	 *   the walk of ipv6_find_hdr(target -1) fails: hotdrop when the
+	 *   fragment offset is 0, else no match;
+	 *   upper-layer protocol == value: !inv;
+	 *   else: value == 0 ("all") || inv.
+	 * The walk (protocol, transport offset, fragment offset) is done
+	 * once per packet by bpfilter_main.
+	 */
+	BF_F_PROTO6,
+	/*
+	 * ICMPv6 (icmp6_match(), never the IPv4 0xff wildcard):
+	 * (type == value && lo <= code <= hi) XOR inv. Preceded by a
+	 * BF_F_L4HDR guard (value 58, lo 2: a header that is not there
+	 * hotdrops, a non-first fragment does not match).
+	 */
+	BF_F_ICMP6,
+	BF_F_SRANGE6,	/* a6 <= saddr <= b6, compared as 128-bit big-endian */
+	BF_F_DRANGE6,	/* a6 <= daddr <= b6 */
 };
 
 #define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */
@@ -124,6 +157,9 @@ struct bf_pred {
 	uint32_t hi;
 	uint32_t flags;
 	char *text;		/* BF_F_COMMENT only; owned */
+	/* IPv6 operands: SADDR6/DADDR6 address and mask, *RANGE6 first/last. */
+	uint8_t a6[16];
+	uint8_t b6[16];
 };
 
 struct bf_rule {
@@ -163,7 +199,7 @@ struct bf_chain {
 };
 
 struct bf_ir {
-	int family;			/* AF_INET (AF_INET6 later) */
+	int family;			/* AF_INET or AF_INET6 */
 	char table[32];			/* "filter" */
 	uint32_t valid_hooks;
 	struct bf_chain *chains;	/* in blob order */
