@@ -391,6 +391,13 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 			return -EINVAL;
 		gen_smac(e, p, next);
 		return 0;
+	case BF_F_SADDR6:
+	case BF_F_DADDR6:
+	case BF_F_PROTO6:
+	case BF_F_ICMP6:
+	case BF_F_SRANGE6:
+	case BF_F_DRANGE6:
+		break;	/* IPv6 programs: not generated yet */
 	}
 	return -EINVAL;
 }

@@ -72,6 +72,16 @@ static void ir_put_addr(struct ir_str *s, const char *what,
 	ir_put(s, " %s%s %s/%s", p->inv ? "!" : "", what, a, m);
 }
 
+static void ir_put_addr6(struct ir_str *s, const char *what, const char *sep,
+			 const struct bf_pred *p)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, p->a6, a, sizeof(a));
+	inet_ntop(AF_INET6, p->b6, b, sizeof(b));
+	ir_put(s, " %s%s %s%s%s", p->inv ? "!" : "", what, a, sep, b);
+}
+
 /* The name as iptables would write it; "/mask" when the mask is unusual. */
 static void ir_put_ifpat(struct ir_str *s, const struct bf_ifpat *pat)
 {
@@ -184,6 +194,20 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 		ir_put(s, " %ssmac %02x:%02x:%02x:%02x:%02x:%02x", inv,
 		       p->value >> 24, (p->value >> 16) & 0xff, (p->value >> 8) & 0xff,
 		       p->value & 0xff, (p->lo >> 8) & 0xff, p->lo & 0xff);
+		return;
+	case BF_F_SADDR6:
+	case BF_F_DADDR6:
+		ir_put_addr6(s, p->field == BF_F_SADDR6 ? "saddr6" : "daddr6", "/", p);
+		return;
+	case BF_F_SRANGE6:
+	case BF_F_DRANGE6:
+		ir_put_addr6(s, p->field == BF_F_SRANGE6 ? "srange6" : "drange6", "-", p);
+		return;
+	case BF_F_PROTO6:
+		ir_put(s, " %sproto6 %u", inv, p->value);
+		return;
+	case BF_F_ICMP6:
+		ir_put(s, " %sicmp6 type %u code %u-%u", inv, p->value, p->lo, p->hi);
 		return;
 	case BF_F_MPORT_ITEM:
 		if (p->flags & BF_MPORT_RANGE)
