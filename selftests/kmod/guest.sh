@@ -184,14 +184,15 @@ count_of() {
 		awk -v src="$3" '$3 == "DROP" && index($0, src) { print $1; exit }'
 }
 
-# expect_counted DESC IPT CHAIN SOURCE: that DROP rule counted packets.
+# expect_counted DESC IPT CHAIN SOURCE [MIN]: that DROP rule counted at
+# least MIN (default 1) packets.
 expect_counted() {
-	local n
+	local n min=${5:-1}
 	n=$(count_of "$2" "$3" "$4")
-	if [ -n "$n" ] && [ "$n" -ge 1 ]; then
+	if [ -n "$n" ] && [ "$n" -ge "$min" ]; then
 		ok "$1 ($n)"
 	else
-		not_ok "$1"
+		not_ok "$1 (want at least $min)"
 		diag "$($2 -L "$3" -v -n -x 2>&1)"
 	fi
 }
@@ -500,6 +501,8 @@ test_netns() {
 	check "second netns pair ($NS2 with its own veth0, $NS3)" setup_net2
 	check "$NS3 -> $NS2 traffic flows before any rule there" ping_ns2
 	expect_eq "$NS2 starts with an empty table (not the host's)" "$(rules2)" "$empty"
+	v6_on && expect_eq "$NS2 starts with an empty IPv6 table (not the host's)" \
+		"$(ip netns exec $NS2 $IP6T -S 2>&1)" "$empty"
 	check "ip netns exec $NS2 iptables -A INPUT ... --dport 8081 -j DROP" \
 		ip netns exec $NS2 $IPT -A INPUT -s $NS3_IP -p tcp --dport 8081 -j DROP
 	check "ip netns exec $NS2 iptables -A INPUT -p udp --dport 53 -j ACCEPT" \
@@ -560,10 +563,12 @@ test_netns() {
 }
 
 test_helper_restart() {
-	local before before2 before6 old new
+	local before before2 before6 old new c4 c6
 	before=$(rules)
 	before2=$(rules2)
 	before6=$(rules6)
+	c4=$(count_of "$IPT" INPUT $PEER_IP)
+	c6=$(count_of "$IP6T" INPUT $PEER_IP6)
 	old=$(helper_pid)
 	kill -9 "$old"
 	if new=$(wait_new_helper "$old"); then
@@ -576,6 +581,8 @@ test_helper_restart() {
 		"$(tcp_probe 8081 $NS3 $NS2_IP)" dropped
 	expect_eq "same rules after the restart" "$(rules)" "$before"
 	check_fails "traffic still filtered after the restart" ping_peer
+	expect_counted "counters survive the restart (ICMP DROP had ${c4:-none})" \
+		"$IPT" INPUT $PEER_IP $((${c4:-0} + 1))
 	expect_eq "TCP to 8080 still dropped" "$(tcp_probe 8080)" dropped
 	expect_eq "$NS2: same rules after the restart" "$(rules2)" "$before2"
 	expect_eq "$NS2: TCP to 8081 still dropped" \
@@ -591,7 +598,8 @@ test_helper_restart() {
 	check_fails "IPv6: echo still dropped after the restart" ping6_peer
 	expect_eq "IPv6: TCP to 8080 still dropped" \
 		"$(tcp_probe 8080 $NS $HOST_IP6)" dropped
-	expect_counted "IPv6: counters after the restart" "$IP6T" INPUT $PEER_IP6
+	expect_counted "IPv6: counters survive the restart (echo DROP had ${c6:-none})" \
+		"$IP6T" INPUT $PEER_IP6 $((${c6:-0} + 1))
 }
 
 test_helper_failures() {
