@@ -36,6 +36,8 @@ NEWDEV=vnew0
 NSN=bftn$SFX
 NEW_IP=10.199.2.1
 NEWPEER_IP=10.199.2.2
+NEW_IP6=fd00:199:2::1
+NEWPEER_IP6=fd00:199:2::2
 IFACES=veth0,$NEWDEV
 STATE=/run/bpfilter-kmod
 PARAMS=/sys/module/bpfilter/parameters
@@ -139,6 +141,10 @@ ping6_peer() {
 # ICMP from NSN to us over NEWDEV.
 ping_new() {
 	ip netns exec $NSN busybox ping -c 1 -W 2 $NEW_IP > /dev/null 2>&1
+}
+
+ping6_new() {
+	ip netns exec $NSN busybox ping6 -c 1 -W 2 $NEW_IP6 > /dev/null 2>&1
 }
 
 # ICMP from NS3 to NS2.
@@ -402,12 +408,19 @@ test_ip6tables() {
 	check_fails "IPv6: echo dropped" ping6_peer
 }
 
-setup_new() {
-	ip netns add $NSN &&
-		ip link add $NEWDEV type veth peer name vnew1 netns $NSN &&
-		ip addr add $NEW_IP/24 dev $NEWDEV && ip link set $NEWDEV up &&
+# NEWDEV (here) and vnew1 (in NSN), with their addresses; NSN must exist.
+new_pair() {
+	ip link add $NEWDEV type veth peer name vnew1 netns $NSN &&
+		ip addr add $NEW_IP/24 dev $NEWDEV &&
+		ip addr add $NEW_IP6/64 dev $NEWDEV nodad &&
+		ip link set $NEWDEV up &&
 		ip -n $NSN addr add $NEWPEER_IP/24 dev vnew1 &&
-		ip -n $NSN link set vnew1 up && ip -n $NSN link set lo up
+		ip -n $NSN addr add $NEWPEER_IP6/64 dev vnew1 nodad &&
+		ip -n $NSN link set vnew1 up
+}
+
+setup_new() {
+	ip netns add $NSN && ip -n $NSN link set lo up && new_pair
 }
 
 # wait_log PATTERN COUNT: at most 5 s for COUNT kernel log lines matching.
@@ -428,6 +441,8 @@ test_link_events() {
 	seen=$(dmesg | grep -c "$msg")
 	check "iptables -A INPUT -s $NEWPEER_IP -p icmp -j DROP (no $NEWDEV yet)" \
 		$IPT -A INPUT -s $NEWPEER_IP -p icmp -j DROP
+	v6_on && check "ip6tables -A INPUT -s $NEWPEER_IP6 ... echo-request -j DROP (no $NEWDEV yet)" \
+		$IP6T -A INPUT -s $NEWPEER_IP6 -p ipv6-icmp --icmpv6-type echo-request -j DROP
 	check "new netns $NSN and veth pair $NEWDEV/vnew1, after the rules" setup_new
 	if wait_log "$msg" $((seen + 1)); then
 		ok "the helper saw $NEWDEV appear and attached the programs"
@@ -440,11 +455,16 @@ test_link_events() {
 	check_fails "$NEWDEV: ICMP from $NSN dropped, no iptables call since" ping_new
 	expect_counted "iptables -L -v counts the drops on $NEWDEV" \
 		"$IPT" INPUT $NEWPEER_IP
+	if v6_on; then
+		expect_eq "$NEWDEV: IPv6 TCP from $NSN gets through" \
+			"$(tcp_probe 8081 $NSN $NEW_IP6)" refused
+		check_fails "$NEWDEV: IPv6 echo from $NSN dropped" ping6_new
+		expect_counted "ip6tables -L -v counts the drops on $NEWDEV" \
+			"$IP6T" INPUT $NEWPEER_IP6
+	fi
 	# gone and back with another ifindex: DELLINK, then NEWLINK
 	check "$NEWDEV deleted" ip link del $NEWDEV
-	check "$NEWDEV created again" bash -c "ip link add $NEWDEV type veth peer name vnew1 netns $NSN &&
-		ip addr add $NEW_IP/24 dev $NEWDEV && ip link set $NEWDEV up &&
-		ip -n $NSN addr add $NEWPEER_IP/24 dev vnew1 && ip -n $NSN link set vnew1 up"
+	check "$NEWDEV created again" new_pair
 	if wait_log "$msg" $((seen + 2)); then
 		ok "the helper attached again on the new $NEWDEV"
 	else
@@ -454,6 +474,7 @@ test_link_events() {
 	expect_eq "new $NEWDEV: TCP from $NSN gets through" \
 		"$(tcp_probe 8081 $NSN $NEW_IP)" refused
 	check_fails "new $NEWDEV: ICMP from $NSN dropped" ping_new
+	v6_on && check_fails "new $NEWDEV: IPv6 echo from $NSN dropped" ping6_new
 }
 
 test_bad_input() {
