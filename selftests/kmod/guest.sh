@@ -732,6 +732,13 @@ v6_on() {
 	[ "$BFT_IPV6" = 1 ]
 }
 
+# timed TEST: runs it and says how long it took (the guest's own clock).
+timed() {
+	local t0=$SECONDS
+	"$@"
+	diag "$1: $((SECONDS - t0)) s"
+}
+
 guest_main() {
 	echo "# bpfilter.ko selftest: kernel $(uname -r), hook $BFT_HOOK"
 	test_load
@@ -739,21 +746,21 @@ guest_main() {
 		diag "no helper: skipping the rest" "$(dmesg | grep -i bpfilter | tail -n 20)"
 		return
 	fi
-	test_iptables
-	test_broad
+	timed test_iptables
+	timed test_broad
 	[ "${BFT_QUICK:-0}" = 1 ] && return
 	if v6_on; then
-		test_ip6tables
+		timed test_ip6tables
 	else
 		ok "ip6tables-legacy steps # SKIP switched off (BFT_IPV6=0, run.sh --no-ipv6)"
 	fi
-	test_bad_input
-	test_link_events
-	test_netns
-	test_helper_restart
-	test_helper_failures
-	test_unload
-	test_conflict
+	timed test_bad_input
+	timed test_link_events
+	timed test_netns
+	timed test_helper_restart
+	timed test_helper_failures
+	timed test_unload
+	timed test_conflict
 	ip netns del $NS 2> /dev/null
 	ip netns del $NS2 2> /dev/null
 	ip netns del $NS3 2> /dev/null

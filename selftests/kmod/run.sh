@@ -94,7 +94,7 @@ for hook in "${HOOKS[@]}"; do
 		-accel tcg -smp 1 -m 1024 -nographic -nic none -no-reboot \
 		-kernel "/boot/vmlinuz-$KVER" -initrd "$OUT/initramfs.cpio.gz" \
 		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
-		-append "console=ttyS0 panic=-1 quiet printk.devkmsg=on BFT_INIT=$HERE/guest.sh BFT_KO=$OUT/bpfilter.ko BFT_PROBE=$OUT/sockopt-probe BFT_HOOK=$hook BFT_QUICK=${KMOD_QUICK:-0} BFT_IPV6=$IPV6" \
+		-append "console=ttyS0 panic=-1 quiet printk.devkmsg=on BFT_INIT=$HERE/guest.sh BFT_KO=$OUT/bpfilter.ko BFT_PROBE=$OUT/sockopt-probe BFT_HOOK=$hook BFT_QUICK=${KMOD_QUICK:-0} BFT_IPV6=$IPV6 BFT_GUEST_TIMEOUT=$((TIMEOUT - 30))" \
 		< /dev/null > "$log" 2>&1
 	qrc=$?
 	# one TAP stream across the boots: renumber, plan at the end
