@@ -490,6 +490,18 @@ test_bad_input() {
 	check "no CAP_NET_ADMIN (SET_REPLACE) -> EPERM" $p noperm-set EPERM
 	check "iptables -L as nobody fails" \
 		bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups $IPT -L -n"
+	if v6_on; then
+		check "IPv6: GET_INFO answers" $p -6 getinfo OK
+		check "IPv6: optlen 0 (SET_REPLACE) -> EINVAL" $p -6 len0-set EINVAL
+		check "IPv6: optlen 0 (GET_INFO) -> EINVAL" $p -6 len0-get EINVAL
+		check "IPv6: optlen 0x7fffffff (SET_REPLACE) -> ENOMEM" $p -6 huge-set ENOMEM
+		check "IPv6: optlen 0x7fffffff (GET_ENTRIES) -> EINVAL" $p -6 huge-get EINVAL
+		check "IPv6: bad pointer (SET_REPLACE) -> EFAULT" $p -6 badptr-set EFAULT
+		check "IPv6: bad pointer (GET_INFO) -> EFAULT" $p -6 badptr-get EFAULT
+		check "IPv6: no CAP_NET_ADMIN (SET_REPLACE) -> EPERM" $p -6 noperm-set EPERM
+		check "ip6tables -L as nobody fails" \
+			bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups $IP6T -L -n"
+	fi
 	local before
 	before=$(rules)
 	check "two concurrent replacers: one gets EAGAIN" $p race EAGAIN
