@@ -8,10 +8,9 @@
  *                network namespace returns `kernel`, so `ours == kernel`
  *                is measured. Where bpfilter is stricter on purpose
  *                `kernel` is 0 and the difference is the documented one.
- * xt6_kernel also checks that the kernel's revision probes
- * (IP6T_SO_GET_REVISION_MATCH/TARGET) answer as bf_xt6_*_revision() for
- * what bpfilter translates, that every fixture is accepted, and that
- * bf_xt6_initial_filter() is what a fresh netns' ip6_tables holds.
+ * xt6_kernel also checks that every fixture is accepted and that
+ * bf_xt6_initial_filter() is what a fresh netns' ip6_tables holds (the
+ * revision probes are compared in test_xt_fuzz.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -408,57 +407,6 @@ static int xt6k_child(int (*fn)(int fd, void *arg), void *arg)
 	return WEXITSTATUS(status);
 }
 
-struct xt6k_replace {
-	struct ip6t_replace *r;
-	size_t len;
-};
-
-static int xt6k_replace_fn(int fd, void *arg)
-{
-	struct xt6k_replace *a = arg;
-	struct xt_counters cnt[64];
-
-	if (a->len >= sizeof(*a->r))
-		a->r->counters = cnt;
-	if (setsockopt(fd, IPPROTO_IPV6, IP6T_SO_SET_REPLACE, a->r, a->len) < 0)
-		return errno;
-	return 0;
-}
-
-static int xt6k_replace(struct ip6t_replace *r, size_t len)
-{
-	struct xt6k_replace a = { r, len };
-
-	return -xt6k_child(xt6k_replace_fn, &a);
-}
-
-static bool xt6k_oracle(void)
-{
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		struct ip6t_getinfo info = { .name = "filter" };
-		socklen_t sl = sizeof(info);
-		int fd;
-
-		if (unshare(CLONE_NEWNET))
-			_exit(1);
-		fd = socket(AF_INET6, SOCK_RAW, IPPROTO_RAW);
-		if (fd < 0 || getsockopt(fd, IPPROTO_IPV6, IP6T_SO_GET_INFO, &info, &sl))
-			_exit(1);
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0)
-		return true;
-	printf("# SKIP xt6_kernel: no scratch netns with ip6_tables (needs root)\n");
-	return false;
-}
-
 START_TEST(test6_hostile_kernel)
 {
 	const struct xt6h_case *c = &cases[_i];
@@ -471,7 +419,7 @@ START_TEST(test6_hostile_kernel)
 	r = xtu6_load(c->base, &len);
 	r->num_counters = 4;	/* a fresh netns' filter table */
 	c->mut(r, &len);
-	ret = xt6k_replace(r, len);
+	ret = xtu_kernel_replace(AF_INET6, (struct ipt_replace *)r, len);
 	ck_assert_msg(ret == c->kernel, "%s: kernel says %d, table says %d", c->name,
 		      ret, c->kernel);
 	free(r);
@@ -489,7 +437,8 @@ START_TEST(test6_fixtures_kernel)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		r = xtu6_load(names[i], &len);
 		r->num_counters = 4;
-		ck_assert_msg(xt6k_replace(r, len) == 0, "%s refused by the kernel", names[i]);
+		ck_assert_msg(xtu_kernel_replace(AF_INET6, (struct ipt_replace *)r, len) == 0,
+			      "%s refused by the kernel", names[i]);
 		free(r);
 	}
 }
@@ -534,63 +483,15 @@ START_TEST(test6_initial_is_fresh_netns)
 }
 END_TEST
 
-struct xt6k_probe {
-	const char *name;
-	uint8_t rev;
-	bool target;
-};
-
-/* What bpfilter translates, plus neighbours: the kernel's probe answer. */
-static const struct xt6k_probe probes[] = {
-	{ "tcp", 0, false }, { "tcp", 1, false }, { "udp", 0, false },
-	{ "icmp6", 0, false }, { "icmp6", 1, false }, { "comment", 0, false },
-	{ "comment", 1, false }, { "multiport", 0, false }, { "multiport", 1, false },
-	{ "multiport", 2, false }, { "iprange", 0, false }, { "iprange", 1, false },
-	{ "length", 0, false }, { "length", 1, false }, { "hl", 0, false },
-	{ "hl", 1, false }, { "pkttype", 0, false }, { "pkttype", 1, false },
-	{ "mac", 0, false }, { "mac", 1, false }, { "icmp", 0, false },
-	{ "ttl", 0, false }, { "nosuchmatch", 0, false },
-	{ "", 0, true }, { "", 1, true }, { "ERROR", 0, true }, { "ERROR", 1, true },
-	{ "NOSUCH", 0, true },
-};
-
-#define N_PROBES (int)(sizeof(probes) / sizeof(probes[0]))
-
-static int xt6k_probe_fn(int fd, void *arg)
-{
-	const struct xt6k_probe *p = arg;
-	struct xt_get_revision rev = { .revision = p->rev };
-	socklen_t sl = sizeof(rev);
-
-	strcpy(rev.name, p->name);
-	if (getsockopt(fd, IPPROTO_IPV6, p->target ? IP6T_SO_GET_REVISION_TARGET :
-			IP6T_SO_GET_REVISION_MATCH, &rev, &sl) < 0)
-		return errno;
-	return 0;
-}
-
-START_TEST(test6_probes_kernel)
-{
-	const struct xt6k_probe *p = &probes[_i];
-	int kernel = -xt6k_child(xt6k_probe_fn, (void *)p);
-	int ours = p->target ? bf_xt6_target_revision(p->name, p->rev) :
-			       bf_xt6_match_revision(p->name, p->rev);
-
-	ck_assert_msg(ours == kernel, "probe %s rev %u: kernel %d, bpfilter %d",
-		      p->name, p->rev, kernel, ours);
-}
-END_TEST
-
 static Suite *xt6_kernel_suite(void)
 {
 	Suite *s = suite_create("xt6_kernel");
 	TCase *tc = tcase_create("kernel");
 
-	if (xt6k_oracle()) {
+	if (xtu_kernel_oracle_af("xt6_kernel", AF_INET6)) {
 		tcase_add_loop_test(tc, test6_hostile_kernel, 0, N_CASES);
 		tcase_add_test(tc, test6_fixtures_kernel);
 		tcase_add_test(tc, test6_initial_is_fresh_netns);
-		tcase_add_loop_test(tc, test6_probes_kernel, 0, N_PROBES);
 	}
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

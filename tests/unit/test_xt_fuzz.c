@@ -11,8 +11,9 @@
  * accepts, the entries as xt4_validate() leaves them must equal, byte for
  * byte, what the kernel's GET_ENTRIES returns afterwards.
  *
- * The IPv4 revision probes (IPT_SO_GET_REVISION_MATCH/TARGET) are compared
- * the same way (IPv6: test_xt6_hostile.c).
+ * The revision probes (IPT_SO_GET_REVISION_MATCH/TARGET, IP6T_SO_* for
+ * IPv6) are compared the same way, for what bpfilter translates and
+ * neighbours of it.
  */
 #include <errno.h>
 #include <sched.h>
@@ -47,6 +48,9 @@ struct xtz_fam {
 	const struct xt4_fam *fam;
 	int af;
 	int level;
+	/* the probes' optnames differ: IPv4 66/67, IPv6 68/69 */
+	int rev_match;
+	int rev_target;
 	uint32_t hot[6];
 };
 
@@ -54,6 +58,7 @@ static const struct xtz_fam xtz_fams[] = {
 	{
 		"xt fuzz", xtz_fixtures4, sizeof(xtz_fixtures4) / sizeof(xtz_fixtures4[0]),
 		&xt4_fam_ipv4, AF_INET, IPPROTO_IP,
+		IPT_SO_GET_REVISION_MATCH, IPT_SO_GET_REVISION_TARGET,
 		{
 			offsetof(struct ipt_entry, ip.proto),
 			offsetof(struct ipt_entry, ip.flags),
@@ -66,6 +71,7 @@ static const struct xtz_fam xtz_fams[] = {
 	{
 		"xt6 fuzz", xtz_fixtures6, sizeof(xtz_fixtures6) / sizeof(xtz_fixtures6[0]),
 		&xt4_fam_ipv6, AF_INET6, IPPROTO_IPV6,
+		IP6T_SO_GET_REVISION_MATCH, IP6T_SO_GET_REVISION_TARGET,
 		{
 			offsetof(struct ip6t_entry, ipv6.proto),
 			offsetof(struct ip6t_entry, ipv6.flags),
@@ -347,19 +353,38 @@ struct xtz_probe {
 	bool target;
 };
 
-/* Names both sides know, or neither: the kernel here also has others. */
+/*
+ * Names both sides know, or neither: the kernel here also has others.
+ * Asked of both families: icmp and ttl are IPv4's, icmp6 and hl IPv6's.
+ */
 static const struct xtz_probe xtz_probes[] = {
 	{ "tcp", 0, false }, { "tcp", 1, false }, { "udp", 0, false },
 	{ "udp", 2, false }, { "icmp", 0, false }, { "icmp", 1, false },
 	{ "comment", 0, false }, { "comment", 1, false },
 	{ "nosuchmatch", 0, false }, { "", 0, true }, { "", 1, true },
 	{ "ERROR", 0, true }, { "ERROR", 1, true }, { "NOSUCH", 0, true },
+	{ "icmp6", 0, false }, { "icmp6", 1, false }, { "multiport", 0, false },
+	{ "multiport", 1, false }, { "multiport", 2, false }, { "iprange", 0, false },
+	{ "iprange", 1, false }, { "length", 0, false }, { "length", 1, false },
+	{ "ttl", 0, false }, { "ttl", 1, false }, { "hl", 0, false }, { "hl", 1, false },
+	{ "pkttype", 0, false }, { "pkttype", 1, false }, { "mac", 0, false },
+	{ "mac", 1, false },
 };
 
 #define XTZ_N_PROBES (sizeof(xtz_probes) / sizeof(xtz_probes[0]))
 
+static int xtz_probe_ours(int af, const struct xtz_probe *p)
+{
+	if (af == AF_INET6)
+		return p->target ? bf_xt6_target_revision(p->name, p->revision) :
+				   bf_xt6_match_revision(p->name, p->revision);
+	return p->target ? bf_xt4_target_revision(p->name, p->revision) :
+			   bf_xt4_match_revision(p->name, p->revision);
+}
+
 START_TEST(test_probes_same_answer)
 {
+	const struct xtz_fam *zf = &xtz_fams[_i];
 	int *res, status;
 	uint32_t i;
 	pid_t pid;
@@ -374,16 +399,15 @@ START_TEST(test_probes_same_answer)
 
 		if (unshare(CLONE_NEWNET))
 			_exit(250);
-		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		fd = socket(zf->af, SOCK_RAW, IPPROTO_RAW);
 		for (i = 0; i < XTZ_N_PROBES; i++) {
 			struct xt_get_revision rev = { .revision = xtz_probes[i].revision };
 			socklen_t sl = sizeof(rev);
 			int ret;
 
 			strcpy(rev.name, xtz_probes[i].name);
-			ret = getsockopt(fd, IPPROTO_IP, xtz_probes[i].target ?
-					 IPT_SO_GET_REVISION_TARGET : IPT_SO_GET_REVISION_MATCH,
-					 &rev, &sl);
+			ret = getsockopt(fd, zf->level, xtz_probes[i].target ?
+					 zf->rev_target : zf->rev_match, &rev, &sl);
 			res[i] = ret < 0 ? -errno : 0;
 		}
 		_exit(0);
@@ -392,11 +416,10 @@ START_TEST(test_probes_same_answer)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	for (i = 0; i < XTZ_N_PROBES; i++) {
 		const struct xtz_probe *p = &xtz_probes[i];
-		int ours = p->target ? bf_xt4_target_revision(p->name, p->revision) :
-				       bf_xt4_match_revision(p->name, p->revision);
+		int ours = xtz_probe_ours(zf->af, p);
 
-		ck_assert_msg(ours == res[i], "probe %s '%s' rev %u: kernel %d, bpfilter %d",
-			      p->target ? "target" : "match", p->name, p->revision,
+		ck_assert_msg(ours == res[i], "%s: probe %s '%s' rev %u: kernel %d, bpfilter %d",
+			      zf->name, p->target ? "target" : "match", p->name, p->revision,
 			      res[i], ours);
 	}
 	munmap(res, XTZ_N_PROBES * sizeof(int));
@@ -412,7 +435,8 @@ static Suite *xt_fuzz_suite(void)
 	if (xtu_kernel_oracle("xt_fuzz")) {
 		tcase_add_loop_test(tc, test_fuzz_same_errno, 0,
 				    sizeof(xtz_fams) / sizeof(xtz_fams[0]));
-		tcase_add_test(tc, test_probes_same_answer);
+		tcase_add_loop_test(tc, test_probes_same_answer, 0,
+				    sizeof(xtz_fams) / sizeof(xtz_fams[0]));
 	}
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
