@@ -149,6 +149,7 @@ struct bf_prog {
 	uint32_t n_marks;
 	struct bf_map_reloc *relocs;
 	uint32_t n_relocs;
+	int family;		/* AF_INET or AF_INET6 (0: AF_INET) */
 };
 
 /* ir->family (AF_INET or AF_INET6) decides the program's family. */
