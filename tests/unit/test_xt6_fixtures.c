@@ -13,7 +13,7 @@
 #include "test_xt_util.h"
 
 static const char *const fixtures6[] = {
-	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches",
+	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_ufw",
 };
 
 #define N_FIXTURES6 (int)(sizeof(fixtures6) / sizeof(fixtures6[0]))
@@ -118,6 +118,9 @@ static const struct xtu_golden goldens6[] = {
 	{ "ip6_matches", "INPUT", 11, "INPUT#11 [10] !pkttype 0 -> ACCEPT" },
 	{ "ip6_matches", "FORWARD", 1, "FORWARD#1 [14] !smac 02:00:00:00:aa:bb -> DROP" },
 	{ "ip6_matches", "OUTPUT", 1, "OUTPUT#1 [16] proto6 132 multiport(src,2) 9 10:12 -> DROP" },
+	/* ufw's IPv6 table: neighbour discovery needs hop limit 255 */
+	{ "ip6_ufw", "ufw6-before-input", 8, "ufw6-before-input#8 [56] proto6 58 l4(58,8) icmp6 type 133 code 0-255 ttl == 255 -> ACCEPT" },
+	{ "ip6_ufw", "ufw6-before-input", 14, "ufw6-before-input#14 [62] saddr6 fe80::/ffc0:: proto6 58 l4(58,8) icmp6 type 130 code 0-255 -> ACCEPT" },
 	{ "ip6_matches", "macs", 1, "macs#1 [20] smac 02:11:22:33:44:55 pkttype 0 -> ACCEPT" },
 };
 

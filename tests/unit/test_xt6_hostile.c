@@ -429,7 +429,7 @@ END_TEST
 START_TEST(test6_fixtures_kernel)
 {
 	static const char *const names[] = { "ip6_empty", "ip6_basic", "ip6_chains",
-					     "ip6_matches" };
+					     "ip6_matches", "ip6_ufw" };
 	struct ip6t_replace *r;
 	size_t len;
 	unsigned int i;
