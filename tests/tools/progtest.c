@@ -11,6 +11,7 @@
  *   progtest --bench         load time and ns/packet for 1..20k rules
  *   progtest --dump NAME     disassembly of a case table's XDP program
  *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
+ *   progtest --attach        attach and real-traffic tests only (IPv4, IPv6)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1508,6 +1509,9 @@ static void traffic_forward(enum bf_hook h, int ifindex)
 	tb_free(ir);
 }
 
+static void traffic6_tests(int ifindex);
+static void traffic6_forward_tests(int ifindex);
+
 static void traffic_tests(int ifindex)
 {
 	snprintf(peer_ns, sizeof(peer_ns), "bfcg_peer_%d", getpid());
@@ -1524,6 +1528,7 @@ static void traffic_tests(int ifindex)
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, false);
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, true);
 		traffic_one(BF_HOOK_TC_EGRESS, ifindex, false);
+		traffic6_tests(ifindex);
 	}
 	if (sh("ip netns add %s2 && ip link add bfv2 type veth peer name bfv3 && "
 	       "ip link set bfv3 netns %s2 && ip link set bfv2 up && "
@@ -1540,6 +1545,7 @@ static void traffic_tests(int ifindex)
 	} else {
 		traffic_forward(BF_HOOK_XDP, ifindex);
 		traffic_forward(BF_HOOK_TC_INGRESS, ifindex);
+		traffic6_forward_tests(ifindex);
 	}
 	sh("ip netns del %s2 2>/dev/null", peer_ns);
 	sh("ip netns del %s 2>/dev/null", peer_ns);
@@ -2518,6 +2524,146 @@ static void ipv6_tests(void)
 	fuzz6_tables(30);
 }
 
+/* ---- IPv6 real traffic: the v6 program attached directly on the veth ---------- */
+
+static bool ping6_ok(const char *dst)
+{
+	return sh("ip netns exec %s ping -6 -c 1 -W 1 %s >/dev/null 2>&1",
+		  peer_ns, dst) == 0;
+}
+
+/* Load `ir` for `h` (unforced) with its own maps and attach it. */
+static int attach6(struct bf_ir *ir, enum bf_hook h, int ifindex,
+		   struct bf_maps *maps)
+{
+	struct bf_err err = { 0 };
+	int fd;
+
+	if (bf_maps_create(ir, maps, &err))
+		return -1;
+	bf_maps_sync_ifaces(ir, maps);
+	fd = load_one(ir, h, -1, maps, 0, false);
+	if (fd >= 0 && bf_attach(h, ifindex, fd, &err)) {
+		printf("# attach: %s\n", err.msg);
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		bf_maps_close(maps);
+	return fd;
+}
+
+/* ping6 from the peer: echo requests dropped at INPUT, or replies at OUTPUT */
+static void traffic6_one(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	uint32_t out = tb_chain(ir, "OUTPUT", OUT, BF_V_ACCEPT, true);
+	bool egress = h == BF_HOOK_TC_EGRESS, before, after;
+	struct xt_counters cnt[8];
+	struct bf_maps maps;
+	struct bf_rule *r;
+	uint32_t idx;
+	int fd;
+
+	r = tb_rule(ir, egress ? out : in, BF_V_DROP, 0);
+	tb_addr6(r, egress ? BF_F_DADDR6 : BF_F_SADDR6, false, "fd00:201::2", 128);
+	add_l4hdr6(r, 58);
+	tb_pred(r, BF_F_ICMP6, false, egress ? 129 : 128, 0, 0, 255, 0);
+	tb_finish(ir);
+	before = ping6_ok("fd00:201::1");
+	fd = attach6(ir, h, ifindex, &maps);
+	if (fd < 0) {
+		tap(false, "traffic6/%s: load and attach", hook_names[h]);
+		tb_free(ir);
+		return;
+	}
+	after = ping6_ok("fd00:201::1");
+	bf_maps_read_counters(&maps, cnt);
+	idx = ir->chains[egress ? out : in].rules[0].index;
+	tap(before && !after && cnt[idx].pcnt >= 1,
+	    "traffic6/%s: ping6 dropped by the attached IPv6 program (before %d after %d, rule counter %llu)",
+	    hook_names[h], before, after, (unsigned long long)cnt[idx].pcnt);
+	tap(sh("ip netns exec %s ping -c 1 -W 1 10.201.0.1 >/dev/null 2>&1",
+	       peer_ns) == 0,
+	    "traffic6/%s: IPv4 ping passes the IPv6 program", hook_names[h]);
+	bf_detach(h, ifindex);
+	tap(ping6_ok("fd00:201::1"), "traffic6/%s: ping6 works again after detach",
+	    hook_names[h]);
+	close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+/* peer -> us -> peer2: FORWARD -i bfv0 -o bfv2 -p icmpv6 -j DROP */
+static void traffic6_forward(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t fwd = tb_chain(ir, "FORWARD", FWD, BF_V_ACCEPT, true);
+	uint32_t pat = tb_ifpat(ir, "bfv2"), inpat = tb_ifpat(ir, "bfv0");
+	struct xt_counters cnt[8];
+	struct bf_maps maps;
+	struct bf_rule *r;
+	bool before, after;
+	int fd;
+
+	r = tb_rule(ir, fwd, BF_V_DROP, 0);
+	tb_pred(r, BF_F_IIF, false, inpat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_OIF, false, pat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_PROTO6, false, 58, 0, 0, 0, 0);
+	tb_finish(ir);
+	before = ping6_ok("fd00:202::2");
+	fd = attach6(ir, h, ifindex, &maps);
+	if (fd < 0) {
+		tap(false, "traffic6/%s: forward: load and attach", hook_names[h]);
+		tb_free(ir);
+		return;
+	}
+	after = ping6_ok("fd00:202::2");
+	bf_maps_read_counters(&maps, cnt);
+	tap(before && !after && cnt[0].pcnt >= 1,
+	    "traffic6/%s: forwarded ping6 dropped by FORWARD -i bfv0 -o bfv2 (before %d after %d, counter %llu)",
+	    hook_names[h], before, after, (unsigned long long)cnt[0].pcnt);
+	bf_detach(h, ifindex);
+	close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+static void traffic6_tests(int ifindex)
+{
+	if (sh("ip addr add fd00:201::1/64 dev bfv0 nodad && "
+	       "ip netns exec %s ip addr add fd00:201::2/64 dev bfv1 nodad",
+	       peer_ns)) {
+		tap(false, "traffic6: setup");
+		return;
+	}
+	traffic6_one(BF_HOOK_XDP, ifindex);
+	traffic6_one(BF_HOOK_TC_INGRESS, ifindex);
+	traffic6_one(BF_HOOK_TC_EGRESS, ifindex);
+}
+
+static void traffic6_forward_tests(int ifindex)
+{
+	/* IPv6 needs an MTU of 1280 at least (the IPv4 test set 1000) */
+	if (sh("ip link set bfv2 mtu 1500 && "
+	       "ip netns exec %s2 ip link set bfv3 mtu 1500 && "
+	       "ip addr add fd00:202::1/64 dev bfv2 nodad && "
+	       "ip netns exec %s2 ip addr add fd00:202::2/64 dev bfv3 nodad && "
+	       "ip netns exec %s2 ip -6 route add default via fd00:202::1 && "
+	       "ip netns exec %s ip -6 route add default via fd00:201::1 && "
+	       "sysctl -qw net.ipv6.conf.all.forwarding=1",
+	       peer_ns, peer_ns, peer_ns, peer_ns)) {
+		tap(false, "traffic6: forward setup");
+		return;
+	}
+	/* warm up: neighbour discovery on both links */
+	sh("ip netns exec %s ping -6 -c 2 -W 3 fd00:202::2 >/dev/null 2>&1",
+	   peer_ns);
+	traffic6_forward(BF_HOOK_XDP, ifindex);
+	traffic6_forward(BF_HOOK_TC_INGRESS, ifindex);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 1, 100, 1000, 10000, 20000 };
@@ -2532,6 +2678,11 @@ int main(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "--fuzz")) {
 		random_n = 200;
 		fuzz_tables(atoi(argv[2]), random_n);
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--attach")) {
+		table_attach();
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
