@@ -58,10 +58,10 @@ void bf_gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
 	struct bf_emit *e = &g->e;
 
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	if (off_reg >= 0)
-		bf_emit(e, BPF_MOV64_REG(R2, off_reg));
-	else
+	if (off_reg < 0)
 		bf_emit(e, BPF_MOV64_IMM(R2, off));
+	else if (off_reg != R2)	/* r2 may hold the offset already */
+		bf_emit(e, BPF_MOV64_REG(R2, off_reg));
 	bf_emit(e, BPF_MOV64_REG(R3, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, dst_off));
 	if (len_reg >= 0)
@@ -609,8 +609,8 @@ static void gen_main(struct bf_gen *g)
 	}
 	bf_emit(e, BPF_MOV64_REG(R6, R1));
 	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -g->pkt_size));
-	gen_zero(e, 0, g->pkt_size);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -BF_PKT_FP));
+	gen_zero(e, 0, BF_PKT_SIZE);
 	if (g->v6)
 		bf_gen6_parse(g, &m);
 	else
@@ -685,7 +685,6 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	if (ret)
 		return ret;
 	g.v6 = ir->family == AF_INET6;
-	g.pkt_size = g.v6 ? BF_PKT6_SIZE : BF_PKT_SIZE;
 	g.opts = *opts;
 	if (!g.opts.piece_rules)
 		g.opts.piece_rules = BF_PIECE_RULES_DEFAULT;
