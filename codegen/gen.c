@@ -609,8 +609,8 @@ static void gen_main(struct bf_gen *g)
 	}
 	bf_emit(e, BPF_MOV64_REG(R6, R1));
 	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -BF_PKT_FP));
-	gen_zero(e, 0, BF_PKT_SIZE);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -g->pkt_size));
+	gen_zero(e, 0, g->pkt_size);
 	if (g->v6)
 		bf_gen6_parse(g, &m);
 	else
@@ -685,6 +685,7 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	if (ret)
 		return ret;
 	g.v6 = ir->family == AF_INET6;
+	g.pkt_size = g.v6 ? BF_PKT6_SIZE : BF_PKT_SIZE;
 	g.opts = *opts;
 	if (!g.opts.piece_rules)
 		g.opts.piece_rules = BF_PIECE_RULES_DEFAULT;

@@ -56,18 +56,13 @@
 #define BF_PKT_L4	144	/* first BF_PKT_L4_MAX bytes of L4, zero padded */
 #define BF_PKT_L4_MAX	64
 #define BF_PKT_SMAC	208	/* u8[6] Ethernet source (filled when used) */
-#define BF_PKT_SADDR6	216	/* IPv6 source, 16 bytes, network order */
-#define BF_PKT_DADDR6	232	/* IPv6 destination */
-#define BF_PKT_SIZE	248
+#define BF_PKT_SIZE	216
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 
 /*
- * One layout for both families: the umh attaches one program per hook
- * that carries the IPv4 and the IPv6 program side by side (their entry
- * functions behind an ethertype prologue, one BTF), so both must pass
- * and take the same struct. IPv6 programs use it with these differences:
- * saddr/daddr/tos stay 0, and
+ * IPv6 programs (ir->family == AF_INET6) use the same struct with these
+ * differences: saddr/daddr/tos stay 0, the addresses follow smac, and
  *   proto    = the upper-layer protocol ipv6_find_hdr(target -1) returns;
  *   l4_off   = its transport offset + 14 (14 + 0 for a non-first
  *              fragment, where ipv6_find_hdr() leaves the offset alone);
@@ -78,12 +73,18 @@
  *              BF_V6_MAX_EXTHDRS extension headers);
  *   len6     = (u16)(payload_len + 40), what xt_length compares;
  *   ttl      = the hop limit (minus one at FORWARD), always filled.
- * Stack: 248 bytes, rounded up to 256 by the verifier, plus 7 more call
- * frames of 32 bytes (every frame is rounded up to 32) = 480 of the 512
- * bytes BPF allows.
+ * BF_PKT6_SIZE = 248: rounded up to 256 by the verifier, with 7 more call
+ * frames of 32 bytes each (every frame is rounded up to 32) the 8 frames
+ * need 480 of the 512 bytes of stack. IPv4 programs keep BF_PKT_SIZE, byte
+ * for byte. BTF describes the struct per function (btf.c): a program
+ * carrying both families' chains (the umh's two-family attach) gives the
+ * IPv6 ones the 248-byte struct bf_pkt6.
  */
 #define BF_PKT_WALKERR	44	/* u8, IPv6 only */
 #define BF_PKT_LEN6	46	/* u16, IPv6 only */
+#define BF_PKT_SADDR6	216	/* 16 bytes, network order */
+#define BF_PKT_DADDR6	232
+#define BF_PKT6_SIZE	248
 
 #define BF_V6_MAX_EXTHDRS	8	/* extension headers bpfilter_main walks */
 
@@ -110,6 +111,7 @@ struct bf_gen {
 	bool uses_pkttype;	/* fill pkt->pkttype */
 	bool uses_smac;		/* fill pkt->smac */
 	bool v6;		/* ir->family == AF_INET6 */
+	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */
 };
 
 /* gen6.c: bpfilter_main's parse and chain decision for IPv6 */
