@@ -13,6 +13,15 @@ discovery and MLD traffic does not count); the verdict is read from the
 counters of B's rules.
 
     tests/packet/kernel6.py        needs root; exit 4 = skipped
+    tests/packet/kernel6.py --cases [CASE.rules6 ...]
+        the expectations of the IPv6 packet cases (tests/packet/cases/
+        *.rules6 + .pkts) against the kernel: a fourth namespace X loads
+        the case with ip6tables-legacy-restore; a packet reached the hook
+        when a mangle-table rule (priority -150) counted it and got
+        through when a security-table rule (priority 50) did too. INPUT
+        and FORWARD frames come from A into X's eth0, OUTPUT packets from
+        a raw socket in X; every destination is local for INPUT (a local
+        default route), routed out of oif for FORWARD and OUTPUT.
 """
 import os
 import socket
@@ -232,5 +241,194 @@ def run(bmac):
           frame(bmac, A, C, 17, uc, hl=64), {F1: 1, F3: 1})
 
 
+# ---- --cases: the packet cases' expectations against the kernel ----------
+
+NEXT = {"hop": 0, "dst": 60, "rt": 43, "frag": 44, "ah": 51, "none": 59}
+PROTO = {"tcp": 6, "udp": 17, "icmp6": 58, "ipv6-icmp": 58}
+FLAGS = "FSRPAUEC"
+COUNT = "-m hl --hl-gt 1 -m hl --hl-lt 255"	# not ND (255) nor MLD (1)
+
+
+def pkt_spec(line):
+    """bpfilter test -6's packet line (the keys the cases use)"""
+    p = {"src": "fd00::2", "dst": "fd00::1", "proto": "tcp", "sport": "40000",
+         "dport": "80", "flags": "S", "type": "128", "code": "0", "ttl": "64",
+         "frag": "none", "pkttype": "unicast", "smac": "02:00:00:00:00:02",
+         "iif": "", "oif": "", "ext": ""}
+    for tok in line.split():
+        k, v = tok.split("=", 1)
+        if k not in p:
+            raise ValueError("key %s" % k)
+        p[k] = v
+    return p
+
+
+def pkt_ip6(p):
+    """the IPv6 packet (header, extension headers, L4) of a spec"""
+    proto = PROTO.get(p["proto"], None)
+    proto = int(p["proto"]) if proto is None else proto
+    exts = [e for e in p["ext"].split(",") if e]
+    nonfirst = p["frag"] not in ("none", "first")
+    if proto == 6:
+        fl = sum(1 << i for i, c in enumerate(FLAGS) if c in p["flags"])
+        l4 = struct.pack("!HHIIBBHHH", int(p["sport"]), int(p["dport"]), 1, 0,
+                         5 << 4, fl, 1000, 0, 0)
+    elif proto == 17:
+        l4 = struct.pack("!HHHH", int(p["sport"]), int(p["dport"]), 8, 0)
+    elif proto == 58:
+        l4 = struct.pack("!BBHHH", int(p["type"]), int(p["code"]), 0, 1, 1)
+    else:
+        l4 = b""
+    if nonfirst:
+        l4 = b"\0" * 8
+    body = b""
+    types = [NEXT[e] for e in exts] + [proto]
+    for i, e in enumerate(exts):
+        nxt = types[i + 1]
+        if e == "none":
+            l4 = b""
+            break
+        if e in ("hop", "dst"):
+            body += bytes([nxt, 0, 1, 4, 0, 0, 0, 0])
+        elif e == "rt":
+            body += bytes([nxt, 0, 0, 0, 0, 0, 0, 0])
+        elif e == "frag":
+            off = 1 if p["frag"] == "first" else (185 << 3 if nonfirst else 0)
+            body += bytes([nxt, 0]) + struct.pack("!HI", off, 1)
+        elif e == "ah":
+            body += bytes([nxt, 2, 0, 0]) + struct.pack("!II", 1, 1) + b"\0" * 4
+    body += l4
+    return (struct.pack("!IHBB", 6 << 28, len(body), types[0], int(p["ttl"]))
+            + addr(p["src"]) + addr(p["dst"]) + body)
+
+
+def pkt_frame(p, xmac):
+    dmac = {"unicast": xmac, "broadcast": "ff:ff:ff:ff:ff:ff",
+            "multicast": "33:33:00:00:00:01"}[p["pkttype"]]
+    return (bytes.fromhex(dmac.replace(":", "")) +
+            bytes.fromhex(p["smac"].replace(":", "")) + b"\x86\xdd" + pkt_ip6(p))
+
+
+def sections(pkts, chain):
+    """[(expect, line, name)] of one chain, defaults applied (as run.sh)"""
+    out, on, defs = [], False, []
+    for raw in open(pkts):
+        if raw.startswith("--- "):
+            f = raw.split()
+            on, defs = f[1] == chain, f[2:]
+            continue
+        line = raw.split("#", 1)
+        name = line[1].strip() if len(line) > 1 else ""
+        line = line[0].strip()
+        if not on or not line:
+            continue
+        want, rest = line.split(None, 1) if " " in line else (line, "")
+        keys = {t.split("=")[0] for t in rest.split()}
+        rest = " ".join([rest] + [d for d in defs if d.split("=")[0] not in keys])
+        out.append((want, rest.strip(), name or rest))
+    return out
+
+
+def xsetup():
+    for n in ("a", "x", "c"):
+        sh("ip netns add " + NS[n])
+        sh("sysctl -qw net.ipv6.conf.all.accept_dad=0", n)
+        sh("sysctl -qw net.ipv6.conf.default.accept_dad=0", n)
+    sh("ip link add a0 netns %s type veth peer name eth0 netns %s" % (NS["a"], NS["x"]))
+    for i in (1, 2):
+        sh("ip link add eth%d netns %s type veth peer name c%d netns %s"
+           % (i, NS["x"], i, NS["c"]))
+        sh("ip link set c%d up" % i, "c")
+    sh("sysctl -qw net.ipv6.conf.a0.disable_ipv6=1", "a")
+    sh("ip link set a0 up", "a")
+    for i in (0, 1, 2):
+        sh("ip link set eth%d up" % i, "x")
+        sh("ip addr add fd00:%d::1/64 dev eth%d nodad" % (10 + i, i), "x")
+    sh("ip link set lo up", "x")
+    sh("sysctl -qw net.ipv6.conf.all.forwarding=1", "x")
+    for t in ("mangle", "security"):
+        for ch in ("INPUT", "FORWARD", "OUTPUT"):
+            sh("ip6tables-legacy -t %s -A %s %s" % (t, ch, COUNT), "x")
+    return sh("cat /sys/class/net/eth0/address", "x").strip()
+
+
+def xcount():
+    res = {}
+    for t in ("mangle", "security"):
+        out = sh("ip6tables-legacy -t %s -L -v -x -n" % t, "x")
+        ch = None
+        for line in out.splitlines():
+            f = line.split()
+            if line.startswith("Chain "):
+                ch = f[1]
+            elif f and f[0].isdigit():
+                res[(t, ch)] = int(f[0])
+    return res
+
+
+def xverdict(chain, p, xmac):
+    sh("ip6tables-legacy -t mangle -Z", "x")
+    sh("ip6tables-legacy -t security -Z", "x")
+    if chain != "INPUT":
+        sh("ip -6 route replace %s/128 dev %s" % (p["dst"], p["oif"]), "x")
+        sh("ip -6 neigh replace %s lladdr 02:00:00:00:01:fe dev %s nud permanent"
+           % (p["dst"], p["oif"]), "x")
+    if chain == "OUTPUT":
+        sh("python3 -c \"import socket;s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,"
+           "socket.IPPROTO_RAW);s.sendto(bytes.fromhex('%s'),('%s',0))\""
+           % (pkt_ip6(p).hex(), p["dst"]), "x", check=False)
+    else:
+        send(pkt_frame(p, xmac))
+    c = xcount()
+    if not c.get(("mangle", chain)):
+        return "NOHOOK"
+    return "ACCEPT" if c.get(("security", chain)) else "DROP"
+
+
+def run_cases(files):
+    global N, FAILED
+    xmac = xsetup()
+    for rules in files:
+        pkts = rules[:rules.rindex(".rules")] + ".pkts"
+        sh("ip6tables-legacy-restore", "x", inp=open(rules).read())
+        for chain in ("INPUT", "FORWARD", "OUTPUT"):
+            if chain == "INPUT":
+                sh("ip -6 route replace local ::/0 dev lo table local", "x")
+            else:
+                sh("ip -6 route del local ::/0 dev lo table local", "x", check=False)
+            for want, line, name in sections(pkts, chain):
+                p = pkt_spec(line)
+                got = xverdict(chain, p, xmac)
+                N += 1
+                label = "%s %s kernel: %s" % (os.path.basename(rules), chain, name)
+                if got == want:
+                    print("ok %d - %s" % (N, label))
+                else:
+                    FAILED += 1
+                    print("not ok %d - %s: kernel %s, expected %s (%s)"
+                          % (N, label, got, want, line))
+
+
+def main_cases(files):
+    if os.geteuid():
+        print("1..0 # SKIP needs root")
+        return 4
+    if not files:
+        here = os.path.dirname(os.path.abspath(__file__))
+        files = sorted(os.path.join(here, "cases", f)
+                       for f in os.listdir(os.path.join(here, "cases"))
+                       if f.endswith(".rules6"))
+    NS["x"] = "g6x%d" % PID
+    try:
+        run_cases(files)
+    finally:
+        for n in ("a", "x", "c"):
+            sh("ip netns del " + NS[n], check=False)
+    print("1..%d" % N)
+    return 1 if FAILED else 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--cases":
+        sys.exit(main_cases(sys.argv[2:]))
     sys.exit(main())
