@@ -53,6 +53,26 @@ static inline struct ipt_entry *xtu_entry(struct ipt_replace *repl, uint32_t idx
 	return (struct ipt_entry *)((char *)repl->entries + xtu_entry_off(repl, idx));
 }
 
+/* The same for an IPv6 blob (ip6t_replace has ipt_replace's layout). */
+static inline struct ip6t_replace *xtu6_load(const char *name, size_t *lenp)
+{
+	return (struct ip6t_replace *)xtu_load(name, lenp);
+}
+
+static inline uint32_t xtu6_entry_off(const struct ip6t_replace *repl, uint32_t idx)
+{
+	uint32_t off = 0;
+
+	while (idx--)
+		off += ((const struct ip6t_entry *)((const char *)repl->entries + off))->next_offset;
+	return off;
+}
+
+static inline struct ip6t_entry *xtu6_entry(struct ip6t_replace *repl, uint32_t idx)
+{
+	return (struct ip6t_entry *)((char *)repl->entries + xtu6_entry_off(repl, idx));
+}
+
 /*
  * Can this process use the kernel's ip_tables as an oracle: a scratch
  * network namespace (root, CAP_SYS_ADMIN) with a filter table? If not,
