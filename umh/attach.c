@@ -175,6 +175,7 @@ static int att_funcs(struct bf_prog *c, const struct att_part *parts,
 			struct bf_func *f = &c->funcs[c->n_funcs++];
 
 			f->insn = att_map(&parts[k], p->funcs[i].insn);
+			f->family = parts[k].family;
 			/* the IPv6 half's functions end in "6" where there is room */
 			snprintf(f->name, sizeof(f->name), "%.30s%s",
 				 p->funcs[i].name,
@@ -200,6 +201,7 @@ static int att_combine(enum bf_hook hook, const struct umh_table *t4,
 
 	memset(c, 0, sizeof(*c));
 	c->hook = hook;
+	c->family = AF_INET;	/* its IPv6 functions say so (bf_func.family) */
 	n_pro = att_prologue(hook, pro, &to[0], &to[1]);
 	pass = to[1] + 1;
 	for (k = 0; k < 2; k++) {
