@@ -509,6 +509,18 @@ static int umh_reload(struct bf_umh *umh)
 	return r;
 }
 
+static int umh_restore_initial(struct bf_umh *umh)
+{
+	int r;
+
+	r = umh_initial_table(umh, AF_INET, &umh->t4);
+	if (r)
+		return r;
+	if (umh_initial_table(umh, AF_INET6, &umh->t6))
+		bf_err("IPv6: no initial table: ip6tables requests are refused");
+	return umh_reload(umh);
+}
+
 int umh_state_restore(struct bf_umh *umh)
 {
 	struct umh_state_hdr hdrs[2] = {};
@@ -525,8 +537,17 @@ int umh_state_restore(struct bf_umh *umh)
 		return 0;
 	}
 	r = umh_reload(umh);
-	if (r)
-		return r;
+	if (r) {
+		/* Saved rules that no longer load: start as ip_tables does. */
+		bf_warn("the saved tables cannot be put in force again: starting with the initial tables");
+		umh_table_free(umh->t4);
+		umh_table_free(umh->t6);
+		umh->t4 = umh->t6 = NULL;
+		got[0] = got[1] = false;
+		r = umh_restore_initial(umh);
+		if (r)
+			return r;
+	}
 	for (k = 0; k < 2; k++) {
 		if (got[k] && hdrs[k].hook != (uint32_t)umh->hook) {
 			umh_detach_other_hook(umh, &hdrs[k]);
