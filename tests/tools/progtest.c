@@ -2254,6 +2254,9 @@ static void table6_basic(void)
 		{ "output: icmp6 type 1 code 2 ok", p6_icmp(S6, D6, 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
 		{ "output: icmp6 type 1 code 4 drop", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
 		{ "output: ff01::1 is not checked", p6_icmp(S6, "ff01::1", 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
+		{ "output: payload_len 0 is the whole frame (BIG TCP)", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
+		{ "input: payload_len 0 without hop-by-hop: 40 bytes, udp cut: hotdrop", p6_udp(S6, D6, 5, 53), IN, 0, 0, E_DROP, NONE },
+		{ "input: payload_len 0 with hop-by-hop: the whole frame", p6_ext(p6_udp(S6, D6, 5, 53), X_HOP, 0), IN, 0, 0, E_DROP, CNT(4) },
 		{ "IPv4 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 		{ "version 4 in an IPv6 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 	};
@@ -2268,6 +2271,8 @@ static void table6_basic(void)
 		}
 		if (!strcmp(c[i].name, "forward: hop limit 1 unfiltered"))
 			c[i].pkt.hl = 1;
+		if (strstr(c[i].name, "payload_len 0"))
+			c[i].pkt.jumbo = true;
 		if (!strcmp(c[i].name, "IPv4 frame: unfiltered"))
 			c[i].pkt.ethertype = ETH_P_IP;
 		if (!strcmp(c[i].name, "version 4 in an IPv6 frame: unfiltered"))
