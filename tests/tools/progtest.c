@@ -1733,7 +1733,7 @@ static int bench_one(uint32_t n)
 
 /* ---- IPv6: frames, cases, random packets and tables ------------------------------ */
 
-enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST };
+enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST, X_BADHOP };
 
 struct pkt6 {
 	uint8_t s[16], d[16];
@@ -1818,7 +1818,7 @@ static struct pkt6 p6_ext(struct pkt6 p, uint8_t x, uint16_t frag)
 
 static uint8_t p6_ext_type(uint8_t x)
 {
-	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60 };
+	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60, 0 };
 
 	return t[x];
 }
@@ -1844,6 +1844,12 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 		h[16] = 1;
 		h[17] = 4;
 		return 24;
+	case X_BADHOP:		/* PadN with non-zero padding: the kernel drops it */
+		h[0] = next;
+		h[2] = 1;
+		h[3] = 4;
+		h[4] = 0xee;
+		return 8;
 	case X_RT:
 		h[0] = next;
 		return 8;
@@ -2238,6 +2244,7 @@ static void table6_basic(void)
 		{ "fragment then dst: walk error hotdrops", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 16), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "tcp header cut: hotdrop", { .s = {0}, .proto = 0 }, IN, 0, 0, E_DROP, NONE },
 		{ "no next header", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_NONE, 0), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
+		{ "bad hop-by-hop TLV: filtered (designed difference: the kernel drops it first)", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_BADHOP, 0), IN, 0, 0, E_DROP, CNT(0) },
 		{ "9 extension headers: past the bound", p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "multicast source: unfiltered", p6_tcp("ff02::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "v4-mapped source: filtered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
