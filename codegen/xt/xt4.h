@@ -3,13 +3,13 @@
  * Private to the xt front-ends (codegen/xt/): the validated view of a
  * blob, the match ops tables and the rule builder they fill. One code path
  * serves ip_tables and ip6_tables: a family descriptor (struct xt4_fam,
- * family.c) says where an entry's fields are and handles its ip part
+ * ip4.c / ip6.c) says where an entry's fields are and handles its ip part
  * (struct ipt_ip / struct ip6t_ip6); everything else is x_tables and the
  * same for both.
  *
  * Flow of bf_xt4_translate() / bf_xt6_translate() (translate.c):
  *   xt4_check_header()   do_replace()'s header checks
- *   xt4_walk()           check_entry_size_and_hooks() for every entry,
+ *   xt4_walk_fam()       check_entry_size_and_hooks() for every entry,
  *                        entry count, xt_check_table_hooks()
  *   xt4_mark()           mark_source_chains(): loops, bad jumps, comefrom
  *   xt4_check_exts()     find_check_entry(): extensions, sizes, protocols
@@ -25,7 +25,6 @@
 #include "bpfilter/codegen.h"
 
 #define XT4_ENTRY_SZ	((uint32_t)sizeof(struct ipt_entry))		/* 112 */
-#define XT6_ENTRY_SZ	((uint32_t)sizeof(struct ip6t_entry))		/* 168 */
 #define XT4_HDR_SZ	((uint32_t)sizeof(struct xt_entry_target))	/* 32 */
 #define XT4_STD_SZ	((uint32_t)sizeof(struct xt_standard_target))	/* 40 */
 #define XT4_ERR_SZ	((uint32_t)sizeof(struct xt_error_target))	/* 64 */
@@ -79,7 +78,7 @@ extern const struct xt4_fam xt4_fam_ipv6;
 /*
  * struct ip6t_replace is laid out as struct ipt_replace (only the type of
  * the flexible entries[] differs), so the header code takes the latter
- * for both: family.c checks this at compile time.
+ * for both: ip6.c checks this at compile time.
  */
 
 /* A blob whose entries have been walked: every entry's offset, in order. */

@@ -13,7 +13,7 @@
 #include "test_xt_util.h"
 
 static const char *const fixtures6[] = {
-	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches",
+	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_ufw",
 };
 
 #define N_FIXTURES6 (int)(sizeof(fixtures6) / sizeof(fixtures6[0]))
@@ -21,78 +21,24 @@ static const char *const fixtures6[] = {
 static struct bf_ir *xt6f_translate(const char *name, struct ip6t_replace **replp,
 				    size_t *lenp)
 {
-	struct bf_err err = { 0 };
-	struct bf_ir *ir = NULL;
-	int ret;
-
-	*replp = xtu6_load(name, lenp);
-	ret = bf_xt6_translate(*replp, *lenp, &ir, &err);
-	ck_assert_msg(ret == 0, "%s: %d %s", name, ret, err.msg);
-	ck_assert_int_eq(ir->family, AF_INET6);
-	return ir;
+	return xtu_translate_fixture(AF_INET6, name, (struct ipt_replace **)replp, lenp);
 }
 
 START_TEST(test6_normalise_is_identity)
 {
-	struct ip6t_replace *repl, *orig;
-	struct bf_ir *ir;
-	size_t len, olen;
-
-	orig = xtu6_load(fixtures6[_i], &olen);
-	ir = xt6f_translate(fixtures6[_i], &repl, &len);
-	ck_assert_int_eq(len, olen);
-	ck_assert_msg(!memcmp(repl, orig, len), "%s: normalised blob differs", fixtures6[_i]);
-	ck_assert_uint_eq(ir->n_entries, repl->num_entries);
-	bf_ir_free(ir);
-	free(repl);
-	free(orig);
+	xtu_check_normalise_identity(AF_INET6, fixtures6[_i]);
 }
 END_TEST
 
 START_TEST(test6_round_trip)
 {
-	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
-	struct ip6t_replace *repl;
-	struct bf_ir *ir;
-	void *blob;
-	size_t len;
-
-	ir = xt6f_translate(fixtures6[_i], &repl, &len);
-	ck_assert_int_eq(bf_xt6_from_ir(ir, &blob, &size, &n, he, uf), 0);
-	ck_assert_uint_eq(size, repl->size);
-	ck_assert_uint_eq(n, repl->num_entries);
-	ck_assert(!memcmp(he, repl->hook_entry, sizeof(he)));
-	ck_assert(!memcmp(uf, repl->underflow, sizeof(uf)));
-	ck_assert_msg(!memcmp(blob, repl->entries, size), "%s: blob differs", fixtures6[_i]);
-	free(blob);
-	bf_ir_free(ir);
-	free(repl);
+	xtu_check_round_trip(AF_INET6, fixtures6[_i]);
 }
 END_TEST
 
 START_TEST(test6_round_trip_twice)
 {
-	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
-	struct ip6t_replace *repl, *again;
-	struct bf_err err = { 0 };
-	struct bf_ir *ir, *ir2;
-	void *blob;
-	size_t len;
-
-	ir = xt6f_translate(fixtures6[_i], &repl, &len);
-	ck_assert_int_eq(bf_xt6_from_ir(ir, &blob, &size, &n, he, uf), 0);
-	again = calloc(1, sizeof(*again) + size);
-	memcpy(again, repl, sizeof(*again));
-	memcpy(again->entries, blob, size);
-	ck_assert_int_eq(bf_xt6_translate(again, sizeof(*again) + size, &ir2, &err), 0);
-	ck_assert_uint_eq(ir2->n_chains, ir->n_chains);
-	ck_assert_uint_eq(ir2->n_ifpats, ir->n_ifpats);
-	ck_assert(!memcmp(again->entries, repl->entries, size));
-	bf_ir_free(ir2);
-	free(again);
-	free(blob);
-	bf_ir_free(ir);
-	free(repl);
+	xtu_check_round_trip_twice(AF_INET6, fixtures6[_i]);
 }
 END_TEST
 
@@ -139,14 +85,7 @@ START_TEST(test6_initial_filter_is_kernel_table)
 }
 END_TEST
 
-struct xt6f_golden {
-	const char *fixture;
-	const char *chain;
-	uint32_t rule;
-	const char *text;
-};
-
-static const struct xt6f_golden goldens6[] = {
+static const struct xtu_golden goldens6[] = {
 	{ "ip6_basic", "INPUT", 1, "INPUT#1 [0] saddr6 fd00::/ff00:: !daddr6 fd00::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff iif eth+ proto6 6 l4(tcp,20) dport 22-22 tcpflags 0x02/0x17 -> DROP" },
 	{ "ip6_basic", "INPUT", 3, "INPUT#3 [2] !iif eth0 proto6 17 -> ACCEPT" },
 	{ "ip6_basic", "INPUT", 4, "INPUT#4 [3] proto6 58 l4(58,8) icmp6 type 128 code 0-255 -> ACCEPT" },
@@ -179,6 +118,9 @@ static const struct xt6f_golden goldens6[] = {
 	{ "ip6_matches", "INPUT", 11, "INPUT#11 [10] !pkttype 0 -> ACCEPT" },
 	{ "ip6_matches", "FORWARD", 1, "FORWARD#1 [14] !smac 02:00:00:00:aa:bb -> DROP" },
 	{ "ip6_matches", "OUTPUT", 1, "OUTPUT#1 [16] proto6 132 multiport(src,2) 9 10:12 -> DROP" },
+	/* ufw's IPv6 table: neighbour discovery needs hop limit 255 */
+	{ "ip6_ufw", "ufw6-before-input", 8, "ufw6-before-input#8 [56] proto6 58 l4(58,8) icmp6 type 133 code 0-255 ttl == 255 -> ACCEPT" },
+	{ "ip6_ufw", "ufw6-before-input", 14, "ufw6-before-input#14 [62] saddr6 fe80::/ffc0:: proto6 58 l4(58,8) icmp6 type 130 code 0-255 -> ACCEPT" },
 	{ "ip6_matches", "macs", 1, "macs#1 [20] smac 02:11:22:33:44:55 pkttype 0 -> ACCEPT" },
 };
 
@@ -186,26 +128,7 @@ static const struct xt6f_golden goldens6[] = {
 
 START_TEST(test6_ir_golden_text)
 {
-	const struct xt6f_golden *g = &goldens6[_i];
-	const struct bf_chain *ch = NULL;
-	struct ip6t_replace *repl;
-	struct bf_ir *ir;
-	char line[512];
-	size_t len;
-	uint32_t c;
-	int n;
-
-	ir = xt6f_translate(g->fixture, &repl, &len);
-	for (c = 0; c < ir->n_chains; c++)
-		if (!strcmp(ir->chains[c].name, g->chain))
-			ch = &ir->chains[c];
-	ck_assert_ptr_nonnull(ch);
-	ck_assert_uint_ge(ch->n_rules, g->rule);
-	n = bf_ir_rule_str(ir, ch, &ch->rules[g->rule - 1], line, sizeof(line));
-	ck_assert_str_eq(line, g->text);
-	ck_assert_int_eq(n, (int)strlen(g->text));
-	bf_ir_free(ir);
-	free(repl);
+	xtu_check_golden(AF_INET6, &goldens6[_i]);
 }
 END_TEST
 
