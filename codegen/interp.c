@@ -200,8 +200,8 @@ static int interp6_parse(const uint8_t *l3, size_t len, int hook,
 		return -EINVAL;
 	plen = (uint32_t)l3[4] << 8 | l3[5];
 	pkt->len6 = (uint16_t)(plen + 40);
-	if (plen == 0 && l3[6] == NEXTHDR_HOP)
-		tot = len;	/* jumbogram rule: not trimmed */
+	if (plen == 0 && (l3[6] == NEXTHDR_HOP || hook == NF_INET_LOCAL_OUT))
+		tot = len;	/* jumbogram rule, BIG TCP: not trimmed */
 	else
 		tot = plen + 40;
 	if (tot > len)

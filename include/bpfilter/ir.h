@@ -120,8 +120,12 @@ enum bf_field {
 	 * 2 <, 3 >), BF_F_IPRANGE opens -m iprange for both families.
 	 * BF_F_SADDR4/DADDR4/PROTO/FRAG/ICMP/SRANGE4/DRANGE4 are IPv4 only.
 	 */
-	BF_F_SADDR6,	/* (saddr & b6) == a6, 16 bytes each, network order */
-	BF_F_DADDR6,	/* (daddr & b6) == a6 */
+	/*
+	 * ipv6_masked_addr_cmp(): ((saddr ^ a6) & b6) == 0, 16 bytes each,
+	 * network order; bits of a6 outside b6 do not matter (unlike IPv4).
+	 */
+	BF_F_SADDR6,
+	BF_F_DADDR6,	/* ((daddr ^ a6) & b6) == 0 */
 	/*
 	 * ip6t_ip6.proto with IP6T_F_PROTO, as ip6_packet_match() decides it,
 	 * inversion included (evaluated whole, `inv` = IP6T_INV_PROTO):

@@ -1733,7 +1733,7 @@ static int bench_one(uint32_t n)
 
 /* ---- IPv6: frames, cases, random packets and tables ------------------------------ */
 
-enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST };
+enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST, X_BADHOP };
 
 struct pkt6 {
 	uint8_t s[16], d[16];
@@ -1818,7 +1818,7 @@ static struct pkt6 p6_ext(struct pkt6 p, uint8_t x, uint16_t frag)
 
 static uint8_t p6_ext_type(uint8_t x)
 {
-	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60 };
+	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60, 0 };
 
 	return t[x];
 }
@@ -1844,6 +1844,12 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 		h[16] = 1;
 		h[17] = 4;
 		return 24;
+	case X_BADHOP:		/* PadN with non-zero padding: the kernel drops it */
+		h[0] = next;
+		h[2] = 1;
+		h[3] = 4;
+		h[4] = 0xee;
+		return 8;
 	case X_RT:
 		h[0] = next;
 		return 8;
@@ -2238,6 +2244,7 @@ static void table6_basic(void)
 		{ "fragment then dst: walk error hotdrops", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 16), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "tcp header cut: hotdrop", { .s = {0}, .proto = 0 }, IN, 0, 0, E_DROP, NONE },
 		{ "no next header", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_NONE, 0), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
+		{ "bad hop-by-hop TLV: filtered (designed difference: the kernel drops it first)", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_BADHOP, 0), IN, 0, 0, E_DROP, CNT(0) },
 		{ "9 extension headers: past the bound", p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "multicast source: unfiltered", p6_tcp("ff02::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "v4-mapped source: filtered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
@@ -2254,6 +2261,9 @@ static void table6_basic(void)
 		{ "output: icmp6 type 1 code 2 ok", p6_icmp(S6, D6, 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
 		{ "output: icmp6 type 1 code 4 drop", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
 		{ "output: ff01::1 is not checked", p6_icmp(S6, "ff01::1", 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
+		{ "output: payload_len 0 is the whole frame (BIG TCP)", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
+		{ "input: payload_len 0 without hop-by-hop: 40 bytes, udp cut: hotdrop", p6_udp(S6, D6, 5, 53), IN, 0, 0, E_DROP, NONE },
+		{ "input: payload_len 0 with hop-by-hop: the whole frame", p6_ext(p6_udp(S6, D6, 5, 53), X_HOP, 0), IN, 0, 0, E_DROP, CNT(4) },
 		{ "IPv4 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 		{ "version 4 in an IPv6 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 	};
@@ -2268,6 +2278,8 @@ static void table6_basic(void)
 		}
 		if (!strcmp(c[i].name, "forward: hop limit 1 unfiltered"))
 			c[i].pkt.hl = 1;
+		if (strstr(c[i].name, "payload_len 0"))
+			c[i].pkt.jumbo = true;
 		if (!strcmp(c[i].name, "IPv4 frame: unfiltered"))
 			c[i].pkt.ethertype = ETH_P_IP;
 		if (!strcmp(c[i].name, "version 4 in an IPv6 frame: unfiltered"))
