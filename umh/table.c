@@ -169,6 +169,10 @@ int umh_table_load(struct umh_table *t, struct bf_err *err)
 	if (r)
 		return bf_err_set(err, r, "cannot fill the interface map: %s",
 				  strerror(-r));
+	r = bf_maps_sync_addrs(t->ir, &t->maps);
+	if (r)
+		return bf_err_set(err, r, "cannot fill the address type map: %s",
+				  strerror(-r));
 	for (i = 0; i < UMH_NR_HOOKS; i++) {
 		if (!t->progs[i])
 			continue;

@@ -415,5 +415,10 @@ int bf_umh_sync_ifaces(struct bf_umh *umh)
 	r = bf_maps_sync_ifaces(t->ir, &t->maps);
 	if (r)
 		bf_err("cannot refresh the interface map: %s", strerror(-r));
+	if (!r && t->maps.fd[BF_MAP_ADDRTYPE] >= 0) {
+		r = bf_maps_sync_addrs(t->ir, &t->maps);
+		if (r)
+			bf_err("cannot refresh the address type map: %s", strerror(-r));
+	}
 	return r;
 }

@@ -21,6 +21,9 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt4_match_multiport,
 	&xt4_match_pkttype,
 	&xt4_match_mac,
+	&xt4_match_mark,
+	&xt4_match_addrtype,
+	&xt4_match_limit,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))

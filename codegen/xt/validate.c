@@ -373,6 +373,9 @@ static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
 		return -EINVAL;
 	if (ops->check_ip)
 		return ops->check_ip(&e->ip, m + sizeof(struct xt_entry_match));
+	if (ops->check_hooks)
+		return ops->check_hooks(e->comefrom & ((1U << NF_INET_NUMHOOKS) - 1),
+					m + sizeof(struct xt_entry_match));
 	return ops->check ? ops->check(m + sizeof(struct xt_entry_match)) : 0;
 }
 

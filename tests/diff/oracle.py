@@ -61,7 +61,8 @@ IFF_NO_PI = 0x1000
 DEFAULTS = {"src": "10.0.0.2", "dst": "10.0.0.1", "proto": "tcp",
             "sport": "40000", "dport": "80", "flags": "S", "type": "8",
             "code": "0", "ttl": "64", "frag": "none"}
-KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts"}
+KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts", "mark"}
+SO_MARK = 36
 # pkttype= names the Ethernet destination (umh/cli/pktline.h); unicast is
 # the receiving tap's own address here.
 L2_DST = {"broadcast": b"\xff" * 6, "multicast": bytes.fromhex("01005e000001")}
@@ -108,6 +109,12 @@ def parse_packet(line, chain):
     pkt["iif"] = fields["iif"]
     pkt["oif"] = fields["oif"]
     pkt["len"] = int(fields["len"], 0) if "len" in fields else None
+    try:
+        pkt["mark"] = int(fields.get("mark", "0"), 0)
+    except ValueError:
+        raise PacketError("bad mark '%s'" % fields["mark"]) from None
+    if not 0 <= pkt["mark"] <= 0xFFFFFFFF:
+        raise PacketError("bad mark '%s'" % fields["mark"])
     pkttype = fields.get("pkttype", "unicast")
     if pkttype != "unicast" and pkttype not in L2_DST:
         raise PacketError("bad pkttype '%s'" % pkttype)
@@ -206,6 +213,7 @@ class Netns:
         self.route_oif = None
         self.tx = None
         self.raw = {}
+        self.mark = 0
         run(["ip", "link", "set", "lo", "up"])
         for conf in ("all", "default"):
             sysctl("ipv4/conf/%s/rp_filter" % conf, "0")
@@ -237,6 +245,20 @@ class Netns:
                  name, "nud", "permanent"])
         self.taps[name] = (fd, mac)
         return self.taps[name]
+
+    def set_mark(self, mark):
+        """skb->mark of the next packet: SO_MARK on the sender (OUTPUT),
+        else a mangle PREROUTING MARK rule (before filter's hooks)."""
+        if mark == self.mark:
+            return
+        if self.chain == "OUTPUT":
+            self.tx.setsockopt(socket.SOL_SOCKET, SO_MARK, mark)
+        else:
+            run(["iptables-legacy", "-w", "-t", "mangle", "-F", "PREROUTING"])
+            if mark:
+                run(["iptables-legacy", "-w", "-t", "mangle", "-A", "PREROUTING",
+                     "-j", "MARK", "--set-mark", "0x%x" % mark])
+        self.mark = mark
 
     def route_via(self, oif):
         if oif != self.route_oif:
@@ -333,6 +355,7 @@ def policy_count(chain):
 def send_one(ns, chain, pkt, ident, timeout):
     """Send one packet; True if it got through the chain."""
     ip = build_ip(pkt, ident)
+    ns.set_mark(pkt["mark"])
     if chain == "OUTPUT":
         ofd, _ = ns.tap(pkt["oif"])
         ns.route_via(pkt["oif"])

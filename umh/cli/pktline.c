@@ -334,6 +334,22 @@ bad:
 	return -EINVAL;
 }
 
+/* mark=N: skb->mark, decimal or 0x hex */
+static int pkt_mark(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 0);
+	if (!*val || *end || errno || v > UINT32_MAX || *val == '-') {
+		*why = "expected a 32-bit mark (decimal or 0x hex)";
+		return -EINVAL;
+	}
+	spec->mark = (uint32_t)v;
+	return 0;
+}
+
 static const struct pkt_key pkt_keys[] = {
 	{ "src", pkt_src },
 	{ "dst", pkt_dst },
@@ -351,6 +367,7 @@ static const struct pkt_key pkt_keys[] = {
 	{ "pkttype", pkt_pkttype },
 	{ "smac", pkt_smac },
 	{ "opts", pkt_opts },
+	{ "mark", pkt_mark },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -373,7 +390,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts mark)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}

@@ -73,6 +73,7 @@ static void test_usage(FILE *f)
 		"                           01:00:5e:00:00:01; what -m pkttype sees at\n"
 		"                           INPUT and FORWARD\n"
 		"  smac=xx:xx:xx:xx:xx:xx   Ethernet source (-m mac --mac-source)\n"
+		"  mark=N                   skb->mark (-m mark; tc only)\n"
 		"  opts=HEX|none           TCP option bytes (up to 40), padded with EOL\n"
 		"                           to a multiple of 4; doff follows (--tcp-option)\n"
 		"  frag=none|first|nonfirst|N  first: MF set, offset 0; nonfirst: offset\n"
@@ -262,7 +263,8 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 	if (!r)
 		r = bf_cli_set_test_ifs(map_fd, iif, oif);
 	if (!r)
-		r = bf_cli_run_frame(prog_fd, hook, frame, (size_t)len);
+		r = bf_cli_run_frame_mark(prog_fd, hook, frame, (size_t)len,
+					  p->spec.mark);
 	if (r < 0) {
 		fprintf(stderr, "bpfilter test: stdin line %u: the packet could not be run\n", p->line);
 		return r;
