@@ -391,6 +391,9 @@ static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
 	if (ret == -ENOENT || ret == -EPROTOTYPE)
 		return bf_err_set(err, ret, "%s: match '%.*s' revision %u is not supported",
 				  xt4_where(b, i), nlen, name, xt4_ext_rev(m));
+	if (ret == -ERANGE)	/* xt_limit's checkentry */
+		return bf_err_set(err, ret, "%s: match '%.*s': values out of range (rate * burst overflows the kernel's credits)",
+				  xt4_where(b, i), nlen, name);
 	return bf_err_set(err, ret, "%s: match '%.*s': bad size, hook, protocol or options",
 			  xt4_where(b, i), nlen, name);
 }

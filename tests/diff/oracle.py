@@ -42,6 +42,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 CHAINS = ("INPUT", "FORWARD", "OUTPUT")
 PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
@@ -61,7 +62,8 @@ IFF_NO_PI = 0x1000
 DEFAULTS = {"src": "10.0.0.2", "dst": "10.0.0.1", "proto": "tcp",
             "sport": "40000", "dport": "80", "flags": "S", "type": "8",
             "code": "0", "ttl": "64", "frag": "none"}
-KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts", "mark"}
+KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts", "mark",
+                        "wait"}
 SO_MARK = 36
 # pkttype= names the Ethernet destination (umh/cli/pktline.h); unicast is
 # the receiving tap's own address here.
@@ -115,6 +117,10 @@ def parse_packet(line, chain):
         raise PacketError("bad mark '%s'" % fields["mark"]) from None
     if not 0 <= pkt["mark"] <= 0xFFFFFFFF:
         raise PacketError("bad mark '%s'" % fields["mark"])
+    try:
+        pkt["wait"] = int(fields.get("wait", "0"))
+    except ValueError:
+        raise PacketError("bad wait '%s'" % fields["wait"]) from None
     pkttype = fields.get("pkttype", "unicast")
     if pkttype != "unicast" and pkttype not in L2_DST:
         raise PacketError("bad pkttype '%s'" % pkttype)
@@ -356,6 +362,8 @@ def send_one(ns, chain, pkt, ident, timeout):
     """Send one packet; True if it got through the chain."""
     ip = build_ip(pkt, ident)
     ns.set_mark(pkt["mark"])
+    if pkt["wait"]:
+        time.sleep(pkt["wait"] / 1000.0)	# time-based matches (-m limit)
     if chain == "OUTPUT":
         ofd, _ = ns.tap(pkt["oif"])
         ns.route_via(pkt["oif"])

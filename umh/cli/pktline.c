@@ -350,6 +350,22 @@ static int pkt_mark(struct bf_pkt_spec *spec, const char *val, const char **why)
 	return 0;
 }
 
+/* wait=MS: pause before this packet, at most 10 s (time-based matches) */
+static int pkt_wait(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (!*val || *end || errno || v > 10000 || *val == '-') {
+		*why = "expected milliseconds 0..10000";
+		return -EINVAL;
+	}
+	spec->wait_ms = (uint32_t)v;
+	return 0;
+}
+
 static const struct pkt_key pkt_keys[] = {
 	{ "src", pkt_src },
 	{ "dst", pkt_dst },
@@ -368,6 +384,7 @@ static const struct pkt_key pkt_keys[] = {
 	{ "smac", pkt_smac },
 	{ "opts", pkt_opts },
 	{ "mark", pkt_mark },
+	{ "wait", pkt_wait },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -390,7 +407,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts mark)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts mark wait)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}
