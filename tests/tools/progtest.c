@@ -10,6 +10,7 @@
  *   progtest --fuzz N        N random tables x 200 random packets, same oracle
  *   progtest --bench         load time and ns/packet for 1..20k rules
  *   progtest --dump NAME     disassembly of a case table's XDP program
+ *   progtest --limit         -m limit: interpreter clock, BPF on every CPU
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/netfilter.h>
@@ -1723,6 +1725,129 @@ static int bench_one(uint32_t n)
 	return 0;
 }
 
+/* ---- -m limit: the interpreter's clock, and BPF on every CPU at once ---------- */
+
+/* 10/sec burst 3 at jiffies the test sets: xt_limit's arithmetic. */
+static void limit_interp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_pred *p = tb_pred(r, BF_F_LIMIT, false, 1000, 0, 3, 0, 0);
+	static const struct { uint64_t at; int want; } seq[] = {
+		{ 1000, 1 }, { 1000, 1 }, { 1000, 1 }, { 1000, 0 }, { 1000, 0 },
+		{ 1024, 0 },	/* 24 jiffies: 3072 credits, the cost is 3200 */
+		{ 1025, 1 },	/* 25: one cost */
+		{ 1025, 0 },	/* fast path: poor in the same jiffy */
+		{ 21025, 1 }, { 21025, 1 }, { 21025, 1 }, { 21025, 0 },	/* capped at the burst */
+	};
+	struct bf_limit_state st;
+	struct bf_interp_env env = { .sz = sizeof(env), .limits = &st };
+	uint8_t frame[256];
+	struct pkt k = pkt_icmp("1.1.1.1", "2.2.2.2", 8, 0);
+	size_t len = pkt_frame(&k, frame), i;
+	bool ok = true;
+
+	p->mask = bf_limit_user2credits(3000);
+	p->hi = bf_limit_user2credits(1000);
+	tb_finish(ir);
+	bf_limit_init(p, 1000, &st);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int v;
+
+		env.jiffies = seq[i].at;
+		v = bf_interp_run_env(ir, NF_INET_LOCAL_IN, frame, len, "", "",
+				      &env, NULL);
+		if ((v == BF_V_ACCEPT) != seq[i].want) {
+			printf("# packet %zu at jiffy %llu: got %d\n", i,
+			       (unsigned long long)seq[i].at, v);
+			ok = false;
+		}
+	}
+	tap(ok, "limit/interp: 10/sec burst 3: burst, refill by jiffies, fast path, cap");
+	tap(p->hi == 3200 && p->mask == 9600, "limit/interp: cost %u cap %u (HZ 250: 3200, 9600)",
+	    p->hi, p->mask);
+	tb_free(ir);
+}
+
+#define LIMIT_SMP_BURST	10000
+#define LIMIT_SMP_RUNS	1000000	/* per CPU, 10 BPF_PROG_TEST_RUN calls */
+
+/* One child per CPU hammers the same bucket; exactly the burst gets through. */
+static void limit_smp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_pred *p = tb_pred(r, BF_F_LIMIT, false, 100000, 0,
+				    LIMIT_SMP_BURST, 0, 0);	/* 6/min: 10 s a cost */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	struct xt_counters cnt[3];
+	uint8_t frame[256];
+	struct pkt k = pkt_icmp("1.1.1.1", "2.2.2.2", 8, 0);
+	size_t len = pkt_frame(&k, frame);
+	struct timespec start;
+	int fd, status;
+
+	p->mask = bf_limit_user2credits(100000u * LIMIT_SMP_BURST);
+	p->hi = bf_limit_user2credits(100000);
+	tb_finish(ir);
+	if (ncpu < 2)
+		ncpu = 2;
+	if (ncpu > 8)
+		ncpu = 8;
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "limit/smp: maps: %s", err.msg);
+		goto out;
+	}
+	fd = load_one(ir, BF_HOOK_TC_INGRESS, NF_INET_LOCAL_IN, &maps, 0, false);
+	if (fd < 0) {
+		tap(false, "limit/smp: load");
+		bf_maps_close(&maps);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	start.tv_nsec += 100000000;	/* every child starts at once, 100 ms from now */
+	if (start.tv_nsec >= 1000000000) {
+		start.tv_sec++;
+		start.tv_nsec -= 1000000000;
+	}
+	for (c = 0; c < ncpu; c++) {
+		if (fork() == 0) {
+			cpu_set_t set;
+			uint32_t code;
+			int i;
+
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+				    .data_size_in = len, .repeat = LIMIT_SMP_RUNS / 10);
+
+			CPU_ZERO(&set);
+			CPU_SET((int)c % (int)sysconf(_SC_NPROCESSORS_ONLN), &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &start, NULL);
+			/* in-kernel repeats: the CPUs really race on the bucket */
+			for (i = 0; i < 10; i++)
+				bpf_prog_test_run_opts(fd, &o);
+			(void)code;
+			_exit(0);
+		}
+	}
+	for (c = 0; c < ncpu; c++)
+		wait(&status);
+	bf_maps_read_counters(&maps, cnt);
+	tap(cnt[0].pcnt == LIMIT_SMP_BURST &&
+	    cnt[1].pcnt == (uint64_t)ncpu * LIMIT_SMP_RUNS - LIMIT_SMP_BURST,
+	    "limit/smp: %ld processes x %d packets on one bucket of burst %d: %llu accepted, %llu dropped",
+	    ncpu, LIMIT_SMP_RUNS, LIMIT_SMP_BURST, (unsigned long long)cnt[0].pcnt,
+	    (unsigned long long)cnt[1].pcnt);
+	close(fd);
+	bf_maps_close(&maps);
+out:
+	tb_free(ir);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 1, 100, 1000, 10000, 20000 };
@@ -1740,6 +1865,12 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--limit")) {
+		limit_interp();
+		limit_smp();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			bench_one(sizes[i]);
@@ -1754,6 +1885,8 @@ int main(int argc, char **argv)
 		table_unforced();
 		table_errors();
 		table_verifier_log();
+		limit_interp();
+		limit_smp();
 		if (!random_n)
 			random_n = 100;
 		fuzz_tables(30, random_n);
