@@ -519,6 +519,13 @@ def inner(args):
                 ns.tap(name)
         if chain == "INPUT":
             ns.raw_sock(pkt["proto"])
+    # "# netns: CMD" lines of the rules file: routes and addresses the
+    # rules need (-m addrtype), run here as tests/packet/run.sh runs them
+    # before `bpfilter test`.
+    with open(args.rules) as f:
+        for line in f:
+            if line.startswith("# netns: "):
+                run(["sh", "-c", line[len("# netns: "):].strip()])
     with open(args.rules, "rb") as f:
         res = subprocess.run(["iptables-legacy-restore", "-w"], stdin=f,
                              stderr=subprocess.PIPE, check=False)
