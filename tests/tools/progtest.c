@@ -10,7 +10,8 @@
  *   progtest --fuzz N        N random tables x 200 random packets, same oracle
  *   progtest --bench         load time and ns/packet for 1..20k rules
  *   progtest --dump NAME     disassembly of a case table's XDP program
- *   progtest --limit         -m limit: interpreter clock, BPF on every CPU
+ *   progtest --limit         mark/addrtype in the interpreter; -m limit:
+ *                            interpreter clock, BPF on every CPU
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1770,6 +1771,66 @@ static void limit_interp(void)
 	tb_free(ir);
 }
 
+/* A namespace where 10.66.0.0/16 is local on eth0, 10.65.0.1 broadcast on lo. */
+static unsigned int env_addr_type(void *ctx, uint32_t addr, const char *dev)
+{
+	uint32_t h = ntohl(addr);
+
+	(void)ctx;
+	if ((h >> 16) == 0x0a42)
+		return !dev || !strcmp(dev, "eth0") ? 2 : 1;	/* LOCAL on eth0 */
+	if (h == 0x0a410001)
+		return !dev || !strcmp(dev, "lo") ? 3 : 1;	/* BROADCAST on lo */
+	return 1;
+}
+
+/* The interpreter's mark and address types (bf_interp_env). */
+static void env_interp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+	struct bf_interp_env env = { .sz = sizeof(env), .addr_type = env_addr_type };
+	static const struct {
+		const char *src, *dst, *iif;
+		uint32_t mark;
+		int want;	/* BF_V_* */
+		const char *what;
+	} seq[] = {
+		{ "1.1.1.1", "2.2.2.2", "eth0", 0x13, BF_V_DROP, "mark 0x13 & 0xf0 == 0x10" },
+		{ "1.1.1.1", "2.2.2.2", "eth0", 0x23, BF_V_ACCEPT, "mark 0x23 & 0xf0 != 0x10" },
+		{ "10.66.0.1", "2.2.2.2", "eth0", 0, BF_V_DROP, "src LOCAL on iif" },
+		{ "10.66.0.1", "2.2.2.2", "eth1", 0, BF_V_ACCEPT, "src LOCAL on another device" },
+		{ "1.1.1.1", "10.65.0.1", "eth1", 0, BF_V_DROP, "dst BROADCAST (no device)" },
+		{ "1.1.1.1", "255.255.255.255", "eth1", 0, BF_V_DROP, "dst limited broadcast" },
+		{ "0.1.2.3", "2.2.2.2", "eth1", 0, BF_V_DROP, "src 0/8 is BROADCAST: ! UNICAST,LOCAL" },
+		{ "1.1.1.1", "224.0.0.9", "eth1", 0, BF_V_ACCEPT, "dst multicast" },
+	};
+	size_t i;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_MARK, false, 0x10, 0xf0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* --src-type LOCAL --limit-iface-in */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, 1u << 2, 0, 4);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* --dst-type BROADCAST */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, 0, 1u << 3, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* ! --src-type UNICAST,LOCAL ! --dst-type MULTICAST */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, (1u << 1) | (1u << 2), 1u << 5, 3);
+	tb_finish(ir);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct pkt k = pkt_icmp(seq[i].src, seq[i].dst, 8, 0);
+		uint8_t frame[256];
+		size_t len = pkt_frame(&k, frame);
+		int v;
+
+		env.mark = seq[i].mark;
+		v = bf_interp_run_env(ir, NF_INET_LOCAL_IN, frame, len, seq[i].iif,
+				      "", &env, NULL);
+		tap(v == seq[i].want, "env/interp: %s (got %d)", seq[i].what, v);
+	}
+	tb_free(ir);
+}
+
 #define LIMIT_SMP_BURST	10000
 #define LIMIT_SMP_RUNS	1000000	/* per CPU, 10 BPF_PROG_TEST_RUN calls */
 
@@ -1866,6 +1927,7 @@ int main(int argc, char **argv)
 		return tap_fail ? 1 : 0;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--limit")) {
+		env_interp();
 		limit_interp();
 		limit_smp();
 		printf("1..%d\n", tap_n);
@@ -1885,6 +1947,7 @@ int main(int argc, char **argv)
 		table_unforced();
 		table_errors();
 		table_verifier_log();
+		env_interp();
 		limit_interp();
 		limit_smp();
 		if (!random_n)
