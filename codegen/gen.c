@@ -424,19 +424,18 @@ static void gen_decide_forced(struct bf_gen *g, const struct gen_main *m)
 
 /*
  * -m addrtype: the type of the address at pkt + addr_off as
- * __inet_dev_addr_type() finds it, into pkt + type_off (u8) and the
- * device of the route that gave it into pkt + nh_off (u32; 0 when no
- * device is compared: decided from the address, or no route). 0.0.0.0/8
+ * __inet_dev_addr_type() finds it, into pkt + type_off: RTN_* | BF_ADT_*
+ * (is the route's device iif, oif, or is no device compared). 0.0.0.0/8
  * and 255.255.255.255 are BROADCAST, 224.0.0.0/4 MULTICAST, else the
- * longest prefix of BF_MAP_ADDRTYPE, else UNICAST. pkt->l4 is the
- * lookup key's scratch (before gen_copy_l4 fills it).
+ * longest prefix of BF_MAP_ADDRTYPE, else UNICAST. pkt->l4 is the lookup
+ * key's scratch (before gen_copy_l4 fills it); iif/oif are known here.
  */
-static void gen_addrtype_one(struct bf_gen *g, int addr_off, int type_off,
-			     int nh_off)
+static void gen_addrtype_one(struct bf_gen *g, int addr_off, int type_off)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t bcast = bf_label_new(e), done = bf_label_new(e);
-	uint32_t found = bf_label_new(e);
+	uint32_t found = bf_label_new(e), store = bf_label_new(e);
+	uint32_t not_in = bf_label_new(e), not_out = bf_label_new(e);
 
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, addr_off));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
@@ -444,10 +443,10 @@ static void gen_addrtype_one(struct bf_gen *g, int addr_off, int type_off,
 	bf_emit(e, BPF_MOV64_REG(R2, R1));
 	bf_emit(e, BPF_ALU32_IMM(BPF_RSH, R2, 24));
 	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, 0, 0), bcast);
-	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, 5));		/* RTN_MULTICAST */
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, BF_ADT_NODEV | 5));	/* MULTICAST */
 	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, 0xf0));
 	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, 0xe0, 0), done);
-	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, 1));		/* RTN_UNICAST */
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, BF_ADT_NODEV | 1));	/* UNICAST */
 	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L4, 32));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, addr_off));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4 + 4));
@@ -459,20 +458,32 @@ static void gen_addrtype_one(struct bf_gen *g, int addr_off, int type_off,
 	bf_emit_jmp(e, BPF_JMP_A(0), done);
 	bf_label_bind(e, found);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, 0));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_ADT_TYPE));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R0, 4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0, 0), not_in);
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, BF_ADT_NODEV));
+	bf_emit_jmp(e, BPF_JMP_A(0), store);
+	bf_label_bind(e, not_in);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_IIF));
+	bf_emit_jmp(e, BPF_JMP32_REG(BPF_JNE, R2, R3, 0), not_out);
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, BF_ADT_IIF));
+	bf_label_bind(e, not_out);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_OIF));
+	bf_emit_jmp(e, BPF_JMP32_REG(BPF_JNE, R2, R3, 0), store);
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, BF_ADT_OIF));
+	bf_label_bind(e, store);
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, type_off));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, 4));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, nh_off));
 	bf_emit_jmp(e, BPF_JMP_A(0), done);
 	bf_label_bind(e, bcast);
-	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, 3));		/* RTN_BROADCAST */
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, BF_ADT_NODEV | 3));	/* BROADCAST */
 	bf_label_bind(e, done);
 }
 
 static void gen_addrtype_fill(struct bf_gen *g)
 {
 	bf_emit_mark(&g->e, "addrtype: types of saddr and daddr (BF_MAP_ADDRTYPE)");
-	gen_addrtype_one(g, BF_PKT_SADDR, BF_PKT_STYPE, BF_PKT_SNH);
-	gen_addrtype_one(g, BF_PKT_DADDR, BF_PKT_DTYPE, BF_PKT_DNH);
+	gen_addrtype_one(g, BF_PKT_SADDR, BF_PKT_STYPE);
+	gen_addrtype_one(g, BF_PKT_DADDR, BF_PKT_DTYPE);
 }
 
 /*

@@ -58,13 +58,15 @@
 #define BF_PKT_L4	144	/* first BF_PKT_L4_MAX bytes of L4, zero padded */
 #define BF_PKT_L4_MAX	64
 #define BF_PKT_SMAC	208	/* u8[6] Ethernet source (filled when used) */
-/* -m addrtype (filled when used): RTN_* of saddr/daddr and the device of
- * the route that gave it (0: decided without a device, e.g. no route) */
-#define BF_PKT_STYPE	214	/* u8 */
-#define BF_PKT_DTYPE	215	/* u8 */
-#define BF_PKT_SNH	216	/* u32 ifindex */
-#define BF_PKT_DNH	220	/* u32 ifindex */
-#define BF_PKT_SIZE	224
+/* -m addrtype (filled when used): u8 RTN_* of saddr / daddr | BF_ADT_* */
+#define BF_PKT_STYPE	214
+#define BF_PKT_DTYPE	215
+#define BF_PKT_SIZE	216
+
+#define BF_ADT_TYPE	0x0f	/* RTN_* as inet_dev_addr_type(net, NULL, a) */
+#define BF_ADT_IIF	0x10	/* the route's device is iif */
+#define BF_ADT_OIF	0x20	/* the route's device is oif */
+#define BF_ADT_NODEV	0x40	/* no device compared (no route, 0/8, 224/4...) */
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 

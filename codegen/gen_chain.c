@@ -365,7 +365,7 @@ static void gen_limit(struct bf_emit *e, const struct bf_pred *p,
  * -m addrtype: (source == 0 || type(saddr) in source, XOR flag 1) &&
  * (dest == 0 || type(daddr) in dest, XOR flag 2); the type is UNICAST
  * when a device is compared (flags 4: iif, 8: oif) and the route's
- * device differs.
+ * device is another one (BF_ADT_* of pkt's type bytes).
  */
 static void gen_addrtype_side(struct bf_emit *e, const struct bf_pred *p,
 			      bool dst, uint32_t next)
@@ -377,11 +377,14 @@ static void gen_addrtype_side(struct bf_emit *e, const struct bf_pred *p,
 		return;
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, dst ? BF_PKT_DTYPE : BF_PKT_STYPE));
 	if (p->flags & 0xc) {
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, dst ? BF_PKT_DNH : BF_PKT_SNH));
-		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, 0, 0), same);
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, p->flags & 4 ? BF_PKT_IIF : BF_PKT_OIF));
-		bf_emit_jmp(e, BPF_JMP32_REG(BPF_JEQ, R2, R3, 0), same);
-		bf_emit(e, BPF_MOV64_IMM(R1, 1));	/* RTN_UNICAST */
+		bf_emit(e, BPF_MOV64_REG(R2, R1));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_ADT_NODEV |
+					 (p->flags & 4 ? BF_ADT_IIF : BF_ADT_OIF)));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_ADT_TYPE));
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0, 0), same);
+		bf_emit(e, BPF_MOV64_IMM(R1, 1));	/* another device: RTN_UNICAST */
+	} else {
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_ADT_TYPE));
 	}
 	bf_label_bind(e, same);
 	bf_emit(e, BPF_MOV64_IMM(R2, 1));
