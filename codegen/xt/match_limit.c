@@ -70,6 +70,7 @@ const struct xt4_match_ops xt4_match_limit = {
 	.revision = 0,
 	.data_size = sizeof(struct xt_rateinfo),
 	.unspec = true,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.check = limit_check,
 	.to_ir = limit_to_ir,
 	.claims = limit_claims,

@@ -51,6 +51,7 @@ const struct xt4_match_ops xt4_match_mark = {
 	.revision = 1,
 	.data_size = sizeof(struct xt_mark_mtinfo1),
 	.unspec = true,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.to_ir = mark_to_ir,
 	.claims = mark_claims,
 	.from_ir = mark_from_ir,

@@ -2697,9 +2697,92 @@ static void fuzz6_tables(unsigned int n_tables)
 	    n_tables, skipped, random_n, bad ? ": " : "", first);
 }
 
+/* BPF_PROG_TEST_RUN of a tc program with skb->mark = mark */
+static int run_frame_mark(int fd, const uint8_t *frame, size_t len,
+			  uint32_t mark, uint32_t *ret)
+{
+	struct __sk_buff skb = { .mark = mark };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = len, .repeat = 1);
+
+	if (mark) {
+		o.ctx_in = &skb;
+		o.ctx_size_in = sizeof(skb);
+	}
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ret = o.retval;
+	return 0;
+}
+
+/* -m mark and -m limit in IPv6 programs (both are every-family matches). */
+static void table6_mark_limit(void)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+	struct bf_pred *lim;
+	static const struct { uint32_t mark; bool accept; const char *what; } seq[] = {
+		{ 0x13, false, "mark 0x13: the mark rule drops" },
+		{ 0, true, "unmarked: limit burst 2, first" },
+		{ 0x20, true, "mark 0x20: limit, second" },
+		{ 0, false, "limit: bucket empty, the next rule drops" },
+	};
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP, .force_hook = IN };
+	struct bf_limit_state st;
+	struct bf_interp_env env = { .sz = sizeof(env), .limits = &st };
+	struct bf_err err = { 0 };
+	struct bf_prog *prog = NULL;
+	struct pkt6 k = p6_icmp("fd00::1", "fd00::2", 128, 0);
+	struct bf_maps maps;
+	uint8_t frame[512];
+	size_t len = pkt6_frame(&k, frame), i;
+	uint32_t code = 0;
+	int fd, ret;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_MARK, false, 0x10, 0xf0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	lim = tb_pred(r, BF_F_LIMIT, false, 600000, 0, 2, 0, 0);	/* 1/min burst 2 */
+	lim->mask = bf_limit_user2credits(1200000);
+	lim->hi = bf_limit_user2credits(600000);
+	tb_rule(ir, in, BF_V_DROP, 0);
+	tb_finish(ir);
+	ret = bf_gen(ir, &o, &prog, &err);
+	tap(ret == -EINVAL && strstr(err.msg, "match 'mark' needs the skb mark"),
+	    "v6 mark/xdp: refused (%d: %s)", ret, err.msg);
+	bf_prog_free(prog);
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "v6 mark/limit: maps: %s", err.msg);
+		goto out;
+	}
+	fd = load_one(ir, BF_HOOK_TC_INGRESS, IN, &maps, 0, false);
+	if (fd < 0) {
+		tap(false, "v6 mark/limit: load at tc");
+		bf_maps_close(&maps);
+		goto out;
+	}
+	bf_limit_init(lim, 0, &st);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int v;
+
+		env.mark = seq[i].mark;
+		v = bf_interp_run_env(ir, IN, frame, len, "", "", &env, NULL);
+		ret = run_frame_mark(fd, frame, len, seq[i].mark, &code);
+		tap(!ret && (code == TC_ACT_OK) == seq[i].accept &&
+		    (v == BF_V_ACCEPT) == seq[i].accept,
+		    "v6 mark/limit tc: %s (BPF %u, interp %d)", seq[i].what, code, v);
+	}
+	close(fd);
+	bf_maps_close(&maps);
+out:
+	tb_free(ir);
+}
+
 static void ipv6_tests(void)
 {
 	table6_basic();
+	table6_mark_limit();
 	fuzz6_tables(30);
 }
 
