@@ -98,6 +98,7 @@ packet-kernel: all
 selftest: all
 	selftests/run.sh --hook xdp
 	selftests/run.sh --hook tc
+	selftests/matches.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
