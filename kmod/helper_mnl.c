@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The libmnl calls of bpfilter-umh, over a plain NETLINK_ROUTE socket, for
+ * The libmnl calls of bpfilter-umh, over plain NETLINK_ROUTE sockets, for
  * the static helper embedded in bpfilter.ko (Debian ships libmnl only as a
- * shared library). The helper uses six of them, for one thing: following
- * rtnetlink link events (RTNLGRP_LINK: RTM_NEWLINK, RTM_DELLINK) so that a
- * configured device that appears later gets the programs in force. They
- * keep the contract of libmnl's documented API for that use: open a
- * netlink socket, bind it to multicast groups, read one datagram, and walk
- * its messages calling back for each data message. Control messages are
+ * shared library). The helper uses them for two things:
+ *  - following rtnetlink events between requests (links: RTM_NEWLINK and
+ *    RTM_DELLINK, so that a configured device that appears later gets the
+ *    programs in force; IPv4 addresses, routes and rules for -m addrtype);
+ *  - dumping the routes and rules for -m addrtype's map (a request with
+ *    an rtmsg header, the answer's messages and their attributes).
+ * They keep the contract of libmnl's documented API for those uses: open a
+ * netlink socket, bind it (to multicast groups), send a request, read one
+ * datagram and walk its messages calling back for each data message, build
+ * a request header, walk a message's attributes. Control messages are
  * handled as libmnl does: NOOP and OVERRUN skipped, DONE stops, ERROR
  * stops (an ACK) or fails with its errno.
  *
@@ -27,6 +31,8 @@ struct mnl_socket {
 	int fd;
 	struct sockaddr_nl addr;	/* as bound: our port id and groups */
 };
+
+/* Sockets */
 
 struct mnl_socket *mnl_socket_open2(int bus, int flags)
 {
@@ -65,9 +71,29 @@ int mnl_socket_bind(struct mnl_socket *nl, unsigned int groups, pid_t pid)
 	return 0;
 }
 
+struct mnl_socket *mnl_socket_open(int bus)
+{
+	return mnl_socket_open2(bus, 0);
+}
+
 int mnl_socket_get_fd(const struct mnl_socket *nl)
 {
 	return nl->fd;
+}
+
+unsigned int mnl_socket_get_portid(const struct mnl_socket *nl)
+{
+	return nl->addr.nl_pid;
+}
+
+/* A request goes to the kernel (port id 0). */
+ssize_t mnl_socket_sendto(const struct mnl_socket *nl, const void *req,
+			  size_t size)
+{
+	const struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+
+	return sendto(nl->fd, req, size, 0, (const struct sockaddr *)&to,
+		      sizeof(to));
 }
 
 ssize_t mnl_socket_recvfrom(const struct mnl_socket *nl, void *buf,
@@ -96,6 +122,34 @@ ssize_t mnl_socket_recvfrom(const struct mnl_socket *nl, void *buf,
 		return -1;
 	}
 	return n;
+}
+
+/* Messages */
+
+/* A zeroed header at the start of buf; nlmsg_len covers just the header. */
+struct nlmsghdr *mnl_nlmsg_put_header(void *buf)
+{
+	struct nlmsghdr *nlh = buf;
+
+	memset(nlh, 0, NLMSG_HDRLEN);
+	nlh->nlmsg_len = NLMSG_HDRLEN;
+	return nlh;
+}
+
+/* size zeroed bytes (aligned) appended to the message, e.g. an rtmsg. */
+void *mnl_nlmsg_put_extra_header(struct nlmsghdr *nlh, size_t size)
+{
+	char *p = (char *)nlh + nlh->nlmsg_len;
+	size_t len = NLMSG_ALIGN(size);
+
+	nlh->nlmsg_len += len;
+	memset(p, 0, len);
+	return p;
+}
+
+void *mnl_nlmsg_get_payload(const struct nlmsghdr *nlh)
+{
+	return (char *)nlh + NLMSG_HDRLEN;
 }
 
 /* NLMSG_ERROR: 0 is an acknowledgement (stop), else fail with its errno. */
@@ -159,6 +213,60 @@ int mnl_cb_run(const void *buf, size_t numbytes, unsigned int seq,
 	}
 	return ret;
 }
+
+/* Attributes */
+
+uint16_t mnl_attr_get_type(const struct nlattr *attr)
+{
+	return attr->nla_type & NLA_TYPE_MASK;
+}
+
+uint16_t mnl_attr_get_payload_len(const struct nlattr *attr)
+{
+	return attr->nla_len - NLA_HDRLEN;
+}
+
+void *mnl_attr_get_payload(const struct nlattr *attr)
+{
+	return (char *)attr + NLA_HDRLEN;
+}
+
+/* Attributes are 4-byte aligned only: read without assuming more. */
+uint32_t mnl_attr_get_u32(const struct nlattr *attr)
+{
+	uint32_t v;
+
+	memcpy(&v, mnl_attr_get_payload(attr), sizeof(v));
+	return v;
+}
+
+/*
+ * The attributes after the message's family header (offset bytes, e.g.
+ * sizeof(struct rtmsg)): cb for each whole one, until it returns
+ * MNL_CB_STOP or MNL_CB_ERROR; a truncated last one ends the walk.
+ */
+int mnl_attr_parse(const struct nlmsghdr *nlh, unsigned int offset,
+		   mnl_attr_cb_t cb, void *data)
+{
+	const char *p = (const char *)mnl_nlmsg_get_payload(nlh) +
+			NLMSG_ALIGN(offset);
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
+	const struct nlattr *attr;
+	int ret = MNL_CB_OK;
+
+	while (end - p >= (long)NLA_HDRLEN) {
+		attr = (const struct nlattr *)p;
+		if (attr->nla_len < NLA_HDRLEN || attr->nla_len > end - p)
+			break;
+		ret = cb(attr, data);
+		if (ret <= MNL_CB_STOP)
+			return ret;
+		p += NLA_ALIGN(attr->nla_len);
+	}
+	return ret;
+}
+
+/* Sockets, again */
 
 int mnl_socket_close(struct mnl_socket *nl)
 {

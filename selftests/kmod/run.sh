@@ -88,6 +88,18 @@ fi
 
 rc=0
 N=0
+# The module must carry a static helper (it may start before the root fs
+# has libraries); kmod/Makefile falls back to the dynamic one with a note.
+if [ -z "$HELPER" ]; then
+	N=$((N + 1))
+	if readelf -l "$TOP/kmod/bpfilter-umh.bin" 2> /dev/null | grep -q INTERP; then
+		rc=1
+		echo "not ok $N - the embedded helper is linked statically"
+		sed 's/^/# /' "$TOP/kmod/bpfilter-umh.bin.log" 2> /dev/null | tail -n 20
+	else
+		echo "ok $N - the embedded helper is linked statically"
+	fi
+fi
 for hook in "${HOOKS[@]}"; do
 	log=$OUT/console-$hook.log
 	echo "# booting $KVER in qemu (TCG), hook $hook; console in $log"
