@@ -14,14 +14,14 @@
 /* chains.bin: the ssh chain's trailing unconditional RETURN. */
 #define FR_SSH_RETURN	15
 
-static struct ipt_replace *fr_rebuild(const struct ipt_replace *orig,
-				      const struct bf_ir *ir, size_t *lenp)
+static struct ipt_replace *fr_rebuild_af(int af, const struct ipt_replace *orig,
+					 const struct bf_ir *ir, size_t *lenp)
 {
 	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
 	struct ipt_replace *r;
 	void *blob;
 
-	ck_assert_int_eq(bf_xt4_from_ir(ir, &blob, &size, &n, he, uf), 0);
+	ck_assert_int_eq(xtu_from_ir(af, ir, &blob, &size, &n, he, uf), 0);
 	r = calloc(1, sizeof(*r) + size);
 	ck_assert_ptr_nonnull(r);
 	memcpy(r, orig, sizeof(*r));
@@ -33,6 +33,12 @@ static struct ipt_replace *fr_rebuild(const struct ipt_replace *orig,
 	free(blob);
 	*lenp = sizeof(*r) + size;
 	return r;
+}
+
+static struct ipt_replace *fr_rebuild(const struct ipt_replace *orig,
+				      const struct bf_ir *ir, size_t *lenp)
+{
+	return fr_rebuild_af(AF_INET, orig, ir, lenp);
 }
 
 static const struct bf_chain *fr_chain(const struct bf_ir *ir, const char *name)
@@ -106,6 +112,56 @@ START_TEST(test_fuzz_xt_conditional_return_stays_rule)
 }
 END_TEST
 
+/*
+ * fuzz_xt, IPv6 (ufw6's table): a user chain's trailing RETURN whose
+ * ip6t_ip6 had its padding bytes (after invflags) set was not
+ * unconditional as the IR sees it, so it became a rule and the chain an
+ * ERROR fall-through; bf_xt6_from_ir() wrote the padding back as zeroes
+ * and the second translation made it the chain's end. The padding, and
+ * the bits ip6_packet_match() ignores (IP6T_F_TOS with a tos byte,
+ * IP6T_INV_TOS, IP6T_INV_FRAG, IP6T_INV_PROTO without IP6T_F_PROTO), must
+ * leave it the chain's end (RETURN, counted) both times.
+ */
+START_TEST(test_fuzz_xt6_return_ignored_bits)
+{
+	struct ipt_replace *repl, *again;
+	struct bf_err err = { 0 };
+	struct bf_ir *ir, *ir2;
+	const struct bf_chain *c, *c2;
+	struct ip6t_entry *e;
+	uint32_t end;
+	size_t len, len2;
+
+	ir = xtu_translate_fixture(AF_INET6, "ip6_chains", &repl, &len);
+	end = fr_chain(ir, "empty")->end_index;
+	bf_ir_free(ir);
+	e = xtu6_entry((struct ip6t_replace *)repl, end);
+	switch (_i) {
+	case 0: ((uint8_t *)&e->ipv6)[sizeof(e->ipv6) - 2] = 0x6d; break;
+	case 1: e->ipv6.flags = IP6T_F_TOS; e->ipv6.tos = 0x10; break;
+	case 2: e->ipv6.invflags = IP6T_INV_TOS; break;
+	case 3: e->ipv6.invflags = IP6T_INV_FRAG; break;
+	default: e->ipv6.invflags = IP6T_INV_PROTO; break;
+	}
+	ck_assert_int_eq(bf_xt6_translate((struct ip6t_replace *)repl, len, &ir, &err), 0);
+	c = fr_chain(ir, "empty");
+	ck_assert_int_eq(c->end, BF_V_RETURN);
+	ck_assert_uint_eq(c->end_index, end);
+	ck_assert(c->end_counts);
+	ck_assert_uint_eq(c->n_rules, 0);
+	again = fr_rebuild_af(AF_INET6, repl, ir, &len2);
+	ck_assert_int_eq(bf_xt6_translate((struct ip6t_replace *)again, len2, &ir2, &err), 0);
+	c2 = fr_chain(ir2, "empty");
+	ck_assert_uint_eq(c2->n_rules, c->n_rules);
+	ck_assert_int_eq(c2->end, c->end);
+	ck_assert_uint_eq(c2->end_index, c->end_index);
+	bf_ir_free(ir2);
+	bf_ir_free(ir);
+	free(again);
+	free(repl);
+}
+END_TEST
+
 static uint16_t fr_csum(const uint8_t *b, size_t n)
 {
 	uint32_t sum = 0;
@@ -160,6 +216,7 @@ static Suite *fuzz_regress_suite(void)
 
 	tcase_add_loop_test(tc, test_fuzz_xt_return_ignored_bits, 0, 3);
 	tcase_add_test(tc, test_fuzz_xt_conditional_return_stays_rule);
+	tcase_add_loop_test(tc, test_fuzz_xt6_return_ignored_bits, 0, 5);
 	tcase_add_test(tc, test_fuzz_load_interp_unaligned);
 	suite_add_tcase(s, tc);
 	return s;
