@@ -165,7 +165,11 @@ static int ip6_from_ir(const struct bf_ir *ir, const struct bf_rule *r, void *ip
 			ip->invflags |= p->inv ? IP6T_INV_VIA_OUT : 0;
 			break;
 		case BF_F_PROTO6:
-			if (p->value > 0xff)
+			/*
+			 * ip6t_ip6.proto is 16 bits and the kernel takes any
+			 * value (above 255 it never equals a header number).
+			 */
+			if (p->value > 0xffff)
 				return -EINVAL;
 			ip->proto = p->value;
 			ip->flags |= IP6T_F_PROTO;

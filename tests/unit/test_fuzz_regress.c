@@ -162,6 +162,50 @@ START_TEST(test_fuzz_xt6_return_ignored_bits)
 }
 END_TEST
 
+/* ip6_basic.bin: "-A INPUT -p sctp -j DROP" */
+#define FR6_SCTP_DROP	13
+
+/*
+ * fuzz_xt, IPv6: ip6t_ip6.proto is 16 bits and the kernel takes any value
+ * (it then never equals the walk's header number); bf_xt6_translate()
+ * took it too, but bf_xt6_from_ir() refused a BF_F_PROTO6 value over 255
+ * with -EINVAL, so the table could not be written back (GET_ENTRIES after
+ * a restart, round trips). It must come back byte for byte.
+ */
+START_TEST(test_fuzz_xt6_proto_16bit)
+{
+	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS], off;
+	struct ipt_replace *repl;
+	struct bf_err err = { 0 };
+	struct bf_ir *ir;
+	void *blob;
+	size_t len;
+
+	repl = xtu_load("ip6_basic", &len);
+	xtu6_entry((struct ip6t_replace *)repl, FR6_SCTP_DROP)->ipv6.proto = 0x4084;
+	if (xtu_kernel_oracle_af("fuzz_xt6_proto_16bit", AF_INET6)) {
+		struct ipt_replace *copy = malloc(len);
+
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, repl, len);
+		copy->num_counters = 4;	/* a fresh netns' filter table */
+		ck_assert_int_eq(xtu_kernel_replace(AF_INET6, copy, len), 0);
+		free(copy);
+	}
+	ck_assert_int_eq(bf_xt6_translate((struct ip6t_replace *)repl, len, &ir, &err), 0);
+	ck_assert_int_eq(ir->chains[0].rules[FR6_SCTP_DROP].preds[0].field, BF_F_PROTO6);
+	ck_assert_uint_eq(ir->chains[0].rules[FR6_SCTP_DROP].preds[0].value, 0x4084);
+	ck_assert_int_eq(bf_xt6_from_ir(ir, &blob, &size, &n, he, uf), 0);
+	ck_assert_uint_eq(size, repl->size);
+	off = xtu6_entry_off((struct ip6t_replace *)repl, FR6_SCTP_DROP);
+	ck_assert_msg(!memcmp(blob, repl->entries, size),
+		      "blob differs (entry %u at %u)", FR6_SCTP_DROP, off);
+	free(blob);
+	bf_ir_free(ir);
+	free(repl);
+}
+END_TEST
+
 static uint16_t fr_csum(const uint8_t *b, size_t n)
 {
 	uint32_t sum = 0;
@@ -217,6 +261,7 @@ static Suite *fuzz_regress_suite(void)
 	tcase_add_loop_test(tc, test_fuzz_xt_return_ignored_bits, 0, 3);
 	tcase_add_test(tc, test_fuzz_xt_conditional_return_stays_rule);
 	tcase_add_loop_test(tc, test_fuzz_xt6_return_ignored_bits, 0, 5);
+	tcase_add_test(tc, test_fuzz_xt6_proto_16bit);
 	tcase_add_test(tc, test_fuzz_load_interp_unaligned);
 	suite_add_tcase(s, tc);
 	return s;
