@@ -194,7 +194,11 @@ def main():
         for f in glob.glob(os.path.join(d, 'seed-*')):
             os.unlink(f)
     first = {}
+    seen = set()
     for i, (name, blob, v6, translates) in enumerate(tables()):
+        if blob in seen:
+            continue    # rs-ufw6-xt is ip6_ufw
+        seen.add(blob)
         fam = b'6' if v6 else b''
         first.setdefault(v6, blob)
         write('fuzz_xt', name, fam + blob)
