@@ -40,7 +40,7 @@ RULESETS = os.path.join(TOP, 'tests', 'rulesets')
 
 # Extensions bpfilter does not translate yet: rules using them are left
 # out of rs-NAME-xt.bin.
-SKIP = re.compile(r' -m (conntrack|state|limit|addrtype|rt|mark|recent|set|'
+SKIP = re.compile(r' -m (conntrack|state|rt|recent|set|'
                   r'owner|physdev|hashlimit|connmark|string)\b|'
                   r' -j (LOG|NFLOG|REJECT|MARK|CONNMARK|MASQUERADE|DNAT|SNAT|'
                   r'TCPMSS|CT|NOTRACK|AUDIT)\b')
