@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/xt_limit.h>
 
 #include "unit.h"
 #include "test_xt_util.h"
@@ -206,6 +207,48 @@ START_TEST(test_fuzz_xt6_proto_16bit)
 }
 END_TEST
 
+/*
+ * fuzz_xt, IPv6: a limit match whose blob carries its own cost (and
+ * credit_cap) keeps them, as limit_mt_check() does; bf_xt6_from_ir()
+ * wrote only avg and burst, so the next translation computed another
+ * bucket. ip6_xmatch.bin's entry 1 is "-A INPUT -m limit --limit 3/min
+ * --limit-burst 4 -j ACCEPT".
+ */
+START_TEST(test_fuzz_xt6_limit_own_cost)
+{
+	struct ipt_replace *repl, *again;
+	struct bf_err err = { 0 };
+	struct bf_ir *ir, *ir2;
+	const struct bf_pred *p, *p2;
+	struct xt_entry_match *m;
+	struct xt_rateinfo *ri;
+	size_t len, len2;
+
+	repl = xtu_load("ip6_xmatch", &len);
+	m = (void *)(xtu6_entry((struct ip6t_replace *)repl, 1) + 1);
+	ck_assert_str_eq(m->u.user.name, "limit");
+	ri = (void *)m->data;
+	ri->credit_cap = 5000;
+	ri->cost = 1000;
+	ck_assert_int_eq(bf_xt6_translate((struct ip6t_replace *)repl, len, &ir, &err), 0);
+	p = &ir->chains[0].rules[1].preds[0];
+	ck_assert_int_eq(p->field, BF_F_LIMIT);
+	ck_assert_uint_eq(p->mask, 5000);
+	ck_assert_uint_eq(p->hi, 1000);
+	again = fr_rebuild_af(AF_INET6, repl, ir, &len2);
+	ck_assert_int_eq(bf_xt6_translate((struct ip6t_replace *)again, len2, &ir2, &err), 0);
+	p2 = &ir2->chains[0].rules[1].preds[0];
+	ck_assert_uint_eq(p2->value, p->value);
+	ck_assert_uint_eq(p2->lo, p->lo);
+	ck_assert_uint_eq(p2->mask, p->mask);
+	ck_assert_uint_eq(p2->hi, p->hi);
+	bf_ir_free(ir2);
+	bf_ir_free(ir);
+	free(again);
+	free(repl);
+}
+END_TEST
+
 static uint16_t fr_csum(const uint8_t *b, size_t n)
 {
 	uint32_t sum = 0;
@@ -262,6 +305,7 @@ static Suite *fuzz_regress_suite(void)
 	tcase_add_test(tc, test_fuzz_xt_conditional_return_stays_rule);
 	tcase_add_loop_test(tc, test_fuzz_xt6_return_ignored_bits, 0, 5);
 	tcase_add_test(tc, test_fuzz_xt6_proto_16bit);
+	tcase_add_test(tc, test_fuzz_xt6_limit_own_cost);
 	tcase_add_test(tc, test_fuzz_load_interp_unaligned);
 	suite_add_tcase(s, tc);
 	return s;
