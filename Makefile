@@ -97,10 +97,11 @@ selftest: all
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
-	DIFF_PAIRS=10000 DIFF_SEED=smoke tests/diff/campaign.sh
+	DIFF_PAIRS=10000 DIFF_SEED=smoke DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
-# campaign (DIFF_PAIRS, default 200000; DIFF_SEED)
+# campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
+# default 10, also through the attached program with real frames)
 difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh

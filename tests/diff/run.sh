@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Differential test: the same rules and packets through the kernel's own
-# iptables-legacy (oracle.py, in a fresh netns) and through `bpfilter test`
-# at --hook xdp and --hook tc; every verdict must agree.
+# iptables-legacy (oracle.py, in a fresh netns), through `bpfilter test`
+# at --hook xdp and --hook tc, through the reference interpreter of the IR
+# (`bpfilter test --interp`) and, unless --no-attached, through the
+# program `bpfilter daemon` attached at each hook, with real frames over
+# veth (attached.py); every verdict must agree.
 #
-#   tests/diff/run.sh [--smoke] [--hook xdp|tc] [-v] [CASE.rules ...]
+#   tests/diff/run.sh [--smoke] [--hook xdp|tc] [--no-attached] [-v] [CASE.rules ...]
 #
 # --smoke   only the hand-written cases in tests/diff/cases/
 # default   those, the packet-test cases of tests/packet/cases/ (their
@@ -25,20 +28,23 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BPFILTER=${BPFILTER:-$root/build/bpfilter}
 ORACLE=$here/oracle.py
+ATTACHED=$here/attached.py
 GEN=$here/gen.py
 KNOWN=$here/known-differences
 GEN_COUNT=${GEN_COUNT:-300}
 
 smoke=0
 verbose=0
+attached=1
 hooks=()
 cases=()
 while (($#)); do
 	case $1 in
 	--smoke) smoke=1 ;;
 	--hook) hooks+=("$2"); shift ;;
+	--no-attached) attached=0 ;;
 	-v) verbose=1 ;;
-	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 1 ;;
 	*) cases+=("$1") ;;
 	esac
@@ -104,6 +110,7 @@ agree=0
 excluded=0
 mismatches=0
 errors=0
+attached_n=0
 declare -A excl_why=()
 
 report_rules_once() {
@@ -114,54 +121,85 @@ report_rules_once() {
 	fi
 }
 
+# mismatch LABEL CHAIN HOOK LINE WHAT: count and print one.
+mismatch() {
+	mismatches=$((mismatches + 1))
+	report_rules_once "$rules"
+	echo "MISMATCH $1 chain $2 hook $3: $4 -> $5"
+}
+
+# side_run OUT CMD...: one verdict side over $pkts into OUT, or an error.
+side_run() {
+	local out=$1
+	shift
+	if ! "$@" <"$pkts" >"$out" 2>"$tmp/err"; then
+		echo "# ERROR ${*:1:6} $label: $(head -c 2000 "$tmp/err")"
+		errors=$((errors + 1))
+		return 1
+	fi
+	if (($(wc -l <"$out") != n)); then
+		echo "# ERROR $label $chain: $n packets, ${*:1:6} gave $(wc -l <"$out") verdicts"
+		errors=$((errors + 1))
+		return 1
+	fi
+}
+
 # compare RULES CHAIN PKTFILE LABEL
 compare() {
-	local rules=$1 chain=$2 pkts=$3 label=$4 hook n i line kv bv why
-	local -a plines kver bver
+	local rules=$1 chain=$2 pkts=$3 label=$4 hook n i line kv bv iv av why
+	local -a plines kver bver iver aver
 	mapfile -t plines <"$pkts"
 	n=${#plines[@]}
 	((n)) || return 0
-	if ! "$ORACLE" --chain "$chain" "$rules" <"$pkts" >"$tmp/k" 2>"$tmp/kerr"; then
-		echo "# ERROR oracle: $label $chain: $(cat "$tmp/kerr")"
-		errors=$((errors + 1))
-		return 0
-	fi
+	side_run "$tmp/k" "$ORACLE" --chain "$chain" "$rules" || return 0
 	mapfile -t kver <"$tmp/k"
+	# The interpreter has no hook (tc has every chain); a private netns
+	# all the same: the program is loaded too.
+	side_run "$tmp/i" unshare --net "$BPFILTER" test --interp --hook tc \
+		--chain "$chain" "$rules" || return 0
+	mapfile -t iver <"$tmp/i"
 	for hook in "${hooks[@]}"; do
 		# XDP has no OUTPUT: locally generated packets never pass it.
 		[[ $hook == xdp && $chain == OUTPUT ]] && continue
 		# A private netns: the devices the packet lines name are created
 		# there, never next to the host's own (or a parallel run's).
-		if ! unshare --net "$BPFILTER" test --hook "$hook" --chain "$chain" "$rules" \
-			<"$pkts" >"$tmp/b" 2>"$tmp/berr"; then
-			echo "# ERROR bpfilter test --hook $hook --chain $chain $label: $(head -c 2000 "$tmp/berr")"
-			errors=$((errors + 1))
-			continue
-		fi
+		side_run "$tmp/b" unshare --net "$BPFILTER" test --hook "$hook" \
+			--chain "$chain" "$rules" || continue
 		mapfile -t bver <"$tmp/b"
-		if ((${#kver[@]} != n || ${#bver[@]} != n)); then
-			echo "# ERROR $label $chain $hook: $n packets, kernel gave ${#kver[@]} verdicts, bpfilter ${#bver[@]}"
-			errors=$((errors + 1))
-			continue
+		aver=()
+		if ((attached)); then
+			side_run "$tmp/a" "$ATTACHED" --hook "$hook" --chain "$chain" \
+				"$rules" && mapfile -t aver <"$tmp/a"
 		fi
 		for ((i = 0; i < n; i++)); do
 			line=${plines[i]}
 			kv=${kver[i]}
 			bv=${bver[i]}
+			iv=${iver[i]}
 			total=$((total + 1))
+			# Between bpfilter's own sides there is no designed difference.
+			[[ $iv == "$bv" ]] ||
+				mismatch "$label" "$chain" "$hook" "$line" "interpreter $iv, bpfilter $bv (codegen)"
+			if ((${#aver[@]})); then
+				av=${aver[i]}
+				attached_n=$((attached_n + 1))
+				[[ $av == "$bv" ]] ||
+					mismatch "$label" "$chain" "$hook" "$line" "attached program $av, bpfilter test $bv"
+			fi
 			if why=$(known_match "$chain" "$hook" "$line"); then
 				excluded=$((excluded + 1))
 				excl_why[$why]=$((${excl_why[$why]:-0} + 1))
 				((verbose)) && echo "# excluded $label $chain $hook: $line (kernel $kv, bpfilter $bv)"
 				continue
 			fi
-			if [[ $kv == "$bv" ]]; then
+			if [[ $kv == "$bv" && $kv == "$iv" ]]; then
 				agree=$((agree + 1))
 				continue
 			fi
-			mismatches=$((mismatches + 1))
-			report_rules_once "$rules"
-			echo "MISMATCH $label chain $chain hook $hook: $line -> kernel $kv, bpfilter $bv"
+			[[ $kv == "$bv" ]] ||
+				mismatch "$label" "$chain" "$hook" "$line" "kernel $kv, bpfilter $bv, interpreter $iv"
+			[[ $kv != "$bv" || $kv == "$iv" ]] ||
+				mismatch "$label" "$chain" "$hook" "$line" "kernel $kv, interpreter $iv (interpreter)"
 		done
 	done
 }
@@ -181,7 +219,7 @@ for rules in "${cases[@]}"; do
 	done
 done
 
-echo "# differential: $total comparisons, $agree agree, $mismatches mismatch, $excluded excluded as designed, $errors errors"
+echo "# differential: $total comparisons, $agree agree, $mismatches mismatch, $excluded excluded as designed, $errors errors; $attached_n also through the attached program"
 for why in "${!excl_why[@]}"; do
 	echo "#   excluded ${excl_why[$why]}: $why"
 done
