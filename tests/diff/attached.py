@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """bpfilter's verdicts read from real frames through its attached program.
 
-    attached.py --hook xdp|tc --chain INPUT|FORWARD|OUTPUT [-v] RULES < PACKETS
+    attached.py [-6] --hook xdp|tc --chain INPUT|FORWARD|OUTPUT [-v] RULES < PACKETS
 
 The packet lines and the output are those of oracle.py (one ACCEPT or DROP
 per line, in order), so the three can be compared line by line: the
@@ -29,7 +29,10 @@ attaches to all of them and the rules go in through the unmodified
   OUTPUT   the packet is sent from a raw IP_HDRINCL socket in dut, routed
            out of `oif` (tc egress); ACCEPT = the frame reached the peer
            end of `oif`.
-Frames are matched by IPv4 source, destination, id and protocol. Every
+With -6, IPv6 (ip6tables-legacy-restore, ETH_P_IPV6 sockets, a local ::/0
+route, forwarding on), as oracle.py -6 does.
+Frames are matched by IPv4 source, destination, id and protocol (IPv6:
+source, destination, flow label). Every
 packet not seen is sent once more (verdicts are stateless) before it is
 called DROP, so a frame that came out late is not a false DROP.
 """
@@ -53,6 +56,7 @@ import oracle  # noqa: E402
 BPFILTER = os.environ.get("BPFILTER", os.path.join(ROOT, "build", "bpfilter"))
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
 PACKET_OUTGOING = 4
 CLONE_NEWNET = 0x40000000
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -81,8 +85,9 @@ def sysctl(path, val):
 class Bench:
     """dut (this process's netns), its peer, the veths, the daemon."""
 
-    def __init__(self, chain, hook, tmp):
+    def __init__(self, chain, hook, tmp, family=4):
         self.chain, self.hook, self.tmp = chain, hook, tmp
+        self.family = family
         self.devs = {}		# dut name -> (peer name, dut mac)
         self.route_oif = None
         self.daemon = None
@@ -105,11 +110,21 @@ class Bench:
             sysctl("ipv4/conf/%s/rp_filter" % conf, "0")
             sysctl("ipv4/conf/%s/accept_local" % conf, "1")
             sysctl("ipv4/conf/%s/send_redirects" % conf, "0")
-            sysctl("ipv6/conf/%s/disable_ipv6" % conf, "1")
+            if family == 4:
+                sysctl("ipv6/conf/%s/disable_ipv6" % conf, "1")
+            else:
+                # Quiet devices (no link-local address, so no MLD or DAD).
+                sysctl("ipv6/conf/%s/addr_gen_mode" % conf, "1")
+                sysctl("ipv6/conf/%s/accept_dad" % conf, "0")
+                sysctl("ipv6/conf/%s/router_solicitations" % conf, "0")
+                sysctl("ipv6/conf/%s/accept_ra" % conf, "0")
         if chain == "FORWARD":
             sysctl("ipv4/ip_forward", "1")
+            if family == 6:
+                sysctl("ipv6/conf/all/forwarding", "1")
         if chain == "INPUT":
-            run(["ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo",
+            run(["ip", "-%d" % family, "route", "add", "local",
+                 "0.0.0.0/0" if family == 4 else "::/0", "dev", "lo",
                  "table", "local"])
         self.tx = None
         self.rx = {}		# dut name -> packet socket (ETH_P_IP, dut side)
@@ -138,8 +153,8 @@ class Bench:
         run(["nsenter", "-t", str(self.peer.pid), "-n", "ip", "link", "set",
              peer, "up"])
         if self.chain != "INPUT":
-            run(["ip", "neigh", "replace", oracle.GW, "lladdr", oracle.GW_MAC,
-                 "dev", name, "nud", "permanent"])
+            run(["ip", "neigh", "replace", self.gw(), "lladdr",
+                 oracle.GW_MAC, "dev", name, "nud", "permanent"])
         self.devs[name] = (peer, mac)
 
         def peer_socks():
@@ -154,10 +169,14 @@ class Bench:
             self.peer_rx[name] = self.nonblock(rx)
         else:
             rx.close()
+            proto = ETH_P_IP if self.family == 4 else ETH_P_IPV6
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
-                              socket.htons(ETH_P_IP))
-            s.bind((name, ETH_P_IP))
+                              socket.htons(proto))
+            s.bind((name, proto))
             self.rx[name] = self.nonblock(s)
+
+    def gw(self):
+        return oracle.GW if self.family == 4 else oracle.GW6
 
     @staticmethod
     def nonblock(s):
@@ -190,7 +209,9 @@ class Bench:
     def load(self, rules):
         with open(rules) as f:
             text = f.read()
-        res = self.exec_ipt(["iptables-legacy-restore", "-w"], text, False)
+        res = self.exec_ipt(["iptables-legacy-restore" if self.family == 4
+                             else "ip6tables-legacy-restore", "-w"], text,
+                            False)
         if res.returncode:
             raise RuntimeError("bpfilter exec iptables-legacy-restore refused "
                                "%s: %s" % (rules, (res.stdout + res.stderr)
@@ -198,8 +219,8 @@ class Bench:
 
     def route_via(self, oif):
         if oif != self.route_oif:
-            run(["ip", "route", "replace", "default", "via", oracle.GW, "dev",
-                 oif, "onlink"])
+            run(["ip", "-%d" % self.family, "route", "replace", "default",
+                 "via", self.gw(), "dev", oif, "onlink"])
             self.route_oif = oif
 
     def close(self):
@@ -211,7 +232,10 @@ class Bench:
 
 
 def ident_of(ip):
-    """The key a frame is matched by: src, dst, id, proto."""
+    """The key a frame is matched by: IPv4 src, dst, id, proto; IPv6 src,
+    dst, flow label."""
+    if ip[0] >> 4 == 6:
+        return (ip[8:40], ip[1] & 0xF, ip[2:4])
     return (ip[12:20], ip[4:6], ip[9])
 
 
@@ -229,7 +253,8 @@ def collect(socks, seen, timeout):
                 got = True
                 if addr[2] == PACKET_OUTGOING:
                     continue
-                if frame[12:14] == b"\x08\x00" and len(frame) >= 34:
+                if frame[12:14] == b"\x08\x00" and len(frame) >= 34 or \
+                        frame[12:14] == b"\x86\xdd" and len(frame) >= 54:
                     seen.add(ident_of(frame[14:]))
         left = end - time.monotonic()
         if got:
@@ -243,22 +268,25 @@ def send(bench, pkt, ip):
     chain = bench.chain
     if chain == "OUTPUT":
         bench.route_via(pkt["oif"])
+        af = socket.AF_INET if pkt["family"] == 4 else socket.AF_INET6
         try:
-            bench.tx.sendto(ip, (socket.inet_ntoa(pkt["dst"]), 0))
+            bench.tx.sendto(ip, (socket.inet_ntop(af, pkt["dst"]), 0))
         except PermissionError:
             pass
         return
     if chain == "FORWARD":
         bench.route_via(pkt["oif"])
     _, mac = bench.devs[pkt["iif"]]
-    frame = (pkt["l2dst"] or mac) + pkt["smac"] + b"\x08\x00" + ip
+    frame = (pkt["l2dst"] or mac) + pkt["smac"] + \
+        (b"\x08\x00" if pkt["family"] == 4 else b"\x86\xdd") + ip
     bench.peer_tx[pkt["iif"]].send(frame)
 
 
 def judge(bench, pkts):
     socks = list(bench.rx.values()) + list(bench.peer_rx.values())
     order = sorted(range(len(pkts)), key=lambda k: pkts[k][2]["oif"])
-    ips = {k: oracle.build_ip(pkts[k][2], 1 + k % 65535) for k in order}
+    ips = {k: oracle.build_datagram(pkts[k][2], 1 + k % 65535)
+           for k in order}
     seen = set()
     todo = order
     for wait in (0.05, 0.2):
@@ -280,13 +308,14 @@ def inner(args):
         if not text:
             continue
         try:
-            pkts.append((num, text, oracle.parse_packet(text, args.chain)))
+            pkts.append((num, text, oracle.parse_packet(text, args.chain,
+                                                        args.family)))
         except (oracle.PacketError, ValueError, KeyError) as exc:
             sys.exit("attached: line %d: %s" % (num, exc))
     if len(pkts) > 65535:
         sys.exit("attached: at most 65535 packets (the IP id tells them apart)")
     with tempfile.TemporaryDirectory(prefix="bpfilter-attached.") as tmp:
-        bench = Bench(args.chain, args.hook, tmp)
+        bench = Bench(args.chain, args.hook, tmp, args.family)
         try:
             for _, _, pkt in pkts:
                 for name in (pkt["iif"], pkt["oif"]):
@@ -295,8 +324,9 @@ def inner(args):
             if not bench.devs:
                 bench.add_dev("eth0")
             if args.chain == "OUTPUT":
-                bench.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
-                                         socket.IPPROTO_RAW)
+                bench.tx = socket.socket(
+                    socket.AF_INET if args.family == 4 else socket.AF_INET6,
+                    socket.SOCK_RAW, socket.IPPROTO_RAW)
             bench.start_daemon()
             bench.load(args.rules)
             verdicts = judge(bench, pkts)
@@ -312,6 +342,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--chain", choices=oracle.CHAINS, default="INPUT")
     ap.add_argument("--hook", choices=("xdp", "tc"), default="xdp")
+    ap.add_argument("-6", dest="family", action="store_const", const=6,
+                    default=4, help="IPv6: ip6tables-legacy, IPv6 packets")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("rules")
@@ -328,6 +360,8 @@ def main():
            os.path.abspath(args.rules)]
     if args.verbose:
         cmd.insert(-1, "-v")
+    if args.family == 6:
+        cmd.insert(-1, "-6")
     sys.exit(subprocess.run(cmd, check=False).returncode)
 
 

@@ -50,6 +50,11 @@ ATTACHED = os.path.join(HERE, "attached.py")
 BPFILTER = os.environ.get("BPFILTER", os.path.join(ROOT, "build", "bpfilter"))
 KNOWN = os.path.join(HERE, "known-differences")
 HOOKS = {"INPUT": ("xdp", "tc"), "FORWARD": ("xdp", "tc"), "OUTPUT": ("tc",)}
+FAMILY = 4	# main() sets 6 for --family 6, before the workers fork
+
+
+def fam_opt():
+    return ["-6"] if FAMILY == 6 else []
 
 
 def load_known():
@@ -60,19 +65,22 @@ def load_known():
             if not line or line.startswith("#"):
                 continue
             chain, hooks, regex, why = line.split("\t")
-            known.append((chain, hooks.split(","), re.compile(regex), why))
+            chain, _, fam = chain.partition("/")
+            known.append((chain, int(fam) if fam else None,
+                          hooks.split(","), re.compile(regex), why))
     return known
 
 
-def known_match(known, chain, hook, line):
-    for kchain, khooks, regex, why in known:
-        if kchain == chain and hook in khooks and regex.search(line):
+def known_match(known, chain, hook, line, family=4):
+    for kchain, kfam, khooks, regex, why in known:
+        if kchain == chain and kfam in (None, family) and hook in khooks \
+                and regex.search(line):
             return why
     return None
 
 
 def run_oracle(rules, chain, lines, exact=False):
-    cmd = [sys.executable, ORACLE, "--chain", chain] + \
+    cmd = [sys.executable, ORACLE, "--chain", chain] + fam_opt() + \
         (["--exact"] if exact else []) + [rules]
     res = subprocess.run(cmd, input="\n".join(lines) + "\n",
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -84,8 +92,9 @@ def run_oracle(rules, chain, lines, exact=False):
 
 
 def run_bpfilter(rules, chain, hook, lines, interp=False):
-    cmd = ["unshare", "--net", BPFILTER, "test", "--hook", hook, "--chain",
-           chain] + (["--interp"] if interp else []) + [rules]
+    cmd = ["unshare", "--net", BPFILTER, "test"] + fam_opt() + \
+        ["--hook", hook, "--chain", chain] + \
+        (["--interp"] if interp else []) + [rules]
     res = subprocess.run(cmd, input="\n".join(lines) + "\n",
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, check=False)
@@ -98,7 +107,8 @@ def run_bpfilter(rules, chain, hook, lines, interp=False):
 
 
 def run_attached(rules, chain, hook, lines):
-    cmd = [sys.executable, ATTACHED, "--hook", hook, "--chain", chain, rules]
+    cmd = [sys.executable, ATTACHED, "--hook", hook, "--chain", chain] + \
+        fam_opt() + [rules]
     res = subprocess.run(cmd, input="\n".join(lines) + "\n",
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, check=False)
@@ -167,7 +177,7 @@ def compare_chain(known, chain, lines, ver, res, attached_n):
             continue
         for n, line in enumerate(lines):
             kv, bv, iv = ver["kernel"][n], bver[n], ver["interp"][n]
-            why = known_match(known, chain, hook, line)
+            why = known_match(known, chain, hook, line, FAMILY)
             if why:
                 counts.append(("excluded", why))
                 # No designed difference between the interpreter and BPF.
@@ -243,7 +253,7 @@ def one_ruleset(job):
     """Generate rule set `idx` and compare every packet at every hook."""
     seed, idx, count, avoid_bugs, attached_n = job
     rng = random.Random("%s/%d" % (seed, idx))
-    rs, pools = rulegen.generate(rng, avoid_bugs)
+    rs, pools = rulegen.generate(rng, avoid_bugs, FAMILY)
     known = load_known()
     res = {"idx": idx, "pairs": 0, "agree": 0, "excluded": 0, "mism": [],
            "errors": [], "excl_why": {}, "pkts": 0, "rules": rs,
@@ -253,7 +263,7 @@ def one_ruleset(job):
         with open(rules, "w") as f:
             f.write(rs.render())
         for chain in rulegen.CHAINS:
-            lines = rulegen.packets(rng, pools, chain, count)
+            lines = rulegen.packets(rng, pools, chain, count, FAMILY)
             res["pkts"] += len(lines)
             sides = ["kernel", "interp"] + [("bpf", h) for h in HOOKS[chain]]
             if attached_n:
@@ -422,8 +432,13 @@ def main():
     ap.add_argument("--avoid", default=os.environ.get("DIFF_AVOID", ""),
                     help="comma list of known bpfilter bugs the rule "
                     "generator steers clear of (ttl-forward)")
+    ap.add_argument("--family", type=int, choices=(4, 6),
+                    default=int(os.environ.get("DIFF_FAMILY", "4")),
+                    help="6: ip6tables rule sets and IPv6 packets")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    global FAMILY
+    FAMILY = args.family
     if os.geteuid() != 0:
         print("# SKIP: the campaign needs root (netns, iptables, bpf)")
         sys.exit(4)
@@ -431,6 +446,7 @@ def main():
         sys.exit("campaign: %s is missing; run make first" % BPFILTER)
     per_set = args.count * sum(len(h) for h in HOOKS.values())
     nsets = max(1, -(-args.pairs // per_set))
+    print("# IPv%d campaign" % FAMILY)
     print("# campaign seed %s: %d rule sets x %d packets per chain "
           "(%d pairs each), %d jobs; the first %d also through the attached "
           "program (%d packets per chain)" %
@@ -482,8 +498,10 @@ def main():
     for idx, rs, m in pending:
         kind, chain, hook = m[:3]
         key = (idx, kind, chain, hook)
-        name = "camp-%s-%d-%s-%s-%s" % (re.sub(r"\W", "_", args.seed), idx,
-                                        kind, chain, hook)
+        # run.sh runs cases named ip6-* as IPv6.
+        name = "%scamp-%s-%d-%s-%s-%s" % ("ip6-" if FAMILY == 6 else "",
+                                          re.sub(r"\W", "_", args.seed), idx,
+                                          kind, chain, hook)
         if key in shrunk:
             print("MISMATCH %s (%s) chain %s hook %s: %s -> %s %s, %s %s" %
                   (name, kind, chain, hook, m[3], side_name(m[6]), m[4],

@@ -15,6 +15,7 @@
 #                   program (default 10)
 #   DIFF_ATTACHED_COUNT=M  ... with their first M packets per chain (200)
 #   DIFF_JOBS=J     rule sets at a time (default: the number of CPUs)
+#   DIFF_FAMILY=6   ip6tables rule sets and IPv6 packets (default 4)
 #   DIFF_AVOID=L    known bpfilter bugs the generator steers clear of
 #                   (comma list; "ttl-forward", fixed since); default none
 #   DIFF_OUT=DIR    where shrunk reproducers go (default /tmp/bpfilter-campaign)
@@ -32,5 +33,6 @@ exec "$here/campaign.py" \
 	--attached "${DIFF_ATTACHED:-10}" \
 	--attached-count "${DIFF_ATTACHED_COUNT:-200}" \
 	--avoid "${DIFF_AVOID:-}" \
+	--family "${DIFF_FAMILY:-4}" \
 	--out "${DIFF_OUT:-/tmp/bpfilter-campaign}" \
 	"$@"

@@ -15,7 +15,8 @@
 #           expectations ignored) and, for every rule set, random packets
 #           drawn from the values its rules mention (gen.py, fixed seed).
 #
-# Case files: NAME.rules (iptables-save) and NAME.pkts, whose lines are
+# Case files: NAME.rules (iptables-save; ip6tables-save for IPv6 cases,
+# whose NAME starts with "ip6-") and NAME.pkts, whose lines are
 # packet lines (an optional leading ACCEPT/DROP and a trailing "# name"
 # are ignored) in sections opened by "--- INPUT|FORWARD|OUTPUT".
 # Designed differences are listed in known-differences and reported as
@@ -74,19 +75,28 @@ known_chain=()
 known_hooks=()
 known_re=()
 known_why=()
+known_fam=()
 while IFS=$'\t' read -r kc kh kr kw; do
 	[[ -z $kc || $kc == \#* ]] && continue
+	if [[ $kc == */* ]]; then
+		known_fam+=("${kc#*/}")
+		kc=${kc%%/*}
+	else
+		known_fam+=("")
+	fi
 	known_chain+=("$kc")
 	known_hooks+=("$kh")
 	known_re+=("$kr")
 	known_why+=("$kw")
 done <"$KNOWN"
 
-# known_match CHAIN HOOK LINE: print the reason if a known difference covers it.
+# known_match CHAIN HOOK LINE: print the reason if a known difference covers
+# it (for the family $fam).
 known_match() {
 	local i
 	for i in "${!known_chain[@]}"; do
 		[[ ${known_chain[i]} == "$1" ]] || continue
+		[[ -z ${known_fam[i]} || ${known_fam[i]} == "$fam" ]] || continue
 		[[ ,${known_hooks[i]}, == *",$2,"* ]] || continue
 		if [[ $3 =~ ${known_re[i]} ]]; then
 			echo "${known_why[i]}"
@@ -151,11 +161,11 @@ compare() {
 	mapfile -t plines <"$pkts"
 	n=${#plines[@]}
 	((n)) || return 0
-	side_run "$tmp/k" "$ORACLE" --chain "$chain" "$rules" || return 0
+	side_run "$tmp/k" "$ORACLE" "${famopt[@]}" --chain "$chain" "$rules" || return 0
 	mapfile -t kver <"$tmp/k"
 	# The interpreter has no hook (tc has every chain); a private netns
 	# all the same: the program is loaded too.
-	side_run "$tmp/i" unshare --net "$BPFILTER" test --interp --hook tc \
+	side_run "$tmp/i" unshare --net "$BPFILTER" test "${famopt[@]}" --interp --hook tc \
 		--chain "$chain" "$rules" || return 0
 	mapfile -t iver <"$tmp/i"
 	for hook in "${hooks[@]}"; do
@@ -163,12 +173,12 @@ compare() {
 		[[ $hook == xdp && $chain == OUTPUT ]] && continue
 		# A private netns: the devices the packet lines name are created
 		# there, never next to the host's own (or a parallel run's).
-		side_run "$tmp/b" unshare --net "$BPFILTER" test --hook "$hook" \
+		side_run "$tmp/b" unshare --net "$BPFILTER" test "${famopt[@]}" --hook "$hook" \
 			--chain "$chain" "$rules" || continue
 		mapfile -t bver <"$tmp/b"
 		aver=()
 		if ((attached)); then
-			side_run "$tmp/a" "$ATTACHED" --hook "$hook" --chain "$chain" \
+			side_run "$tmp/a" "$ATTACHED" "${famopt[@]}" --hook "$hook" --chain "$chain" \
 				"$rules" && mapfile -t aver <"$tmp/a"
 		fi
 		for ((i = 0; i < n; i++)); do
@@ -208,10 +218,17 @@ shown_rules=
 for rules in "${cases[@]}"; do
 	pkts=${rules%.rules}.pkts
 	name=$(basename "${rules%.rules}")
+	fam=4
+	famopt=()
+	if [[ $name == ip6-* ]]; then
+		fam=6
+		famopt=(-6)
+	fi
 	for chain in INPUT FORWARD OUTPUT; do
 		section "$pkts" "$chain" >"$tmp/p"
 		compare "$rules" "$chain" "$tmp/p" "$name"
-		if ((!smoke)) && [[ -x $GEN ]]; then
+		# gen.py draws IPv4 packets only.
+		if ((!smoke && fam == 4)) && [[ -x $GEN ]]; then
 			"$GEN" --chain "$chain" --count "$GEN_COUNT" --seed "$name" \
 				"$rules" >"$tmp/g"
 			compare "$rules" "$chain" "$tmp/g" "$name(generated)"
