@@ -39,7 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -139,3 +139,7 @@ demo: all
 
 # libFuzzer harnesses: fuzz-build, fuzz (120 s each), fuzz-smoke (15 s each)
 include tests/fuzz/fuzz.mk
+
+# Which real rule sets (tests/rulesets/) translate today: a report.
+rulesets: all
+	tests/rulesets/run.sh
