@@ -58,10 +58,10 @@ void bf_gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
 	struct bf_emit *e = &g->e;
 
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	if (off_reg >= 0)
-		bf_emit(e, BPF_MOV64_REG(R2, off_reg));
-	else
+	if (off_reg < 0)
 		bf_emit(e, BPF_MOV64_IMM(R2, off));
+	else if (off_reg != R2)	/* r2 may hold the offset already */
+		bf_emit(e, BPF_MOV64_REG(R2, off_reg));
 	bf_emit(e, BPF_MOV64_REG(R3, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, dst_off));
 	if (len_reg >= 0)

@@ -66,16 +66,19 @@
  *   proto    = the upper-layer protocol ipv6_find_hdr(target -1) returns;
  *   l4_off   = its transport offset + 14 (14 + 0 for a non-first
  *              fragment, where ipv6_find_hdr() leaves the offset alone);
- *   l4_len   = payload_len + 40 - transport offset, 0 when past the end;
+ *   l4_len   = skb->len - transport offset, 0 when past the end;
  *   fragoff  = the fragment offset in bytes (frag_off & ~7);
  *   len      = skb->len at the hook: payload_len + 40 (counters);
  *   walkerr  = 1 when the walk failed (-EBADMSG / -ENOENT, or more than
  *              BF_V6_MAX_EXTHDRS extension headers);
  *   len6     = (u16)(payload_len + 40), what xt_length compares;
- *   ttl      = the hop limit (minus one at FORWARD).
- * BF_PKT6_SIZE = 248: with 7 more call frames of 32 bytes each (the
- * verifier rounds every frame up to 32) the 8 frames need 480 of the 512
- * bytes of stack. IPv4 programs keep BF_PKT_SIZE, byte for byte.
+ *   ttl      = the hop limit (minus one at FORWARD), always filled.
+ * BF_PKT6_SIZE = 248: rounded up to 256 by the verifier, with 7 more call
+ * frames of 32 bytes each (every frame is rounded up to 32) the 8 frames
+ * need 480 of the 512 bytes of stack. IPv4 programs keep BF_PKT_SIZE, byte
+ * for byte. BTF describes the struct per function (btf.c): a program
+ * carrying both families' chains (the umh's two-family attach) gives the
+ * IPv6 ones the 248-byte struct bf_pkt6.
  */
 #define BF_PKT_WALKERR	44	/* u8, IPv6 only */
 #define BF_PKT_LEN6	46	/* u16, IPv6 only */

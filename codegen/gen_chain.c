@@ -306,7 +306,8 @@ static uint32_t gen6_word(const uint8_t *a, int i)
 
 /*
  * ip6_packet_match's ipv6_masked_addr_cmp(): ((addr ^ a6) & b6) == 0,
- * XOR inv. Words whose mask is 0 are not compared.
+ * XOR inv. Words whose mask is 0 are not compared; the others from the
+ * last one, which tells the addresses of one prefix apart soonest.
  */
 static void gen6_addr(struct bf_emit *e, const struct bf_pred *p, int off,
 		      uint32_t next)
@@ -314,7 +315,7 @@ static void gen6_addr(struct bf_emit *e, const struct bf_pred *p, int off,
 	uint32_t differ = p->inv ? bf_label_new(e) : next;
 	int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 3; i >= 0; i--) {
 		uint32_t m = gen6_word(p->b6, i), v = gen6_word(p->a6, i) & m;
 
 		if (!m)

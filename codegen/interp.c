@@ -126,8 +126,6 @@ static bool interp6_bad_addrs(const uint8_t *s, const uint8_t *d)
 		return true;
 	if (d[0] == 0xff && (d[1] & 0xf) <= 1)		/* scope 0, 1 */
 		return true;
-	if (interp6_zero(s, 10) && s[10] == 0xff && s[11] == 0xff)
-		return true;				/* v4-mapped source */
 	if (interp6_zero(s, 15) && s[15] == 1)		/* ::1 */
 		return true;
 	return interp6_zero(d, 15) && d[15] == 1;

@@ -132,6 +132,12 @@ struct bf_mark {
 struct bf_func {
 	uint32_t insn;		/* first instruction */
 	char name[32];		/* BTF name: bpfilter_main, bpfilter_c3_p0 ... */
+	/*
+	 * 0: the program's family. A program carrying both families (the
+	 * helper's, umh/attach.c) marks each chain function with its own, so
+	 * its BTF gets the right struct bf_pkt.
+	 */
+	int family;
 };
 
 struct bf_map_reloc {

@@ -9,8 +9,10 @@
  *   progtest --random N      N random packets per table, BPF vs bf_interp_run
  *   progtest --fuzz N        N random tables x 200 random packets, same oracle
  *   progtest --bench         load time and ns/packet for 1..20k rules
+ *   progtest --bench6        the same for an IPv6 table
  *   progtest --dump NAME     disassembly of a case table's XDP program
  *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
+ *   progtest --attach        attach and real-traffic tests only (IPv4, IPv6)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1508,6 +1510,9 @@ static void traffic_forward(enum bf_hook h, int ifindex)
 	tb_free(ir);
 }
 
+static void traffic6_tests(int ifindex);
+static void traffic6_forward_tests(int ifindex);
+
 static void traffic_tests(int ifindex)
 {
 	snprintf(peer_ns, sizeof(peer_ns), "bfcg_peer_%d", getpid());
@@ -1524,6 +1529,7 @@ static void traffic_tests(int ifindex)
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, false);
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, true);
 		traffic_one(BF_HOOK_TC_EGRESS, ifindex, false);
+		traffic6_tests(ifindex);
 	}
 	if (sh("ip netns add %s2 && ip link add bfv2 type veth peer name bfv3 && "
 	       "ip link set bfv3 netns %s2 && ip link set bfv2 up && "
@@ -1540,6 +1546,7 @@ static void traffic_tests(int ifindex)
 	} else {
 		traffic_forward(BF_HOOK_XDP, ifindex);
 		traffic_forward(BF_HOOK_TC_INGRESS, ifindex);
+		traffic6_forward_tests(ifindex);
 	}
 	sh("ip netns del %s2 2>/dev/null", peer_ns);
 	sh("ip netns del %s 2>/dev/null", peer_ns);
@@ -2233,7 +2240,8 @@ static void table6_basic(void)
 		{ "no next header", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_NONE, 0), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
 		{ "9 extension headers: past the bound", p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "multicast source: unfiltered", p6_tcp("ff02::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
-		{ "v4-mapped source: unfiltered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
+		{ "v4-mapped source: filtered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
+		{ "::1 source: unfiltered", p6_tcp("::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "::1 destination: unfiltered", p6_tcp(S6, "::1", 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "ff01::1 destination: unfiltered", p6_udp(S6, "ff01::1", 1, 2), IN, 0, 0, E_PASS, NONE },
 		{ "ff02::1 destination: filtered", p6_udp(S6, "ff02::1", 50, 2), IN, 0, 0, E_DROP, CNT(1) },
@@ -2511,10 +2519,241 @@ static void fuzz6_tables(unsigned int n_tables)
 	    n_tables, skipped, random_n, bad ? ": " : "", first);
 }
 
+/* Median of 5 BPF_PROG_TEST_RUN durations of `frame` (ns/packet). */
+static double bench6_ns(int fd, const uint8_t *frame, size_t len, uint32_t rep)
+{
+	double ns[5], x;
+	int k, j;
+
+	for (k = 0; k < 5; k++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+			    .data_size_in = len, .repeat = rep);
+		bpf_prog_test_run_opts(fd, &t);
+		ns[k] = t.duration;
+	}
+	for (k = 0; k < 5; k++)
+		for (j = k + 1; j < 5; j++)
+			if (ns[j] < ns[k]) {
+				x = ns[j];
+				ns[j] = ns[k];
+				ns[k] = x;
+			}
+	return ns[2];
+}
+
+/*
+ * IPv6: n rules "-s 2001:db8::<i>/128 -p tcp --dport <1000 + i % 1000>
+ * -j DROP" then ACCEPT, a TCP packet that matches none, behind no
+ * extension header and behind hop-by-hop + destination options.
+ */
+static int bench6_one(uint32_t n)
+{
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP,
+				 .force_hook = IN };
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true), i;
+	struct pkt6 p = p6_tcp("2001:db8:1::1", "fd00::1", 40000, 80, 0x02);
+	struct pkt6 px = p6_ext(p6_ext(p, X_HOP, 0), X_DST, 0);
+	struct bf_err err = { 0 };
+	struct bf_prog *prog = NULL;
+	struct bf_maps maps;
+	uint8_t frame[512], framex[512];
+	size_t len, lenx;
+	double t0, t1, t2;
+	int fd, r, fdt;
+
+	for (i = 0; i < n; i++) {
+		struct bf_rule *rule = tb_rule(ir, in, BF_V_DROP, 0);
+		struct bf_pred *a = tb_addr6(rule, BF_F_SADDR6, false,
+					     "2001:db8::", 128);
+
+		a->a6[12] = i >> 24;
+		a->a6[13] = i >> 16;
+		a->a6[14] = i >> 8;
+		a->a6[15] = i;
+		add_l4hdr6(rule, 6);
+		tb_pred(rule, BF_F_DPORT, false, 0, 0, 1000 + i % 1000,
+			1000 + i % 1000, 0);
+	}
+	tb_finish(ir);
+	if (bf_maps_create(ir, &maps, &err))
+		return -1;
+	t0 = now_s();
+	r = bf_gen(ir, &o, &prog, &err);
+	t1 = now_s();
+	fd = r ? r : bf_prog_load(prog, &maps, &err);
+	t2 = now_s();
+	if (fd < 0) {
+		printf("# %u rules: %s\n", n, err.msg);
+		tap(false, "bench6 %u rules loads", n);
+	} else {
+		uint32_t rep = n >= 10000 ? 200 : n >= 1000 ? 2000 : 100000;
+
+		len = pkt6_frame(&p, frame);
+		lenx = pkt6_frame(&px, framex);
+		tap(true, "bench6 %6u rules: %7u insns %4u funcs, gen %.3f s, load %.3f s, xdp %.0f ns/pkt (%.0f behind hop+dst)",
+		    n, prog->n_insns, prog->n_funcs, t1 - t0, t2 - t1,
+		    bench6_ns(fd, frame, len, rep),
+		    bench6_ns(fd, framex, lenx, rep));
+		close(fd);
+		fdt = load_one(ir, BF_HOOK_TC_INGRESS, IN, &maps, 0, false);
+		if (fdt >= 0) {
+			printf("#   tc ingress: %.0f ns/pkt\n",
+			       bench6_ns(fdt, frame, len, rep));
+			close(fdt);
+		}
+	}
+	bf_prog_free(prog);
+	bf_maps_close(&maps);
+	bf_err_clear(&err);
+	tb_free(ir);
+	return 0;
+}
+
 static void ipv6_tests(void)
 {
 	table6_basic();
 	fuzz6_tables(30);
+}
+
+/* ---- IPv6 real traffic: the v6 program attached directly on the veth ---------- */
+
+static bool ping6_ok(const char *dst)
+{
+	return sh("ip netns exec %s ping -6 -c 1 -W 1 %s >/dev/null 2>&1",
+		  peer_ns, dst) == 0;
+}
+
+/* Load `ir` for `h` (unforced) with its own maps and attach it. */
+static int attach6(struct bf_ir *ir, enum bf_hook h, int ifindex,
+		   struct bf_maps *maps)
+{
+	struct bf_err err = { 0 };
+	int fd;
+
+	if (bf_maps_create(ir, maps, &err))
+		return -1;
+	bf_maps_sync_ifaces(ir, maps);
+	fd = load_one(ir, h, -1, maps, 0, false);
+	if (fd >= 0 && bf_attach(h, ifindex, fd, &err)) {
+		printf("# attach: %s\n", err.msg);
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		bf_maps_close(maps);
+	return fd;
+}
+
+/* ping6 from the peer: echo requests dropped at INPUT, or replies at OUTPUT */
+static void traffic6_one(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	uint32_t out = tb_chain(ir, "OUTPUT", OUT, BF_V_ACCEPT, true);
+	bool egress = h == BF_HOOK_TC_EGRESS, before, after;
+	struct xt_counters cnt[8];
+	struct bf_maps maps;
+	struct bf_rule *r;
+	uint32_t idx;
+	int fd;
+
+	r = tb_rule(ir, egress ? out : in, BF_V_DROP, 0);
+	tb_addr6(r, egress ? BF_F_DADDR6 : BF_F_SADDR6, false, "fd00:201::2", 128);
+	add_l4hdr6(r, 58);
+	tb_pred(r, BF_F_ICMP6, false, egress ? 129 : 128, 0, 0, 255, 0);
+	tb_finish(ir);
+	before = ping6_ok("fd00:201::1");
+	fd = attach6(ir, h, ifindex, &maps);
+	if (fd < 0) {
+		tap(false, "traffic6/%s: load and attach", hook_names[h]);
+		tb_free(ir);
+		return;
+	}
+	after = ping6_ok("fd00:201::1");
+	bf_maps_read_counters(&maps, cnt);
+	idx = ir->chains[egress ? out : in].rules[0].index;
+	tap(before && !after && cnt[idx].pcnt >= 1,
+	    "traffic6/%s: ping6 dropped by the attached IPv6 program (before %d after %d, rule counter %llu)",
+	    hook_names[h], before, after, (unsigned long long)cnt[idx].pcnt);
+	tap(sh("ip netns exec %s ping -c 1 -W 1 10.201.0.1 >/dev/null 2>&1",
+	       peer_ns) == 0,
+	    "traffic6/%s: IPv4 ping passes the IPv6 program", hook_names[h]);
+	bf_detach(h, ifindex);
+	tap(ping6_ok("fd00:201::1"), "traffic6/%s: ping6 works again after detach",
+	    hook_names[h]);
+	close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+/* peer -> us -> peer2: FORWARD -i bfv0 -o bfv2 -p icmpv6 -j DROP */
+static void traffic6_forward(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t fwd = tb_chain(ir, "FORWARD", FWD, BF_V_ACCEPT, true);
+	uint32_t pat = tb_ifpat(ir, "bfv2"), inpat = tb_ifpat(ir, "bfv0");
+	struct xt_counters cnt[8];
+	struct bf_maps maps;
+	struct bf_rule *r;
+	bool before, after;
+	int fd;
+
+	r = tb_rule(ir, fwd, BF_V_DROP, 0);
+	tb_pred(r, BF_F_IIF, false, inpat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_OIF, false, pat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_PROTO6, false, 58, 0, 0, 0, 0);
+	tb_finish(ir);
+	before = ping6_ok("fd00:202::2");
+	fd = attach6(ir, h, ifindex, &maps);
+	if (fd < 0) {
+		tap(false, "traffic6/%s: forward: load and attach", hook_names[h]);
+		tb_free(ir);
+		return;
+	}
+	after = ping6_ok("fd00:202::2");
+	bf_maps_read_counters(&maps, cnt);
+	tap(before && !after && cnt[0].pcnt >= 1,
+	    "traffic6/%s: forwarded ping6 dropped by FORWARD -i bfv0 -o bfv2 (before %d after %d, counter %llu)",
+	    hook_names[h], before, after, (unsigned long long)cnt[0].pcnt);
+	bf_detach(h, ifindex);
+	close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+static void traffic6_tests(int ifindex)
+{
+	if (sh("ip addr add fd00:201::1/64 dev bfv0 nodad && "
+	       "ip netns exec %s ip addr add fd00:201::2/64 dev bfv1 nodad",
+	       peer_ns)) {
+		tap(false, "traffic6: setup");
+		return;
+	}
+	traffic6_one(BF_HOOK_XDP, ifindex);
+	traffic6_one(BF_HOOK_TC_INGRESS, ifindex);
+	traffic6_one(BF_HOOK_TC_EGRESS, ifindex);
+}
+
+static void traffic6_forward_tests(int ifindex)
+{
+	/* IPv6 needs an MTU of 1280 at least (the IPv4 test set 1000) */
+	if (sh("ip link set bfv2 mtu 1500 && "
+	       "ip netns exec %s2 ip link set bfv3 mtu 1500 && "
+	       "ip addr add fd00:202::1/64 dev bfv2 nodad && "
+	       "ip netns exec %s2 ip addr add fd00:202::2/64 dev bfv3 nodad && "
+	       "ip netns exec %s2 ip -6 route add default via fd00:202::1 && "
+	       "ip netns exec %s ip -6 route add default via fd00:201::1 && "
+	       "sysctl -qw net.ipv6.conf.all.forwarding=1",
+	       peer_ns, peer_ns, peer_ns, peer_ns)) {
+		tap(false, "traffic6: forward setup");
+		return;
+	}
+	/* warm up: neighbour discovery on both links */
+	sh("ip netns exec %s ping -6 -c 2 -W 3 fd00:202::2 >/dev/null 2>&1",
+	   peer_ns);
+	traffic6_forward(BF_HOOK_XDP, ifindex);
+	traffic6_forward(BF_HOOK_TC_INGRESS, ifindex);
 }
 
 int main(int argc, char **argv)
@@ -2534,13 +2773,21 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--attach")) {
+		table_attach();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--v6")) {
 		random_n = argc > 2 ? atoi(argv[2]) : 100;
 		ipv6_tests();
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
-	if (argc > 1 && !strcmp(argv[1], "--bench")) {
+	if (argc > 1 && !strcmp(argv[1], "--bench6")) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			bench6_one(sizes[i]);
+	} else if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			bench_one(sizes[i]);
 	} else {
