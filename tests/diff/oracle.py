@@ -128,7 +128,9 @@ def parse_packet(line, chain, family=4):
             raise PacketError("bad frag offset %d" % frag)
     pkt["frag"] = frag
     if family == 6 and frag != "none" and "frag" not in pkt["ext"]:
-        pkt["ext"].append("frag")
+        # As `bpfilter test -6`: a fragment header, before a final none.
+        at = len(pkt["ext"]) - (pkt["ext"][-1:] == ["none"])
+        pkt["ext"].insert(at, "frag")
     pkt["iif"] = fields["iif"]
     pkt["oif"] = fields["oif"]
     pkt["len"] = int(fields["len"], 0) if "len" in fields else None
@@ -138,6 +140,8 @@ def parse_packet(line, chain, family=4):
     if pkttype != "unicast" and chain == "OUTPUT":
         raise PacketError("OUTPUT packets are locally generated: pkttype is unicast")
     pkt["l2dst"] = L2_DST.get(pkttype)
+    if family == 6 and pkttype == "multicast":
+        pkt["l2dst"] = bytes.fromhex("333300000001")	# as bpfilter test -6
     try:
         pkt["smac"] = (bytes.fromhex(fields["smac"].replace(":", ""))
                        if "smac" in fields else SRC_MAC)
@@ -229,7 +233,7 @@ def ext_header(kind, nexthdr, pkt, ident):
             word = 1 if frag == "first" else 0
         return struct.pack("!BBHI", nexthdr, 0, word, ident)
     # AH: 12 bytes of header and a 4-byte ICV, length in 4-byte units - 2.
-    return struct.pack("!BBHII", nexthdr, 2, 0, 0x100, 1) + b"\0" * 4
+    return struct.pack("!BBHII", nexthdr, 2, 0, 1, 1) + b"\0" * 4
 
 
 def build_ip6(pkt, ident):
