@@ -143,7 +143,8 @@ def run_side(side, rules, chain, lines, exact=False):
 CLASSES = ("agree", "frontend", "codegen", "interp", "three")
 CLASS_TEXT = {
     "agree": "K = B = I",
-    "frontend": "B = I != K (front-end: the IR is wrong)",
+    "frontend": "B = I != K (front-end: the IR is wrong, or a kernel "
+                "behaviour both model wrong)",
     "codegen": "K = I != B (codegen: the program is wrong)",
     "interp": "K = B != I (the interpreter is wrong)",
     "three": "K, B, I all differ",
@@ -263,7 +264,8 @@ def one_ruleset(job):
         with open(rules, "w") as f:
             f.write(rs.render())
         for chain in rulegen.CHAINS:
-            lines = rulegen.packets(rng, pools, chain, count, FAMILY)
+            lines = rulegen.packets(rng, pools, chain, count, FAMILY,
+                                    avoid_bugs)
             res["pkts"] += len(lines)
             sides = ["kernel", "interp"] + [("bpf", h) for h in HOOKS[chain]]
             if attached_n:
@@ -430,8 +432,9 @@ def main():
     ap.add_argument("--out", default="/tmp/bpfilter-campaign")
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--avoid", default=os.environ.get("DIFF_AVOID", ""),
-                    help="comma list of known bpfilter bugs the rule "
-                    "generator steers clear of (ttl-forward)")
+                    help="comma list of known bpfilter bugs the "
+                    "generators steer clear of (ttl-forward: fixed; "
+                    "rt-trunc: IPv6 routing header cut short of 4 bytes)")
     ap.add_argument("--family", type=int, choices=(4, 6),
                     default=int(os.environ.get("DIFF_FAMILY", "4")),
                     help="6: ip6tables rule sets and IPv6 packets")

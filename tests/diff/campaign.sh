@@ -16,8 +16,9 @@
 #   DIFF_ATTACHED_COUNT=M  ... with their first M packets per chain (200)
 #   DIFF_JOBS=J     rule sets at a time (default: the number of CPUs)
 #   DIFF_FAMILY=6   ip6tables rule sets and IPv6 packets (default 4)
-#   DIFF_AVOID=L    known bpfilter bugs the generator steers clear of
-#                   (comma list; "ttl-forward", fixed since); default none
+#   DIFF_AVOID=L    known bpfilter bugs the generators steer clear of
+#                   (comma list; "ttl-forward", fixed since; "rt-trunc",
+#                   IPv6 routing headers cut short); default none
 #   DIFF_OUT=DIR    where shrunk reproducers go (default /tmp/bpfilter-campaign)
 #
 # Extra arguments go to campaign.py (see campaign.py --help).
