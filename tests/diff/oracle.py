@@ -27,10 +27,12 @@ receive path ran, so no waiting is needed for the positive answer):
            TAP `oif`; ACCEPT = it came out of `oif`.
 A packet that did not get through but that a counting rule in the
 security table (same hook, priority 50, after filter) saw is ACCEPT too.
-IPv6 (-6) works the same way with ip6tables-legacy, IPv6 raw sockets, a
-local ::/0 route at INPUT and forwarding on at FORWARD; packets are told
-apart by their flow label (no match reads it) instead of the IPv4 id,
-which IPv6 raw sockets report with IPV6_FLOWINFO.
+IPv6 (-6): ip6tables-legacy, a local ::/0 route at INPUT, forwarding on at
+FORWARD, devices without addresses (no MLD or DAD of their own). Each
+packet carries its own flow label (no match reads it), and the security
+table holds one u32 rule per packet matching it: pass 1 counts what got
+through the filter chain, pass 2 (an empty filter table) what reached the
+hook, one counter read per pass and nothing to wait for (judge_ident()).
 Packets that did not get through are sent again with an empty filter
 table: those that get through then, or that the chain's policy counter
 counts, were dropped by the chain (DROP); the others never reached it
