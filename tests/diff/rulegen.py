@@ -697,7 +697,10 @@ def pick_ext(rng, chain):
     if rng.random() < 0.35:
         exts.append("hop")
     for _ in range(rng.randrange(0, 3)):
-        exts.append(rng.choice(EXT_CHOICES[1:]))
+        # hop-by-hop past the first place: the kernel filters it (only
+        # ip6_input_finish() refuses it, after LOCAL_IN)
+        exts.append(rng.choice(EXT_CHOICES[1:] if rng.random() < 0.9
+                               else EXT_CHOICES))
     if not exts:
         exts.append(rng.choice(EXT_CHOICES))
     frag = None
@@ -768,6 +771,7 @@ def packet6(rng, pools, chain, avoid_bugs=()):
     if frag:
         toks.append("frag=" + frag)
     ext_len = sum(16 if e == "ah" else 8 for e in exts if e != "none")
+    # ip6_rcv_core() parses only a first hop-by-hop header.
     hop = 48 if exts and exts[0] == "hop" else 40
     roll = rng.random()
     ln = None
