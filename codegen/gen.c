@@ -601,6 +601,8 @@ static void gen_main(struct bf_gen *g)
 		gen_decide_fib(g, &m);
 	bf_label_bind(e, m.chain_sel);
 	gen_copy_l4(g);
+	if (g->uses_ct)
+		bf_gen_ct_state(g);
 	if (g->uses_tcpopt)
 		gen_tcpopt_walk(g);
 	if (g->ir->n_ifpats) {
@@ -675,6 +677,11 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	ret = bf_gen_check_depth(&g);
 	if (ret)
 		goto out;
+	if (g.uses_ct) {
+		ret = bf_gen_ct_check(&g);
+		if (ret)
+			goto out;
+	}
 	g.count_label = bf_label_new(&g.e);
 	gen_main(&g);
 	if (gen_runs_a_chain(&g))

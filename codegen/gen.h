@@ -12,8 +12,10 @@
  *   r0-r5 are scratch everywhere and die at every call.
  *
  * Stack contract
- *   bpfilter_main: struct bf_pkt at fp - BF_PKT_FP (BF_PKT_SIZE bytes),
- *   nothing else. Its l4[] area doubles as the scratch buffer for the
+ *   bpfilter_main: struct bf_pkt at fp - BF_PKT_FP (BF_PKT_SIZE bytes);
+ *   when a rule uses the conntrack state, the 32 bytes below it
+ *   (pkt - BF_CT_AREA) hold the conntrack lookup's tuple and options
+ *   (gen_ct.c). Its l4[] area doubles as the scratch buffer for the
  *   Ethernet header, the IPv4 header (checksum) and the bpf_fib_lookup
  *   parameters before it receives the first L4 bytes.
  *   bpfilter_count, and a chain at the deepest call frame that counts
@@ -56,7 +58,8 @@
 #define BF_PKT_L4	144	/* first BF_PKT_L4_MAX bytes of L4, zero padded */
 #define BF_PKT_L4_MAX	64
 #define BF_PKT_SMAC	208	/* u8[6] Ethernet source (filled when used) */
-#define BF_PKT_SIZE	216
+#define BF_PKT_CTSTATE	216	/* u16 BF_CT_* state bit (filled when used, gen_ct.c) */
+#define BF_PKT_SIZE	224
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 
@@ -82,6 +85,7 @@ struct bf_gen {
 	bool uses_ttl;		/* fill pkt->ttl */
 	bool uses_pkttype;	/* fill pkt->pkttype */
 	bool uses_smac;		/* fill pkt->smac */
+	bool uses_ct;		/* fill pkt->ctstate (gen_ct.c) */
 };
 
 /* gen_chain.c */
@@ -89,6 +93,12 @@ int bf_gen_chains(struct bf_gen *g);
 void bf_gen_count_fn(struct bf_gen *g);
 int bf_gen_check_depth(struct bf_gen *g);
 void bf_gen_reach(struct bf_gen *g, uint32_t chain);
+
+/* gen_ct.c: pkt->ctstate, in bpfilter_main after the L4 copy */
+#define BF_CT_AREA	32
+/* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
+int bf_gen_ct_check(struct bf_gen *g);
+void bf_gen_ct_state(struct bf_gen *g);
 
 /* btf.c */
 struct btf;

@@ -391,6 +391,13 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 			return -EINVAL;
 		gen_smac(e, p, next);
 		return 0;
+	case BF_F_CTSTATE:
+		/* a packet has one state bit: (bit & value) != 0, XOR inv */
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_CTSTATE));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)p->value));
+		bf_emit_jmp(e, BPF_JMP32_IMM(p->inv ? BPF_JNE : BPF_JEQ, R1, 0, 0),
+			    next);
+		return 0;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
 	case BF_F_PROTO6:
@@ -775,6 +782,8 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_pkttype = true;
 			if (r->preds[k].field == BF_F_SMAC)
 				g->uses_smac = true;
+			if (r->preds[k].field == BF_F_CTSTATE)
+				g->uses_ct = true;
 		}
 	}
 }

@@ -21,6 +21,10 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt4_match_multiport,
 	&xt4_match_pkttype,
 	&xt4_match_mac,
+	&xt4_match_conntrack1,
+	&xt4_match_conntrack2,
+	&xt4_match_conntrack3,
+	&xt4_match_state,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))

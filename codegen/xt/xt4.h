@@ -146,6 +146,10 @@ extern const struct xt4_match_ops xt4_match_iprange;
 extern const struct xt4_match_ops xt4_match_multiport;
 extern const struct xt4_match_ops xt4_match_pkttype;
 extern const struct xt4_match_ops xt4_match_mac;
+extern const struct xt4_match_ops xt4_match_conntrack1;
+extern const struct xt4_match_ops xt4_match_conntrack2;
+extern const struct xt4_match_ops xt4_match_conntrack3;
+extern const struct xt4_match_ops xt4_match_state;
 
 /* A port range predicate, omitted when 0-65535 and not inverted. */
 int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,
