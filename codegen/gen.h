@@ -30,6 +30,7 @@
 #ifndef BF_GEN_H
 #define BF_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bpfilter/codegen.h"
@@ -99,6 +100,11 @@ void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 /* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
 int bf_gen_ct_check(struct bf_gen *g);
 void bf_gen_ct_state(struct bf_gen *g);
+
+/* ct_enable.c: does `prog` look conntrack up (kfunc calls)? */
+bool bf_prog_uses_ct(const struct bf_prog *prog);
+/* Take a conntrack reference in the current netns (nf_tables table bpfilter_ct). */
+int bf_ct_enable(struct bf_err *err);
 
 /* btf.c */
 struct btf;

@@ -408,6 +408,12 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 	if (!prog || !maps || !prog->n_insns || !prog->n_funcs ||
 	    prog->hook > BF_HOOK_TC_EGRESS)
 		return bf_err_set(err, -EINVAL, "bf_prog_load: bad arguments");
+	if (bf_prog_uses_ct(prog)) {
+		/* the kernel must be tracking for the lookups to find entries */
+		ret = bf_ct_enable(err);
+		if (ret)
+			return ret;
+	}
 	ret = load_relocate(prog, maps, &insns, err);
 	if (ret)
 		return ret;
