@@ -13,7 +13,7 @@
  *
  * Stack contract
  *   bpfilter_main: struct bf_pkt at fp - BF_PKT_FP (BF_PKT_SIZE bytes);
- *   when a rule uses the conntrack state, the 32 bytes below it
+ *   when a rule uses the conntrack state, the BF_CT_AREA bytes below it
  *   (pkt - BF_CT_AREA) hold the conntrack lookup's tuple and options
  *   (gen_ct.c). Its l4[] area doubles as the scratch buffer for the
  *   Ethernet header, the IPv4 header (checksum) and the bpf_fib_lookup
@@ -96,7 +96,7 @@ int bf_gen_check_depth(struct bf_gen *g);
 void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 
 /* gen_ct.c: pkt->ctstate, in bpfilter_main after the L4 copy */
-#define BF_CT_AREA	32
+#define BF_CT_AREA	48
 /* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
 int bf_gen_ct_check(struct bf_gen *g);
 void bf_gen_ct_state(struct bf_gen *g);

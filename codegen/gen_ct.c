@@ -43,9 +43,10 @@
  *
  * Registers: r6 = ctx, r7 = pkt as in bpfilter_main; r8 holds the
  * acquired struct nf_conn * until bpf_ct_release(), r9 the state being
- * computed. Stack: tuple at pkt - 32 (struct bpf_sock_tuple's ipv4 part,
- * 12 bytes), options at pkt - 16 (struct bpf_ct_opts, the 12 bytes Linux
- * 6.1 knows), scratch byte at pkt - 4.
+ * computed. Stack (BF_CT_AREA bytes below pkt): tuple at pkt - 48
+ * (struct bpf_sock_tuple's ipv4 part, 12 bytes), options at pkt - 32
+ * (struct bpf_ct_opts, the 12 bytes Linux 6.1 knows), then what the TCP
+ * checks copy out of the entry before it is released (CT_SCRATCH ...).
  */
 #include <errno.h>
 #include <string.h>
@@ -66,12 +67,18 @@
 #define R8 BPF_REG_8
 #define R9 BPF_REG_9
 
-#define CT_TUPLE	(-32)		/* relative to pkt (r7) */
-#define CT_OPTS		(-16)
+#define CT_TUPLE	(-48)		/* relative to pkt (r7) */
+#define CT_OPTS		(-32)
 #define CT_OPTS_DIR	(CT_OPTS + 9)	/* u8 dir, set by the lookup */
-#define CT_SCRATCH	(-4)
+#define CT_SCRATCH	(-20)		/* u8 TCP state */
+#define CT_SFLAGS	(-19)		/* u8 sender's ip_ct_tcp_state.flags */
+#define CT_S_MAXEND	(-16)		/* u32 sender's td_maxend */
+#define CT_S_MAXWIN	(-12)		/* u32 sender's td_maxwin */
+#define CT_R_END	(-8)		/* u32 receiver's td_end */
 #define CT_TUPLE_SZ	12
 #define CT_OPTS_SZ	12		/* NF_BPF_CT_OPTS_SZ of Linux 6.1 */
+
+#define IP_CT_TCP_FLAG_BE_LIBERAL_	0x08
 
 #define IPS_EXPECTED_	0x1
 #define IPS_SEEN_REPLY_	0x2
@@ -155,6 +162,8 @@ struct ct_btf {
 	int32_t lookup_xdp, lookup_skb, release;
 	uint32_t status_off;		/* nf_conn.status */
 	uint32_t tcp_state_off;		/* nf_conn.proto.tcp.state */
+	uint32_t seen_off[2];		/* nf_conn.proto.tcp.seen[dir] */
+	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
 };
 
 static int ct_member_off(const struct btf *btf, const char *sname,
@@ -182,9 +191,10 @@ static int ct_member_off(const struct btf *btf, const char *sname,
 
 static int ct_btf_load(struct ct_btf *c)
 {
-	uint32_t proto = 0, tcp = 0, state = 0;
+	uint32_t proto = 0, tcp = 0, state = 0, seen = 0;
+	const struct btf_type *t;
 	struct btf *btf;
-	int ret = 0;
+	int ret = 0, id;
 
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
@@ -202,6 +212,25 @@ static int ct_btf_load(struct ct_btf *c)
 		ret = ct_member_off(btf, "nf_conntrack_proto", "tcp", &tcp);
 	if (!ret)
 		ret = ct_member_off(btf, "ip_ct_tcp", "state", &state);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp", "seen", &seen);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_end", &c->td_end);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_maxend", &c->td_maxend);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_maxwin", &c->td_maxwin);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "flags", &c->td_flags);
+	if (!ret) {
+		id = btf__find_by_name_kind(btf, "ip_ct_tcp_state", BTF_KIND_STRUCT);
+		t = id < 0 ? NULL : btf__type_by_id(btf, id);
+		if (!t)
+			ret = -ENOENT;
+		else
+			c->seen_off[1] = proto + tcp + seen + t->size;
+	}
+	c->seen_off[0] = proto + tcp + seen;
 	c->tcp_state_off = proto + tcp + state;
 	btf__free(btf);
 	return ret;
@@ -337,15 +366,97 @@ static void ct_test_bit(struct bf_emit *e, const uint64_t bits[2], uint32_t yes)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), yes);
 }
 
+/* Copy what the window check needs from the entry (r8) for direction `dir`. */
+static void ct_read_seen(struct bf_emit *e, const struct ct_btf *c, int dir)
+{
+	uint32_t s = c->seen_off[dir], r = c->seen_off[!dir];
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, s + c->td_flags));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SFLAGS));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, s + c->td_maxend));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_S_MAXEND));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, s + c->td_maxwin));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_S_MAXWIN));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, r + c->td_end));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_R_END));
+}
+
+static void ct_read_window(struct bf_emit *e, const struct ct_btf *c)
+{
+	uint32_t reply = bf_label_new(e), out = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), reply);
+	ct_read_seen(e, c, 0);
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, reply);
+	ct_read_seen(e, c, 1);
+	bf_label_bind(e, out);
+}
+
+/*
+ * tcp_in_window()'s two checks that make a packet INVALID (the others
+ * make it "ignored", which keeps its state): the sequence number beyond
+ * what the receiver's window allows (seq > sender.td_maxend), and an ACK
+ * of data never sent (ack > receiver.td_end). Skipped where the kernel
+ * (re)initialises the sender from this very packet (td_maxwin == 0, a
+ * new SYN in SYN_SENT / SYN-ACK in SYN_RECV), for "be liberal"
+ * connections, for no ACK or a zero ACK on a RST (the kernel substitutes
+ * receiver.td_end), and for the RST answering a SYN (seq 0 in SYN_SENT).
+ * r2 = the entry's TCP state; jumps to `invalid`.
+ */
+static void ct_tcp_window(struct bf_emit *e, uint32_t invalid)
+{
+	uint32_t out = bf_label_new(e), ack = bf_label_new(e);
+	uint32_t orig = bf_label_new(e), check = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, CT_S_MAXWIN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_SFLAGS));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, IP_CT_TCP_FLAG_BE_LIBERAL_));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), orig);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, CT_SSR, 0), out);
+	bf_emit_jmp(e, BPF_JMP_A(0), check);
+	bf_label_bind(e, orig);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, CT_SSS, 0), out);
+	bf_label_bind(e, check);
+	/* I: seq <= sender.td_maxend (RST seq 0 in SYN_SENT cannot get here) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R3, 32));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, CT_S_MAXEND));
+	bf_emit(e, BPF_ALU32_REG(BPF_SUB, R3, R4));
+	bf_emit(e, BPF_ALU32_IMM(BPF_SUB, R3, 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JSGE, R3, 0, 0), invalid);
+	/* III: ack <= receiver.td_end, when the ACK counts */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit(e, BPF_MOV64_REG(R5, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R5, TCPF_ACK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R5, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4 + 8));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R3, 32));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, TCPF_RST));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), ack);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R3, 0, 0), out);
+	bf_label_bind(e, ack);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, CT_R_END));
+	bf_emit(e, BPF_ALU32_REG(BPF_SUB, R3, R4));
+	bf_emit(e, BPF_ALU32_IMM(BPF_SUB, R3, 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JSGE, R3, 0, 0), invalid);
+	bf_label_bind(e, out);
+}
+
 static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 		   const struct ct_labels *l)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t found = bf_label_new(e), store = bf_label_new(e);
-	uint64_t iv[2], reopen[2];
+	uint64_t iv[2], reopen[2], ign[2];
 
 	ct_table_bits('I', iv);
 	ct_table_bits('R', reopen);
+	ct_table_bits('g', ign);
 	/* tcp_error(): whole header, sane doff, a valid flag combination */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 20, 0), l->invalid);
@@ -377,6 +488,7 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	ct_base_state(e, c);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, c->tcp_state_off));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SCRATCH));
+	ct_read_window(e, c);
 	ct_release(e, c);
 	/* k = (dir * 6 + index) * 10 + state */
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
@@ -393,6 +505,10 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	ct_test_bit(e, reopen, l->new_);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
 	ct_test_bit(e, iv, l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
+	ct_test_bit(e, ign, store);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
+	ct_tcp_window(e, l->invalid);
 	bf_label_bind(e, store);
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, BF_PKT_CTSTATE));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);

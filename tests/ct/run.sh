@@ -114,7 +114,6 @@ run() {
 
 # Known differences (docs/design-notes.md): packet name -> reason
 declare -A known=(
-	["tcp22 data out-of-window"]="TCP window tracking (tcp_in_window) is not modelled: ESTABLISHED instead of INVALID"
 	["icmp echo reply unsolicited"]="ICMP queries cannot be looked up by the kfuncs: ESTABLISHED instead of INVALID"
 )
 
