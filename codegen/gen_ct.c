@@ -35,8 +35,11 @@
  *   other:         non-first fragments ESTABLISHED (their first
  *                  fragment decided); other protocols NEW.
  *
- * What the kernel decides and this does not (TCP windows, checksums,
- * ICMP query ids, helpers) is listed in docs/design-notes.md.
+ * TCP packets of an entry also go through tcp_in_window()'s INVALID
+ * checks. At tc egress (OUTPUT, after the kernel's conntrack) the skb's
+ * own _nfct is read instead where the kernel allows it (ct_from_skb()).
+ * What the kernel decides and this does not (checksums, ICMP query ids,
+ * SACK, ...) is listed in docs/design-notes.md.
  *
  * The kfuncs and struct nf_conn offsets come from the running kernel's
  * BTF (/sys/kernel/btf/vmlinux), read once per process.
@@ -164,6 +167,8 @@ struct ct_btf {
 	uint32_t tcp_state_off;		/* nf_conn.proto.tcp.state */
 	uint32_t seen_off[2];		/* nf_conn.proto.tcp.seen[dir] */
 	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
+	int32_t cast_ctx;		/* bpf_cast_to_kern_ctx, < 0 if absent (6.1) */
+	uint32_t nfct_off;		/* sk_buff._nfct */
 };
 
 static int ct_member_off(const struct btf *btf, const char *sname,
@@ -232,6 +237,10 @@ static int ct_btf_load(struct ct_btf *c)
 	}
 	c->seen_off[0] = proto + tcp + seen;
 	c->tcp_state_off = proto + tcp + state;
+	c->cast_ctx = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
+	if (c->cast_ctx >= 0 &&
+	    ct_member_off(btf, "sk_buff", "_nfct", &c->nfct_off))
+		c->cast_ctx = -1;
 	btf__free(btf);
 	return ret;
 }
@@ -251,7 +260,7 @@ static const struct ct_btf *ct_btf_get(void)
 /* ---- code ----------------------------------------------------------------- */
 
 struct ct_labels {
-	uint32_t done, invalid, est, new_;
+	uint32_t done, invalid, est, new_, related, untracked;
 };
 
 static void ct_kfunc(struct bf_emit *e, int32_t btf_id)
@@ -613,6 +622,33 @@ int bf_gen_ct_check(struct bf_gen *g)
 			  g->ir->table, strerror(-c->err));
 }
 
+/*
+ * tc egress (OUTPUT) runs after the kernel's conntrack saw the packet:
+ * where the kernel lets a program see the skb (bpf_cast_to_kern_ctx,
+ * Linux 6.3+), its _nfct is exactly what the filter table sees: no
+ * conntrack INVALID, IP_CT_UNTRACKED (7), else the ctinfo in the low 3
+ * bits (ESTABLISHED 0/3, RELATED 1/4, NEW 2).
+ */
+static void ct_from_skb(struct bf_gen *g, const struct ct_btf *c,
+			const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit_mark(e, "conntrack state: skb->_nfct, as the kernel's OUTPUT hook saw it");
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	ct_kfunc(e, c->cast_ctx);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, c->nfct_off));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->invalid);
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 7, 0), l->untracked);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 3, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), l->related);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 4, 0), l->related);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 2, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+}
+
 void bf_gen_ct_state(struct bf_gen *g)
 {
 	const struct ct_btf *c = ct_btf_get();
@@ -624,9 +660,16 @@ void bf_gen_ct_state(struct bf_gen *g)
 	l.invalid = bf_label_new(e);
 	l.est = bf_label_new(e);
 	l.new_ = bf_label_new(e);
+	l.related = bf_label_new(e);
+	l.untracked = bf_label_new(e);
 	tcp = bf_label_new(e);
 	udp = bf_label_new(e);
 	icmp = bf_label_new(e);
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && g->opts.force_hook < 0 &&
+	    c->cast_ctx >= 0) {
+		ct_from_skb(g, c, &l);
+		goto states;
+	}
 	bf_emit_mark(e, "conntrack state: the kernel's entry (kfunc lookup) as its conntrack would see this packet");
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l.est);
@@ -641,6 +684,13 @@ void bf_gen_ct_state(struct bf_gen *g)
 	ct_udp(g, c, &l);
 	bf_label_bind(e, icmp);
 	ct_icmp(g, c, &l);
+states:
+	bf_label_bind(e, l.related);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l.done);
+	bf_label_bind(e, l.untracked);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_UNTRACKED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l.done);
 	bf_label_bind(e, l.new_);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_NEW));
 	bf_emit_jmp(e, BPF_JMP_A(0), l.done);

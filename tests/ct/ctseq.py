@@ -86,15 +86,19 @@ def drain():
 
 
 def counters():
+    """{(chain, "policy" or "ruleN"): packets} for INPUT and OUTPUT."""
     out = subprocess.run(COUNTERS, shell=True, capture_output=True, text=True,
                          timeout=30).stdout
-    vec = []
+    vec = {}
+    chain = None
     for line in out.splitlines():
         f = line.split()
-        if line.startswith("Chain INPUT"):
-            vec.append("P" + f[4])          # policy packets
-        elif f and f[0].isdigit():
-            vec.append(f[1])
+        if line.startswith("Chain "):
+            chain = f[1]
+            if chain in ("INPUT", "OUTPUT"):
+                vec[(chain, "policy")] = f[4]
+        elif chain in ("INPUT", "OUTPUT") and f and f[0].isdigit():
+            vec[(chain, "rule" + f[0])] = f[1]
     return vec
 
 
@@ -109,11 +113,14 @@ def send(name, pkt):
     s.send(ETH + pkt)
     time.sleep(0.15)
     now = counters()
-    moved = [i for i, (a, b) in enumerate(zip(last, now)) if a != b]
+    hit = {}
+    for k in sorted(now):
+        if now[k] != last.get(k):
+            hit.setdefault(k[0], []).append(k[1])
     last = now
-    hit = ",".join("policy" if now[i].startswith("P") else "rule%d" % i
-                   for i in moved) or "none"
-    print("%-28s %s" % (name, hit), flush=True)
+    print("%-28s in=%s out=%s" % (name, ",".join(hit.get("INPUT", ["none"])),
+                                  ",".join(hit.get("OUTPUT", ["none"]))),
+          flush=True)
     return drain()
 
 
