@@ -4,7 +4,7 @@
 every packet, which INPUT rule of B counted it (the counter vector read
 with COUNTERS_CMD). Run inside A:
 
-  ctseq.py IFACE SRC_MAC DST_MAC SRC DST 'COUNTERS_CMD' 'B_CMD_PREFIX'
+  ctseq.py IFACE SRC_MAC DST_MAC SRC DST 'COUNTERS_CMD' 'B_CMD_PREFIX' [CHAINS]
 
 The same sequence, run against the kernel's iptables-legacy and against
 bpfilter at XDP and at tc, must print the same lines (tests/ct/run.sh).
@@ -19,6 +19,8 @@ import sys
 import time
 
 IFACE, SMAC, DMAC, SRC, DST, COUNTERS, BCMD = sys.argv[1:8]
+# the chains whose counters are compared, in print order
+CHAINS = (sys.argv[8] if len(sys.argv) > 8 else "INPUT,OUTPUT").split(",")
 
 
 def csum(data):
@@ -86,7 +88,7 @@ def drain():
 
 
 def counters():
-    """{(chain, "policy" or "ruleN"): packets} for INPUT and OUTPUT."""
+    """{(chain, "policy" or "ruleN"): packets} for the CHAINS."""
     out = subprocess.run(COUNTERS, shell=True, capture_output=True, text=True,
                          timeout=30).stdout
     vec = {}
@@ -95,9 +97,9 @@ def counters():
         f = line.split()
         if line.startswith("Chain "):
             chain = f[1]
-            if chain in ("INPUT", "OUTPUT"):
+            if chain in CHAINS:
                 vec[(chain, "policy")] = f[4]
-        elif chain in ("INPUT", "OUTPUT") and f and f[0].isdigit():
+        elif chain in CHAINS and f and f[0].isdigit():
             vec[(chain, "rule" + f[0])] = f[1]
     return vec
 
@@ -118,9 +120,8 @@ def send(name, pkt):
         if now[k] != last.get(k):
             hit.setdefault(k[0], []).append(k[1])
     last = now
-    print("%-28s in=%s out=%s" % (name, ",".join(hit.get("INPUT", ["none"])),
-                                  ",".join(hit.get("OUTPUT", ["none"]))),
-          flush=True)
+    print("%-28s %s" % (name, " ".join("%s=%s" % (c, ",".join(hit.get(c, ["none"])))
+                                       for c in CHAINS)), flush=True)
     return drain()
 
 

@@ -132,8 +132,8 @@ while IFS= read -r kline; do
 		kvh=$kv
 		if [[ $h == xdp ]]; then
 			# XDP has no egress: OUTPUT is the kernel's own, unfiltered
-			kvh=${kv%% out=*}
-			hv=${hv%% out=*}
+			kvh=${kv%% OUTPUT=*}
+			hv=${hv%% OUTPUT=*}
 		fi
 		n=$((n + 1))
 		if [[ $hv == "$kvh" ]]; then
