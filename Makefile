@@ -39,8 +39,8 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-PHONY_CT := conntrack
-.PHONY: $(PHONY_CT) rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: conntrack
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
