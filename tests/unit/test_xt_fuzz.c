@@ -31,7 +31,7 @@
 #define XTZ_SEED	0x5eed1234u
 
 static const char *const xtz_fixtures[] = {
-	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
+	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested", "ct",
 };
 
 #define XTZ_N_FIXTURES	(sizeof(xtz_fixtures) / sizeof(xtz_fixtures[0]))
