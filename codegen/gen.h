@@ -42,7 +42,13 @@
 #define BF_PKT_IIF	8	/* u32 ifindex, 0 = none */
 #define BF_PKT_OIF	12	/* u32 ifindex, 0 = none */
 #define BF_PKT_LEN	16	/* u32 IPv4 total length (counters) */
-#define BF_PKT_L3OFF	20	/* u32 offset of the IPv4 header */
+#define BF_PKT_L3OFF	20	/* u32 offset of the IPv4 header (14; read by nobody) */
+/*
+ * u16 BF_CT_* state bit (filled when a rule uses it, gen_ct.c, after
+ * BF_PKT_L3OFF was stored): the upper half of BF_PKT_L3OFF, always zero
+ * otherwise, so struct bf_pkt keeps its size (and golden dumps theirs).
+ */
+#define BF_PKT_CTSTATE	22
 #define BF_PKT_L4OFF	24	/* u32 offset of the L4 header */
 #define BF_PKT_L4LEN	28	/* u32 L4 bytes inside the datagram */
 #define BF_PKT_FRAGOFF	32	/* u16 fragment offset (8-byte units) */
@@ -59,8 +65,7 @@
 #define BF_PKT_L4	144	/* first BF_PKT_L4_MAX bytes of L4, zero padded */
 #define BF_PKT_L4_MAX	64
 #define BF_PKT_SMAC	208	/* u8[6] Ethernet source (filled when used) */
-#define BF_PKT_CTSTATE	216	/* u16 BF_CT_* state bit (filled when used, gen_ct.c) */
-#define BF_PKT_SIZE	224
+#define BF_PKT_SIZE	216
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 
