@@ -8,6 +8,7 @@
  * pointer of sizeof(struct bf_pkt) (scalar members only).
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <linux/btf.h>
 #include <bpf/btf.h>
 
@@ -19,7 +20,7 @@ struct btf_ids {
 	int proto_main, proto_chain;
 };
 
-static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
+static int btf_add_pkt(struct btf *btf, const struct btf_ids *t, bool v6)
 {
 	static const struct {
 		const char *name;
@@ -40,8 +41,12 @@ static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
 		{ "ifb_out", BF_PKT_IFB_OUT, -32 },
 		{ "l4", BF_PKT_L4, -BF_PKT_L4_MAX },
 		{ "smac", BF_PKT_SMAC, -(BF_PKT_SIZE - BF_PKT_SMAC) },
+		/* IPv6 programs only (BF_PKT6_SIZE) */
+		{ "saddr6", BF_PKT_SADDR6, -16 },
+		{ "daddr6", BF_PKT_DADDR6, -16 },
 	};
-	int n = sizeof(m) / sizeof(m[0]), types[sizeof(m) / sizeof(m[0])];
+	int n = sizeof(m) / sizeof(m[0]) - (v6 ? 0 : 2);
+	int types[sizeof(m) / sizeof(m[0])];
 	int id, i, ret;
 
 	/* member types first: a struct's fields must follow it directly */
@@ -57,7 +62,7 @@ static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
 		if (types[i] < 0)
 			return types[i];
 	}
-	id = btf__add_struct(btf, "bf_pkt", BF_PKT_SIZE);
+	id = btf__add_struct(btf, "bf_pkt", v6 ? BF_PKT6_SIZE : BF_PKT_SIZE);
 	if (id < 0)
 		return id;
 	for (i = 0; i < n; i++) {
@@ -68,7 +73,7 @@ static int btf_add_pkt(struct btf *btf, const struct btf_ids *t)
 	return id;
 }
 
-static int btf_add_types(struct btf *btf, enum bf_hook hook,
+static int btf_add_types(struct btf *btf, enum bf_hook hook, bool v6,
 			 struct btf_ids *t)
 {
 	bool xdp = hook == BF_HOOK_XDP;
@@ -88,7 +93,7 @@ static int btf_add_types(struct btf *btf, enum bf_hook hook,
 	ret = btf__add_field(btf, xdp ? "data" : "len", t->u32, 0, 0);
 	if (ret)
 		return ret;
-	pkt = btf_add_pkt(btf, t);
+	pkt = btf_add_pkt(btf, t, v6);
 	if (pkt < 0)
 		return pkt;
 	t->ctx_ptr = btf__add_ptr(btf, ctx);
@@ -118,7 +123,7 @@ int bf_btf_build(const struct bf_prog *prog, struct btf **btfp,
 	btf = btf__new_empty();
 	if (!btf)
 		return -ENOMEM;
-	ret = btf_add_types(btf, prog->hook, &t);
+	ret = btf_add_types(btf, prog->hook, prog->family == AF_INET6, &t);
 	if (ret)
 		goto err;
 	for (i = 0; i < prog->n_funcs; i++) {

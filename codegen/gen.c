@@ -10,6 +10,7 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/pkt_cls.h>
+#include <sys/socket.h>
 
 #include "gen.h"
 
@@ -45,20 +46,14 @@
 #define PACKET_BROADCAST_	1
 #define PACKET_MULTICAST_	2
 
-struct gen_main {
-	uint32_t pass;		/* return the hook's "pass" code */
-	uint32_t drop;
-	uint32_t chain_sel;	/* pkt->hook set, iif/oif set: go on */
-};
-
 static bool gen_is_xdp(const struct bf_gen *g)
 {
 	return g->opts.hook == BF_HOOK_XDP;
 }
 
-/* r0 = load_bytes(ctx, off, pkt + BF_PKT_L4, len in `len_reg` or imm) */
-static void gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
-			   int len_reg, int32_t len)
+/* r0 = load_bytes(ctx, off, pkt + dst_off, len in `len_reg` or imm) */
+void bf_gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
+		       int len_reg, int32_t len, int dst_off)
 {
 	struct bf_emit *e = &g->e;
 
@@ -68,13 +63,19 @@ static void gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
 	else
 		bf_emit(e, BPF_MOV64_IMM(R2, off));
 	bf_emit(e, BPF_MOV64_REG(R3, R7));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_PKT_L4));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, dst_off));
 	if (len_reg >= 0)
 		bf_emit(e, BPF_MOV64_REG(R4, len_reg));
 	else
 		bf_emit(e, BPF_MOV64_IMM(R4, len));
 	bf_emit(e, BPF_EMIT_CALL(gen_is_xdp(g) ? BPF_FUNC_xdp_load_bytes :
 				 BPF_FUNC_skb_load_bytes));
+}
+
+static void gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
+			   int len_reg, int32_t len)
+{
+	bf_gen_load_bytes(g, off_reg, off, len_reg, len, BF_PKT_L4);
 }
 
 static void gen_zero(struct bf_emit *e, int from, int to)
@@ -91,7 +92,7 @@ static void gen_zero(struct bf_emit *e, int from, int to)
  * skb->pkt_type would call ff:ff:ff:ff:ff:ff multicast: there the frame's
  * destination decides too, as on an Ethernet device.
  */
-static bool gen_pkttype_from_l2(const struct bf_gen *g)
+bool bf_gen_pkttype_from_l2(const struct bf_gen *g)
 {
 	return gen_is_xdp(g) || g->opts.force_hook >= 0;
 }
@@ -101,7 +102,7 @@ static bool gen_pkttype_from_l2(const struct bf_gen *g)
  * eth_type_trans() sets skb->pkt_type: group bit clear is host (0, as
  * zeroed), all ones broadcast, other group addresses multicast.
  */
-static void gen_pkttype_l2(struct bf_emit *e)
+void bf_gen_pkttype_l2(struct bf_emit *e)
 {
 	uint32_t done = bf_label_new(e), mcast = bf_label_new(e);
 
@@ -141,8 +142,9 @@ static void gen_pkttype_tc(struct bf_emit *e)
 	bf_label_bind(e, done);
 }
 
-/* Untagged Ethernet carrying IPv4, to this host (tc knows pkt_type). */
-static void gen_parse_l2(struct bf_gen *g, const struct gen_main *m)
+/* Untagged Ethernet carrying `ethertype`, to this host (tc knows pkt_type). */
+void bf_gen_parse_l2(struct bf_gen *g, const struct gen_main *m,
+		     uint16_t ethertype)
 {
 	struct bf_emit *e = &g->e;
 
@@ -159,7 +161,7 @@ static void gen_parse_l2(struct bf_gen *g, const struct gen_main *m)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 12));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, ETH_P_IP, 0), m->pass);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, ethertype, 0), m->pass);
 	if (g->uses_smac) {
 		int i;
 
@@ -169,8 +171,8 @@ static void gen_parse_l2(struct bf_gen *g, const struct gen_main *m)
 			bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_SMAC + i));
 		}
 	}
-	if (g->uses_pkttype && gen_pkttype_from_l2(g))
-		gen_pkttype_l2(e);
+	if (g->uses_pkttype && bf_gen_pkttype_from_l2(g))
+		bf_gen_pkttype_l2(e);
 }
 
 /* ip_rcv's header checks; r8 = ihl * 4, r9 = tot_len, header in pkt->l4 */
@@ -250,7 +252,7 @@ static void gen_fill_pkt(struct bf_gen *g)
 		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 8));
 		bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
 	}
-	if (g->uses_pkttype && !gen_pkttype_from_l2(g))
+	if (g->uses_pkttype && !bf_gen_pkttype_from_l2(g))
 		gen_pkttype_tc(e);
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 6));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
@@ -270,13 +272,13 @@ static void gen_fill_pkt(struct bf_gen *g)
 static void gen_parse_ip(struct bf_gen *g, const struct gen_main *m)
 {
 	bf_emit_mark(&g->e, "parse Ethernet + IPv4 (invalid: pass unfiltered)");
-	gen_parse_l2(g, m);
+	bf_gen_parse_l2(g, m, ETH_P_IP);
 	gen_parse_ip_hdr(g, m);
 	gen_ip_csum(g, m);
 	gen_fill_pkt(g);
 }
 
-static bool gen_has_chain(const struct bf_gen *g, int hook)
+bool bf_gen_has_chain(const struct bf_gen *g, int hook)
 {
 	return g->ir->hook_chain[hook] >= 0 &&
 	       (uint32_t)g->ir->hook_chain[hook] < g->ir->n_chains;
@@ -298,20 +300,13 @@ static void gen_forward_ttl(struct bf_gen *g)
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
 }
 
-/* INPUT or FORWARD by bpf_fib_lookup, as ip_route_input decides. */
-static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
+/* struct bpf_fib_lookup for IPv4 in pkt->l4 */
+static void gen_fib_params4(struct bf_gen *g)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t input = bf_label_new(e), fwd = bf_label_new(e);
 	int iif_off = gen_is_xdp(g) ? XDP_MD_INGRESS_IFINDEX : SKB_IFINDEX;
 	int p = BF_PKT_L4;
 
-	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED/FWD_DISABLED: INPUT, SUCCESS/NO_NEIGH/FRAG_NEEDED: FORWARD)");
-	if (!gen_has_chain(g, NF_INET_LOCAL_IN) &&
-	    !gen_has_chain(g, NF_INET_FORWARD)) {
-		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
-		return;
-	}
 	gen_zero(e, p, p + BF_PKT_L4_MAX);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, p + 0, 2));		/* AF_INET */
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
@@ -333,6 +328,25 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 16));	/* ipv4_src */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 32));	/* ipv4_dst */
+}
+
+/* INPUT or FORWARD by bpf_fib_lookup, as ip_route_input decides. */
+static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t input = bf_label_new(e), fwd = bf_label_new(e);
+	int p = BF_PKT_L4;
+
+	bf_emit_mark(e, "chain: bpf_fib_lookup (NOT_FWDED/FWD_DISABLED: INPUT, SUCCESS/NO_NEIGH/FRAG_NEEDED: FORWARD)");
+	if (!bf_gen_has_chain(g, NF_INET_LOCAL_IN) &&
+	    !bf_gen_has_chain(g, NF_INET_FORWARD)) {
+		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		return;
+	}
+	if (g->v6)
+		bf_gen6_fib_params(g);
+	else
+		gen_fib_params4(g);
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R2, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, p));
@@ -354,21 +368,24 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 	bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 
 	bf_label_bind(e, input);
-	if (!gen_has_chain(g, NF_INET_LOCAL_IN)) {
+	if (!bf_gen_has_chain(g, NF_INET_LOCAL_IN)) {
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 	} else {
 		bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, NF_INET_LOCAL_IN));
 		bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
 	}
 	bf_label_bind(e, fwd);
-	if (!gen_has_chain(g, NF_INET_FORWARD)) {
+	if (!bf_gen_has_chain(g, NF_INET_FORWARD)) {
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 		return;
 	}
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, p + 8));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, NF_INET_FORWARD));
-	gen_forward_ttl(g);
+	if (g->v6)
+		bf_gen6_forward_hl(g, m);
+	else
+		gen_forward_ttl(g);
 	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
 }
 
@@ -377,7 +394,7 @@ static void gen_decide_egress(struct bf_gen *g, const struct gen_main *m)
 	struct bf_emit *e = &g->e;
 
 	bf_emit_mark(e, "chain: locally generated (ingress_ifindex == 0): OUTPUT");
-	if (!gen_has_chain(g, NF_INET_LOCAL_OUT)) {
+	if (!bf_gen_has_chain(g, NF_INET_LOCAL_OUT)) {
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 		return;
 	}
@@ -396,7 +413,7 @@ static void gen_decide_forced(struct bf_gen *g, const struct gen_main *m)
 
 	bf_emit_mark(e, "chain: forced to hook %d, iif/oif from bpfilter_tst",
 		     g->opts.force_hook);
-	if (!gen_has_chain(g, g->opts.force_hook)) {
+	if (!bf_gen_has_chain(g, g->opts.force_hook)) {
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 		return;
 	}
@@ -412,7 +429,9 @@ static void gen_decide_forced(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_OIF));
 	bf_label_bind(e, none);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_HOOK, g->opts.force_hook));
-	if (g->opts.force_hook == NF_INET_FORWARD)
+	if (g->opts.force_hook == NF_INET_FORWARD && g->v6)
+		bf_gen6_forward_hl(g, m);
+	else if (g->opts.force_hook == NF_INET_FORWARD)
 		gen_forward_ttl(g);
 	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
 }
@@ -540,7 +559,7 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		uint32_t skip = bf_label_new(e);
 
-		if (!gen_has_chain(g, hooks[i]) ||
+		if (!bf_gen_has_chain(g, hooks[i]) ||
 		    !g->chain_used[g->ir->hook_chain[hooks[i]]])
 			continue;
 		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
@@ -566,7 +585,7 @@ static bool gen_runs_a_chain(const struct bf_gen *g)
 	int h;
 
 	for (h = 0; h < BF_NR_HOOKS; h++)
-		if (gen_has_chain(g, h) && g->chain_used[g->ir->hook_chain[h]])
+		if (bf_gen_has_chain(g, h) && g->chain_used[g->ir->hook_chain[h]])
 			return true;
 	return false;
 }
@@ -590,9 +609,12 @@ static void gen_main(struct bf_gen *g)
 	}
 	bf_emit(e, BPF_MOV64_REG(R6, R1));
 	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -BF_PKT_FP));
-	gen_zero(e, 0, BF_PKT_SIZE);
-	gen_parse_ip(g, &m);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -g->pkt_size));
+	gen_zero(e, 0, g->pkt_size);
+	if (g->v6)
+		bf_gen6_parse(g, &m);
+	else
+		gen_parse_ip(g, &m);
 	if (g->opts.force_hook >= 0)
 		gen_decide_forced(g, &m);
 	else if (g->opts.hook == BF_HOOK_TC_EGRESS)
@@ -624,6 +646,10 @@ static int gen_check_args(const struct bf_ir *ir,
 	if (opts->force_hook >= BF_NR_HOOKS || opts->force_hook < -1)
 		return bf_err_set(err, -EINVAL, "bf_gen: bad force_hook %d",
 				  opts->force_hook);
+	if (ir->family != AF_INET && ir->family != AF_INET6)
+		return bf_err_set(err, -EAFNOSUPPORT,
+				  "table %s: address family %d is not supported",
+				  ir->table, ir->family);
 	if (ir->n_ifpats > BF_MAX_IFPATS)
 		return bf_err_set(err, -E2BIG,
 				  "table %s: %u interface patterns, at most %d supported",
@@ -645,7 +671,7 @@ static void gen_mark_used(struct bf_gen *g)
 			want = h == NF_INET_LOCAL_OUT;
 		else
 			want = h == NF_INET_LOCAL_IN || h == NF_INET_FORWARD;
-		if (want && gen_has_chain(g, h))
+		if (want && bf_gen_has_chain(g, h))
 			bf_gen_reach(g, g->ir->hook_chain[h]);
 	}
 }
@@ -660,6 +686,8 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	ret = gen_check_args(ir, opts, err);
 	if (ret)
 		return ret;
+	g.v6 = ir->family == AF_INET6;
+	g.pkt_size = g.v6 ? BF_PKT6_SIZE : BF_PKT_SIZE;
 	g.opts = *opts;
 	if (!g.opts.piece_rules)
 		g.opts.piece_rules = BF_PIECE_RULES_DEFAULT;
@@ -696,6 +724,8 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 		goto out;
 	}
 	ret = bf_emit_to_prog(&g.e, opts->hook, progp);
+	if (!ret)
+		(*progp)->family = g.v6 ? AF_INET6 : AF_INET;
 out:
 	bf_emit_free(&g.e);
 	free(g.chain_label);

@@ -69,6 +69,31 @@
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 
+/*
+ * IPv6 programs (ir->family == AF_INET6) use the same struct with these
+ * differences: saddr/daddr/tos stay 0, the addresses follow smac, and
+ *   proto    = the upper-layer protocol ipv6_find_hdr(target -1) returns;
+ *   l4_off   = its transport offset + 14 (14 + 0 for a non-first
+ *              fragment, where ipv6_find_hdr() leaves the offset alone);
+ *   l4_len   = payload_len + 40 - transport offset, 0 when past the end;
+ *   fragoff  = the fragment offset in bytes (frag_off & ~7);
+ *   len      = skb->len at the hook: payload_len + 40 (counters);
+ *   walkerr  = 1 when the walk failed (-EBADMSG / -ENOENT, or more than
+ *              BF_V6_MAX_EXTHDRS extension headers);
+ *   len6     = (u16)(payload_len + 40), what xt_length compares;
+ *   ttl      = the hop limit (minus one at FORWARD).
+ * BF_PKT6_SIZE = 248: with 7 more call frames of 32 bytes each (the
+ * verifier rounds every frame up to 32) the 8 frames need 480 of the 512
+ * bytes of stack. IPv4 programs keep BF_PKT_SIZE, byte for byte.
+ */
+#define BF_PKT_WALKERR	44	/* u8, IPv6 only */
+#define BF_PKT_LEN6	46	/* u16, IPv6 only */
+#define BF_PKT_SADDR6	216	/* 16 bytes, network order */
+#define BF_PKT_DADDR6	232
+#define BF_PKT6_SIZE	248
+
+#define BF_V6_MAX_EXTHDRS	8	/* extension headers bpfilter_main walks */
+
 /* Function return codes (docs/design-notes.md) */
 #define BF_RET_NONE	0
 #define BF_RET_ACCEPT	1
@@ -91,8 +116,29 @@ struct bf_gen {
 	bool uses_ttl;		/* fill pkt->ttl */
 	bool uses_pkttype;	/* fill pkt->pkttype */
 	bool uses_smac;		/* fill pkt->smac */
+	bool v6;		/* ir->family == AF_INET6 */
+	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */
 	bool uses_ct;		/* fill pkt->ctstate (gen_ct.c) */
 };
+
+/* gen6.c: bpfilter_main's parse and chain decision for IPv6 */
+struct gen_main {
+	uint32_t pass;		/* return the hook's "pass" code */
+	uint32_t drop;
+	uint32_t chain_sel;	/* pkt->hook set, iif/oif set: go on */
+};
+void bf_gen6_parse(struct bf_gen *g, const struct gen_main *m);
+void bf_gen6_forward_hl(struct bf_gen *g, const struct gen_main *m);
+void bf_gen6_fib_params(struct bf_gen *g);
+
+/* gen.c helpers gen6.c shares */
+void bf_gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
+		       int len_reg, int32_t len, int dst_off);
+void bf_gen_parse_l2(struct bf_gen *g, const struct gen_main *m,
+		     uint16_t ethertype);
+void bf_gen_pkttype_l2(struct bf_emit *e);
+bool bf_gen_pkttype_from_l2(const struct bf_gen *g);
+bool bf_gen_has_chain(const struct bf_gen *g, int hook);
 
 /* gen_chain.c */
 int bf_gen_chains(struct bf_gen *g);

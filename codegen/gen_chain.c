@@ -297,6 +297,149 @@ static bool gen_mport_ok(const struct bf_rule *r, uint32_t i)
 	return true;
 }
 
+/* 32-bit word i of a 16-byte address as a little-endian load sees it */
+static uint32_t gen6_word(const uint8_t *a, int i)
+{
+	return (uint32_t)a[4 * i] | (uint32_t)a[4 * i + 1] << 8 |
+	       (uint32_t)a[4 * i + 2] << 16 | (uint32_t)a[4 * i + 3] << 24;
+}
+
+/*
+ * ip6_packet_match's ipv6_masked_addr_cmp(): ((addr ^ a6) & b6) == 0,
+ * XOR inv. Words whose mask is 0 are not compared.
+ */
+static void gen6_addr(struct bf_emit *e, const struct bf_pred *p, int off,
+		      uint32_t next)
+{
+	uint32_t differ = p->inv ? bf_label_new(e) : next;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		uint32_t m = gen6_word(p->b6, i), v = gen6_word(p->a6, i) & m;
+
+		if (!m)
+			continue;
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, off + 4 * i));
+		if (m != UINT32_MAX)
+			bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)m));
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)v, 0), differ);
+	}
+	if (p->inv) {
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+		if (bf_label_used(e, differ))
+			bf_label_bind(e, differ);
+	}
+}
+
+/* Big-endian word i of a 16-byte address as a number */
+static uint32_t gen6_be_word(const uint8_t *a, int i)
+{
+	return (uint32_t)a[4 * i] << 24 | (uint32_t)a[4 * i + 1] << 16 |
+	       (uint32_t)a[4 * i + 2] << 8 | a[4 * i + 3];
+}
+
+/*
+ * Jump to `lt` when (addr at pkt + off) < c (want_lt) or c < addr
+ * (!want_lt), as 128-bit big-endian numbers; fall through otherwise.
+ */
+static void gen6_cmp128(struct bf_emit *e, int off, const uint8_t *c,
+			bool addr_lt, uint32_t yes)
+{
+	uint32_t no = bf_label_new(e);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int32_t w = (int32_t)gen6_be_word(c, i);
+
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, off + 4 * i));
+		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
+		bf_emit_jmp(e, BPF_JMP32_IMM(addr_lt ? BPF_JLT : BPF_JGT, R1, w, 0),
+			    yes);
+		if (i < 3)
+			bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, w, 0), no);
+	}
+	bf_label_bind(e, no);
+}
+
+/*
+ * xt_iprange for IPv6: m = addr < a6 || b6 < addr; match when m == inv.
+ */
+static void gen6_range(struct bf_emit *e, const struct bf_pred *p, int off,
+		       uint32_t next)
+{
+	uint32_t out = p->inv ? bf_label_new(e) : next;
+
+	gen6_cmp128(e, off, p->a6, true, out);
+	gen6_cmp128(e, off, p->b6, false, out);
+	if (p->inv) {
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+		bf_label_bind(e, out);
+	}
+}
+
+/*
+ * ip6_packet_match's protocol test (ir.h BF_F_PROTO6): a failed walk
+ * hotdrops (its fragment offset is always 0), else
+ * proto == value ? !inv : (value == 0 || inv).
+ */
+static void gen6_proto(struct bf_emit *e, const struct bf_pred *p,
+		       const struct gen_fn *fn, uint32_t next)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_WALKERR));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, 0, 0), fn->hotdrop);
+	if (!p->inv && p->value == 0)	/* "all": every protocol */
+		return;
+	if (p->value > 0xff) {	/* no protocol equals it: inv decides */
+		if (!p->inv)
+			bf_emit_jmp(e, BPF_JMP_A(0), next);
+		return;
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	gen_eq32(e, p->value, !p->inv, next);
+}
+
+/* icmp6_match(): (type == value && lo <= code <= hi) XOR inv */
+static void gen6_icmp(struct bf_emit *e, const struct bf_pred *p,
+		      uint32_t next)
+{
+	uint32_t yes = bf_label_new(e), no = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), no);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)p->lo, 0), no);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)p->hi, 0), no);
+	bf_emit_jmp(e, BPF_JMP_A(0), p->inv ? next : yes);
+	bf_label_bind(e, no);
+	if (!p->inv)
+		bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, yes);
+}
+
+/* Is `f` a field of this family's programs? */
+static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
+{
+	switch (f) {
+	case BF_F_SADDR4:
+	case BF_F_DADDR4:
+	case BF_F_PROTO:
+	case BF_F_FRAG:
+	case BF_F_ICMP:
+	case BF_F_SRANGE4:
+	case BF_F_DRANGE4:
+		return !g->v6;
+	case BF_F_SADDR6:
+	case BF_F_DADDR6:
+	case BF_F_PROTO6:
+	case BF_F_ICMP6:
+	case BF_F_SRANGE6:
+	case BF_F_DRANGE6:
+		return g->v6;
+	default:
+		return true;
+	}
+}
+
 static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		    const struct gen_fn *fn, uint32_t next)
 {
@@ -307,6 +450,8 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	 * unconditionally; what follows is dead code that bf_emit_finish()
 	 * drops. The predicates before it still run: a guard may hotdrop.
 	 */
+	if (!gen_field_ok(g, p->field))
+		return -EINVAL;
 	switch (p->field) {
 	case BF_F_SADDR4:
 	case BF_F_DADDR4:
@@ -359,7 +504,10 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	case BF_F_MPORT_ITEM:
 		return 0;
 	case BF_F_LENGTH:
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_LEN));
+		if (g->v6)	/* xt_length: (u16)(payload_len + 40) */
+			bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_LEN6));
+		else
+			bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_LEN));
 		gen_range32(e, p->lo, p->hi, p->inv, next);
 		return 0;
 	case BF_F_TTL:
@@ -400,11 +548,22 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		return 0;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
+		gen6_addr(e, p, p->field == BF_F_SADDR6 ? BF_PKT_SADDR6 :
+			  BF_PKT_DADDR6, next);
+		return 0;
 	case BF_F_PROTO6:
+		gen6_proto(e, p, fn, next);
+		return 0;
 	case BF_F_ICMP6:
+		if (p->value > 0xff || p->lo > 0xff || p->hi > 0xff)
+			return -EINVAL;
+		gen6_icmp(e, p, next);
+		return 0;
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:
-		break;	/* IPv6 programs: not generated yet */
+		gen6_range(e, p, p->field == BF_F_SRANGE6 ? BF_PKT_SADDR6 :
+			   BF_PKT_DADDR6, next);
+		return 0;
 	}
 	return -EINVAL;
 }

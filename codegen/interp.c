@@ -9,6 +9,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/ip.h>
+#include <sys/socket.h>
+#include <linux/netfilter.h>
 
 #include "bpfilter/codegen.h"
 
@@ -28,14 +30,18 @@ enum interp_answer {
 struct interp_pkt {
 	uint32_t saddr;		/* network order */
 	uint32_t daddr;
+	uint8_t saddr6[16];	/* IPv6 */
+	uint8_t daddr6[16];
+	bool walkerr;		/* IPv6: ipv6_find_hdr() failed */
+	uint16_t len6;		/* IPv6: (u16)(payload_len + 40), xt_length */
 	uint8_t proto;
 	uint8_t ttl;
 	uint8_t pkttype;	/* PACKET_HOST, _BROADCAST, _MULTICAST */
 	uint8_t smac[6];
-	uint16_t fragoff;	/* in 8-byte units */
+	uint16_t fragoff;	/* IPv4: 8-byte units; IPv6: bytes */
 	const uint8_t *l4;
 	uint32_t l4len;		/* L4 bytes inside the datagram */
-	uint32_t len;		/* tot_len, what counters count */
+	uint32_t len;		/* tot_len / skb->len, what counters count */
 	char iif[16];
 	char oif[16];
 	uint32_t ctstate;	/* BF_CT_* bit; 0 until decided */
@@ -43,6 +49,7 @@ struct interp_pkt {
 
 struct interp {
 	const struct bf_ir *ir;
+	bool v6;
 	const struct interp_pkt *pkt;
 	struct xt_counters *counters;
 	unsigned int depth;
@@ -85,6 +92,135 @@ static int interp_parse(const uint8_t *l3, size_t len, struct interp_pkt *pkt)
 	pkt->l4 = l3 + ihl;
 	pkt->l4len = tot - ihl;
 	pkt->len = tot;
+	return 0;
+}
+
+#define NEXTHDR_HOP		0
+#define NEXTHDR_ROUTING		43
+#define NEXTHDR_FRAGMENT	44
+#define NEXTHDR_AUTH		51
+#define NEXTHDR_NONE		59
+#define NEXTHDR_DEST		60
+#define INTERP6_MAX_EXTHDRS	8	/* BF_V6_MAX_EXTHDRS (codegen/gen.h) */
+
+static bool interp6_ext_hdr(uint8_t h)
+{
+	return h == NEXTHDR_HOP || h == NEXTHDR_ROUTING ||
+	       h == NEXTHDR_FRAGMENT || h == NEXTHDR_AUTH ||
+	       h == NEXTHDR_NONE || h == NEXTHDR_DEST;
+}
+
+static bool interp6_zero(const uint8_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* ip6_rcv_core's RFC 4291 address checks: true = the kernel drops it */
+static bool interp6_bad_addrs(const uint8_t *s, const uint8_t *d)
+{
+	if (s[0] == 0xff)				/* multicast source */
+		return true;
+	if (d[0] == 0xff && (d[1] & 0xf) <= 1)		/* scope 0, 1 */
+		return true;
+	if (interp6_zero(s, 10) && s[10] == 0xff && s[11] == 0xff)
+		return true;				/* v4-mapped source */
+	if (interp6_zero(s, 15) && s[15] == 1)		/* ::1 */
+		return true;
+	return interp6_zero(d, 15) && d[15] == 1;
+}
+
+/*
+ * ipv6_find_hdr(skb, &thoff, -1, &fragoff, NULL) on the `len` bytes of
+ * the packet at `l3`, bounded as bpfilter_main's walk is.
+ */
+static void interp6_walk(const uint8_t *l3, uint32_t len,
+			 struct interp_pkt *pkt)
+{
+	uint32_t start = 40, hdrlen;
+	uint8_t nexthdr = l3[6];
+	int n;
+
+	for (n = 0; ; n++) {
+		if (!interp6_ext_hdr(nexthdr) || nexthdr == NEXTHDR_NONE)
+			break;
+		if (n == INTERP6_MAX_EXTHDRS)
+			goto err;	/* designed bound: a walk error */
+		if (start + 2 > len)
+			goto err;
+		if (nexthdr == NEXTHDR_FRAGMENT) {
+			uint16_t off;
+
+			if (start + 4 > len)
+				goto err;
+			off = ((uint16_t)l3[start + 2] << 8 | l3[start + 3]) & ~7;
+			if (off) {
+				uint8_t next = l3[start];
+
+				if (interp6_ext_hdr(next) && next != NEXTHDR_NONE)
+					goto err;	/* -ENOENT */
+				pkt->proto = next;
+				pkt->fragoff = off;
+				pkt->l4 = l3;	/* thoff stays 0 */
+				pkt->l4len = len;
+				return;
+			}
+			hdrlen = 8;
+		} else if (nexthdr == NEXTHDR_AUTH) {
+			hdrlen = (l3[start + 1] + 2u) << 2;
+		} else {
+			hdrlen = (l3[start + 1] + 1u) << 3;
+		}
+		nexthdr = l3[start];
+		start += hdrlen;
+	}
+	pkt->proto = nexthdr;
+	pkt->l4 = l3 + (start <= len ? start : len);
+	pkt->l4len = start <= len ? len - start : 0;
+	return;
+err:
+	pkt->walkerr = true;
+	pkt->proto = 0;
+	pkt->l4 = l3 + len;
+	pkt->l4len = 0;
+}
+
+/*
+ * ipv6_rcv()/ip6_rcv_core()'s checks (what fails them never reaches
+ * netfilter; the address and hop-by-hop checks only for packets from
+ * another node), then the walk. See codegen/gen6.c.
+ */
+static int interp6_parse(const uint8_t *l3, size_t len, int hook,
+			 struct interp_pkt *pkt)
+{
+	uint32_t plen, tot;
+
+	if (len < 40 || l3[0] >> 4 != 6)
+		return -EINVAL;
+	plen = (uint32_t)l3[4] << 8 | l3[5];
+	pkt->len6 = (uint16_t)(plen + 40);
+	if (plen == 0 && l3[6] == NEXTHDR_HOP)
+		tot = len;	/* jumbogram rule: not trimmed */
+	else
+		tot = plen + 40;
+	if (tot > len)
+		return -EINVAL;
+	if (hook != NF_INET_LOCAL_OUT) {
+		if (interp6_bad_addrs(l3 + 8, l3 + 24))
+			return -EINVAL;
+		if (l3[6] == NEXTHDR_HOP &&
+		    (tot < 48 || 40 + ((l3[41] + 1u) << 3) > tot))
+			return -EINVAL;
+	}
+	memcpy(pkt->saddr6, l3 + 8, 16);
+	memcpy(pkt->daddr6, l3 + 24, 16);
+	pkt->ttl = l3[7];
+	pkt->len = tot;
+	interp6_walk(l3, tot, pkt);
 	return 0;
 }
 
@@ -171,6 +307,66 @@ static enum interp_res interp_mport(const struct interp_pkt *pkt,
 	return hit != p->inv ? INTERP_MATCH : INTERP_NOMATCH;
 }
 
+/* ipv6_masked_addr_cmp() == 0 */
+static bool interp6_addr(const uint8_t *a, const struct bf_pred *p)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if ((a[i] ^ p->a6[i]) & p->b6[i])
+			return false;
+	return true;
+}
+
+/* xt_iprange: !(a < a6 || b6 < a), before the inversion */
+static bool interp6_range(const uint8_t *a, const struct bf_pred *p)
+{
+	return memcmp(a, p->a6, 16) >= 0 && memcmp(p->b6, a, 16) >= 0;
+}
+
+/*
+ * Is `f` a field of the table's family? Fields of the other family are
+ * never generated (bf_gen refuses them); evaluating them as false keeps
+ * the interpreter total.
+ */
+static bool interp_field_ok(bool v6, enum bf_field f)
+{
+	switch (f) {
+	case BF_F_SADDR4:
+	case BF_F_DADDR4:
+	case BF_F_PROTO:
+	case BF_F_FRAG:
+	case BF_F_ICMP:
+	case BF_F_SRANGE4:
+	case BF_F_DRANGE4:
+		return !v6;
+	case BF_F_SADDR6:
+	case BF_F_DADDR6:
+	case BF_F_PROTO6:
+	case BF_F_ICMP6:
+	case BF_F_SRANGE6:
+	case BF_F_DRANGE6:
+		return v6;
+	default:
+		return true;
+	}
+}
+
+/* ip6_packet_match's protocol test (ir.h BF_F_PROTO6), inversion included */
+static enum interp_res interp6_proto(const struct interp_pkt *pkt,
+				     const struct bf_pred *p)
+{
+	bool m;
+
+	if (pkt->walkerr)
+		return INTERP_HOTDROP;	/* its fragment offset is always 0 */
+	if (pkt->proto == p->value)
+		m = !p->inv;
+	else
+		m = p->value == 0 || p->inv;
+	return m ? INTERP_MATCH : INTERP_NOMATCH;
+}
+
 static bool interp_test(const struct interp *in, const struct bf_pred *p)
 {
 	const struct interp_pkt *pkt = in->pkt;
@@ -199,7 +395,7 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return p->value == 0xff ||
 		       (l4[0] == p->value && interp_in_range(l4[1], p));
 	case BF_F_LENGTH:
-		return interp_in_range(pkt->len, p);
+		return interp_in_range(in->v6 ? pkt->len6 : pkt->len, p);
 	case BF_F_TTL:
 		return interp_ttl(pkt->ttl, p);
 	case BF_F_SRANGE4:
@@ -214,6 +410,16 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		       ((uint32_t)pkt->smac[4] << 8 | pkt->smac[5]) == p->lo;
 	case BF_F_CTSTATE:
 		return (pkt->ctstate & p->value) != 0;
+	case BF_F_SADDR6:
+		return interp6_addr(pkt->saddr6, p);
+	case BF_F_DADDR6:
+		return interp6_addr(pkt->daddr6, p);
+	case BF_F_ICMP6:
+		return l4[0] == p->value && interp_in_range(l4[1], p);
+	case BF_F_SRANGE6:
+		return interp6_range(pkt->saddr6, p);
+	case BF_F_DRANGE6:
+		return interp6_range(pkt->daddr6, p);
 	case BF_F_COMMENT:
 	case BF_F_IPRANGE:
 	case BF_F_MPORT_ITEM:
@@ -229,6 +435,10 @@ static enum interp_res interp_pred(const struct interp *in,
 		return interp_l4hdr(in->pkt, p);
 	if (p->field == BF_F_TCPOPT)
 		return interp_tcpopt(in->pkt, p);
+	if (!interp_field_ok(in->v6, p->field))
+		return INTERP_NOMATCH;
+	if (p->field == BF_F_PROTO6)
+		return interp6_proto(in->pkt, p);
 	return interp_test(in, p) != p->inv ? INTERP_MATCH : INTERP_NOMATCH;
 }
 
@@ -404,13 +614,24 @@ static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 
 	if (!ir || !l3 || hook < 0 || hook >= BF_NR_HOOKS)
 		return -EINVAL;
-	if (interp_parse(l3, len, &pkt))
-		return BF_INTERP_UNFILTERED;
-	if (!pkt.ctstate)
-		pkt.ctstate = interp_ct_nolookup(&pkt);
-	/* ip_forward() decrements the TTL before the FORWARD hook. */
-	if (hook == NF_INET_FORWARD && pkt.ttl)
-		pkt.ttl--;
+	in.v6 = ir->family == AF_INET6;
+	if (in.v6) {
+		if (interp6_parse(l3, len, hook, &pkt))
+			return BF_INTERP_UNFILTERED;
+		/* ip6_forward(): hop limit <= 1 never reaches FORWARD */
+		if (hook == NF_INET_FORWARD && pkt.ttl <= 1)
+			return BF_INTERP_UNFILTERED;
+		if (hook == NF_INET_FORWARD)
+			pkt.ttl--;
+	} else {
+		if (interp_parse(l3, len, &pkt))
+			return BF_INTERP_UNFILTERED;
+		if (!pkt.ctstate)
+			pkt.ctstate = interp_ct_nolookup(&pkt);
+		/* ip_forward() decrements the TTL before the FORWARD hook. */
+		if (hook == NF_INET_FORWARD && pkt.ttl)
+			pkt.ttl--;
+	}
 	strncpy(pkt.iif, iif ? iif : "", sizeof(pkt.iif));
 	strncpy(pkt.oif, oif ? oif : "", sizeof(pkt.oif));
 	c = ir->hook_chain[hook];
@@ -464,8 +685,12 @@ int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
 
 	if (!frame || len < 14)
 		return -EINVAL;
-	if (frame[12] != 0x08 || frame[13] != 0x00)
+	if (ir && ir->family == AF_INET6) {
+		if (frame[12] != 0x86 || frame[13] != 0xdd)
+			return BF_INTERP_UNFILTERED;	/* not IPv6 */
+	} else if (frame[12] != 0x08 || frame[13] != 0x00) {
 		return BF_INTERP_UNFILTERED;	/* not IPv4: bpfilter passes it */
+	}
 	l2.pkttype = interp_pkttype(frame);
 	memcpy(l2.smac, frame + 6, 6);
 	return interp_run(ir, hook, frame + 14, len - 14, iif, oif, counters, &l2);

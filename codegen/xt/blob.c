@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reading entries of an ipt_replace blob. Entries are 8-aligned once
+ * Reading entries of an ipt_replace / ip6t_replace blob. Entries are 8-aligned once
  * validated, but targets and matches inside them need not be (the kernel
  * only checks match alignment after reading the target header), so their
  * fields are read with memcpy.
@@ -32,9 +32,9 @@ void xt4_wr32(void *p, int32_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-uint8_t *xt4_target(const struct ipt_entry *e)
+uint8_t *xt4_target(const struct xt4_fam *f, const uint8_t *e)
 {
-	return (uint8_t *)e + e->target_offset;
+	return (uint8_t *)e + xt4_toff(f, e);
 }
 
 uint16_t xt4_ext_size(const uint8_t *ext)
@@ -73,12 +73,21 @@ int32_t xt4_verdict(const uint8_t *t)
 	return xt4_rd32(t + offsetof(struct xt_standard_target, verdict));
 }
 
-bool xt4_unconditional(const struct ipt_entry *e)
-{
-	static const struct ipt_ip uncond;
+/* Large enough for either family's ip part. */
+static const uint8_t xt4_zero_ip[sizeof(struct ip6t_ip6)];
 
-	return e->target_offset == XT4_ENTRY_SZ &&
-	       memcmp(&e->ip, &uncond, sizeof(uncond)) == 0;
+bool xt4_unconditional(const struct xt4_fam *f, const uint8_t *e)
+{
+	return xt4_toff(f, e) == f->entry_sz && memcmp(e, xt4_zero_ip, f->ip_sz) == 0;
+}
+
+bool xt4_ir_unconditional(const struct xt4_fam *f, const uint8_t *e)
+{
+	uint8_t ip[sizeof(struct ip6t_ip6)];
+
+	memcpy(ip, e, f->ip_sz);
+	f->ip_ir_clean(ip);
+	return xt4_toff(f, e) == f->entry_sz && memcmp(ip, xt4_zero_ip, f->ip_sz) == 0;
 }
 
 int xt4_index_of(const struct xt4_blob *b, uint32_t off)
@@ -123,7 +132,7 @@ const char *xt4_where(const struct xt4_blob *b, uint32_t i)
 	uint32_t j = i + 1, h;
 
 	while (j-- > 0) {
-		const struct ipt_entry *e = xt4_entry(b, j);
+		const uint8_t *e = xt4_entry(b, j);
 
 		for (h = 0; h < NF_INET_NUMHOOKS; h++) {
 			if ((b->valid_hooks & (1U << h)) &&
@@ -133,9 +142,9 @@ const char *xt4_where(const struct xt4_blob *b, uint32_t i)
 				return buf;
 			}
 		}
-		if (j < i && xt4_is_error(xt4_target(e))) {
+		if (j < i && xt4_is_error(xt4_target(b->fam, e))) {
 			snprintf(buf, sizeof(buf), "chain %.30s rule %u",
-				 xt4_errorname(xt4_target(e)), i - j);
+				 xt4_errorname(xt4_target(b->fam, e)), i - j);
 			return buf;
 		}
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * IR back to an IPv4 entries blob, laid out as libiptc lays tables out:
+ * IR back to an IPv4 or IPv6 entries blob, laid out as libiptc lays tables out:
  * built-in chains (rules, then the policy), user chains (ERROR head named
  * after the chain, rules, RETURN), and the ERROR "ERROR" terminator.
  * Counters are zero and comefrom is what the kernel would set, so the
@@ -19,6 +19,7 @@ struct xt4_fixup {
 };
 
 struct xt4_out {
+	const struct xt4_fam *fam;
 	uint8_t *buf;
 	uint32_t len;
 	uint32_t cap;
@@ -61,141 +62,105 @@ static void xt4_set_ext(uint8_t *ext, uint16_t size, const char *name)
 	strcpy((char *)ext + offsetof(struct xt_entry_target, u.user.name), name);
 }
 
+static void xt4_set_offsets(const struct xt4_fam *f, uint8_t *e, uint16_t toff,
+			    uint16_t noff)
+{
+	memcpy(e + f->off_toff, &toff, sizeof(toff));
+	memcpy(e + f->off_noff, &noff, sizeof(noff));
+}
+
 /* An unconditional entry with a standard target. */
 static int xt4_out_std(struct xt4_out *o, int32_t verdict)
 {
-	int64_t at = xt4_out_grow(o, XT4_ENTRY_SZ + XT4_STD_SZ);
-	struct ipt_entry *e;
+	const struct xt4_fam *f = o->fam;
+	int64_t at = xt4_out_grow(o, f->entry_sz + XT4_STD_SZ);
+	uint8_t *e;
 
 	if (at < 0)
 		return at;
-	e = (struct ipt_entry *)(o->buf + at);
-	e->target_offset = XT4_ENTRY_SZ;
-	e->next_offset = XT4_ENTRY_SZ + XT4_STD_SZ;
-	xt4_set_ext(xt4_target(e), XT4_STD_SZ, XT_STANDARD_TARGET);
-	xt4_wr32(xt4_target(e) + offsetof(struct xt_standard_target, verdict), verdict);
+	e = o->buf + at;
+	xt4_set_offsets(f, e, f->entry_sz, f->entry_sz + XT4_STD_SZ);
+	xt4_set_ext(xt4_target(f, e), XT4_STD_SZ, XT_STANDARD_TARGET);
+	xt4_wr32(xt4_target(f, e) + offsetof(struct xt_standard_target, verdict), verdict);
 	return 0;
 }
 
 static int xt4_out_error(struct xt4_out *o, const char *name)
 {
-	int64_t at = xt4_out_grow(o, XT4_ENTRY_SZ + XT4_ERR_SZ);
-	struct ipt_entry *e;
+	const struct xt4_fam *f = o->fam;
+	int64_t at = xt4_out_grow(o, f->entry_sz + XT4_ERR_SZ);
+	uint8_t *e;
 
 	if (at < 0)
 		return at;
-	e = (struct ipt_entry *)(o->buf + at);
-	e->target_offset = XT4_ENTRY_SZ;
-	e->next_offset = XT4_ENTRY_SZ + XT4_ERR_SZ;
-	xt4_set_ext(xt4_target(e), XT4_ERR_SZ, XT_ERROR_TARGET);
-	strncpy((char *)xt4_target(e) + offsetof(struct xt_error_target, errorname),
+	e = o->buf + at;
+	xt4_set_offsets(f, e, f->entry_sz, f->entry_sz + XT4_ERR_SZ);
+	xt4_set_ext(xt4_target(f, e), XT4_ERR_SZ, XT_ERROR_TARGET);
+	strncpy((char *)xt4_target(f, e) + offsetof(struct xt_error_target, errorname),
 		name, XT_FUNCTION_MAXNAMELEN - 1);
 	return 0;
 }
 
-static bool xt4_is_ip_field(enum bf_field f)
+int xt4_iface_from_ir(const struct bf_ir *ir, const struct bf_pred *p,
+		      char *name, unsigned char *mask)
 {
-	return f <= BF_F_FRAG;
+	const struct bf_ifpat *pat;
+
+	if (p->value >= ir->n_ifpats)
+		return -EINVAL;
+	pat = &ir->ifpats[p->value];
+	memcpy(name, pat->name, IFNAMSIZ);
+	memcpy(mask, pat->mask, IFNAMSIZ);
+	return 0;
 }
 
 /*
  * The match predicates [*start, *start + *cnt) that follow *pos, and the
  * match they belong to. Returns 1 when there is one, 0 at the end.
  */
-static int xt4_next_slice(const struct bf_rule *r, uint32_t *pos,
-			  const struct xt4_match_ops **ops, uint32_t *start,
-			  uint32_t *cnt)
+static int xt4_next_slice(const struct xt4_fam *f, const struct bf_rule *r,
+			  uint32_t *pos, const struct xt4_match_ops **ops,
+			  uint32_t *start, uint32_t *cnt)
 {
 	uint32_t i = *pos;
 
-	while (i < r->n_preds && xt4_is_ip_field(r->preds[i].field))
+	while (i < r->n_preds && f->ip_field(r->preds[i].field))
 		i++;
 	if (i == r->n_preds)
 		return 0;
-	*ops = xt4_match_claiming(&r->preds[i]);
+	*ops = xt4_match_claiming_fam(f->bit, &r->preds[i]);
 	if (!*ops)
 		return -EINVAL;
 	*start = i++;
-	while (i < r->n_preds && !xt4_match_claiming(&r->preds[i]) &&
-	       !xt4_is_ip_field(r->preds[i].field))
+	while (i < r->n_preds && !xt4_match_claiming_fam(f->bit, &r->preds[i]) &&
+	       !f->ip_field(r->preds[i].field))
 		i++;
 	*cnt = i - *start;
 	*pos = i;
 	return 1;
 }
 
-static int xt4_ip_from_ir(const struct bf_ir *ir, const struct bf_rule *r,
-			  struct ipt_ip *ip)
-{
-	uint32_t i, nfrag = 0;
-
-	for (i = 0; i < r->n_preds; i++) {
-		const struct bf_pred *p = &r->preds[i];
-		const struct bf_ifpat *pat;
-
-		switch (p->field) {
-		case BF_F_SADDR4:
-			ip->src.s_addr = p->value;
-			ip->smsk.s_addr = p->mask;
-			ip->invflags |= p->inv ? IPT_INV_SRCIP : 0;
-			break;
-		case BF_F_DADDR4:
-			ip->dst.s_addr = p->value;
-			ip->dmsk.s_addr = p->mask;
-			ip->invflags |= p->inv ? IPT_INV_DSTIP : 0;
-			break;
-		case BF_F_IIF:
-		case BF_F_OIF:
-			if (p->value >= ir->n_ifpats)
-				return -EINVAL;
-			pat = &ir->ifpats[p->value];
-			memcpy(p->field == BF_F_IIF ? ip->iniface : ip->outiface,
-			       pat->name, IFNAMSIZ);
-			memcpy(p->field == BF_F_IIF ? ip->iniface_mask : ip->outiface_mask,
-			       pat->mask, IFNAMSIZ);
-			if (p->inv)
-				ip->invflags |= p->field == BF_F_IIF ? IPT_INV_VIA_IN : IPT_INV_VIA_OUT;
-			break;
-		case BF_F_PROTO:
-			ip->proto = p->value;
-			ip->invflags |= p->inv ? IPT_INV_PROTO : 0;
-			break;
-		case BF_F_FRAG:
-			/* One FRAG: -f / ! -f; FRAG, !FRAG: INV_FRAG alone. */
-			if (++nfrag == 1) {
-				ip->flags |= IPT_F_FRAG;
-				ip->invflags |= p->inv ? IPT_INV_FRAG : 0;
-			} else {
-				ip->flags &= ~IPT_F_FRAG;
-				ip->invflags |= IPT_INV_FRAG;
-			}
-			break;
-		default:
-			break;
-		}
-	}
-	return 0;
-}
-
-static int xt4_rule_matches_size(const struct bf_rule *r, uint32_t *size)
+static int xt4_rule_matches_size(const struct xt4_fam *f, const struct bf_rule *r,
+				 uint32_t *size)
 {
 	const struct xt4_match_ops *ops;
 	uint32_t pos = 0, start, cnt;
 	int ret;
 
 	*size = 0;
-	while ((ret = xt4_next_slice(r, &pos, &ops, &start, &cnt)) > 0)
+	while ((ret = xt4_next_slice(f, r, &pos, &ops, &start, &cnt)) > 0)
 		*size += sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size);
 	return ret;
 }
 
-static int xt4_rule_matches(const struct bf_rule *r, uint8_t *m)
+static int xt4_rule_matches(const struct xt4_fam *f, const struct bf_rule *r,
+			    uint8_t *m)
 {
 	const struct xt4_match_ops *ops;
 	uint32_t pos = 0, start, cnt;
 	int ret;
 
-	while ((ret = xt4_next_slice(r, &pos, &ops, &start, &cnt)) > 0) {
+	while ((ret = xt4_next_slice(f, r, &pos, &ops, &start, &cnt)) > 0) {
 		uint16_t msz = sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size);
 
 		xt4_set_ext(m, msz, ops->name);
@@ -209,7 +174,7 @@ static int xt4_rule_matches(const struct bf_rule *r, uint8_t *m)
 }
 
 static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
-			    const struct bf_rule *r, struct ipt_entry *e,
+			    const struct bf_rule *r, uint8_t *e,
 			    uint32_t at, int32_t *v)
 {
 	struct xt4_fixup *fx;
@@ -225,10 +190,10 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 		*v = XT_RETURN;
 		return 0;
 	case BF_V_NEXT:
-		*v = at + e->next_offset;
+		*v = at + xt4_noff(o->fam, e);
 		return 0;
 	case BF_V_GOTO:
-		e->ip.flags |= IPT_F_GOTO;
+		o->fam->ip_set_goto(e);
 		/* fall through */
 	case BF_V_JUMP:
 		if (r->target >= ir->n_chains || ir->chains[r->target].hook != BF_HOOK_NONE)
@@ -243,7 +208,8 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 			o->cap_fx = cap;
 		}
 		fx = o->fx;
-		fx[o->n_fx].at = at + e->target_offset + offsetof(struct xt_standard_target, verdict);
+		fx[o->n_fx].at = at + xt4_toff(o->fam, e) +
+				 offsetof(struct xt_standard_target, verdict);
 		fx[o->n_fx++].chain = r->target;
 		*v = 0;
 		return 0;
@@ -254,30 +220,32 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 static int xt4_out_rule(struct xt4_out *o, const struct bf_ir *ir,
 			const struct bf_rule *r)
 {
-	struct ipt_entry *e;
+	const struct xt4_fam *f = o->fam;
 	uint32_t msz;
 	int64_t at;
+	uint8_t *e;
 	int32_t v;
 	int ret;
 
-	ret = xt4_rule_matches_size(r, &msz);
+	ret = xt4_rule_matches_size(f, r, &msz);
 	if (ret)
 		return ret;
-	at = xt4_out_grow(o, XT4_ENTRY_SZ + msz + XT4_STD_SZ);
+	if (f->entry_sz + msz + XT4_STD_SZ > 0xffff)
+		return -E2BIG;
+	at = xt4_out_grow(o, f->entry_sz + msz + XT4_STD_SZ);
 	if (at < 0)
 		return at;
-	e = (struct ipt_entry *)(o->buf + at);
-	e->target_offset = XT4_ENTRY_SZ + msz;
-	e->next_offset = XT4_ENTRY_SZ + msz + XT4_STD_SZ;
-	ret = xt4_ip_from_ir(ir, r, &e->ip);
+	e = o->buf + at;
+	xt4_set_offsets(f, e, f->entry_sz + msz, f->entry_sz + msz + XT4_STD_SZ);
+	ret = f->ip_from_ir(ir, r, e);
 	if (!ret)
-		ret = xt4_rule_matches(r, (uint8_t *)e + XT4_ENTRY_SZ);
+		ret = xt4_rule_matches(f, r, e + f->entry_sz);
 	if (!ret)
 		ret = xt4_rule_verdict(o, ir, r, e, at, &v);
 	if (ret)
 		return ret;
-	xt4_set_ext(xt4_target(e), XT4_STD_SZ, XT_STANDARD_TARGET);
-	xt4_wr32(xt4_target(e) + offsetof(struct xt_standard_target, verdict), v);
+	xt4_set_ext(xt4_target(f, e), XT4_STD_SZ, XT_STANDARD_TARGET);
+	xt4_wr32(xt4_target(f, e) + offsetof(struct xt_standard_target, verdict), v);
 	return 0;
 }
 
@@ -333,7 +301,7 @@ static int xt4_out_comefrom(struct xt4_out *o, uint32_t valid_hooks,
 	memcpy(repl->hook_entry, hook_entry, sizeof(repl->hook_entry));
 	memcpy(repl->underflow, underflow, sizeof(repl->underflow));
 	memcpy(repl->entries, o->buf, o->len);
-	ret = xt4_walk(&b, repl, NULL);
+	ret = xt4_walk_fam(&b, o->fam, repl, NULL);
 	if (!ret)
 		ret = xt4_mark(&b, NULL);
 	if (!ret)
@@ -363,15 +331,18 @@ static int xt4_out_table(struct xt4_out *o, const struct bf_ir *ir,
 	return xt4_out_comefrom(o, ir->valid_hooks, hook_entry, underflow);
 }
 
-int bf_xt4_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
-		   uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
-		   uint32_t underflow[BF_NR_HOOKS])
+int xt4_from_ir_fam(const struct xt4_fam *f, const struct bf_ir *ir,
+		    void **blobp, uint32_t *sizep, uint32_t *num_entries,
+		    uint32_t hook_entry[BF_NR_HOOKS],
+		    uint32_t underflow[BF_NR_HOOKS])
 {
-	struct xt4_out o = { 0 };
+	struct xt4_out o = { .fam = f };
 	int h, ret;
 
 	if (!ir || !blobp || !sizep || !num_entries || !hook_entry || !underflow)
 		return -EINVAL;
+	if (ir->family != f->af)
+		return -EAFNOSUPPORT;
 	for (h = 0; h < BF_NR_HOOKS; h++) {
 		hook_entry[h] = ~0U;
 		underflow[h] = ~0U;
@@ -390,4 +361,20 @@ int bf_xt4_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
 	*sizep = o.len;
 	*num_entries = o.n;
 	return 0;
+}
+
+int bf_xt4_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
+		   uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
+		   uint32_t underflow[BF_NR_HOOKS])
+{
+	return xt4_from_ir_fam(&xt4_fam_ipv4, ir, blobp, sizep, num_entries,
+			       hook_entry, underflow);
+}
+
+int bf_xt6_from_ir(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
+		   uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
+		   uint32_t underflow[BF_NR_HOOKS])
+{
+	return xt4_from_ir_fam(&xt4_fam_ipv6, ir, blobp, sizep, num_entries,
+			       hook_entry, underflow);
 }

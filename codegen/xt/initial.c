@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The filter table ip_tables starts with, built through bf_xt4_from_ir(). */
+/*
+ * The filter table ip_tables / ip6_tables start with (three built-in
+ * chains with policy ACCEPT and the ERROR terminator), built through
+ * from_ir: 632 bytes of entries for IPv4, 936 for IPv6.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +11,8 @@
 
 #include "xt4.h"
 
-int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
+static int xt4_initial(const struct xt4_fam *f, struct ipt_replace **replp,
+		       size_t *lenp)
 {
 	struct bf_chain chains[3] = { 0 };
 	struct bf_ir ir = { 0 };
@@ -18,7 +23,7 @@ int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
 
 	if (!replp || !lenp)
 		return -EINVAL;
-	ir.family = AF_INET;
+	ir.family = f->af;
 	strcpy(ir.table, "filter");
 	ir.valid_hooks = XT4_FILTER_HOOKS;
 	ir.chains = chains;
@@ -36,10 +41,10 @@ int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
 		return -ENOMEM;
 	strcpy(repl->name, "filter");
 	repl->valid_hooks = XT4_FILTER_HOOKS;
-	ret = bf_xt4_from_ir(&ir, &blob, &size, &n, repl->hook_entry, repl->underflow);
+	ret = xt4_from_ir_fam(f, &ir, &blob, &size, &n, repl->hook_entry, repl->underflow);
 	if (ret)
 		goto out_free;
-	/* num_counters = num_entries, so the result passes bf_xt4_translate(). */
+	/* num_counters = num_entries, so the result passes translation. */
 	repl->num_entries = n;
 	repl->num_counters = n;
 	repl->size = size;
@@ -57,4 +62,15 @@ out_free_blob:
 out_free:
 	free(repl);
 	return ret;
+}
+
+int bf_xt4_initial_filter(struct ipt_replace **replp, size_t *lenp)
+{
+	return xt4_initial(&xt4_fam_ipv4, replp, lenp);
+}
+
+/* struct ip6t_replace has ipt_replace's layout (ip6.c checks it). */
+int bf_xt6_initial_filter(struct ip6t_replace **replp, size_t *lenp)
+{
+	return xt4_initial(&xt4_fam_ipv6, (struct ipt_replace **)replp, lenp);
 }

@@ -25,18 +25,26 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt4_match_conntrack2,
 	&xt4_match_conntrack3,
 	&xt4_match_state,
+	&xt6_match_icmp6,
+	&xt6_match_hl,
+	&xt6_match_iprange,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))
 
-int xt4_match_find(const char *name, uint8_t revision, bool probe,
-		   const struct xt4_match_ops **opsp)
+static bool xt4_match_in(const struct xt4_match_ops *ops, uint8_t fam)
+{
+	return (ops->families ? ops->families : XT4_FAM_V4) & fam;
+}
+
+int xt4_match_find_fam(uint8_t fam, const char *name, uint8_t revision,
+		       bool probe, const struct xt4_match_ops **opsp)
 {
 	bool named = false, unspec = false;
 	size_t i;
 
 	for (i = 0; i < XT4_N_MATCHES; i++) {
-		if (strcmp(xt4_matches[i]->name, name))
+		if (!xt4_match_in(xt4_matches[i], fam) || strcmp(xt4_matches[i]->name, name))
 			continue;
 		named = true;
 		unspec |= xt4_matches[i]->unspec;
@@ -52,17 +60,33 @@ int xt4_match_find(const char *name, uint8_t revision, bool probe,
 	return unspec ? -EPROTOTYPE : -ENOENT;
 }
 
-const struct xt4_match_ops *xt4_match_claiming(const struct bf_pred *pred)
+int xt4_match_find(const char *name, uint8_t revision, bool probe,
+		   const struct xt4_match_ops **opsp)
+{
+	return xt4_match_find_fam(XT4_FAM_V4, name, revision, probe, opsp);
+}
+
+const struct xt4_match_ops *xt4_match_claiming_fam(uint8_t fam,
+						   const struct bf_pred *pred)
 {
 	size_t i;
 
 	for (i = 0; i < XT4_N_MATCHES; i++) {
-		if (xt4_matches[i]->claims(pred))
+		if (xt4_match_in(xt4_matches[i], fam) && xt4_matches[i]->claims(pred))
 			return xt4_matches[i];
 	}
 	return NULL;
 }
 
+const struct xt4_match_ops *xt4_match_claiming(const struct bf_pred *pred)
+{
+	return xt4_match_claiming_fam(XT4_FAM_V4, pred);
+}
+
+/*
+ * The revision probes answer from the family's own list, as
+ * xt_find_revision() does (an unspec match is on every family's list).
+ */
 int bf_xt4_match_revision(const char *name, uint8_t revision)
 {
 	const struct xt4_match_ops *ops;
@@ -70,6 +94,21 @@ int bf_xt4_match_revision(const char *name, uint8_t revision)
 	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
 		return -EINVAL;
 	return xt4_match_find(name, revision, true, &ops);
+}
+
+int bf_xt6_match_revision(const char *name, uint8_t revision)
+{
+	const struct xt4_match_ops *ops;
+
+	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
+		return -EINVAL;
+	return xt4_match_find_fam(XT4_FAM_V6, name, revision, true, &ops);
+}
+
+/* ip6_tables registers its own standard and ERROR targets, revision 0. */
+int bf_xt6_target_revision(const char *name, uint8_t revision)
+{
+	return bf_xt4_target_revision(name, revision);
 }
 
 int bf_xt4_target_revision(const char *name, uint8_t revision)

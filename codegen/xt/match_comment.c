@@ -40,6 +40,7 @@ static int comment_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 const struct xt4_match_ops xt4_match_comment = {
 	.name = "comment",
 	.revision = 0,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_comment_info),
 	.unspec = true,
 	.to_ir = comment_to_ir,

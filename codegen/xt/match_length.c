@@ -48,6 +48,7 @@ static int length_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 const struct xt4_match_ops xt4_match_length = {
 	.name = "length",
 	.revision = 0,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_length_info),
 	.to_ir = length_to_ir,
 	.claims = length_claims,

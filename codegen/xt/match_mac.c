@@ -58,6 +58,7 @@ static int mac_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 const struct xt4_match_ops xt4_match_mac = {
 	.name = "mac",
 	.revision = 0,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_mac_info),
 	.hooks = (1U << NF_INET_PRE_ROUTING) | (1U << NF_INET_LOCAL_IN) |
 		 (1U << NF_INET_FORWARD),

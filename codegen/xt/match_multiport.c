@@ -18,12 +18,12 @@
 
 #include "xt4.h"
 
-static int multiport_check(const struct ipt_ip *ip, const void *data)
+static int multiport_check(uint16_t proto, bool inv_proto, const void *data)
 {
 	const struct xt_multiport_v1 *mp = data;
 	uint32_t i;
 
-	switch (ip->proto) {
+	switch (proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
@@ -33,7 +33,7 @@ static int multiport_check(const struct ipt_ip *ip, const void *data)
 	default:
 		return -EINVAL;
 	}
-	if (ip->invflags & IPT_INV_PROTO)
+	if (inv_proto)
 		return -EINVAL;
 	if (mp->flags > XT_MULTIPORT_EITHER || mp->count > XT_MULTI_PORTS)
 		return -EINVAL;
@@ -50,6 +50,17 @@ static int multiport_check(const struct ipt_ip *ip, const void *data)
 		i++;
 	}
 	return 0;
+}
+
+static int multiport_check4(const struct ipt_ip *ip, const void *data)
+{
+	return multiport_check(ip->proto, ip->invflags & IPT_INV_PROTO, data);
+}
+
+/* multiport_mt6_check(): the same rules on ip6t_ip6's proto. */
+static int multiport_check6(const struct ip6t_ip6 *ip, const void *data)
+{
+	return multiport_check(ip->proto, ip->invflags & IP6T_INV_PROTO, data);
 }
 
 static int multiport_to_ir(struct xt4_rb *rb, const void *data)
@@ -117,8 +128,10 @@ static int multiport_from_ir(const struct bf_pred *preds, uint32_t n, void *data
 const struct xt4_match_ops xt4_match_multiport = {
 	.name = "multiport",
 	.revision = 1,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_multiport_v1),
-	.check_ip = multiport_check,
+	.check_ip = multiport_check4,
+	.check_ip6 = multiport_check6,
 	.to_ir = multiport_to_ir,
 	.claims = multiport_claims,
 	.from_ir = multiport_from_ir,

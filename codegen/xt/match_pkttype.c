@@ -49,6 +49,7 @@ static int pkttype_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 const struct xt4_match_ops xt4_match_pkttype = {
 	.name = "pkttype",
 	.revision = 0,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_pkttype_info),
 	.unspec = true,
 	.to_ir = pkttype_to_ir,

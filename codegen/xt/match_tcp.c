@@ -97,6 +97,7 @@ static int tcp_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 const struct xt4_match_ops xt4_match_tcp = {
 	.name = "tcp",
 	.revision = 0,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_tcp),
 	.proto = IPPROTO_TCP,
 	.check = tcp_check,

@@ -65,6 +65,7 @@ static int udp_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 const struct xt4_match_ops xt4_match_udp = {
 	.name = "udp",
 	.revision = 0,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.data_size = sizeof(struct xt_udp),
 	.proto = IPPROTO_UDP,
 	.check = udp_check,

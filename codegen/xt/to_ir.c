@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A validated IPv4 filter blob to IR, with ipt_do_table()'s semantics.
+ * A validated filter blob to IR, with ipt_do_table()'s / ip6t_do_table()'s
+ * semantics; the family's ip part is the descriptor's (ip4.c, ip6.c).
  *
  * bpfilter is stricter than ip_tables about the layout, because it turns
  * chains into functions; iptables (libiptc) always lays tables out this
@@ -43,7 +44,7 @@ struct xt4_tr {
 
 static bool xt4_is_error_entry(const struct xt4_blob *b, uint32_t i)
 {
-	return xt4_is_error(xt4_target(xt4_entry(b, i)));
+	return xt4_is_error(xt4_target(b->fam, xt4_entry(b, i)));
 }
 
 /* The three built-in chains: back to back from entry 0, no ERROR inside. */
@@ -71,7 +72,7 @@ static int xt4_layout_builtins(struct xt4_tr *tr, uint32_t *next)
 		}
 		strcpy(ch->name, xt4_hook_name(h));
 		ch->hook = h;
-		ch->end = xt4_verdict(xt4_target(xt4_entry(b, end))) == -NF_ACCEPT - 1 ?
+		ch->end = xt4_verdict(xt4_target(b->fam, xt4_entry(b, end))) == -NF_ACCEPT - 1 ?
 			  BF_V_ACCEPT : BF_V_DROP;
 		ch->end_index = end;
 		ch->end_counts = true;
@@ -86,32 +87,17 @@ static int xt4_layout_builtins(struct xt4_tr *tr, uint32_t *next)
 }
 
 /*
- * Unconditional as the IR sees it: bits ipt_do_table() never looks at
- * (IPT_INV_TOS, IPT_INV_PROTO without a protocol, IPT_F_GOTO without a
- * jump) become no predicate, so bf_xt4_from_ir() cannot write them back;
- * a RETURN carrying only those must end its chain here too, or a round
- * trip turns the rule into the chain's end (found by tests/fuzz/fuzz_xt).
+ * An unconditional standard RETURN, as the IR sees it (ip_ir_clean(): bits
+ * the kernel never looks at make no predicate, so a RETURN carrying only
+ * those must end its chain too, or a round trip turns the rule into the
+ * chain's end; found by tests/fuzz/fuzz_xt): a user chain's end.
  */
-static bool xt4_ir_unconditional(const struct ipt_entry *e)
-{
-	static const struct ipt_ip uncond;
-	struct ipt_ip ip = e->ip;
-
-	ip.invflags &= ~IPT_INV_TOS;
-	if (!ip.proto)
-		ip.invflags &= ~IPT_INV_PROTO;
-	ip.flags &= ~IPT_F_GOTO;
-	return e->target_offset == XT4_ENTRY_SZ &&
-	       memcmp(&ip, &uncond, sizeof(uncond)) == 0;
-}
-
-/* An unconditional standard RETURN: a user chain's end. */
 static bool xt4_is_return_end(const struct xt4_blob *b, uint32_t i)
 {
-	const struct ipt_entry *e = xt4_entry(b, i);
-	const uint8_t *t = xt4_target(e);
+	const uint8_t *e = xt4_entry(b, i);
+	const uint8_t *t = xt4_target(b->fam, e);
 
-	return xt4_ir_unconditional(e) && xt4_is_std(t) && xt4_verdict(t) == XT_RETURN;
+	return xt4_ir_unconditional(b->fam, e) && xt4_is_std(t) && xt4_verdict(t) == XT_RETURN;
 }
 
 /* User chain c from its ERROR head at entry i; *next = the next head. */
@@ -124,7 +110,7 @@ static int xt4_layout_user(struct xt4_tr *tr, uint32_t c, uint32_t i,
 
 	while (j < b->n && !xt4_is_error_entry(b, j))
 		j++;
-	memcpy(ch->name, xt4_errorname(xt4_target(xt4_entry(b, i))),
+	memcpy(ch->name, xt4_errorname(xt4_target(b->fam, xt4_entry(b, i))),
 	       XT_FUNCTION_MAXNAMELEN);
 	ch->hook = BF_HOOK_NONE;
 	ch->head_index = i;
@@ -152,13 +138,13 @@ static int xt4_check_error_entries(const struct xt4_tr *tr, uint32_t from)
 	uint32_t i;
 
 	if (from >= b->n || !xt4_is_error_entry(b, b->n - 1) ||
-	    strcmp(xt4_errorname(xt4_target(xt4_entry(b, b->n - 1))), XT_ERROR_TARGET))
+	    strcmp(xt4_errorname(xt4_target(b->fam, xt4_entry(b, b->n - 1))), XT_ERROR_TARGET))
 		return bf_err_set(tr->err, -EINVAL, "bpfilter needs the table to end with an ERROR entry named \"ERROR\"");
 	if (!xt4_is_error_entry(b, from))
 		return bf_err_set(tr->err, -EINVAL, "%s: entries after the built-in chains must start with a user chain's ERROR head",
 				  xt4_where(b, from));
 	for (i = from; i < b->n; i++) {
-		if (xt4_is_error_entry(b, i) && !xt4_unconditional(xt4_entry(b, i)))
+		if (xt4_is_error_entry(b, i) && !xt4_unconditional(b->fam, xt4_entry(b, i)))
 			return bf_err_set(tr->err, -EINVAL, "entry %u: bpfilter needs ERROR entries to be unconditional",
 					  i);
 	}
@@ -234,25 +220,8 @@ static int xt4_ifpat(struct bf_ir *ir, const char *name,
 	return 0;
 }
 
-static int xt4_addr_to_ir(struct xt4_rb *rb, enum bf_field f, uint32_t addr,
-			  uint32_t mask, bool inv)
-{
-	struct bf_pred *p;
-
-	/* (addr & mask) == value, literally: value bits outside mask never match. */
-	if (!mask && !addr && !inv)
-		return 0;
-	p = xt4_rb_add(rb, f);
-	if (!p)
-		return -ENOMEM;
-	p->value = addr;
-	p->mask = mask;
-	p->inv = inv;
-	return 0;
-}
-
-static int xt4_iface_to_ir(struct bf_ir *ir, struct xt4_rb *rb, enum bf_field f,
-			   const char *name, const unsigned char *mask, bool inv)
+int xt4_iface_to_ir(struct bf_ir *ir, struct xt4_rb *rb, enum bf_field f,
+		    const char *name, const unsigned char *mask, bool inv)
 {
 	static const char zero[IFNAMSIZ];
 	struct bf_pred *p;
@@ -273,71 +242,17 @@ static int xt4_iface_to_ir(struct bf_ir *ir, struct xt4_rb *rb, enum bf_field f,
 	return 0;
 }
 
-/*
- * The kernel's fragment test is NF_INVF(IPT_INV_FRAG, F_FRAG && !isfrag):
- * F_FRAG alone needs a non-first fragment, F_FRAG with INV_FRAG needs
- * anything else, and INV_FRAG alone never matches: FRAG && !FRAG.
- */
-static int xt4_frag_to_ir(struct xt4_rb *rb, const struct ipt_ip *ip)
-{
-	bool f = ip->flags & IPT_F_FRAG, inv = ip->invflags & IPT_INV_FRAG;
-	struct bf_pred *p;
-
-	if (!f && !inv)
-		return 0;
-	p = xt4_rb_add(rb, BF_F_FRAG);
-	if (!p)
-		return -ENOMEM;
-	p->inv = f && inv;
-	if (f)
-		return 0;
-	p = xt4_rb_add(rb, BF_F_FRAG);
-	if (!p)
-		return -ENOMEM;
-	p->inv = true;
-	return 0;
-}
-
-static int xt4_ip_to_ir(struct bf_ir *ir, struct xt4_rb *rb, const struct ipt_ip *ip)
-{
-	uint8_t inv = ip->invflags;
-	struct bf_pred *p;
-	int ret;
-
-	ret = xt4_addr_to_ir(rb, BF_F_SADDR4, ip->src.s_addr, ip->smsk.s_addr,
-			     inv & IPT_INV_SRCIP);
-	if (!ret)
-		ret = xt4_addr_to_ir(rb, BF_F_DADDR4, ip->dst.s_addr, ip->dmsk.s_addr,
-				     inv & IPT_INV_DSTIP);
-	if (!ret)
-		ret = xt4_iface_to_ir(ir, rb, BF_F_IIF, ip->iniface, ip->iniface_mask,
-				      inv & IPT_INV_VIA_IN);
-	if (!ret)
-		ret = xt4_iface_to_ir(ir, rb, BF_F_OIF, ip->outiface, ip->outiface_mask,
-				      inv & IPT_INV_VIA_OUT);
-	if (ret)
-		return ret;
-	if (ip->proto) {
-		p = xt4_rb_add(rb, BF_F_PROTO);
-		if (!p)
-			return -ENOMEM;
-		p->value = ip->proto;
-		p->inv = inv & IPT_INV_PROTO;
-	}
-	return xt4_frag_to_ir(rb, ip);
-}
-
-static int xt4_matches_to_ir(struct xt4_rb *rb, const struct ipt_entry *e)
+static int xt4_matches_to_ir(const struct xt4_fam *f, struct xt4_rb *rb,
+			     const uint8_t *e)
 {
 	const struct xt4_match_ops *ops;
 	uint32_t pos;
 	int ret;
 
-	for (pos = XT4_ENTRY_SZ; pos < e->target_offset;
-	     pos += xt4_ext_size((const uint8_t *)e + pos)) {
-		const uint8_t *m = (const uint8_t *)e + pos;
+	for (pos = f->entry_sz; pos < xt4_toff(f, e); pos += xt4_ext_size(e + pos)) {
+		const uint8_t *m = e + pos;
 
-		ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
+		ret = xt4_match_find_fam(f->bit, xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
 		if (!ret)
 			ret = ops->to_ir(rb, m + sizeof(struct xt_entry_match));
 		if (ret)
@@ -348,8 +263,8 @@ static int xt4_matches_to_ir(struct xt4_rb *rb, const struct ipt_entry *e)
 
 static int xt4_verdict_to_ir(struct xt4_tr *tr, uint32_t i, struct bf_rule *r)
 {
-	const struct ipt_entry *e = xt4_entry(tr->b, i);
-	int32_t v = xt4_verdict(xt4_target(e));
+	const uint8_t *e = xt4_entry(tr->b, i);
+	int32_t v = xt4_verdict(xt4_target(tr->b->fam, e));
 	int j;
 
 	switch (v) {
@@ -367,7 +282,7 @@ static int xt4_verdict_to_ir(struct xt4_tr *tr, uint32_t i, struct bf_rule *r)
 				  xt4_where(tr->b, i));
 	}
 	/* A jump: validated to be an entry's offset by xt4_mark() if reachable. */
-	if ((uint32_t)v == tr->b->offs[i] + e->next_offset) {
+	if ((uint32_t)v == tr->b->offs[i] + xt4_noff(tr->b->fam, e)) {
 		r->verdict = BF_V_NEXT;
 		return 0;
 	}
@@ -375,21 +290,22 @@ static int xt4_verdict_to_ir(struct xt4_tr *tr, uint32_t i, struct bf_rule *r)
 	if (v < 0 || j < 0 || tr->first_of[j] < 0)
 		return bf_err_set(tr->err, -EINVAL, "%s: bpfilter only jumps to the first rule of a user chain (offset %d is not one)",
 				  xt4_where(tr->b, i), v);
-	r->verdict = (e->ip.flags & IPT_F_GOTO) ? BF_V_GOTO : BF_V_JUMP;
+	r->verdict = tr->b->fam->ip_is_goto(e) ? BF_V_GOTO : BF_V_JUMP;
 	r->target = tr->first_of[j];
 	return 0;
 }
 
 static int xt4_rule_to_ir(struct xt4_tr *tr, uint32_t i, struct bf_rule *r)
 {
-	const struct ipt_entry *e = xt4_entry(tr->b, i);
+	const struct xt4_fam *f = tr->b->fam;
+	const uint8_t *e = xt4_entry(tr->b, i);
 	struct xt4_rb rb = { 0 };
 	int ret;
 
 	r->index = i;
-	ret = xt4_ip_to_ir(tr->ir, &rb, &e->ip);
+	ret = f->ip_to_ir(tr->ir, &rb, e);
 	if (!ret)
-		ret = xt4_matches_to_ir(&rb, e);
+		ret = xt4_matches_to_ir(f, &rb, e);
 	if (ret && rb.why) {
 		ret = bf_err_set(tr->err, ret, "%s: %s", xt4_where(tr->b, i), rb.why);
 		xt4_rb_release(&rb);
@@ -496,7 +412,7 @@ int xt4_to_ir(const struct xt4_blob *b, struct bf_ir **irp, struct bf_err *err)
 		goto out_free;
 	}
 	memset(tr.first_of, 0xff, b->n * sizeof(*tr.first_of));
-	tr.ir->family = AF_INET;
+	tr.ir->family = b->fam->af;
 	strcpy(tr.ir->table, "filter");
 	tr.ir->valid_hooks = b->valid_hooks;
 	tr.ir->n_entries = b->n;

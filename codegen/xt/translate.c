@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bf_xt4_translate(): validate as ip_tables does, then build the IR. */
+/*
+ * bf_xt4_translate() / bf_xt6_translate(): validate as ip_tables or
+ * ip6_tables does, then build the IR.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -24,6 +27,12 @@ static void xt4_normalise_hooks(struct ipt_replace *repl)
 int xt4_validate(struct ipt_replace *repl, size_t len, struct xt4_blob *b,
 		 struct bf_err *err)
 {
+	return xt4_validate_fam(&xt4_fam_ipv4, repl, len, b, err);
+}
+
+int xt4_validate_fam(const struct xt4_fam *f, struct ipt_replace *repl,
+		     size_t len, struct xt4_blob *b, struct bf_err *err)
+{
 	int ret;
 
 	if (!repl)
@@ -32,7 +41,7 @@ int xt4_validate(struct ipt_replace *repl, size_t len, struct xt4_blob *b,
 	if (ret)
 		return ret;
 	/* translate_table(): every check ip_tables makes, in its order. */
-	ret = xt4_walk(b, repl, err);
+	ret = xt4_walk_fam(b, f, repl, err);
 	if (!ret)
 		ret = xt4_mark(b, err);
 	if (!ret)
@@ -49,19 +58,32 @@ int xt4_validate(struct ipt_replace *repl, size_t len, struct xt4_blob *b,
 	return 0;
 }
 
-int bf_xt4_translate(struct ipt_replace *repl, size_t len,
-		     struct bf_ir **irp, struct bf_err *err)
+static int xt4_translate(const struct xt4_fam *f, struct ipt_replace *repl,
+			 size_t len, struct bf_ir **irp, struct bf_err *err)
 {
 	struct xt4_blob b = { 0 };
 	int ret;
 
 	if (!irp)
 		return bf_err_set(err, -EINVAL, "replace: nowhere to put the IR");
-	ret = xt4_validate(repl, len, &b, err);
+	ret = xt4_validate_fam(f, repl, len, &b, err);
 	if (!ret)
 		ret = xt4_to_ir(&b, irp, err);
 	if (!ret)
 		xt4_normalise_hooks(repl);
 	xt4_blob_release(&b);
 	return ret;
+}
+
+int bf_xt4_translate(struct ipt_replace *repl, size_t len,
+		     struct bf_ir **irp, struct bf_err *err)
+{
+	return xt4_translate(&xt4_fam_ipv4, repl, len, irp, err);
+}
+
+/* struct ip6t_replace has ipt_replace's layout (ip6.c checks it). */
+int bf_xt6_translate(struct ip6t_replace *repl, size_t len,
+		     struct bf_ir **irp, struct bf_err *err)
+{
+	return xt4_translate(&xt4_fam_ipv6, (struct ipt_replace *)repl, len, irp, err);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The checks ip_tables makes on a SET_REPLACE payload, in its order and
- * with its errnos (do_replace(), translate_table(),
+ * The checks ip_tables and ip6_tables make on a SET_REPLACE payload, in
+ * their order and with their errnos (do_replace(), translate_table(),
  * check_entry_size_and_hooks(), xt_check_entry_offsets(),
  * xt_check_table_hooks(), mark_source_chains(), find_check_entry()).
  * Written from the kernel's behaviour; tests/unit/test_xt_hostile.c and
@@ -57,10 +57,10 @@ static bool xt4_verdict_ok(int32_t v)
 }
 
 /* xt_check_entry_match(): matches tile [elems, target) exactly. */
-static int xt4_check_match_offsets(const struct ipt_entry *e)
+static int xt4_check_match_offsets(const struct xt4_fam *f, const uint8_t *e)
 {
-	uint32_t pos = XT4_ENTRY_SZ;
-	int32_t left = (int32_t)e->target_offset - (int32_t)XT4_ENTRY_SZ;
+	uint32_t pos = f->entry_sz;
+	int32_t left = (int32_t)xt4_toff(f, e) - (int32_t)f->entry_sz;
 
 	while (left > 0) {
 		uint16_t msz;
@@ -69,7 +69,7 @@ static int xt4_check_match_offsets(const struct ipt_entry *e)
 			return -EINVAL;
 		if (left < (int32_t)sizeof(struct xt_entry_match))
 			return -EINVAL;
-		msz = xt4_ext_size((const uint8_t *)e + pos);
+		msz = xt4_ext_size(e + pos);
 		if (msz < sizeof(struct xt_entry_match) || msz > left)
 			return -EINVAL;
 		left -= msz;
@@ -79,23 +79,24 @@ static int xt4_check_match_offsets(const struct ipt_entry *e)
 }
 
 /* xt_check_entry_offsets() */
-static int xt4_check_offsets(const struct ipt_entry *e)
+static int xt4_check_offsets(const struct xt4_fam *f, const uint8_t *e)
 {
+	uint32_t toff = xt4_toff(f, e), noff = xt4_noff(f, e);
 	const uint8_t *t;
 	uint16_t tsz;
 
-	if (e->target_offset < XT4_ENTRY_SZ)
+	if (toff < f->entry_sz)
 		return -EINVAL;
-	if ((uint32_t)e->target_offset + XT4_HDR_SZ > e->next_offset)
+	if (toff + XT4_HDR_SZ > noff)
 		return -EINVAL;
-	t = xt4_target(e);
+	t = xt4_target(f, e);
 	tsz = xt4_ext_size(t);
 	if (tsz < XT4_HDR_SZ)
 		return -EINVAL;
-	if ((uint32_t)e->target_offset + tsz > e->next_offset)
+	if (toff + tsz > noff)
 		return -EINVAL;
 	if (xt4_is_std(t)) {
-		if (XT_ALIGN(e->target_offset + XT4_STD_SZ) != e->next_offset)
+		if (XT_ALIGN(toff + XT4_STD_SZ) != noff)
 			return -EINVAL;
 		if (!xt4_verdict_ok(xt4_verdict(t)))
 			return -EINVAL;
@@ -104,16 +105,16 @@ static int xt4_check_offsets(const struct ipt_entry *e)
 		    strnlen(xt4_errorname(t), XT_FUNCTION_MAXNAMELEN) >= XT_FUNCTION_MAXNAMELEN)
 			return -EINVAL;
 	}
-	return xt4_check_match_offsets(e);
+	return xt4_check_match_offsets(f, e);
 }
 
 /* check_underflow(): unconditional standard ACCEPT or DROP. */
-static bool xt4_underflow_ok(const struct ipt_entry *e)
+static bool xt4_underflow_ok(const struct xt4_fam *f, const uint8_t *e)
 {
-	const uint8_t *t = xt4_target(e);
+	const uint8_t *t = xt4_target(f, e);
 	int32_t v;
 
-	if (!xt4_unconditional(e) || !xt4_is_std(t))
+	if (!xt4_unconditional(f, e) || !xt4_is_std(t))
 		return false;
 	v = xt4_verdict(t);
 	return v == -NF_DROP - 1 || v == -NF_ACCEPT - 1;
@@ -123,21 +124,23 @@ static bool xt4_underflow_ok(const struct ipt_entry *e)
 static int xt4_check_entry(struct xt4_blob *b, const struct ipt_replace *repl,
 			   uint32_t off, struct bf_err *err)
 {
-	struct ipt_entry *e = (struct ipt_entry *)(b->base + off);
+	const struct xt4_fam *f = b->fam;
+	uint8_t *e = b->base + off;
 	int h, ret;
 
+	/* Both entry types are 8-aligned (their counters are u64). */
 	if (off % __alignof__(struct ipt_entry) ||
-	    (uint64_t)off + XT4_ENTRY_SZ >= b->size ||
-	    (uint64_t)off + e->next_offset > b->size)
+	    (uint64_t)off + f->entry_sz >= b->size ||
+	    (uint64_t)off + xt4_noff(f, e) > b->size)
 		return bf_err_set(err, -EINVAL, "entry at offset %u: misaligned or past the end of the table",
 				  off);
-	if (e->next_offset < XT4_ENTRY_SZ + XT4_HDR_SZ)
+	if (xt4_noff(f, e) < f->entry_sz + XT4_HDR_SZ)
 		return bf_err_set(err, -EINVAL, "entry at offset %u: next_offset %u is too small",
-				  off, e->next_offset);
-	if ((e->ip.flags & ~IPT_F_MASK) || (e->ip.invflags & ~IPT_INV_MASK))
-		return bf_err_set(err, -EINVAL, "entry at offset %u: unknown flags 0x%x/0x%x",
-				  off, e->ip.flags, e->ip.invflags);
-	ret = xt4_check_offsets(e);
+				  off, xt4_noff(f, e));
+	if (!f->ip_ok(e))
+		return bf_err_set(err, -EINVAL, "entry at offset %u: unknown flags or inverse flags",
+				  off);
+	ret = xt4_check_offsets(f, e);
 	if (ret)
 		return bf_err_set(err, ret, "entry at offset %u: bad target or match offsets/sizes",
 				  off);
@@ -147,14 +150,14 @@ static int xt4_check_entry(struct xt4_blob *b, const struct ipt_replace *repl,
 		if (off == repl->hook_entry[h])
 			b->hook_entry[h] = off;
 		if (off == repl->underflow[h]) {
-			if (!xt4_underflow_ok(e))
+			if (!xt4_underflow_ok(f, e))
 				return bf_err_set(err, -EINVAL, "entry at offset %u: policy of %s must be an unconditional ACCEPT or DROP",
 						  off, xt4_hook_name(h));
 			b->underflow[h] = off;
 		}
 	}
-	memset(&e->counters, 0, sizeof(e->counters));
-	e->comefrom = 0;
+	memset(e + f->off_counters, 0, sizeof(struct xt_counters));
+	*xt4_comefrom(f, e) = 0;
 	return 0;
 }
 
@@ -200,9 +203,16 @@ static int xt4_push_off(struct xt4_blob *b, uint32_t off, uint32_t *cap)
 int xt4_walk(struct xt4_blob *b, const struct ipt_replace *repl,
 	     struct bf_err *err)
 {
+	return xt4_walk_fam(b, &xt4_fam_ipv4, repl, err);
+}
+
+int xt4_walk_fam(struct xt4_blob *b, const struct xt4_fam *f,
+		 const struct ipt_replace *repl, struct bf_err *err)
+{
 	uint32_t off, cap = 0;
 	int h, ret;
 
+	b->fam = f;
 	b->base = (uint8_t *)repl->entries;
 	b->size = repl->size;
 	b->valid_hooks = repl->valid_hooks;
@@ -212,8 +222,8 @@ int xt4_walk(struct xt4_blob *b, const struct ipt_replace *repl,
 		b->hook_entry[h] = ~0U;
 		b->underflow[h] = ~0U;
 	}
-	/* next_offset >= 144 was checked before stepping, so this ends. */
-	for (off = 0; off < b->size; off += ((struct ipt_entry *)(b->base + off))->next_offset) {
+	/* next_offset >= entry + target header was checked before stepping. */
+	for (off = 0; off < b->size; off += xt4_noff(f, b->base + off)) {
 		ret = xt4_check_entry(b, repl, off, err);
 		if (ret)
 			return ret;
@@ -244,12 +254,13 @@ void xt4_blob_release(struct xt4_blob *b)
 static int xt4_backtrack(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
 			 int *ip)
 {
+	const struct xt4_fam *f = b->fam;
 	uint32_t pos = *posp, oldpos, sz;
-	struct ipt_entry *e = xt4_entry(b, *ip);
+	uint8_t *e = xt4_entry(b, *ip);
 	int i = *ip;
 
 	do {
-		e->comefrom ^= XT4_ON_PATH;
+		*xt4_comefrom(f, e) ^= XT4_ON_PATH;
 		oldpos = pos;
 		pos = back[i];
 		back[i] = 0;
@@ -259,8 +270,8 @@ static int xt4_backtrack(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
 		if (i < 0)
 			return -ELOOP;
 		e = xt4_entry(b, i);
-	} while (oldpos == pos + e->next_offset);
-	sz = e->next_offset;
+	} while (oldpos == pos + xt4_noff(f, e));
+	sz = xt4_noff(f, e);
 	if (pos + sz >= b->size)
 		return -ELOOP;
 	i = xt4_index_of(b, pos + sz);
@@ -276,8 +287,8 @@ static int xt4_backtrack(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
 static int xt4_advance(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
 		       int *ip)
 {
-	const struct ipt_entry *e = xt4_entry(b, *ip);
-	const uint8_t *t = xt4_target(e);
+	const uint8_t *e = xt4_entry(b, *ip);
+	const uint8_t *t = xt4_target(b->fam, e);
 	uint32_t newpos;
 	int i;
 
@@ -285,7 +296,7 @@ static int xt4_advance(struct xt4_blob *b, uint32_t *back, uint32_t *posp,
 		newpos = (uint32_t)xt4_verdict(t);
 		i = xt4_index_of(b, newpos);
 	} else {
-		newpos = *posp + e->next_offset;
+		newpos = *posp + xt4_noff(b->fam, e);
 		i = newpos >= b->size ? -1 : xt4_index_of(b, newpos);
 	}
 	if (i < 0)
@@ -306,15 +317,16 @@ static int xt4_mark_hook(struct xt4_blob *b, uint32_t *back, int hook,
 
 	back[i] = pos;
 	for (steps = 0; steps < max_steps; steps++) {
-		struct ipt_entry *e = xt4_entry(b, i);
-		const uint8_t *t = xt4_target(e);
-		bool visited = e->comefrom & (1U << hook);
+		uint8_t *e = xt4_entry(b, i);
+		const uint8_t *t = xt4_target(b->fam, e);
+		uint32_t *comefrom = xt4_comefrom(b->fam, e);
+		bool visited = *comefrom & (1U << hook);
 
-		if (e->comefrom & XT4_ON_PATH)
+		if (*comefrom & XT4_ON_PATH)
 			return bf_err_set(err, -ELOOP, "%s: the rule set loops here (hook %s)",
 					  xt4_where(b, i), xt4_hook_name(hook));
-		e->comefrom |= (1U << hook) | XT4_ON_PATH;
-		if ((xt4_unconditional(e) && xt4_is_std(t) && xt4_verdict(t) < 0) ||
+		*comefrom |= (1U << hook) | XT4_ON_PATH;
+		if ((xt4_unconditional(b->fam, e) && xt4_is_std(t) && xt4_verdict(t) < 0) ||
 		    visited)
 			ret = xt4_backtrack(b, back, &pos, &i);
 		else
@@ -354,35 +366,43 @@ static bool xt4_name_ok(const uint8_t *ext)
 static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
 			   const uint8_t *m)
 {
-	const struct ipt_entry *e = xt4_entry(b, i);
+	const struct xt4_fam *f = b->fam;
+	uint8_t *e = xt4_entry(b, i);
 	const struct xt4_match_ops *ops;
+	const void *data = m + sizeof(struct xt_entry_match);
+	uint16_t proto;
+	bool inv;
 	int ret;
 
 	if (!xt4_name_ok(m))
 		return -EINVAL;
-	ret = xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
+	ret = xt4_match_find_fam(f->bit, xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
 	if (ret)
 		return ret;
 	if (xt4_ext_size(m) != sizeof(struct xt_entry_match) + XT_ALIGN(ops->data_size))
 		return -EINVAL;
 	/* xt_check_match(): the hooks that reach the entry (comefrom) */
-	if (ops->hooks && (e->comefrom & ((1U << NF_INET_NUMHOOKS) - 1) & ~ops->hooks))
+	if (ops->hooks && (*xt4_comefrom(f, e) & ((1U << NF_INET_NUMHOOKS) - 1) & ~ops->hooks))
 		return -EINVAL;
-	if (ops->proto && (ops->proto != e->ip.proto ||
-			   (e->ip.invflags & IPT_INV_PROTO)))
+	proto = f->ip_proto(e, &inv);
+	if (ops->proto && (ops->proto != proto || inv))
 		return -EINVAL;
-	if (ops->check_ip)
-		return ops->check_ip(&e->ip, m + sizeof(struct xt_entry_match));
-	return ops->check ? ops->check(m + sizeof(struct xt_entry_match)) : 0;
+	if (f->af == AF_INET && ops->check_ip)
+		return ops->check_ip((const struct ipt_ip *)e, data);
+	if (f->af == AF_INET6 && ops->check_ip6)
+		return ops->check_ip6((const struct ip6t_ip6 *)e, data);
+	return ops->check ? ops->check(data) : 0;
 }
 
 static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
 			 const uint8_t *m, int ret, struct bf_err *err)
 {
 	const char *name = xt4_ext_name(m);
+	const struct xt4_match_ops *ops;
 	int nlen = XT4_NAME_LEN;
 
-	if (ret == -ENOENT && bf_xt4_match_revision(name, xt4_ext_rev(m)) == -ENOENT)
+	if (ret == -ENOENT &&
+	    xt4_match_find_fam(b->fam->bit, name, xt4_ext_rev(m), true, &ops) == -ENOENT)
 		return bf_err_set(err, ret, "%s: match '%.*s' is not supported",
 				  xt4_where(b, i), nlen, name);
 	if (ret == -ENOENT || ret == -EPROTOTYPE)
@@ -396,7 +416,7 @@ static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
 static int xt4_check_target(const struct xt4_blob *b, uint32_t i,
 			    struct bf_err *err)
 {
-	const uint8_t *t = xt4_target(xt4_entry(b, i));
+	const uint8_t *t = xt4_target(b->fam, xt4_entry(b, i));
 	uint16_t want;
 
 	if (!xt4_name_ok(t))
@@ -442,17 +462,18 @@ int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err)
 	int ret;
 
 	for (i = 0; i < b->n; i++) {
-		struct ipt_entry *e = xt4_entry(b, i);
-		uint8_t *t = xt4_target(e);
+		uint8_t *e = xt4_entry(b, i);
+		uint8_t *t = xt4_target(b->fam, e);
 
-		for (pos = XT4_ENTRY_SZ; pos < e->target_offset;
-		     pos += xt4_ext_size((const uint8_t *)e + pos)) {
-			uint8_t *m = (uint8_t *)e + pos;
+		for (pos = b->fam->entry_sz; pos < xt4_toff(b->fam, e);
+		     pos += xt4_ext_size(e + pos)) {
+			uint8_t *m = e + pos;
 
 			ret = xt4_check_match(b, i, m);
 			if (ret)
 				return xt4_match_err(b, i, m, ret, err);
-			xt4_match_find(xt4_ext_name(m), xt4_ext_rev(m), false, &ops);
+			xt4_match_find_fam(b->fam->bit, xt4_ext_name(m), xt4_ext_rev(m),
+					   false, &ops);
 			xt4_clean_ext(m, ops->data_size);
 		}
 		ret = xt4_check_target(b, i, err);

@@ -136,8 +136,9 @@ enum bf_field {
 	/*
 	 * ICMPv6 (icmp6_match(), never the IPv4 0xff wildcard):
 	 * (type == value && lo <= code <= hi) XOR inv. Preceded by a
-	 * BF_F_L4HDR guard (value 58, lo 2: a header that is not there
-	 * hotdrops, a non-first fragment does not match).
+	 * BF_F_L4HDR guard (value 58, lo 8: icmp6_match() reads a whole
+	 * struct icmp6hdr, so fewer than 8 bytes hotdrop - measured on 6.18;
+	 * a non-first fragment does not match).
 	 */
 	BF_F_ICMP6,
 	BF_F_SRANGE6,	/* a6 <= saddr <= b6, compared as 128-bit big-endian */

@@ -10,6 +10,7 @@
  *   progtest --fuzz N        N random tables x 200 random packets, same oracle
  *   progtest --bench         load time and ns/packet for 1..20k rules
  *   progtest --dump NAME     disassembly of a case table's XDP program
+ *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1801,6 +1802,799 @@ static int bench_one(uint32_t n)
 	return 0;
 }
 
+/* ---- IPv6: frames, cases, random packets and tables ------------------------------ */
+
+enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST };
+
+struct pkt6 {
+	uint8_t s[16], d[16];
+	uint8_t proto;
+	uint8_t hl;		/* 0: 64 */
+	uint8_t ext[12];	/* extension headers before L4, in order */
+	uint8_t n_ext;
+	uint16_t frag;		/* X_FRAG: offset in bytes | 1 for MF */
+	int plen_adj;		/* added to the true payload_len */
+	bool jumbo;		/* payload_len 0 */
+	uint8_t version;	/* 0: 6 */
+	uint16_t ethertype;	/* 0: IPv6 */
+	uint16_t pad;		/* bytes after the datagram */
+	uint8_t l2dst;		/* as struct pkt */
+	uint8_t smac_last;
+	uint8_t l4[128];
+	uint16_t l4_len;
+};
+
+static void addr6(const char *s, uint8_t *a)
+{
+	if (inet_pton(AF_INET6, s, a) != 1)
+		abort();
+}
+
+static struct pkt6 p6_ip(const char *s, const char *d, uint8_t proto)
+{
+	struct pkt6 p = { .proto = proto };
+
+	addr6(s, p.s);
+	addr6(d, p.d);
+	return p;
+}
+
+static struct pkt6 p6_tcp(const char *s, const char *d, uint16_t sport,
+			  uint16_t dport, uint8_t flags)
+{
+	struct pkt6 p = p6_ip(s, d, 6);
+
+	p.l4[0] = sport >> 8;
+	p.l4[1] = sport;
+	p.l4[2] = dport >> 8;
+	p.l4[3] = dport;
+	p.l4[12] = 5 << 4;
+	p.l4[13] = flags;
+	p.l4_len = 20;
+	return p;
+}
+
+static struct pkt6 p6_udp(const char *s, const char *d, uint16_t sport,
+			  uint16_t dport)
+{
+	struct pkt6 p = p6_ip(s, d, 17);
+
+	p.l4[0] = sport >> 8;
+	p.l4[1] = sport;
+	p.l4[2] = dport >> 8;
+	p.l4[3] = dport;
+	p.l4[5] = 8;
+	p.l4_len = 8;
+	return p;
+}
+
+static struct pkt6 p6_icmp(const char *s, const char *d, uint8_t type,
+			   uint8_t code)
+{
+	struct pkt6 p = p6_ip(s, d, 58);
+
+	p.l4[0] = type;
+	p.l4[1] = code;
+	p.l4_len = 8;
+	return p;
+}
+
+static struct pkt6 p6_ext(struct pkt6 p, uint8_t x, uint16_t frag)
+{
+	p.ext[p.n_ext++] = x;
+	if (x == X_FRAG)
+		p.frag = frag;
+	return p;
+}
+
+static uint8_t p6_ext_type(uint8_t x)
+{
+	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60 };
+
+	return t[x];
+}
+
+/* One extension header at `h` whose next header is `next`; its length. */
+static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
+			 uint8_t *h)
+{
+	switch (x) {
+	case X_HOP:
+	case X_DST:
+		h[0] = next;
+		h[2] = 1;	/* PadN, 4 bytes */
+		h[3] = 4;
+		return 8;
+	case X_BIGDST:		/* 24 bytes: hdrlen 2, PadN */
+		h[0] = next;
+		h[1] = 2;
+		h[2] = 1;
+		h[3] = 4;
+		h[8] = 1;
+		h[9] = 6;
+		h[16] = 1;
+		h[17] = 4;
+		return 24;
+	case X_RT:
+		h[0] = next;
+		return 8;
+	case X_FRAG:
+		h[0] = next;
+		h[2] = p->frag >> 8;
+		h[3] = p->frag;
+		h[4] = 0x12;
+		return 8;
+	case X_AH:
+		h[0] = next;
+		h[1] = 1;	/* (1 + 2) * 4 = 12 bytes */
+		return 12;
+	}
+	return 0;
+}
+
+static size_t pkt6_frame(const struct pkt6 *p, uint8_t *buf)
+{
+	uint8_t *ip = buf + ETH_HLEN, *q = ip + 40;
+	uint16_t et = p->ethertype ? p->ethertype : ETH_P_IPV6;
+	size_t plen;
+	int i;
+
+	memset(buf, 0, 512);
+	if (p->l2dst == 1)
+		memset(buf, 0xff, 6);
+	if (p->l2dst == 2)
+		memcpy(buf, "\x33\x33\x00\x00\x00\x01", 6);
+	buf[6] = 0x02;
+	buf[11] = p->smac_last;
+	buf[12] = et >> 8;
+	buf[13] = et;
+	ip[0] = (p->version ? p->version : 6) << 4;
+	ip[6] = p->n_ext ? p6_ext_type(p->ext[0]) : p->proto;
+	ip[7] = p->hl ? p->hl : 64;
+	memcpy(ip + 8, p->s, 16);
+	memcpy(ip + 24, p->d, 16);
+	for (i = 0; i < p->n_ext; i++) {
+		uint8_t next = i + 1 < p->n_ext ? p6_ext_type(p->ext[i + 1]) :
+			       p->proto;
+
+		q += p6_ext_hdr(p, p->ext[i], next, q);
+		if (p->ext[i] == X_NONE)
+			break;
+	}
+	if (!p->n_ext || p->ext[p->n_ext - 1] != X_NONE) {
+		memcpy(q, p->l4, p->l4_len);
+		q += p->l4_len;
+	}
+	plen = q - (ip + 40);
+	if (!p->jumbo) {
+		ip[4] = (plen + p->plen_adj) >> 8;
+		ip[5] = (plen + p->plen_adj);
+	}
+	return ETH_HLEN + 40 + plen + p->pad;
+}
+
+struct tcase6 {
+	const char *name;
+	struct pkt6 pkt;
+	int hook;
+	uint32_t iif, oif;
+	enum expect expect;
+	int counters[MAX_CNT];
+};
+
+/* The hook code and counters of one frame at forced hook `hook`. */
+static bool run_check6(const struct bf_ir *ir, struct loaded *l,
+		       enum bf_hook h, int hook, const struct bf_test_ifs *ifs,
+		       const uint8_t *frame, size_t len, enum expect e,
+		       const struct xt_counters *want, char *why, size_t wlen)
+{
+	struct xt_counters *a = calloc(ir->n_entries, sizeof(*a));
+	struct xt_counters *b = calloc(ir->n_entries, sizeof(*b));
+	uint32_t key = 0, code = 999, k;
+	bool ok;
+	int ret;
+
+	bpf_map_update_elem(l->maps.fd[BF_MAP_TEST], &key, ifs, BPF_ANY);
+	bf_maps_read_counters(&l->maps, a);
+	ret = run_frame(l->fd[h][hook], frame, len, &code);
+	bf_maps_read_counters(&l->maps, b);
+	ok = !ret && code == (uint32_t)expect_code(h, e);
+	if (!ok)
+		snprintf(why, wlen, "ret %d code %u want %d", ret, code,
+			 expect_code(h, e));
+	for (k = 0; ok && k < ir->n_entries; k++) {
+		ok = b[k].pcnt - a[k].pcnt == want[k].pcnt &&
+		     b[k].bcnt - a[k].bcnt == want[k].bcnt;
+		if (!ok)
+			snprintf(why, wlen, "counter %u: +%llu pkts +%llu bytes, want %llu/%llu",
+				 k, (unsigned long long)(b[k].pcnt - a[k].pcnt),
+				 (unsigned long long)(b[k].bcnt - a[k].bcnt),
+				 (unsigned long long)want[k].pcnt,
+				 (unsigned long long)want[k].bcnt);
+	}
+	free(a);
+	free(b);
+	return ok;
+}
+
+static const char *ifname(uint32_t ifindex)
+{
+	return ifindex ? "lo" : "";
+}
+
+/*
+ * A hand-made case: the expected code and counters, and the interpreter
+ * must say the same (it is the oracle of the random runs).
+ */
+static void run_case6(const struct bf_ir *ir, struct loaded *l, enum bf_hook h,
+		      const struct tcase6 *c, const char *table)
+{
+	struct xt_counters *want = calloc(ir->n_entries, sizeof(*want));
+	struct xt_counters *got = calloc(ir->n_entries, sizeof(*got));
+	struct bf_test_ifs ifs = { c->iif, c->oif };
+	uint8_t frame[512];
+	size_t len = pkt6_frame(&c->pkt, frame);
+	uint32_t bytes = (frame[ETH_HLEN + 4] << 8 | frame[ETH_HLEN + 5]) + 40;
+	char why[200] = "";
+	bool ok;
+	int k, v;
+
+	if (c->pkt.jumbo)
+		bytes = len - ETH_HLEN;
+	for (k = 0; k < MAX_CNT && c->counters[k] >= 0; k++) {
+		want[c->counters[k]].pcnt = 1;
+		want[c->counters[k]].bcnt = bytes;
+	}
+	ok = run_check6(ir, l, h, c->hook, &ifs, frame, len, c->expect, want,
+			why, sizeof(why));
+	v = bf_interp_run_frame(ir, c->hook, frame, len, ifname(c->iif),
+				ifname(c->oif), got);
+	if (ok && v != (c->expect == E_DROP ? BF_V_DROP :
+			c->expect == E_ACCEPT ? BF_V_ACCEPT : BF_INTERP_UNFILTERED)) {
+		ok = false;
+		snprintf(why, sizeof(why), "interpreter says %d", v);
+	}
+	if (ok && memcmp(want, got, ir->n_entries * sizeof(*want))) {
+		ok = false;
+		snprintf(why, sizeof(why), "interpreter counters differ");
+	}
+	tap(ok, "%s/%s: %s%s%s", table, hook_names[h], c->name, ok ? "" : ": ",
+	    why);
+	free(want);
+	free(got);
+}
+
+static void p6_set_addr(uint8_t *a, uint32_t pick)
+{
+	static const char *const pool[] = {
+		"fd00::1", "fd00::2", "fd00::5", "fd00:0:0:1::1", "fd01::1",
+		"2001:db8::1", "2001:db8:ffff::9", "fe80::1", "::1",
+		"ff02::1", "ff01::1", "::ffff:10.0.0.1", "ff00::1", "fd00::",
+		"fd00:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	};
+
+	addr6(pool[pick % (sizeof(pool) / sizeof(pool[0]))], a);
+}
+
+/* Mutate one of the hand-made packets. */
+static struct pkt6 random_pkt6(const struct pkt6 *base)
+{
+	struct pkt6 p = *base;
+	int k, muts = 1 + rnd() % 3;
+
+	for (k = 0; k < muts; k++) {
+		switch (rnd() % 16) {
+		case 0: p6_set_addr(p.s, rnd() % 8 ? rnd() % 7 : rnd()); break;
+		case 1: p6_set_addr(p.d, rnd() % 8 ? rnd() % 7 : rnd()); break;
+		case 2: p.s[rnd() % 16] ^= 1u << (rnd() % 8); break;
+		case 3: p.l4[rnd() % 4] ^= 1u << (rnd() % 8); break;
+		case 4: p.l4[13] = rnd(); break;
+		case 5:
+			if (p.n_ext < 12)
+				p.ext[p.n_ext++] = 1 + rnd() % 7;
+			break;
+		case 6: p.frag = (rnd() % 3 == 0) ? 1 : 8 * (rnd() % 3) | (rnd() % 2); break;
+		case 7: p.l4_len = rnd() % 60; break;
+		case 8: p.pad = rnd() % 40; break;
+		case 9: p.proto = (uint8_t[]){ 58, 6, 17, 47, 0, 43, 59 }[rnd() % 7]; break;
+		case 10: p.plen_adj = (int)(rnd() % 5) - 2; break;
+		case 11: p.l4[0] = 128 + rnd() % 4; p.l4[1] = rnd() % 4; break;
+		case 12: p.hl = rnd() % 4 ? 60 + rnd() % 8 : rnd() % 3; break;
+		case 13: p.l2dst = rnd() % 3; p.smac_last = rnd() % 3; break;
+		case 14: p.n_ext = 0; break;
+		case 15:
+			if (rnd() % 4 == 0)
+				p.version = 4;
+			else if (rnd() % 3 == 0)
+				p.jumbo = true;
+			else
+				p.l4[12] = (rnd() % 16) << 4;
+			break;
+		}
+	}
+	return p;
+}
+
+static unsigned int random6_bad;
+static char random6_first[300];
+
+static void run_random6(const struct bf_ir *ir, struct loaded *l,
+			enum bf_hook h, const struct pkt6 *base, size_t n)
+{
+	static const int hooks[] = {
+		NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT,
+	};
+	struct xt_counters *want = calloc(ir->n_entries, sizeof(*want));
+	unsigned int i;
+
+	for (i = 0; i < random_n; i++) {
+		struct pkt6 p = random_pkt6(&base[rnd() % n]);
+		struct bf_test_ifs ifs = { rnd() % 2, rnd() % 2 };
+		int hook = hooks[rnd() % 3], v;
+		uint8_t frame[512];
+		size_t len = pkt6_frame(&p, frame);
+		enum expect e;
+		char why[160] = "";
+
+		memset(want, 0, ir->n_entries * sizeof(*want));
+		v = bf_interp_run_frame(ir, hook, frame, len, ifname(ifs.iif),
+					ifname(ifs.oif), want);
+		e = v == BF_V_DROP ? E_DROP : v == BF_V_ACCEPT ? E_ACCEPT : E_PASS;
+		if (v < 0 || !run_check6(ir, l, h, hook, &ifs, frame, len, e,
+					 want, why, sizeof(why))) {
+			if (!random6_bad++) {
+				char s[64], d[64];
+
+				inet_ntop(AF_INET6, p.s, s, sizeof(s));
+				inet_ntop(AF_INET6, p.d, d, sizeof(d));
+				snprintf(random6_first, sizeof(random6_first),
+					 "%s packet %u hook %d iif %u oif %u: interp %d: %s; %s->%s proto %u n_ext %u ext0 %u frag %x l4 %u pad %u hl %u",
+					 hook_names[h], i, hook, ifs.iif, ifs.oif,
+					 v, why, s, d, p.proto, p.n_ext, p.ext[0],
+					 p.frag, p.l4_len, p.pad, p.hl);
+			}
+		}
+	}
+	free(want);
+}
+
+static void run_table6(const char *name, struct bf_ir *ir,
+		       const struct tcase6 *cases, size_t n, uint32_t piece)
+{
+	struct pkt6 *base = calloc(n, sizeof(*base));
+	struct loaded l;
+	size_t i;
+	int h;
+
+	tb_finish(ir);
+	for (i = 0; i < n; i++)
+		base[i] = cases[i].pkt;
+	if (load_table(ir, &l, piece)) {
+		tap(false, "%s: load", name);
+		free(base);
+		return;
+	}
+	for (h = 0; h < 3; h++) {
+		bool loaded = l.fd[h][NF_INET_LOCAL_IN] >= 0 &&
+			      l.fd[h][NF_INET_FORWARD] >= 0 &&
+			      l.fd[h][NF_INET_LOCAL_OUT] >= 0;
+
+		tap(loaded, "%s/%s: programs load", name, hook_names[h]);
+		if (!loaded)
+			continue;
+		for (i = 0; i < n; i++)
+			run_case6(ir, &l, test_hooks[h], &cases[i], name);
+		if (random_n) {
+			random6_bad = 0;
+			run_random6(ir, &l, test_hooks[h], base, n);
+			tap(!random6_bad, "%s/%s: %u random IPv6 packets agree with bf_interp_run%s%s",
+			    name, hook_names[h], random_n,
+			    random6_bad ? ": " : "", random6_bad ? random6_first : "");
+		}
+	}
+	unload_table(&l);
+	free(base);
+}
+
+static struct bf_ir *tb_new6(void)
+{
+	struct bf_ir *ir = tb_new();
+
+	ir->family = AF_INET6;
+	return ir;
+}
+
+static struct bf_pred *tb_addr6(struct bf_rule *r, enum bf_field f, bool inv,
+				const char *a, int plen)
+{
+	struct bf_pred *p = tb_pred(r, f, inv, 0, 0, 0, 0, 0);
+	int i;
+
+	addr6(a, p->a6);
+	for (i = 0; i < 16; i++) {
+		int bits = plen - 8 * i;
+
+		p->b6[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : 0xff << (8 - bits);
+	}
+	return p;
+}
+
+static struct bf_pred *tb_range6(struct bf_rule *r, enum bf_field f, bool inv,
+				 const char *lo, const char *hi)
+{
+	struct bf_pred *p = tb_pred(r, f, inv, 0, 0, 0, 0, 0);
+
+	addr6(lo, p->a6);
+	addr6(hi, p->b6);
+	return p;
+}
+
+/* -p PROTO with an L4 match's guard (tcp 20, udp 8, icmp6 2 bytes) */
+static void add_l4hdr6(struct bf_rule *r, uint8_t proto)
+{
+	tb_pred(r, BF_F_PROTO6, false, proto, 0, 0, 0, 0);
+	tb_pred(r, BF_F_L4HDR, false, proto, 0,
+		proto == 6 ? 20 : proto == 17 ? 8 : proto == 58 ? 2 : 4, 0,
+		proto == 6 ? BF_L4_EVIL_FRAG : 0);
+}
+
+#define S6	"fd00::2"
+#define D6	"fd00::1"
+
+static void table6_basic(void)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	uint32_t lo = tb_ifpat(ir, "lo"), fwd, out;
+	struct bf_rule *r;
+
+	/* 0: -s fd00::/16 -p tcp --dport 22 -j DROP */
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_addr6(r, BF_F_SADDR6, false, "fd00::", 16);
+	add_l4hdr6(r, 6);
+	tb_pred(r, BF_F_DPORT, false, 0, 0, 22, 22, 0);
+	/* 1: ! -d fd00::1 -p udp -j DROP */
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_addr6(r, BF_F_DADDR6, true, D6, 128);
+	tb_pred(r, BF_F_PROTO6, false, 17, 0, 0, 0, 0);
+	/* 2: -p icmpv6 --icmpv6-type 128 -j ACCEPT */
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	add_l4hdr6(r, 58);
+	tb_pred(r, BF_F_ICMP6, false, 128, 0, 0, 255, 0);
+	/* 3: -i lo -p ! tcp (counted, no verdict) */
+	r = tb_rule(ir, in, BF_V_NEXT, 0);
+	tb_pred(r, BF_F_IIF, false, lo, 0, 0, 0, 0);
+	tb_pred(r, BF_F_PROTO6, true, 6, 0, 0, 0, 0);
+	/* 4: -p udp --sport 1:9 -j DROP */
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	add_l4hdr6(r, 17);
+	tb_pred(r, BF_F_SPORT, false, 0, 0, 1, 9, 0);
+	/* 5: policy */
+	fwd = tb_chain(ir, "FORWARD", FWD, BF_V_DROP, true);
+	/* 6: -p all (counted) */
+	r = tb_rule(ir, fwd, BF_V_NEXT, 0);
+	tb_pred(r, BF_F_PROTO6, false, 0, 0, 0, 0, 0);
+	/* 7: -m iprange --src-range fd00::1-fd00::5 -o lo -j ACCEPT */
+	r = tb_rule(ir, fwd, BF_V_ACCEPT, 0);
+	tb_pred(r, BF_F_IPRANGE, false, 0, 0, 0, 0, 0);
+	tb_range6(r, BF_F_SRANGE6, false, "fd00::1", "fd00::5");
+	tb_pred(r, BF_F_OIF, false, lo, 0, 0, 0, 0);
+	/* 8: -p tcp --tcp-flags SYN SYN -j ACCEPT */
+	r = tb_rule(ir, fwd, BF_V_ACCEPT, 0);
+	add_l4hdr6(r, 6);
+	tb_pred(r, BF_F_TCPFLAGS, false, 2, 2, 0, 0, 0);
+	/* 9: policy */
+	out = tb_chain(ir, "OUTPUT", OUT, BF_V_ACCEPT, true);
+	/* 10: -d 2001:db8::/32 -j DROP */
+	r = tb_rule(ir, out, BF_V_DROP, 0);
+	tb_addr6(r, BF_F_DADDR6, false, "2001:db8::", 32);
+	/* 11: -p icmpv6 ! --icmpv6-type 1/0-3 -j DROP */
+	r = tb_rule(ir, out, BF_V_DROP, 0);
+	add_l4hdr6(r, 58);
+	tb_pred(r, BF_F_ICMP6, true, 1, 0, 0, 3, 0);
+	/* 12: policy */
+
+	struct tcase6 c[] = {
+		{ "saddr fd00::/16 tcp dport 22 drop", p6_tcp(S6, D6, 1000, 22, 2), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp dport 23: policy", p6_tcp(S6, D6, 1000, 23, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
+		{ "fd01:: tcp 22: policy", p6_tcp("fd01::2", D6, 1000, 22, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
+		{ "udp to another daddr drop", p6_udp(S6, "fd00::9", 100, 53), IN, 0, 0, E_DROP, CNT(1) },
+		{ "udp sport 5 drop", p6_udp(S6, D6, 5, 53), IN, 0, 0, E_DROP, CNT(4) },
+		{ "udp on lo: counted, then sport 50 policy", p6_udp(S6, D6, 50, 53), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
+		{ "echo request accept", p6_icmp(S6, D6, 128, 0), IN, 0, 0, E_ACCEPT, CNT(2) },
+		{ "echo reply: policy", p6_icmp(S6, D6, 129, 0), IN, 0, 0, E_ACCEPT, CNT(5) },
+		{ "tcp behind hop+dst+rt+ah", p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_HOP, 0), X_DST, 0), X_RT, 0), X_AH, 0), IN, 0, 0, E_DROP, CNT(0) },
+		{ "tcp behind first fragment", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 1), IN, 0, 0, E_DROP, CNT(0) },
+		{ "tcp non-first fragment: no port match", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 8), IN, 0, 0, E_ACCEPT, CNT(5) },
+		{ "fragment then dst: walk error hotdrops", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 16), X_DST, 0), IN, 0, 0, E_DROP, NONE },
+		{ "tcp header cut: hotdrop", { .s = {0}, .proto = 0 }, IN, 0, 0, E_DROP, NONE },
+		{ "no next header", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_NONE, 0), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
+		{ "9 extension headers: past the bound", p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), IN, 0, 0, E_DROP, NONE },
+		{ "multicast source: unfiltered", p6_tcp("ff02::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
+		{ "v4-mapped source: unfiltered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
+		{ "::1 destination: unfiltered", p6_tcp(S6, "::1", 1, 22, 2), IN, 0, 0, E_PASS, NONE },
+		{ "ff01::1 destination: unfiltered", p6_udp(S6, "ff01::1", 1, 2), IN, 0, 0, E_PASS, NONE },
+		{ "ff02::1 destination: filtered", p6_udp(S6, "ff02::1", 50, 2), IN, 0, 0, E_DROP, CNT(1) },
+		{ "payload_len past the frame: unfiltered", { .s = {0} }, IN, 0, 0, E_PASS, NONE },
+		{ "forward: counted, srange, oif lo", p6_udp("fd00::3", D6, 1, 2), FWD, 1, 1, E_ACCEPT, CNT(6, 7) },
+		{ "forward: srange, oif none", p6_udp("fd00::3", D6, 1, 2), FWD, 1, 0, E_DROP, CNT(6, 9) },
+		{ "forward: syn", p6_tcp("fd00::9", D6, 1, 2, 2), FWD, 1, 0, E_ACCEPT, CNT(6, 8) },
+		{ "forward: hop limit 1 unfiltered", p6_tcp("fd00::9", D6, 1, 2, 2), FWD, 1, 0, E_PASS, NONE },
+		{ "output: 2001:db8::/32 drop", p6_udp(S6, "2001:db8::1", 1, 2), OUT, 0, 1, E_DROP, CNT(10) },
+		{ "output: icmp6 type 1 code 2 ok", p6_icmp(S6, D6, 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
+		{ "output: icmp6 type 1 code 4 drop", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
+		{ "output: ff01::1 is not checked", p6_icmp(S6, "ff01::1", 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
+		{ "IPv4 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
+		{ "version 4 in an IPv6 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (!strcmp(c[i].name, "tcp header cut: hotdrop")) {
+			c[i].pkt = p6_tcp(S6, D6, 1, 22, 2);
+			c[i].pkt.l4_len = 12;
+		}
+		if (!strcmp(c[i].name, "payload_len past the frame: unfiltered")) {
+			c[i].pkt = p6_tcp(S6, D6, 1, 22, 2);
+			c[i].pkt.plen_adj = 1;
+		}
+		if (!strcmp(c[i].name, "forward: hop limit 1 unfiltered"))
+			c[i].pkt.hl = 1;
+		if (!strcmp(c[i].name, "IPv4 frame: unfiltered"))
+			c[i].pkt.ethertype = ETH_P_IP;
+		if (!strcmp(c[i].name, "version 4 in an IPv6 frame: unfiltered"))
+			c[i].pkt.version = 4;
+	}
+	run_table6("v6basic", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
+static void fuzz6_addr(struct bf_rule *r, bool inv)
+{
+	static const char *const nets[] = {
+		"fd00::", "fd00::1", "fd00::2", "2001:db8::", "fd00:0:0:1::",
+		"fe80::",
+	};
+	static const int plens[] = { 128, 127, 64, 16, 8, 0, 120 };
+	struct bf_pred *p;
+
+	p = tb_addr6(r, rnd() % 2 ? BF_F_SADDR6 : BF_F_DADDR6, inv,
+		     nets[rnd() % 6], plens[rnd() % 7]);
+	if (rnd() % 8 == 0)	/* address bits outside the mask */
+		p->a6[15] |= 1;
+}
+
+static void fuzz6_match(struct bf_rule *r, bool inv)
+{
+	static const char *const lo[] = { "fd00::", "fd00::1", "fd00::2", "2001:db8::" };
+	static const char *const hi[] = { "fd00::2", "fd00::5", "fd00:0:0:1::1", "ff00::" };
+	uint32_t n;
+
+	switch (rnd() % 5) {
+	case 0:
+		n = 40 + rnd() % 60;
+		tb_pred(r, BF_F_LENGTH, inv, 0, 0, n, n + rnd() % 30, 0);
+		break;
+	case 1:
+		tb_pred(r, BF_F_TTL, false, 60 + rnd() % 8, 0, 0, 0, rnd() % 5);
+		break;
+	case 2:
+		tb_pred(r, BF_F_PKTTYPE, inv, rnd() % 3, 0, 0, 0, 0);
+		break;
+	case 3:
+		tb_pred(r, BF_F_SMAC, inv, 0x02000000, 0, rnd() % 3, 0, 0);
+		break;
+	default:
+		tb_pred(r, BF_F_IPRANGE, false, 0, 0, 0, 0, 0);
+		tb_range6(r, rnd() % 2 ? BF_F_SRANGE6 : BF_F_DRANGE6, inv,
+			  lo[rnd() % 4], hi[rnd() % 4]);
+		break;
+	}
+}
+
+static void fuzz6_l4(struct bf_rule *r)
+{
+	uint8_t proto = (uint8_t[]){ 6, 17, 58 }[rnd() % 3];
+	int k, n = rnd() % 3;
+
+	add_l4hdr6(r, proto);
+	for (k = 0; k < n; k++) {
+		uint32_t lo = rnd() % 8, hi = lo + rnd() % 4;
+		bool inv = rnd() % 3 == 0;
+
+		if (proto == 58) {
+			tb_pred(r, BF_F_ICMP6, inv, 128 + rnd() % 4, 0, lo % 4,
+				hi % 6, 0);
+			continue;
+		}
+		switch (rnd() % (proto == 6 ? 4 : 2)) {
+		case 0: tb_pred(r, BF_F_SPORT, inv, 0, 0, lo, hi, 0); break;
+		case 1: tb_pred(r, BF_F_DPORT, inv, 0, 0, lo, hi, 0); break;
+		case 2: tb_pred(r, BF_F_TCPFLAGS, inv, rnd() & 0x13, 0x13, 0, 0, 0); break;
+		case 3: tb_pred(r, BF_F_TCPOPT, inv, rnd() % 6, 0, 0, 0, 0); break;
+		}
+		if (rnd() % 4 == 0)
+			fuzz_mport(r, inv);
+	}
+}
+
+static void fuzz6_rule(struct bf_ir *ir, uint32_t ch, uint32_t n_chains)
+{
+	static const enum bf_verdict vs[] = {
+		BF_V_NEXT, BF_V_ACCEPT, BF_V_DROP, BF_V_RETURN, BF_V_JUMP,
+		BF_V_GOTO,
+	};
+	enum bf_verdict v = vs[rnd() % 6];
+	uint32_t target = 0, k, n = rnd() % 3;
+	struct bf_rule *r;
+
+	if (v == BF_V_JUMP || v == BF_V_GOTO) {
+		uint32_t first = ch < 3 ? 3 : ch + 1;
+
+		if (first >= n_chains)
+			v = BF_V_DROP;
+		else
+			target = first + rnd() % (n_chains - first);
+	}
+	r = tb_rule(ir, ch, v, target);
+	for (k = 0; k < n; k++) {
+		bool inv = rnd() % 3 == 0;
+
+		switch (rnd() % 6) {
+		case 0:
+			fuzz6_addr(r, inv);
+			break;
+		case 1:
+			tb_pred(r, rnd() % 2 ? BF_F_IIF : BF_F_OIF, inv,
+				rnd() % ir->n_ifpats, 0, 0, 0, 0);
+			break;
+		case 2:
+			tb_pred(r, BF_F_PROTO6, inv,
+				(uint8_t[]){ 0, 6, 17, 58, 59, 47 }[rnd() % 6],
+				0, 0, 0, 0);
+			break;
+		case 3:
+			fuzz6_match(r, inv);
+			break;
+		default:
+			if (k == 0) {
+				fuzz6_l4(r);
+				k = n;
+			}
+			break;
+		}
+	}
+}
+
+static struct pkt6 fuzz_pkt6(void)
+{
+	static const uint8_t opts[][8] = {
+		{ 2, 4, 5, 0xb4 }, { 1, 1, 3, 3, 1, 0, 0, 0 }, { 4, 2, 5, 2 },
+	};
+	char s[64], d[64];
+	struct pkt6 p;
+	int k;
+
+	snprintf(s, sizeof(s), "fd00::%x", rnd() % 6);
+	snprintf(d, sizeof(d), rnd() % 4 ? "fd00::%x" : "2001:db8::%x", rnd() % 6);
+	switch (rnd() % 3) {
+	case 0:
+		p = p6_tcp(s, d, rnd() % 12, rnd() % 12, rnd() & 0x3f);
+		if (rnd() % 2) {
+			memcpy(p.l4 + 20, opts[rnd() % 3], 8);
+			p.l4[12] = 7 << 4;
+			p.l4_len = 28;
+		}
+		break;
+	case 1:
+		p = p6_udp(s, d, rnd() % 12, rnd() % 12);
+		break;
+	default:
+		p = p6_icmp(s, d, 128 + rnd() % 4, rnd() % 7);
+		break;
+	}
+	for (k = rnd() % 4 == 0 ? 1 + rnd() % 3 : 0; k > 0; k--)
+		p = p6_ext(p, 1 + rnd() % 7, rnd() % 3 ? 0 : 8 * (rnd() % 3) | (rnd() % 2));
+	if (rnd() % 10 == 0)
+		p.l4_len = rnd() % 24;
+	if (rnd() % 10 == 0)
+		p.pad = rnd() % 20;
+	if (rnd() % 2)
+		p.hl = 60 + rnd() % 8;
+	p.l2dst = rnd() % 3;
+	p.smac_last = rnd() % 3;
+	return p;
+}
+
+/* Refused as nested too deep at one of the hooks (-E2BIG): fine, skip it. */
+static bool fuzz6_too_deep(const struct bf_ir *ir, uint32_t piece)
+{
+	int h;
+
+	for (h = 0; h < 3; h++) {
+		struct bf_gen_opts o = { .sz = sizeof(o), .hook = test_hooks[h],
+					 .force_hook = -1, .piece_rules = piece };
+		struct bf_prog *prog = NULL;
+		struct bf_err err = { 0 };
+		int ret = bf_gen(ir, &o, &prog, &err);
+
+		bf_prog_free(prog);
+		if (ret == -E2BIG)
+			return true;
+	}
+	return false;
+}
+
+static void fuzz6_tables(unsigned int n_tables)
+{
+	unsigned int t, bad = 0, skipped = 0, piece;
+	char first[400] = "";
+
+	for (t = 0; t < n_tables; t++) {
+		struct bf_ir *ir = tb_new6();
+		uint32_t n_user = rnd() % 4, c, k, n_chains;
+		struct pkt6 base[16];
+		struct loaded l;
+		int h;
+
+		tb_ifpat(ir, "lo");
+		tb_ifpat(ir, "l+");
+		tb_ifpat(ir, "+");
+		tb_chain(ir, "INPUT", IN, rnd() % 2 ? BF_V_ACCEPT : BF_V_DROP, true);
+		tb_chain(ir, "FORWARD", FWD, rnd() % 2 ? BF_V_ACCEPT : BF_V_DROP, true);
+		tb_chain(ir, "OUTPUT", OUT, rnd() % 2 ? BF_V_ACCEPT : BF_V_DROP, true);
+		for (c = 0; c < n_user; c++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "U%u", c);
+			tb_chain(ir, name, BF_HOOK_NONE,
+				 rnd() % 4 ? BF_V_RETURN : BF_V_DROP, true);
+			ir->chains[ir->n_chains - 1].end_counts =
+				ir->chains[ir->n_chains - 1].end == BF_V_RETURN;
+		}
+		n_chains = ir->n_chains;
+		for (c = 0; c < n_chains; c++)
+			for (k = rnd() % 7; k > 0; k--)
+				fuzz6_rule(ir, c, n_chains);
+		tb_finish(ir);
+		piece = 1 + rnd() % 4;
+		if (fuzz6_too_deep(ir, piece)) {
+			skipped++;
+			tb_free(ir);
+			continue;
+		}
+		if (load_table(ir, &l, piece)) {
+			bad++;
+			tb_free(ir);
+			continue;
+		}
+		for (k = 0; k < 16; k++)
+			base[k] = fuzz_pkt6();
+		for (h = 0; h < 3; h++) {
+			if (l.fd[h][IN] < 0 || l.fd[h][FWD] < 0 || l.fd[h][OUT] < 0) {
+				if (!bad++)
+					snprintf(first, sizeof(first), "table %u: load", t);
+				continue;
+			}
+			random6_bad = 0;
+			run_random6(ir, &l, test_hooks[h], base, 16);
+			if (random6_bad && !bad++) {
+				snprintf(first, sizeof(first), "table %u: %s", t,
+					 random6_first);
+				fuzz_print(ir);
+			}
+		}
+		unload_table(&l);
+		tb_free(ir);
+	}
+	tap(!bad, "fuzz6: %u random IPv6 tables (%u refused as too deep) x 3 hooks x %u packets agree with bf_interp_run%s%s",
+	    n_tables, skipped, random_n, bad ? ": " : "", first);
+}
+
+static void ipv6_tests(void)
+{
+	table6_basic();
+	fuzz6_tables(30);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 1, 100, 1000, 10000, 20000 };
@@ -1815,6 +2609,12 @@ int main(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "--fuzz")) {
 		random_n = 200;
 		fuzz_tables(atoi(argv[2]), random_n);
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--v6")) {
+		random_n = argc > 2 ? atoi(argv[2]) : 100;
+		ipv6_tests();
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
@@ -1835,6 +2635,7 @@ int main(int argc, char **argv)
 		if (!random_n)
 			random_n = 100;
 		fuzz_tables(30, random_n);
+		ipv6_tests();
 		table_ct();	/* moves us to a new netns */
 		table_attach();	/* last: moves us to a new netns */
 	}

@@ -21,79 +21,24 @@ static const char *const fixtures[] = {
 static struct bf_ir *xtf_translate(const char *name, struct ipt_replace **replp,
 				   size_t *lenp)
 {
-	struct bf_err err = { 0 };
-	struct bf_ir *ir = NULL;
-	int ret;
-
-	*replp = xtu_load(name, lenp);
-	ret = bf_xt4_translate(*replp, *lenp, &ir, &err);
-	ck_assert_msg(ret == 0, "%s: %d %s", name, ret, err.msg);
-	return ir;
+	return xtu_translate_fixture(AF_INET, name, replp, lenp);
 }
 
 START_TEST(test_fixture_normalise_is_identity)
 {
-	struct ipt_replace *repl, *orig;
-	struct bf_ir *ir;
-	size_t len, olen;
-
-	orig = xtu_load(fixtures[_i], &olen);
-	ir = xtf_translate(fixtures[_i], &repl, &len);
-	ck_assert_int_eq(len, olen);
-	/* Kernel-written comefrom == ours; counters were already zero. */
-	ck_assert_msg(!memcmp(repl, orig, len), "%s: normalised blob differs", fixtures[_i]);
-	ck_assert_uint_eq(ir->n_entries, repl->num_entries);
-	bf_ir_free(ir);
-	free(repl);
-	free(orig);
+	xtu_check_normalise_identity(AF_INET, fixtures[_i]);
 }
 END_TEST
 
 START_TEST(test_fixture_round_trip)
 {
-	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
-	struct ipt_replace *repl;
-	struct bf_ir *ir;
-	void *blob;
-	size_t len;
-
-	ir = xtf_translate(fixtures[_i], &repl, &len);
-	ck_assert_int_eq(bf_xt4_from_ir(ir, &blob, &size, &n, he, uf), 0);
-	ck_assert_uint_eq(size, repl->size);
-	ck_assert_uint_eq(n, repl->num_entries);
-	ck_assert(!memcmp(he, repl->hook_entry, sizeof(he)));
-	ck_assert(!memcmp(uf, repl->underflow, sizeof(uf)));
-	ck_assert_msg(!memcmp(blob, repl->entries, size), "%s: blob differs", fixtures[_i]);
-	free(blob);
-	bf_ir_free(ir);
-	free(repl);
+	xtu_check_round_trip(AF_INET, fixtures[_i]);
 }
 END_TEST
 
-/* IR -> blob -> IR -> blob is stable too (twice through both ways). */
 START_TEST(test_fixture_round_trip_twice)
 {
-	uint32_t size, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
-	struct ipt_replace *repl, *again;
-	struct bf_err err = { 0 };
-	struct bf_ir *ir, *ir2;
-	void *blob;
-	size_t len;
-
-	ir = xtf_translate(fixtures[_i], &repl, &len);
-	ck_assert_int_eq(bf_xt4_from_ir(ir, &blob, &size, &n, he, uf), 0);
-	again = calloc(1, sizeof(*again) + size);
-	memcpy(again, repl, sizeof(*again));
-	memcpy(again->entries, blob, size);
-	ck_assert_int_eq(bf_xt4_translate(again, sizeof(*again) + size, &ir2, &err), 0);
-	ck_assert_uint_eq(ir2->n_chains, ir->n_chains);
-	ck_assert_uint_eq(ir2->n_ifpats, ir->n_ifpats);
-	ck_assert(!memcmp(again->entries, repl->entries, size));
-	bf_ir_free(ir2);
-	free(again);
-	free(blob);
-	bf_ir_free(ir);
-	free(repl);
+	xtu_check_round_trip_twice(AF_INET, fixtures[_i]);
 }
 END_TEST
 
@@ -168,15 +113,7 @@ START_TEST(test_initial_filter_is_kernel_table)
 }
 END_TEST
 
-/* chain, rule (1-based), expected text */
-struct xtf_golden {
-	const char *fixture;
-	const char *chain;
-	uint32_t rule;
-	const char *text;
-};
-
-static const struct xtf_golden goldens[] = {
+static const struct xtu_golden goldens[] = {
 	{ "basic", "INPUT", 1, "INPUT#1 [0] saddr 10.0.0.0/255.0.0.0 !daddr 1.2.3.4/255.255.255.255 iif eth+ proto 6 l4(tcp,20) dport 22-22 tcpflags 0x02/0x17 -> DROP" },
 	{ "basic", "INPUT", 3, "INPUT#3 [2] !iif eth0 proto 17 -> ACCEPT" },
 	{ "basic", "FORWARD", 1, "FORWARD#1 [4] !oif lo -> DROP" },
@@ -233,26 +170,7 @@ static const struct xtf_golden goldens[] = {
 
 START_TEST(test_ir_golden_text)
 {
-	const struct xtf_golden *g = &goldens[_i];
-	const struct bf_chain *ch = NULL;
-	struct ipt_replace *repl;
-	struct bf_ir *ir;
-	char line[512];
-	size_t len;
-	uint32_t c;
-	int n;
-
-	ir = xtf_translate(g->fixture, &repl, &len);
-	for (c = 0; c < ir->n_chains; c++)
-		if (!strcmp(ir->chains[c].name, g->chain))
-			ch = &ir->chains[c];
-	ck_assert_ptr_nonnull(ch);
-	ck_assert_uint_ge(ch->n_rules, g->rule);
-	n = bf_ir_rule_str(ir, ch, &ch->rules[g->rule - 1], line, sizeof(line));
-	ck_assert_str_eq(line, g->text);
-	ck_assert_int_eq(n, (int)strlen(g->text));
-	bf_ir_free(ir);
-	free(repl);
+	xtu_check_golden(AF_INET, &goldens[_i]);
 }
 END_TEST
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Differential validation against the kernel's ip_tables: the same
+ * Differential validation against the kernel's ip_tables and ip6_tables
+ * (one campaign per family, the same code): the same
  * randomly mutated blobs (a fixed seed, so failures reproduce) go to
  * IPT_SO_SET_REPLACE in a scratch network namespace and to
  * xt4_validate(), and the errnos must be equal, case by case. On top, the
@@ -10,8 +11,9 @@
  * accepts, the entries as xt4_validate() leaves them must equal, byte for
  * byte, what the kernel's GET_ENTRIES returns afterwards.
  *
- * The revision probes (IPT_SO_GET_REVISION_MATCH/TARGET) are compared
- * the same way.
+ * The revision probes (IPT_SO_GET_REVISION_MATCH/TARGET, IP6T_SO_* for
+ * IPv6) are compared the same way, for what bpfilter translates and
+ * neighbours of it.
  */
 #include <errno.h>
 #include <sched.h>
@@ -30,12 +32,58 @@
 #define XTZ_PER_FIXTURE	400
 #define XTZ_SEED	0x5eed1234u
 
-static const char *const xtz_fixtures[] = {
+static const char *const xtz_fixtures4[] = {
 	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested", "ct",
 };
 
-#define XTZ_N_FIXTURES	(sizeof(xtz_fixtures) / sizeof(xtz_fixtures[0]))
-#define XTZ_N		(XTZ_N_FIXTURES * XTZ_PER_FIXTURE)
+static const char *const xtz_fixtures6[] = {
+	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches",
+};
+
+/* One family's campaign: its fixtures, sockets and hot entry fields. */
+struct xtz_fam {
+	const char *name;
+	const char *const *fixtures;
+	uint32_t n_fixtures;
+	const struct xt4_fam *fam;
+	int af;
+	int level;
+	/* the probes' optnames differ: IPv4 66/67, IPv6 68/69 */
+	int rev_match;
+	int rev_target;
+	uint32_t hot[6];
+};
+
+static const struct xtz_fam xtz_fams[] = {
+	{
+		"xt fuzz", xtz_fixtures4, sizeof(xtz_fixtures4) / sizeof(xtz_fixtures4[0]),
+		&xt4_fam_ipv4, AF_INET, IPPROTO_IP,
+		IPT_SO_GET_REVISION_MATCH, IPT_SO_GET_REVISION_TARGET,
+		{
+			offsetof(struct ipt_entry, ip.proto),
+			offsetof(struct ipt_entry, ip.flags),
+			offsetof(struct ipt_entry, ip.invflags),
+			offsetof(struct ipt_entry, target_offset),
+			offsetof(struct ipt_entry, next_offset),
+			offsetof(struct ipt_entry, next_offset) + 1,
+		},
+	},
+	{
+		"xt6 fuzz", xtz_fixtures6, sizeof(xtz_fixtures6) / sizeof(xtz_fixtures6[0]),
+		&xt4_fam_ipv6, AF_INET6, IPPROTO_IPV6,
+		IP6T_SO_GET_REVISION_MATCH, IP6T_SO_GET_REVISION_TARGET,
+		{
+			offsetof(struct ip6t_entry, ipv6.proto),
+			offsetof(struct ip6t_entry, ipv6.flags),
+			offsetof(struct ip6t_entry, ipv6.invflags),
+			offsetof(struct ip6t_entry, target_offset),
+			offsetof(struct ip6t_entry, next_offset),
+			offsetof(struct ip6t_entry, next_offset) + 1,
+		},
+	},
+};
+
+#define XTZ_N(zf)	((zf)->n_fixtures * XTZ_PER_FIXTURE)
 
 static uint32_t xtz_rand(uint32_t *s)
 {
@@ -78,34 +126,27 @@ static void xtz_mutate_header(struct ipt_replace *r, const struct xtz_shape *sh,
 
 /*
  * A byte of an entry: half the time one of the fields the checks look at
- * (ipt_entry flags, offsets, match/target headers, the verdict), else
+ * (the ip part's flags, offsets, match/target headers, the verdict), else
  * anywhere.
  */
-static void xtz_mutate_entry(struct ipt_replace *r, const struct xtz_shape *sh,
-			     uint32_t *s)
+static void xtz_mutate_entry(const struct xtz_fam *zf, struct ipt_replace *r,
+			     const struct xtz_shape *sh, uint32_t *s)
 {
 	uint32_t i = xtz_rand(s) % sh->n, off = sh->off[i];
 	uint8_t *p = (uint8_t *)r->entries;
-	const struct ipt_entry *e = (const void *)(p + off);
 	uint32_t at, size = sh->size;
-	static const uint32_t hot[] = {
-		offsetof(struct ipt_entry, ip.proto),
-		offsetof(struct ipt_entry, ip.flags),
-		offsetof(struct ipt_entry, ip.invflags),
-		offsetof(struct ipt_entry, target_offset),
-		offsetof(struct ipt_entry, next_offset),
-		offsetof(struct ipt_entry, next_offset) + 1,
-	};
+	uint16_t toff;
 
+	memcpy(&toff, p + off + zf->fam->off_toff, sizeof(toff));
 	switch (xtz_rand(s) % 4) {
 	case 0:
-		at = off + hot[xtz_rand(s) % (sizeof(hot) / sizeof(hot[0]))];
+		at = off + zf->hot[xtz_rand(s) % (sizeof(zf->hot) / sizeof(zf->hot[0]))];
 		break;
 	case 1:	/* target header or verdict */
-		at = off + e->target_offset + xtz_rand(s) % 40;
+		at = off + toff + xtz_rand(s) % 40;
 		break;
 	case 2:	/* the first match's header and data */
-		at = off + sizeof(*e) + xtz_rand(s) % 48;
+		at = off + zf->fam->entry_sz + xtz_rand(s) % 48;
 		break;
 	default:
 		at = xtz_rand(s) % size;
@@ -119,23 +160,28 @@ static void xtz_mutate_entry(struct ipt_replace *r, const struct xtz_shape *sh,
 }
 
 /* Case k: fixture k / XTZ_PER_FIXTURE, mutated from a seed of its own. */
-static struct ipt_replace *xtz_case(uint32_t k, size_t *len)
+static struct ipt_replace *xtz_case(const struct xtz_fam *zf, uint32_t k, size_t *len)
 {
-	uint32_t s = XTZ_SEED ^ (k * 2654435761u), n;
+	uint32_t s = XTZ_SEED ^ (k * 2654435761u), n, off = 0;
 	struct xtz_shape sh = { 0 };
 	struct ipt_replace *r;
 
-	r = xtu_load(xtz_fixtures[k / XTZ_PER_FIXTURE], len);
+	r = xtu_load(zf->fixtures[k / XTZ_PER_FIXTURE], len);
 	ck_assert_uint_le(r->num_entries, 64);
 	sh.size = r->size;
-	for (sh.n = 0; sh.n < r->num_entries; sh.n++)
-		sh.off[sh.n] = xtu_entry_off(r, sh.n);
+	for (sh.n = 0; sh.n < r->num_entries; sh.n++) {
+		uint16_t noff;
+
+		sh.off[sh.n] = off;
+		memcpy(&noff, (uint8_t *)r->entries + off + zf->fam->off_noff, sizeof(noff));
+		off += noff;
+	}
 	xtz_rand(&s);
 		for (n = 1 + xtz_rand(&s) % 3; n; n--) {
 		if (xtz_rand(&s) % 6 == 0)
 			xtz_mutate_header(r, &sh, &s);
 		else
-			xtz_mutate_entry(r, &sh, &s);
+			xtz_mutate_entry(zf, r, &sh, &s);
 	}
 	return r;
 }
@@ -150,15 +196,18 @@ static uint64_t xtz_hash(const void *p, size_t n)
 	return h;
 }
 
-/* The table in force, as GET_ENTRIES shows it: a hash of its entries. */
-static uint64_t xtz_read_back(int fd)
+/*
+ * The table in force, as GET_ENTRIES shows it: a hash of its entries
+ * (the IPv6 getters have the IPv4 ones' numbers and layouts).
+ */
+static uint64_t xtz_read_back(const struct xtz_fam *zf, int fd)
 {
 	struct ipt_getinfo info = { .name = "filter" };
 	socklen_t sl = sizeof(info);
 	struct ipt_get_entries *ge;
 	uint64_t h;
 
-	if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &sl))
+	if (getsockopt(fd, zf->level, IPT_SO_GET_INFO, &info, &sl))
 		_exit(252);
 	ge = calloc(1, sizeof(*ge) + info.size);
 	if (!ge)
@@ -166,7 +215,7 @@ static uint64_t xtz_read_back(int fd)
 	strcpy(ge->name, "filter");
 	ge->size = info.size;
 	sl = sizeof(*ge) + info.size;
-	if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, ge, &sl))
+	if (getsockopt(fd, zf->level, IPT_SO_GET_ENTRIES, ge, &sl))
 		_exit(254);
 	h = xtz_hash(ge->entrytable, info.size);
 	free(ge);
@@ -182,7 +231,7 @@ struct xtz_result {
  * In one scratch netns, every case in turn; a case that the kernel
  * accepts becomes the table in force, so num_counters follows it.
  */
-static void xtz_kernel_all(struct xtz_result *res)
+static void xtz_kernel_all(const struct xtz_fam *zf, struct xtz_result *res)
 {
 	static struct xt_counters cnt[4096];
 	uint32_t cur = 4, k;
@@ -190,21 +239,22 @@ static void xtz_kernel_all(struct xtz_result *res)
 
 	if (unshare(CLONE_NEWNET))
 		_exit(250);
-	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	fd = socket(zf->af, SOCK_RAW, IPPROTO_RAW);
 	if (fd < 0)
 		_exit(251);
-	for (k = 0; k < XTZ_N; k++) {
+	for (k = 0; k < XTZ_N(zf); k++) {
 		struct ipt_replace *r;
 		size_t len;
 
-		r = xtz_case(k, &len);
+		r = xtz_case(zf, k, &len);
 		r->num_counters = cur;
 		r->counters = cnt;
-		if (setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, r, len) < 0) {
+		/* IP6T_SO_SET_REPLACE == IPT_SO_SET_REPLACE */
+		if (setsockopt(fd, zf->level, IPT_SO_SET_REPLACE, r, len) < 0) {
 			res[k].err = -errno;
 		} else {
 			res[k].err = 0;
-			res[k].hash = xtz_read_back(fd);
+			res[k].hash = xtz_read_back(zf, fd);
 			cur = r->num_entries;
 		}
 		free(r);
@@ -214,18 +264,18 @@ static void xtz_kernel_all(struct xtz_result *res)
 
 static struct xtz_result *xtz_results;
 
-static void xtz_setup(void)
+static void xtz_setup(const struct xtz_fam *zf)
 {
 	int status;
 	pid_t pid;
 
-	xtz_results = mmap(NULL, XTZ_N * sizeof(*xtz_results), PROT_READ | PROT_WRITE,
+	xtz_results = mmap(NULL, XTZ_N(zf) * sizeof(*xtz_results), PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(xtz_results != MAP_FAILED);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		xtz_kernel_all(xtz_results);
+		xtz_kernel_all(zf, xtz_results);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "scratch netns run failed (status %d)", status);
@@ -237,12 +287,21 @@ static bool xtz_stricter_ok(int ret)
 	       ret == -EOPNOTSUPP;
 }
 
+static int xtz_translate(const struct xtz_fam *zf, struct ipt_replace *r, size_t len,
+			 struct bf_ir **ir, struct bf_err *err)
+{
+	if (zf->af == AF_INET6)
+		return bf_xt6_translate((struct ip6t_replace *)r, len, ir, err);
+	return bf_xt4_translate(r, len, ir, err);
+}
+
 START_TEST(test_fuzz_same_errno)
 {
+	const struct xtz_fam *zf = &xtz_fams[_i];
 	uint32_t k, same_err = 0, accepted = 0, stricter = 0;
 
-	xtz_setup();
-	for (k = 0; k < XTZ_N; k++) {
+	xtz_setup(zf);
+	for (k = 0; k < XTZ_N(zf); k++) {
 		struct bf_err err = { 0 };
 		struct xt4_blob b = { 0 };
 		struct ipt_replace *r;
@@ -250,16 +309,16 @@ START_TEST(test_fuzz_same_errno)
 		size_t len;
 		int ret;
 
-		r = xtz_case(k, &len);
-		ret = xt4_validate(r, len, &b, &err);
+		r = xtz_case(zf, k, &len);
+		ret = xt4_validate_fam(zf->fam, r, len, &b, &err);
 		xt4_blob_release(&b);
 		ck_assert_msg(ret == xtz_results[k].err,
-			      "case %u (%s): kernel %d, bpfilter %d (%s)", k,
-			      xtz_fixtures[k / XTZ_PER_FIXTURE], xtz_results[k].err, ret, err.msg);
+			      "%s case %u (%s): kernel %d, bpfilter %d (%s)", zf->name, k,
+			      zf->fixtures[k / XTZ_PER_FIXTURE], xtz_results[k].err, ret, err.msg);
 		/* Normalised in place to exactly what the kernel hands back. */
 		ck_assert_msg(ret || xtz_hash(r->entries, r->size) == xtz_results[k].hash,
-			      "case %u (%s): normalised entries differ from GET_ENTRIES", k,
-			      xtz_fixtures[k / XTZ_PER_FIXTURE]);
+			      "%s case %u (%s): normalised entries differ from GET_ENTRIES",
+			      zf->name, k, zf->fixtures[k / XTZ_PER_FIXTURE]);
 		free(r);
 		if (ret) {
 			ck_assert_msg(err.msg[0], "case %u: no message for %d", k, ret);
@@ -267,8 +326,8 @@ START_TEST(test_fuzz_same_errno)
 			continue;
 		}
 		accepted++;
-		r = xtz_case(k, &len);
-		ret = bf_xt4_translate(r, len, &ir, &err);
+		r = xtz_case(zf, k, &len);
+		ret = xtz_translate(zf, r, len, &ir, &err);
 		ck_assert_msg(xtz_stricter_ok(ret) && (!ret || err.msg[0]),
 			      "case %u: kernel accepts, bpfilter %d (%s)", k, ret, err.msg);
 		stricter += ret != 0;
@@ -277,14 +336,14 @@ START_TEST(test_fuzz_same_errno)
 		bf_ir_free(ir);
 		free(r);
 	}
-	munmap(xtz_results, XTZ_N * sizeof(*xtz_results));
+	munmap(xtz_results, XTZ_N(zf) * sizeof(*xtz_results));
 	/* stderr: the runner's TAP stream reopens /dev/stdout. */
-	fprintf(stderr, "# xt fuzz: %u cases, %u refused with the kernel's errno, %u accepted by both "
+	fprintf(stderr, "# %s: %u cases, %u refused with the kernel's errno, %u accepted by both "
 	       "(%u of those refused by bpfilter's stricter rules)\n",
-	       (unsigned int)XTZ_N, same_err, accepted, stricter);
+	       zf->name, XTZ_N(zf), same_err, accepted, stricter);
 	/* The mutations must reach both sides of the checks to mean anything. */
-	ck_assert_uint_gt(same_err, XTZ_N / 4);
-	ck_assert_uint_gt(accepted, XTZ_N / 20);
+	ck_assert_uint_gt(same_err, XTZ_N(zf) / 4);
+	ck_assert_uint_gt(accepted, XTZ_N(zf) / 20);
 }
 END_TEST
 
@@ -294,19 +353,38 @@ struct xtz_probe {
 	bool target;
 };
 
-/* Names both sides know, or neither: the kernel here also has others. */
+/*
+ * Names both sides know, or neither: the kernel here also has others.
+ * Asked of both families: icmp and ttl are IPv4's, icmp6 and hl IPv6's.
+ */
 static const struct xtz_probe xtz_probes[] = {
 	{ "tcp", 0, false }, { "tcp", 1, false }, { "udp", 0, false },
 	{ "udp", 2, false }, { "icmp", 0, false }, { "icmp", 1, false },
 	{ "comment", 0, false }, { "comment", 1, false },
 	{ "nosuchmatch", 0, false }, { "", 0, true }, { "", 1, true },
 	{ "ERROR", 0, true }, { "ERROR", 1, true }, { "NOSUCH", 0, true },
+	{ "icmp6", 0, false }, { "icmp6", 1, false }, { "multiport", 0, false },
+	{ "multiport", 1, false }, { "multiport", 2, false }, { "iprange", 0, false },
+	{ "iprange", 1, false }, { "length", 0, false }, { "length", 1, false },
+	{ "ttl", 0, false }, { "ttl", 1, false }, { "hl", 0, false }, { "hl", 1, false },
+	{ "pkttype", 0, false }, { "pkttype", 1, false }, { "mac", 0, false },
+	{ "mac", 1, false },
 };
 
 #define XTZ_N_PROBES (sizeof(xtz_probes) / sizeof(xtz_probes[0]))
 
+static int xtz_probe_ours(int af, const struct xtz_probe *p)
+{
+	if (af == AF_INET6)
+		return p->target ? bf_xt6_target_revision(p->name, p->revision) :
+				   bf_xt6_match_revision(p->name, p->revision);
+	return p->target ? bf_xt4_target_revision(p->name, p->revision) :
+			   bf_xt4_match_revision(p->name, p->revision);
+}
+
 START_TEST(test_probes_same_answer)
 {
+	const struct xtz_fam *zf = &xtz_fams[_i];
 	int *res, status;
 	uint32_t i;
 	pid_t pid;
@@ -321,16 +399,15 @@ START_TEST(test_probes_same_answer)
 
 		if (unshare(CLONE_NEWNET))
 			_exit(250);
-		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		fd = socket(zf->af, SOCK_RAW, IPPROTO_RAW);
 		for (i = 0; i < XTZ_N_PROBES; i++) {
 			struct xt_get_revision rev = { .revision = xtz_probes[i].revision };
 			socklen_t sl = sizeof(rev);
 			int ret;
 
 			strcpy(rev.name, xtz_probes[i].name);
-			ret = getsockopt(fd, IPPROTO_IP, xtz_probes[i].target ?
-					 IPT_SO_GET_REVISION_TARGET : IPT_SO_GET_REVISION_MATCH,
-					 &rev, &sl);
+			ret = getsockopt(fd, zf->level, xtz_probes[i].target ?
+					 zf->rev_target : zf->rev_match, &rev, &sl);
 			res[i] = ret < 0 ? -errno : 0;
 		}
 		_exit(0);
@@ -339,11 +416,10 @@ START_TEST(test_probes_same_answer)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	for (i = 0; i < XTZ_N_PROBES; i++) {
 		const struct xtz_probe *p = &xtz_probes[i];
-		int ours = p->target ? bf_xt4_target_revision(p->name, p->revision) :
-				       bf_xt4_match_revision(p->name, p->revision);
+		int ours = xtz_probe_ours(zf->af, p);
 
-		ck_assert_msg(ours == res[i], "probe %s '%s' rev %u: kernel %d, bpfilter %d",
-			      p->target ? "target" : "match", p->name, p->revision,
+		ck_assert_msg(ours == res[i], "%s: probe %s '%s' rev %u: kernel %d, bpfilter %d",
+			      zf->name, p->target ? "target" : "match", p->name, p->revision,
 			      res[i], ours);
 	}
 	munmap(res, XTZ_N_PROBES * sizeof(int));
@@ -357,8 +433,10 @@ static Suite *xt_fuzz_suite(void)
 
 	/* A scratch network namespace needs root; without it there is no oracle. */
 	if (xtu_kernel_oracle("xt_fuzz")) {
-		tcase_add_test(tc, test_fuzz_same_errno);
-		tcase_add_test(tc, test_probes_same_answer);
+		tcase_add_loop_test(tc, test_fuzz_same_errno, 0,
+				    sizeof(xtz_fams) / sizeof(xtz_fams[0]));
+		tcase_add_loop_test(tc, test_probes_same_answer, 0,
+				    sizeof(xtz_fams) / sizeof(xtz_fams[0]));
 	}
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);

@@ -349,31 +349,7 @@ END_TEST
 /* The kernel's answer for the same bytes, from a scratch netns. */
 static int xth_kernel(struct ipt_replace *r, size_t len)
 {
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct xt_counters cnt[64];
-		int fd;
-
-		if (unshare(CLONE_NEWNET))
-			_exit(250);
-		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-		if (fd < 0)
-			_exit(251);
-		if (len >= sizeof(*r))
-			r->counters = cnt;
-		if (setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, r, len) < 0)
-			_exit(errno);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_msg(WEXITSTATUS(status) < 250, "scratch netns setup failed (%d)",
-		      WEXITSTATUS(status));
-	return -WEXITSTATUS(status);
+	return xtu_kernel_replace(AF_INET, r, len);
 }
 
 START_TEST(test_hostile_kernel)

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpfilter_main for IPv6 (ir->family == AF_INET6): parse and validate the
+ * Ethernet + IPv6 headers as ipv6_rcv()/ip6_rcv_core() do, walk the
+ * extension headers once as ipv6_find_hdr(skb, &off, -1, &fragoff, NULL)
+ * does, fill struct bf_pkt (layout and IPv6 meaning of its fields: gen.h),
+ * and the IPv6 parts of the chain decision (bpf_fib_lookup parameters,
+ * ip6_forward()'s hop limit). Everything after that is shared with IPv4.
+ *
+ * Packets the kernel drops before netfilter pass unfiltered and uncounted:
+ *   - not IPv6 at L2, fewer than 40 bytes, version != 6;
+ *   - payload_len + 40 beyond the frame (ip6_rcv_core's truncation check);
+ *     payload_len 0 with a hop-by-hop header is not trimmed (jumbogram
+ *     rule): the packet is the whole frame, as for the kernel;
+ *   - at ingress (INPUT, FORWARD), RFC 4291 address checks of
+ *     ip6_rcv_core: multicast source, v4-mapped source, loopback (::1)
+ *     source or destination, multicast destination of scope 0, or of
+ *     scope 1 (interface-local) from another node;
+ *   - at ingress, a hop-by-hop header not inside the payload
+ *     (ipv6_parse_hopopts' pskb_may_pull checks);
+ *   - at FORWARD, hop limit <= 1 (ip6_forward() drops it before the hook,
+ *     then decrements the hop limit the FORWARD chain sees).
+ * Designed differences (documented in docs/design-notes.md): the TLV
+ * options inside the hop-by-hop header are not validated (the kernel drops
+ * bad ones; bpfilter filters them, so only counters can differ), and a
+ * walk of more than BF_V6_MAX_EXTHDRS extension headers is a walk error
+ * (a rule with -p drops the packet, as for a malformed chain).
+ */
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+
+#include "gen.h"
+
+#define R0 BPF_REG_0
+#define R1 BPF_REG_1
+#define R2 BPF_REG_2
+#define R3 BPF_REG_3
+#define R4 BPF_REG_4
+#define R6 BPF_REG_6
+#define R7 BPF_REG_7
+#define R8 BPF_REG_8
+#define R9 BPF_REG_9
+
+#define ETH_HLEN_		14
+#define IP6_HLEN		40
+#define XDP_MD_INGRESS_IFINDEX	12
+#define SKB_LEN			0
+#define SKB_PKT_TYPE		4
+#define SKB_IFINDEX		40
+#define PACKET_LOOPBACK_	5
+#define PACKET_MULTICAST_	2
+
+#define NEXTHDR_HOP		0
+#define NEXTHDR_ROUTING		43
+#define NEXTHDR_FRAGMENT	44
+#define NEXTHDR_AUTH		51
+#define NEXTHDR_NONE		59
+#define NEXTHDR_DEST		60
+
+/* Where the walk reads each extension header's first bytes. */
+#define SCRATCH			(BF_PKT_L4 + IP6_HLEN)
+
+static bool gen6_is_xdp(const struct bf_gen *g)
+{
+	return g->opts.hook == BF_HOOK_XDP;
+}
+
+/* Does this program see packets from another node (INPUT / FORWARD)? */
+static bool gen6_ingress(const struct bf_gen *g)
+{
+	if (g->opts.force_hook >= 0)
+		return g->opts.force_hook != NF_INET_LOCAL_OUT;
+	return g->opts.hook != BF_HOOK_TC_EGRESS;
+}
+
+/* r0 = bytes after the Ethernet header (skb->len at the IPv6 layer) */
+static void gen6_frame_len(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	if (gen6_is_xdp(g)) {
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_get_buff_len));
+	} else {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R0, R6, SKB_LEN));
+	}
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R0, -ETH_HLEN_));
+}
+
+/*
+ * The fixed header in pkt->l4: version, payload_len; r9 = skb->len after
+ * ip6_rcv_core's trim (payload_len + 40, or the frame for payload_len 0
+ * with a hop-by-hop header), stored in pkt->len; pkt->len6 for xt_length.
+ */
+static void gen6_parse_hdr(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t untrimmed = bf_label_new(e), done = bf_label_new(e);
+
+	bf_gen_load_bytes(g, -1, ETH_HLEN_, -1, IP6_HLEN, BF_PKT_L4);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), m->pass);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R9, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R9, 16));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, IP6_HLEN));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_LEN6));
+	gen6_frame_len(g);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 0, 0), untrimmed);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NEXTHDR_HOP, 0), untrimmed);
+	bf_emit(e, BPF_MOV64_REG(R9, R0));	/* jumbogram rule: not trimmed */
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, untrimmed);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, IP6_HLEN));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R9, R0, 0), m->pass);
+	bf_label_bind(e, done);
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R9, BF_PKT_LEN));
+}
+
+/* ip6_rcv_core's address checks (RFC 4291) on the header in pkt->l4 */
+static void gen6_addr_checks(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t not_mc = bf_label_new(e), s_done = bf_label_new(e);
+	uint32_t d_done = bf_label_new(e);
+	int s = BF_PKT_L4 + 8, d = BF_PKT_L4 + 24;
+
+	/* multicast source */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, s));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xff, 0), m->pass);
+	/* multicast destination of scope 0 or 1 (interface-local) */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, d));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0xff, 0), not_mc);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, d + 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xf));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R1, 1, 0), m->pass);
+	bf_label_bind(e, not_mc);
+	/* source ::1 or ::ffff:0:0/96 (v4-mapped) */
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, s));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), s_done);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, s + 8));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, (int32_t)0xffff0000, 0),
+		    m->pass);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, 0, 0), s_done);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, s + 12));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0x01000000, 0), m->pass);
+	bf_label_bind(e, s_done);
+	/* destination ::1 */
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, d));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), d_done);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, d + 8));
+	bf_emit_ld_imm64(e, R2, 0x0100000000000000ull);
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JEQ, R1, R2, 0), m->pass);
+	bf_label_bind(e, d_done);
+}
+
+/*
+ * ipv6_parse_hopopts' length checks: the hop-by-hop header (8 bytes, then
+ * (hdrlen + 1) * 8) must be inside the packet (r9 = its length).
+ */
+static void gen6_hop_check(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t done = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NEXTHDR_HOP, 0), done);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, IP6_HLEN + 8, 0), m->pass);
+	bf_gen_load_bytes(g, -1, ETH_HLEN_ + IP6_HLEN, -1, 2, SCRATCH);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), m->pass);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 3));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, IP6_HLEN));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R9, 0), m->pass);
+	bf_label_bind(e, done);
+}
+
+/*
+ * pkt->pkttype at tc: skb->pkt_type, PACKET_LOOPBACK being multicast for
+ * IPv6 (pkttype_mt()). Locally generated packets are PACKET_HOST.
+ */
+static void gen6_pkttype_tc(struct bf_emit *e)
+{
+	uint32_t store = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_PKT_TYPE));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, PACKET_LOOPBACK_, 0), store);
+	bf_emit(e, BPF_MOV64_IMM(R1, PACKET_MULTICAST_));
+	bf_label_bind(e, store);
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_PKTTYPE));
+}
+
+/* L3 fields of struct bf_pkt from the header in pkt->l4 */
+static void gen6_fill(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	int i;
+
+	for (i = 0; i < 32; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_L4 + 8 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, BF_PKT_SADDR6 + i));
+	}
+	/* always: ip6_forward() looks at it before FORWARD */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 7));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
+	if (g->uses_pkttype && !bf_gen_pkttype_from_l2(g))
+		gen6_pkttype_tc(e);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L3OFF, ETH_HLEN_));
+}
+
+/* Jump to `yes` when r8 is one of ipv6_ext_hdr()'s headers except NONE. */
+static void gen6_jmp_ext(struct bf_emit *e, int reg, uint32_t yes)
+{
+	static const int ext[] = {
+		NEXTHDR_HOP, NEXTHDR_ROUTING, NEXTHDR_FRAGMENT, NEXTHDR_AUTH,
+		NEXTHDR_DEST,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, reg, ext[i], 0), yes);
+}
+
+/*
+ * Read `n` bytes of the header at r9 into SCRATCH; the walk error when
+ * they are not inside the packet (skb_header_pointer() failing).
+ */
+static void gen6_walk_read(struct bf_gen *g, int n, uint32_t err)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, n));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R2, 0), err);
+	bf_emit(e, BPF_MOV64_REG(R2, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, ETH_HLEN_));
+	bf_gen_load_bytes(g, R2, 0, -1, n, SCRATCH);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), err);
+}
+
+/*
+ * One header of the walk: r8 = its type, r9 = its offset from the IPv6
+ * header. Goes to `done` at the upper layer (or NONE), to `err` on
+ * ipv6_find_hdr()'s errors, to `frag_done` for a non-first fragment.
+ */
+static void gen6_walk_step(struct bf_gen *g, uint32_t done, uint32_t err,
+			   uint32_t frag_done)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t opt = bf_label_new(e), auth = bf_label_new(e);
+	uint32_t frag = bf_label_new(e), adv = bf_label_new(e);
+	uint32_t first = bf_label_new(e);
+
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_FRAGMENT, 0), frag);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_AUTH, 0), auth);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_HOP, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_ROUTING, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_DEST, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_A(0), done);	/* upper layer or NONE */
+
+	/* hop-by-hop, routing, destination: (hdrlen + 1) * 8 */
+	bf_label_bind(e, opt);
+	gen6_walk_read(g, 2, err);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 3));
+	bf_emit_jmp(e, BPF_JMP_A(0), adv);
+
+	/* authentication header: (hdrlen + 2) * 4 */
+	bf_label_bind(e, auth);
+	gen6_walk_read(g, 2, err);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 2));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 2));
+	bf_emit_jmp(e, BPF_JMP_A(0), adv);
+
+	/* fragment: 8 bytes when the offset is 0 */
+	bf_label_bind(e, frag);
+	gen6_walk_read(g, 4, err);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, SCRATCH + 2));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xfff8));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), first);
+	/*
+	 * Non-first fragment: its next header is the answer, with the
+	 * fragment offset, unless it is another extension header (-ENOENT).
+	 * The transport offset stays 0.
+	 */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, SCRATCH));
+	gen6_jmp_ext(e, R2, err);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_FRAGOFF));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_A(0), frag_done);
+	bf_label_bind(e, first);
+	bf_emit(e, BPF_MOV64_IMM(R1, 8));
+
+	bf_label_bind(e, adv);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R8, R7, SCRATCH));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R9, R1));
+}
+
+/*
+ * ipv6_find_hdr(skb, &thoff, -1, &fragoff, NULL), once per packet, for
+ * at most BF_V6_MAX_EXTHDRS extension headers.
+ */
+static void gen6_walk(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t done = bf_label_new(e), err = bf_label_new(e);
+	uint32_t frag_done = bf_label_new(e), end = bf_label_new(e);
+	uint32_t past = bf_label_new(e);
+	int i;
+
+	bf_emit_mark(e, "IPv6 extension headers (ipv6_find_hdr, at most %d)",
+		     BF_V6_MAX_EXTHDRS);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R8, R7, BF_PKT_L4 + 6));
+	bf_emit(e, BPF_MOV64_IMM(R9, IP6_HLEN));
+	for (i = 0; i < BF_V6_MAX_EXTHDRS; i++)
+		gen6_walk_step(g, done, err, frag_done);
+	/* past the bound: one more extension header is a walk error */
+	gen6_jmp_ext(e, R8, err);
+
+	/* r8 = upper-layer protocol (or NONE), r9 = transport offset */
+	bf_label_bind(e, done);
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R8, BF_PKT_PROTO));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, ETH_HLEN_));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4OFF));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_LEN));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R9, R1, 0), past);
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R1, R9));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4LEN));
+	bf_label_bind(e, past);
+	bf_emit_jmp(e, BPF_JMP_A(0), end);
+
+	bf_label_bind(e, frag_done);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L4OFF, ETH_HLEN_));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_LEN));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_A(0), end);
+
+	/* proto, offsets and fragment offset stay 0 */
+	bf_label_bind(e, err);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_WALKERR, 1));
+	bf_label_bind(e, end);
+}
+
+void bf_gen6_parse(struct bf_gen *g, const struct gen_main *m)
+{
+	bf_emit_mark(&g->e, "parse Ethernet + IPv6 (invalid: pass unfiltered)");
+	bf_gen_parse_l2(g, m, ETH_P_IPV6);
+	gen6_parse_hdr(g, m);
+	if (gen6_ingress(g)) {
+		gen6_addr_checks(g, m);
+		gen6_hop_check(g, m);
+	}
+	gen6_fill(g);
+	gen6_walk(g);
+}
+
+/* struct bpf_fib_lookup for AF_INET6 in pkt->l4 (the header is gone after) */
+void bf_gen6_fib_params(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	int iif_off = gen6_is_xdp(g) ? XDP_MD_INGRESS_IFINDEX : SKB_IFINDEX;
+	int p = BF_PKT_L4, i;
+
+	/* flowinfo: the first word & IPV6_FLOWINFO_MASK, network order */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, p));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R3, (int32_t)0xffffff0f));
+	for (i = 0; i < BF_PKT_L4_MAX; i += 8)
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, p + i, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, p + 0, 10));		/* AF_INET6 */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, p + 1));		/* l4_protocol */
+	/* tot_len 0: no MTU check (see the IPv4 parameters in gen.c) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, iif_off));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 8));		/* ifindex */
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_IIF));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R3, p + 12));	/* flowinfo */
+	for (i = 0; i < 32; i += 8) {				/* src, dst */
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, p + 16 + i));
+	}
+}
+
+/*
+ * ip6_forward(): hop limit <= 1 is dropped (ICMPv6 time exceeded) before
+ * the FORWARD hook, which then sees the hop limit minus one.
+ */
+void bf_gen6_forward_hl(struct bf_gen *g, const struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TTL));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R1, 1, 0), m->pass);
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT_TTL));
+}
