@@ -53,6 +53,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <linux/btf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -615,6 +616,10 @@ int bf_gen_ct_check(struct bf_gen *g)
 {
 	const struct ct_btf *c = ct_btf_get();
 
+	if (g->ir->family != AF_INET)
+		return bf_err_set(g->err, -EOPNOTSUPP,
+				  "table %s: conntrack matches are translated for IPv4 only",
+				  g->ir->table);
 	if (!c->err)
 		return 0;
 	return bf_err_set(g->err, c->err,
