@@ -21,6 +21,8 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -160,6 +162,53 @@ out:
 		return bf_err_set(err, ret,
 				  "conntrack: cannot switch connection tracking on (nf_tables table %s): %s",
 				  CT_TABLE, strerror(-ret));
+	return 0;
+}
+
+/* The fd of the loaded kernel BTF object called `name`, or -ENOENT. */
+static int cte_btf_fd(const char *name)
+{
+	uint32_t id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info;
+		uint32_t len = sizeof(info);
+		char buf[64] = "";
+		int fd;
+
+		fd = bpf_btf_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		info.name = (uintptr_t)buf;
+		info.name_len = sizeof(buf);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
+		    !strcmp(buf, name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+int bf_ct_kfunc_fds(const struct bf_prog *prog, int fd_array[2],
+		    struct bf_err *err)
+{
+	uint32_t i;
+	int fd;
+
+	for (i = 0; i < prog->n_insns; i++)
+		if (prog->insns[i].code == (BPF_JMP | BPF_CALL) &&
+		    prog->insns[i].src_reg == BPF_PSEUDO_KFUNC_CALL &&
+		    prog->insns[i].off == 1)
+			break;
+	if (i == prog->n_insns)
+		return 0;
+	fd = cte_btf_fd(BF_CT_MODULE);
+	if (fd < 0)
+		return bf_err_set(err, fd, "conntrack: the kernel has no BTF for module %s",
+				  BF_CT_MODULE);
+	fd_array[0] = fd;
+	fd_array[1] = fd;
 	return 0;
 }
 

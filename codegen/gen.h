@@ -156,6 +156,15 @@ void bf_gen_ct_state(struct bf_gen *g);
 bool bf_prog_uses_ct(const struct bf_prog *prog);
 /* Take a conntrack reference in the current netns (nf_tables table bpfilter_ct). */
 int bf_ct_enable(struct bf_err *err);
+/*
+ * Where the conntrack kfuncs live in a module (kfunc calls with off 1: a
+ * kernel whose nf_conntrack is a module, as Debian's), fd_array[1] = that
+ * module's BTF fd (the caller closes it); else it stays -1.
+ */
+int bf_ct_kfunc_fds(const struct bf_prog *prog, int fd_array[2],
+		    struct bf_err *err);
+/* The module whose BTF holds the conntrack kfuncs when not vmlinux. */
+#define BF_CT_MODULE	"nf_conntrack"
 
 /* btf.c */
 struct btf;

@@ -164,11 +164,20 @@ static void ct_table_bits(char c, uint64_t bits[2])
 struct ct_btf {
 	int err;			/* 0 once loaded */
 	int32_t lookup_xdp, lookup_skb, release;
+	int16_t kfunc_off;		/* 0: vmlinux; 1: module BTF at fd_array[1] */
 	uint32_t status_off;		/* nf_conn.status */
 	uint32_t tcp_state_off;		/* nf_conn.proto.tcp.state */
 	uint32_t seen_off[2];		/* nf_conn.proto.tcp.seen[dir] */
 	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
 	int32_t cast_ctx;		/* bpf_cast_to_kern_ctx, < 0 if absent (6.1) */
+	/*
+	 * Read proto.tcp.seen[] for the window check. Linux 6.1's verifier
+	 * walks union nf_conntrack_proto through its first member (dccp)
+	 * for offsets below 16 and refuses seen[0]'s fields; 6.18 finds the
+	 * tcp member. Kernels with bpf_cast_to_kern_ctx (6.3+) are taken to
+	 * walk unions well enough (measured on 6.18 only).
+	 */
+	bool window;
 	uint32_t nfct_off;		/* sk_buff._nfct */
 };
 
@@ -195,23 +204,23 @@ static int ct_member_off(const struct btf *btf, const char *sname,
 	return -ENOENT;
 }
 
-static int ct_btf_load(struct ct_btf *c)
+static int ct_find_kfuncs(const struct btf *btf, struct ct_btf *c)
 {
-	uint32_t proto = 0, tcp = 0, state = 0, seen = 0;
-	const struct btf_type *t;
-	struct btf *btf;
-	int ret = 0, id;
-
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return -errno ? -errno : -ENOENT;
 	c->lookup_xdp = btf__find_by_name_kind(btf, "bpf_xdp_ct_lookup", BTF_KIND_FUNC);
 	c->lookup_skb = btf__find_by_name_kind(btf, "bpf_skb_ct_lookup", BTF_KIND_FUNC);
 	c->release = btf__find_by_name_kind(btf, "bpf_ct_release", BTF_KIND_FUNC);
 	if (c->lookup_xdp < 0 || c->lookup_skb < 0 || c->release < 0)
-		ret = -ENOENT;
-	if (!ret)
-		ret = ct_member_off(btf, "nf_conn", "status", &c->status_off);
+		return -ENOENT;
+	return 0;
+}
+
+static int ct_offsets(const struct btf *btf, struct ct_btf *c)
+{
+	uint32_t proto = 0, tcp = 0, state = 0, seen = 0;
+	const struct btf_type *t;
+	int ret, id;
+
+	ret = ct_member_off(btf, "nf_conn", "status", &c->status_off);
 	if (!ret)
 		ret = ct_member_off(btf, "nf_conn", "proto", &proto);
 	if (!ret)
@@ -228,32 +237,69 @@ static int ct_btf_load(struct ct_btf *c)
 		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_maxwin", &c->td_maxwin);
 	if (!ret)
 		ret = ct_member_off(btf, "ip_ct_tcp_state", "flags", &c->td_flags);
-	if (!ret) {
-		id = btf__find_by_name_kind(btf, "ip_ct_tcp_state", BTF_KIND_STRUCT);
-		t = id < 0 ? NULL : btf__type_by_id(btf, id);
-		if (!t)
-			ret = -ENOENT;
-		else
-			c->seen_off[1] = proto + tcp + seen + t->size;
-	}
+	if (ret)
+		return ret;
+	id = btf__find_by_name_kind(btf, "ip_ct_tcp_state", BTF_KIND_STRUCT);
+	t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	if (!t)
+		return -ENOENT;
 	c->seen_off[0] = proto + tcp + seen;
+	c->seen_off[1] = proto + tcp + seen + t->size;
 	c->tcp_state_off = proto + tcp + state;
-	c->cast_ctx = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
+	return 0;
+}
+
+/*
+ * The kfuncs are in vmlinux when nf_conntrack is built in (this
+ * machine), else in the nf_conntrack module's BTF (Debian's 6.1), which
+ * exists only while the module is loaded: switching tracking on loads it.
+ */
+static int ct_btf_load(struct ct_btf *c)
+{
+	struct btf *vm, *mod = NULL;
+	const struct btf *types;
+	int ret;
+
+	vm = btf__load_vmlinux_btf();
+	if (!vm)
+		return -errno ? -errno : -ENOENT;
+	types = vm;
+	c->kfunc_off = 0;
+	if (ct_find_kfuncs(vm, c)) {
+		mod = btf__load_module_btf(BF_CT_MODULE, vm);
+		if (!mod && !bf_ct_enable(NULL))
+			mod = btf__load_module_btf(BF_CT_MODULE, vm);
+		if (!mod || ct_find_kfuncs(mod, c)) {
+			ret = -ENOENT;
+			goto out;
+		}
+		c->kfunc_off = 1;
+		types = mod;
+	}
+	ret = ct_offsets(types, c);
+	if (ret)
+		goto out;
+	/* core, always in vmlinux */
+	c->cast_ctx = btf__find_by_name_kind(vm, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
+	c->window = c->cast_ctx >= 0;
 	if (c->cast_ctx >= 0 &&
-	    ct_member_off(btf, "sk_buff", "_nfct", &c->nfct_off))
+	    ct_member_off(vm, "sk_buff", "_nfct", &c->nfct_off))
 		c->cast_ctx = -1;
-	btf__free(btf);
+out:
+	btf__free(mod);
+	btf__free(vm);
 	return ret;
 }
 
+/* Loaded once per process; a failure is tried again next time. */
 static const struct ct_btf *ct_btf_get(void)
 {
 	static struct ct_btf c;
-	static bool tried;
+	static bool loaded;
 
-	if (!tried) {
-		tried = true;
+	if (!loaded) {
 		c.err = ct_btf_load(&c);
+		loaded = !c.err;
 	}
 	return &c;
 }
@@ -264,9 +310,10 @@ struct ct_labels {
 	uint32_t done, invalid, est, new_, related, untracked;
 };
 
-static void ct_kfunc(struct bf_emit *e, int32_t btf_id)
+/* A kfunc call; off 1 names the module BTF at fd_array[1] (loader.c). */
+static void ct_kfunc(struct bf_emit *e, int32_t btf_id, int16_t off)
 {
-	bf_emit(e, BF_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0,
+	bf_emit(e, BF_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, off,
 			   btf_id));
 }
 
@@ -289,7 +336,8 @@ static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 	bf_emit(e, BPF_MOV64_REG(R4, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, CT_OPTS));
 	bf_emit(e, BPF_MOV64_IMM(R5, CT_OPTS_SZ));
-	ct_kfunc(e, g->opts.hook == BF_HOOK_XDP ? c->lookup_xdp : c->lookup_skb);
+	ct_kfunc(e, g->opts.hook == BF_HOOK_XDP ? c->lookup_xdp : c->lookup_skb,
+		 c->kfunc_off);
 }
 
 /* r9 = the ctinfo's state bit for the entry in r8 (resolve_normal_ct()). */
@@ -314,7 +362,7 @@ static void ct_base_state(struct bf_emit *e, const struct ct_btf *c)
 static void ct_release(struct bf_emit *e, const struct ct_btf *c)
 {
 	bf_emit(e, BPF_MOV64_REG(R1, R8));
-	ct_kfunc(e, c->release);
+	ct_kfunc(e, c->release, c->kfunc_off);
 }
 
 /* Tuple from the packet: saddr, daddr, then L4 bytes 0-3 (the ports). */
@@ -498,7 +546,8 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	ct_base_state(e, c);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, c->tcp_state_off));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SCRATCH));
-	ct_read_window(e, c);
+	if (c->window)
+		ct_read_window(e, c);
 	ct_release(e, c);
 	/* k = (dir * 6 + index) * 10 + state */
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
@@ -517,8 +566,10 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	ct_test_bit(e, iv, l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
 	ct_test_bit(e, ign, store);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
-	ct_tcp_window(e, l->invalid);
+	if (c->window) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
+		ct_tcp_window(e, l->invalid);
+	}
 	bf_label_bind(e, store);
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, BF_PKT_CTSTATE));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
@@ -579,7 +630,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	ct_lookup(g, c, R9);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
 	bf_emit(e, BPF_MOV64_REG(R1, R0));
-	ct_kfunc(e, c->release);
+	ct_kfunc(e, c->release, c->kfunc_off);
 	/* the error goes to the quoted packet's sender (outer daddr check) */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
@@ -641,7 +692,7 @@ static void ct_from_skb(struct bf_gen *g, const struct ct_btf *c,
 
 	bf_emit_mark(e, "conntrack state: skb->_nfct, as the kernel's OUTPUT hook saw it");
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	ct_kfunc(e, c->cast_ctx);
+	ct_kfunc(e, c->cast_ctx, 0);
 	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, c->nfct_off));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->invalid);
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));

@@ -17,6 +17,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BPFILTER=${BPFILTER:-$root/build/bpfilter}
 hooks=("$@")
+# bound of one sequence run (slow emulated guests need more)
+SEQ_TIMEOUT=${CT_SEQ_TIMEOUT:-120}
 ((${#hooks[@]})) || hooks=(xdp tc)
 
 echo "TAP version 13"
@@ -79,10 +81,10 @@ setup() {
 	ip -n "$NS_C" neigh add "$RC" lladdr "$MAC_RC" dev cfc$$
 	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$NS_A" iptables-legacy -P INPUT DROP
-	ip netns exec "$NS_C" timeout 120 python3 -c "
+	ip netns exec "$NS_C" timeout "$SEQ_TIMEOUT" python3 -c "
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$C', 22)); s.listen(8); s.settimeout(100)
+s.bind(('$C', 22)); s.listen(8); s.settimeout($SEQ_TIMEOUT)
 while True:
     c, _ = s.accept(); c.settimeout(5)
     try:
@@ -109,11 +111,15 @@ run() {
 			[[ -S $sock ]] && break
 			sleep 0.1
 		done
-		ip netns exec "$NS_R" timeout 30 "$BPFILTER" exec --socket "$sock" -- \
-			iptables-legacy-restore <"$here/forward.rules"
+		if ! ip netns exec "$NS_R" timeout 30 "$BPFILTER" exec --socket "$sock" -- \
+			iptables-legacy-restore <"$here/forward.rules"; then
+			echo "Bail out! bpfilter refused the rules at $mode; daemon log:"
+			sed 's/^/# /' "$tmp/daemon-$mode.log"
+			exit 1
+		fi
 		cnt="ip netns exec $NS_R timeout 30 $BPFILTER exec --socket $sock -- iptables-legacy -L -v -x -n --line-numbers"
 	fi
-	ip netns exec "$NS_A" timeout 120 python3 "$here/ctseq.py" cfa$$ \
+	ip netns exec "$NS_A" timeout "$SEQ_TIMEOUT" python3 "$here/ctseq.py" cfa$$ \
 		"$MAC_A" "$MAC_RA" "$A" "$C" "$cnt" "ip netns exec $NS_C" FORWARD \
 		>"$tmp/$mode.out"
 	teardown

@@ -22,6 +22,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BPFILTER=${BPFILTER:-$root/build/bpfilter}
 hooks=("$@")
+# bound of one sequence run (slow emulated guests need more)
+SEQ_TIMEOUT=${CT_SEQ_TIMEOUT:-120}
 ((${#hooks[@]})) || hooks=(xdp tc)
 
 echo "TAP version 13"
@@ -70,10 +72,10 @@ setup() {
 	# A's own stack must not answer B (no RST for B's SYN-ACK)
 	ip netns exec "$NS_A" iptables-legacy -P INPUT DROP
 	# B: a TCP server on port 22, bounded in time
-	ip netns exec "$NS_B" timeout 120 python3 -c "
+	ip netns exec "$NS_B" timeout "$SEQ_TIMEOUT" python3 -c "
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$B', 22)); s.listen(8); s.settimeout(100)
+s.bind(('$B', 22)); s.listen(8); s.settimeout($SEQ_TIMEOUT)
 while True:
     c, _ = s.accept(); c.settimeout(5)
     try:
@@ -102,11 +104,15 @@ run() {
 			[[ -S $sock ]] && break
 			sleep 0.1
 		done
-		ip netns exec "$NS_B" timeout 30 "$BPFILTER" exec --socket "$sock" -- \
-			iptables-legacy-restore <"$here/stateful.rules"
+		if ! ip netns exec "$NS_B" timeout 30 "$BPFILTER" exec --socket "$sock" -- \
+			iptables-legacy-restore <"$here/stateful.rules"; then
+			echo "Bail out! bpfilter refused the rules at $mode; daemon log:"
+			sed 's/^/# /' "$tmp/daemon-$mode.log"
+			exit 1
+		fi
 		cnt="ip netns exec $NS_B timeout 30 $BPFILTER exec --socket $sock -- iptables-legacy -L -v -x -n --line-numbers"
 	fi
-	ip netns exec "$NS_A" timeout 120 python3 "$here/ctseq.py" "$IF_A" \
+	ip netns exec "$NS_A" timeout "$SEQ_TIMEOUT" python3 "$here/ctseq.py" "$IF_A" \
 		"$MAC_A" "$MAC_B" "$A" "$B" "$cnt" "ip netns exec $NS_B" \
 		>"$tmp/$mode.out"
 	teardown
