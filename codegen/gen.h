@@ -147,7 +147,7 @@ int bf_gen_check_depth(struct bf_gen *g);
 void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 
 /* gen_ct.c: pkt->ctstate, in bpfilter_main after the L4 copy */
-#define BF_CT_AREA	48
+#define BF_CT_AREA	96
 /* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
 int bf_gen_ct_check(struct bf_gen *g);
 void bf_gen_ct_state(struct bf_gen *g);

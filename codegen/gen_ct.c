@@ -52,6 +52,7 @@
  * checks copy out of the entry before it is released (CT_SCRATCH ...).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/btf.h>
@@ -71,7 +72,8 @@
 #define R8 BPF_REG_8
 #define R9 BPF_REG_9
 
-#define CT_TUPLE	(-48)		/* relative to pkt (r7) */
+#define CT_SEENBUF	(-96)		/* relative to pkt (r7): 40 bytes, seen[2] */
+#define CT_TUPLE	(-48)
 #define CT_OPTS		(-32)
 #define CT_OPTS_DIR	(CT_OPTS + 9)	/* u8 dir, set by the lookup */
 #define CT_SCRATCH	(-20)		/* u8 TCP state */
@@ -171,13 +173,15 @@ struct ct_btf {
 	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
 	int32_t cast_ctx;		/* bpf_cast_to_kern_ctx, < 0 if absent (6.1) */
 	/*
-	 * Read proto.tcp.seen[] for the window check. Linux 6.1's verifier
-	 * walks union nf_conntrack_proto through its first member (dccp)
-	 * for offsets below 16 and refuses seen[0]'s fields; 6.18 finds the
-	 * tcp member. Kernels with bpf_cast_to_kern_ctx (6.3+) are taken to
-	 * walk unions well enough (measured on 6.18 only).
+	 * How proto.tcp.seen[] is read for the window check. Linux 6.1's
+	 * verifier walks union nf_conntrack_proto through its first member
+	 * (dccp) for offsets below 16 and refuses seen[0]'s fields, where
+	 * 6.18 finds the tcp member: there bpf_probe_read_kernel() copies
+	 * seen[] to the stack instead. Kernels with bpf_cast_to_kern_ctx
+	 * (6.3+) are taken to walk unions (measured: 6.18 yes, 6.1 no).
+	 * BPFILTER_CT_PROBE_READ=1 forces the copy (tests).
 	 */
-	bool window;
+	bool window_direct;
 	uint32_t nfct_off;		/* sk_buff._nfct */
 };
 
@@ -281,7 +285,7 @@ static int ct_btf_load(struct ct_btf *c)
 		goto out;
 	/* core, always in vmlinux */
 	c->cast_ctx = btf__find_by_name_kind(vm, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
-	c->window = c->cast_ctx >= 0;
+	c->window_direct = c->cast_ctx >= 0 && !getenv("BPFILTER_CT_PROBE_READ");
 	if (c->cast_ctx >= 0 &&
 	    ct_member_off(vm, "sk_buff", "_nfct", &c->nfct_off))
 		c->cast_ctx = -1;
@@ -424,31 +428,49 @@ static void ct_test_bit(struct bf_emit *e, const uint64_t bits[2], uint32_t yes)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), yes);
 }
 
-/* Copy what the window check needs from the entry (r8) for direction `dir`. */
-static void ct_read_seen(struct bf_emit *e, const struct ct_btf *c, int dir)
+/*
+ * Copy what the window check needs for direction `dir`, from the entry
+ * (r8, `base` 0) or from its seen[] copied to the stack (r7, CT_SEENBUF).
+ */
+static void ct_read_seen(struct bf_emit *e, const struct ct_btf *c, int dir,
+			 int src, int32_t base)
 {
-	uint32_t s = c->seen_off[dir], r = c->seen_off[!dir];
+	int32_t s = base + (int32_t)(c->seen_off[dir] - (base ? c->seen_off[0] : 0));
+	int32_t r = base + (int32_t)(c->seen_off[!dir] - (base ? c->seen_off[0] : 0));
 
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, s + c->td_flags));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, src, s + c->td_flags));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SFLAGS));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, s + c->td_maxend));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, src, s + c->td_maxend));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_S_MAXEND));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, s + c->td_maxwin));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, src, s + c->td_maxwin));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_S_MAXWIN));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, r + c->td_end));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, src, r + c->td_end));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_R_END));
 }
 
 static void ct_read_window(struct bf_emit *e, const struct ct_btf *c)
 {
 	uint32_t reply = bf_label_new(e), out = bf_label_new(e);
+	int32_t size = (int32_t)(c->seen_off[1] - c->seen_off[0]) * 2;
+	int src = R8, base = 0;
 
+	if (!c->window_direct) {
+		/* zeroed on failure: td_maxwin 0 skips the check */
+		bf_emit(e, BPF_MOV64_REG(R1, R7));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, CT_SEENBUF));
+		bf_emit(e, BPF_MOV64_IMM(R2, size));
+		bf_emit(e, BPF_MOV64_REG(R3, R8));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)c->seen_off[0]));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+		src = R7;
+		base = CT_SEENBUF;
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), reply);
-	ct_read_seen(e, c, 0);
+	ct_read_seen(e, c, 0, src, base);
 	bf_emit_jmp(e, BPF_JMP_A(0), out);
 	bf_label_bind(e, reply);
-	ct_read_seen(e, c, 1);
+	ct_read_seen(e, c, 1, src, base);
 	bf_label_bind(e, out);
 }
 
@@ -546,8 +568,7 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	ct_base_state(e, c);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, c->tcp_state_off));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SCRATCH));
-	if (c->window)
-		ct_read_window(e, c);
+	ct_read_window(e, c);
 	ct_release(e, c);
 	/* k = (dir * 6 + index) * 10 + state */
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
@@ -566,10 +587,8 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	ct_test_bit(e, iv, l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
 	ct_test_bit(e, ign, store);
-	if (c->window) {
-		bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
-		ct_tcp_window(e, l->invalid);
-	}
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
+	ct_tcp_window(e, l->invalid);
 	bf_label_bind(e, store);
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, BF_PKT_CTSTATE));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
