@@ -88,13 +88,18 @@ faults: all
 translate: all
 	tests/translate/run.sh
 
-# the packet tests' expected verdicts, checked against the kernel's own iptables-legacy
+# the packet tests' expected verdicts, checked against the kernel's own
+# iptables-legacy; kernel6.py: the IPv6 facts codegen/gen6.c relies on and
+# the IPv6 cases against ip6tables-legacy
 packet-kernel: all
 	tests/packet/run.sh --kernel
+	tests/packet/kernel6.py
+	tests/packet/kernel6.py --cases
 
 selftest: all
 	selftests/run.sh --hook xdp
 	selftests/run.sh --hook tc
+	selftests/matches.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

@@ -8,6 +8,7 @@
  * pointer of sizeof(struct bf_pkt) (scalar members only).
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <linux/btf.h>
 #include <bpf/btf.h>
@@ -18,6 +19,7 @@ struct btf_ids {
 	int u8, u16, u32, s32;
 	int ctx_ptr, pkt_ptr;
 	int proto_main, proto_chain;
+	int proto_chain6;	/* two-family programs: IPv6 chain functions */
 };
 
 static int btf_add_pkt(struct btf *btf, const struct btf_ids *t, bool v6)
@@ -62,7 +64,8 @@ static int btf_add_pkt(struct btf *btf, const struct btf_ids *t, bool v6)
 		if (types[i] < 0)
 			return types[i];
 	}
-	id = btf__add_struct(btf, "bf_pkt", v6 ? BF_PKT6_SIZE : BF_PKT_SIZE);
+	id = btf__add_struct(btf, v6 && t->proto_chain ? "bf_pkt6" : "bf_pkt",
+			     v6 ? BF_PKT6_SIZE : BF_PKT_SIZE);
 	if (id < 0)
 		return id;
 	for (i = 0; i < n; i++) {
@@ -112,6 +115,36 @@ static int btf_add_types(struct btf *btf, enum bf_hook hook, bool v6,
 	return 0;
 }
 
+/* The IPv6 chain prototype of a program that also has IPv4 chains. */
+static int btf_add_chain6(struct btf *btf, struct btf_ids *t)
+{
+	int pkt, ptr;
+
+	pkt = btf_add_pkt(btf, t, true);
+	if (pkt < 0)
+		return pkt;
+	ptr = btf__add_ptr(btf, pkt);
+	if (ptr < 0)
+		return ptr;
+	t->proto_chain6 = btf__add_func_proto(btf, t->s32);
+	if (t->proto_chain6 < 0 ||
+	    btf__add_func_param(btf, "ctx", t->ctx_ptr) ||
+	    btf__add_func_param(btf, "pkt", ptr))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The prototype of function i: main, or a chain of its family. */
+static int btf_proto(const struct bf_prog *prog, const struct btf_ids *t,
+		     uint32_t i)
+{
+	if (i == 0)
+		return t->proto_main;
+	if (prog->funcs[i].family == AF_INET6 && prog->family != AF_INET6)
+		return t->proto_chain6;
+	return t->proto_chain;
+}
+
 int bf_btf_build(const struct bf_prog *prog, struct btf **btfp,
 		 uint32_t *type_ids)
 {
@@ -123,12 +156,21 @@ int bf_btf_build(const struct bf_prog *prog, struct btf **btfp,
 	btf = btf__new_empty();
 	if (!btf)
 		return -ENOMEM;
+	memset(&t, 0, sizeof(t));
 	ret = btf_add_types(btf, prog->hook, prog->family == AF_INET6, &t);
 	if (ret)
 		goto err;
+	for (i = 1; i < prog->n_funcs && prog->family != AF_INET6; i++) {
+		if (prog->funcs[i].family == AF_INET6) {
+			ret = btf_add_chain6(btf, &t);
+			if (ret)
+				goto err;
+			break;
+		}
+	}
 	for (i = 0; i < prog->n_funcs; i++) {
 		id = btf__add_func(btf, prog->funcs[i].name, BTF_FUNC_GLOBAL,
-				   i == 0 ? t.proto_main : t.proto_chain);
+				   btf_proto(prog, &t, i));
 		if (id < 0) {
 			ret = id;
 			goto err;

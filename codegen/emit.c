@@ -155,7 +155,7 @@ void bf_emit_func(struct bf_emit *e, const char *name)
 		       sizeof(*e->funcs)))
 		return;
 	f = &e->funcs[e->n_funcs++];
-	f->insn = e->n_insns;
+	*f = (struct bf_func){ .insn = e->n_insns };
 	snprintf(f->name, sizeof(f->name), "%s", name);
 }
 

@@ -21,7 +21,8 @@
  *   bpfilter_count, and a chain at the deepest call frame that counts
  *   inline, copy pkt->key to fp - 8 for the map lookup (Linux 6.1 takes
  *   no map key from a global function's pointer argument); other chain
- *   and piece functions use no stack. So 8 call frames stay far below
+ *   and piece functions use no stack, except -m limit's bucket: the map
+ *   key at fp - 8 and credit_increase at fp - 16. So 8 call frames stay far below
  *   the 512-byte limit.
  *
  * Packet access: only bpf_{xdp,skb}_load_bytes() in bpfilter_main, bounded
@@ -59,13 +60,23 @@
 #define BF_PKT_HOOK	41	/* u8 chain to run (NF_INET_*) */
 #define BF_PKT_TTL	42	/* u8 IPv4 TTL (filled when a rule uses it) */
 #define BF_PKT_PKTTYPE	43	/* u8 xt_pkttype's type (filled when used) */
+#define BF_PKT_MARK	44	/* u32 skb->mark (tc; filled when a rule uses it) */
+#define BF_PKT6_MARK	0	/* the same in IPv6 programs (saddr is unused there) */
 #define BF_PKT_TCPOPTS	48	/* 256-bit set of TCP option kinds seen */
 #define BF_PKT_IFB_IN	80	/* BF_MAX_IFPATS bits: patterns iif matches */
 #define BF_PKT_IFB_OUT	112	/* same for oif */
 #define BF_PKT_L4	144	/* first BF_PKT_L4_MAX bytes of L4, zero padded */
 #define BF_PKT_L4_MAX	64
 #define BF_PKT_SMAC	208	/* u8[6] Ethernet source (filled when used) */
+/* -m addrtype (filled when used): u8 RTN_* of saddr / daddr | BF_ADT_* */
+#define BF_PKT_STYPE	214
+#define BF_PKT_DTYPE	215
 #define BF_PKT_SIZE	216
+
+#define BF_ADT_TYPE	0x0f	/* RTN_* as inet_dev_addr_type(net, NULL, a) */
+#define BF_ADT_IIF	0x10	/* the route's device is iif */
+#define BF_ADT_OIF	0x20	/* the route's device is oif */
+#define BF_ADT_NODEV	0x40	/* no device compared (no route, 0/8, 224/4...) */
 
 #define BF_PKT_FP	BF_PKT_SIZE	/* pkt = fp - BF_PKT_FP */
 
@@ -75,16 +86,19 @@
  *   proto    = the upper-layer protocol ipv6_find_hdr(target -1) returns;
  *   l4_off   = its transport offset + 14 (14 + 0 for a non-first
  *              fragment, where ipv6_find_hdr() leaves the offset alone);
- *   l4_len   = payload_len + 40 - transport offset, 0 when past the end;
+ *   l4_len   = skb->len - transport offset, 0 when past the end;
  *   fragoff  = the fragment offset in bytes (frag_off & ~7);
  *   len      = skb->len at the hook: payload_len + 40 (counters);
  *   walkerr  = 1 when the walk failed (-EBADMSG / -ENOENT, or more than
  *              BF_V6_MAX_EXTHDRS extension headers);
  *   len6     = (u16)(payload_len + 40), what xt_length compares;
- *   ttl      = the hop limit (minus one at FORWARD).
- * BF_PKT6_SIZE = 248: with 7 more call frames of 32 bytes each (the
- * verifier rounds every frame up to 32) the 8 frames need 480 of the 512
- * bytes of stack. IPv4 programs keep BF_PKT_SIZE, byte for byte.
+ *   ttl      = the hop limit (minus one at FORWARD), always filled.
+ * BF_PKT6_SIZE = 248: rounded up to 256 by the verifier, with 7 more call
+ * frames of 32 bytes each (every frame is rounded up to 32) the 8 frames
+ * need 480 of the 512 bytes of stack. IPv4 programs keep BF_PKT_SIZE, byte
+ * for byte. BTF describes the struct per function (btf.c): a program
+ * carrying both families' chains (the umh's two-family attach) gives the
+ * IPv6 ones the 248-byte struct bf_pkt6.
  */
 #define BF_PKT_WALKERR	44	/* u8, IPv6 only */
 #define BF_PKT_LEN6	46	/* u16, IPv6 only */
@@ -116,6 +130,9 @@ struct bf_gen {
 	bool uses_ttl;		/* fill pkt->ttl */
 	bool uses_pkttype;	/* fill pkt->pkttype */
 	bool uses_smac;		/* fill pkt->smac */
+	bool uses_mark;		/* fill pkt->mark (tc only) */
+	bool uses_limit;	/* chain functions call bpf_jiffies64 */
+	bool uses_addrtype;	/* fill pkt's address types */
 	bool v6;		/* ir->family == AF_INET6 */
 	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */
 	bool uses_ct;		/* fill pkt->ctstate (gen_ct.c) */

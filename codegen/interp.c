@@ -53,6 +53,7 @@ struct interp {
 	const struct interp_pkt *pkt;
 	struct xt_counters *counters;
 	unsigned int depth;
+	const struct bf_interp_env *env;	/* NULL: mark 0, no limits */
 };
 
 static uint16_t interp_csum(const uint8_t *p, size_t len)
@@ -127,8 +128,6 @@ static bool interp6_bad_addrs(const uint8_t *s, const uint8_t *d)
 		return true;
 	if (d[0] == 0xff && (d[1] & 0xf) <= 1)		/* scope 0, 1 */
 		return true;
-	if (interp6_zero(s, 10) && s[10] == 0xff && s[11] == 0xff)
-		return true;				/* v4-mapped source */
 	if (interp6_zero(s, 15) && s[15] == 1)		/* ::1 */
 		return true;
 	return interp6_zero(d, 15) && d[15] == 1;
@@ -203,8 +202,8 @@ static int interp6_parse(const uint8_t *l3, size_t len, int hook,
 		return -EINVAL;
 	plen = (uint32_t)l3[4] << 8 | l3[5];
 	pkt->len6 = (uint16_t)(plen + 40);
-	if (plen == 0 && l3[6] == NEXTHDR_HOP)
-		tot = len;	/* jumbogram rule: not trimmed */
+	if (plen == 0 && (l3[6] == NEXTHDR_HOP || hook == NF_INET_LOCAL_OUT))
+		tot = len;	/* jumbogram rule, BIG TCP: not trimmed */
 	else
 		tot = plen + 40;
 	if (tot > len)
@@ -307,6 +306,60 @@ static enum interp_res interp_mport(const struct interp_pkt *pkt,
 	return hit != p->inv ? INTERP_MATCH : INTERP_NOMATCH;
 }
 
+#define RTN_UNICAST_	1
+#define RTN_BROADCAST_	3
+#define RTN_MULTICAST_	5
+
+/* __inet_dev_addr_type(): what the address alone says, else env's routes */
+static unsigned int interp_addr_type(const struct interp *in, uint32_t addr,
+				     const char *dev)
+{
+	uint32_t h = ntohl(addr);
+
+	if ((h >> 24) == 0 || h == UINT32_MAX)
+		return RTN_BROADCAST_;
+	if ((h >> 28) == 0xe)
+		return RTN_MULTICAST_;
+	if (!in->env || !in->env->addr_type)
+		return RTN_UNICAST_;
+	return in->env->addr_type(in->env->addr_ctx, addr, dev);
+}
+
+/* xt_addrtype v1's addrtype_mt_v1() for IPv4 */
+static bool interp_addrtype(const struct interp *in, const struct bf_pred *p)
+{
+	const struct interp_pkt *pkt = in->pkt;
+	const char *dev = NULL;
+	unsigned int t;
+
+	if (p->flags & 4)
+		dev = pkt->iif;
+	else if (p->flags & 8)
+		dev = pkt->oif;
+	/* (type in mask) XOR invert, source first; a false side ends it */
+	if (p->lo) {
+		t = interp_addr_type(in, pkt->saddr, dev);
+		if ((t < 16 && (p->lo & (1U << t))) == !!(p->flags & 1))
+			return false;
+	}
+	if (p->hi) {
+		t = interp_addr_type(in, pkt->daddr, dev);
+		if ((t < 16 && (p->hi & (1U << t))) == !!(p->flags & 2))
+			return false;
+	}
+	return true;
+}
+
+/* -m limit: bucket bf_ir_pred_ordinal() at env->jiffies */
+static bool interp_limit(const struct interp *in, const struct bf_pred *p)
+{
+	int32_t slot = bf_ir_pred_ordinal(in->ir, p);
+
+	if (!in->env || !in->env->limits || slot < 0)
+		return false;
+	return bf_limit_take(p, in->env->jiffies, &in->env->limits[slot]);
+}
+
 /* ipv6_masked_addr_cmp() == 0 */
 static bool interp6_addr(const uint8_t *a, const struct bf_pred *p)
 {
@@ -339,6 +392,7 @@ static bool interp_field_ok(bool v6, enum bf_field f)
 	case BF_F_ICMP:
 	case BF_F_SRANGE4:
 	case BF_F_DRANGE4:
+	case BF_F_ADDRTYPE:	/* IPv4's inet_dev_addr_type() */
 		return !v6;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
@@ -408,6 +462,12 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return ((uint32_t)pkt->smac[0] << 24 | (uint32_t)pkt->smac[1] << 16 |
 			(uint32_t)pkt->smac[2] << 8 | pkt->smac[3]) == p->value &&
 		       ((uint32_t)pkt->smac[4] << 8 | pkt->smac[5]) == p->lo;
+	case BF_F_MARK:
+		return ((in->env ? in->env->mark : 0) & p->mask) == p->value;
+	case BF_F_ADDRTYPE:
+		return interp_addrtype(in, p);
+	case BF_F_LIMIT:
+		return interp_limit(in, p);
 	case BF_F_CTSTATE:
 		return (pkt->ctstate & p->value) != 0;
 	case BF_F_SADDR6:
@@ -604,10 +664,12 @@ static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
 
 static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 		      size_t len, const char *iif, const char *oif,
-		      struct xt_counters *counters, struct interp_pkt *l2)
+		      struct xt_counters *counters, struct interp_pkt *l2,
+		      const struct bf_interp_env *env)
 {
 	struct interp_pkt pkt = *l2;
-	struct interp in = { .ir = ir, .pkt = &pkt, .counters = counters };
+	struct interp in = { .ir = ir, .pkt = &pkt, .counters = counters,
+			     .env = env };
 	const struct bf_chain *chain;
 	bool returned;
 	int c, ret;
@@ -655,7 +717,7 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 {
 	struct interp_pkt l2 = {};
 
-	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2);
+	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2, NULL);
 }
 
 int bf_interp_run_ct(const struct bf_ir *ir, int hook, const uint8_t *l3,
@@ -664,7 +726,7 @@ int bf_interp_run_ct(const struct bf_ir *ir, int hook, const uint8_t *l3,
 {
 	struct interp_pkt l2 = { .ctstate = ctstate };
 
-	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2);
+	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2, NULL);
 }
 
 /* eth_type_trans()'s pkt_type, for a frame to this host */
@@ -681,6 +743,14 @@ int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
 			size_t len, const char *iif, const char *oif,
 			struct xt_counters *counters)
 {
+	return bf_interp_run_env(ir, hook, frame, len, iif, oif, NULL, counters);
+}
+
+int bf_interp_run_env(const struct bf_ir *ir, int hook, const uint8_t *frame,
+		      size_t len, const char *iif, const char *oif,
+		      const struct bf_interp_env *env,
+		      struct xt_counters *counters)
+{
 	struct interp_pkt l2 = {};
 
 	if (!frame || len < 14)
@@ -693,5 +763,8 @@ int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
 	}
 	l2.pkttype = interp_pkttype(frame);
 	memcpy(l2.smac, frame + 6, 6);
-	return interp_run(ir, hook, frame + 14, len - 14, iif, oif, counters, &l2);
+	if (env && env->sz < sizeof(*env))
+		return -EINVAL;
+	return interp_run(ir, hook, frame + 14, len - 14, iif, oif, counters,
+			  &l2, env);
 }

@@ -45,6 +45,45 @@ void bf_maps_close(struct bf_maps *maps)
 	}
 }
 
+#define BF_ADDRTYPE_MAX	65536
+
+/*
+ * -m limit's buckets, one per BF_F_LIMIT predicate (bf_ir_pred_ordinal()),
+ * full at the kernel's jiffies of now, as limit_mt_check() leaves them
+ * when the table is replaced. -1 with errno on failure.
+ */
+static int maps_create_limit(const struct bf_ir *ir)
+{
+	uint32_t n = bf_ir_count_field(ir, BF_F_LIMIT), slot = 0, c, r, k;
+	struct bf_limit_state st;
+	uint64_t now = 0;
+	int fd, ret;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfilter_lim", sizeof(uint32_t),
+			    sizeof(struct bf_limit_state), n ? n : 1, NULL);
+	if (fd < 0 || !n)
+		return fd;
+	ret = bf_jiffies_now(&now);
+	for (c = 0; !ret && c < ir->n_chains; c++)
+		for (r = 0; !ret && r < ir->chains[c].n_rules; r++)
+			for (k = 0; !ret && k < ir->chains[c].rules[r].n_preds; k++) {
+				const struct bf_pred *p = &ir->chains[c].rules[r].preds[k];
+
+				if (p->field != BF_F_LIMIT)
+					continue;
+				bf_limit_init(p, now, &st);
+				if (bpf_map_update_elem(fd, &slot, &st, BPF_ANY))
+					ret = -errno;
+				slot++;
+			}
+	if (ret) {
+		close(fd);
+		errno = -ret;
+		return -1;
+	}
+	return fd;
+}
+
 int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		   struct bf_err *err)
 {
@@ -68,6 +107,10 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 	maps->fd[BF_MAP_TEST] = bpf_map_create(BPF_MAP_TYPE_ARRAY,
 		"bpfilter_tst", sizeof(uint32_t), sizeof(struct bf_test_ifs),
 		1, NULL);
+	maps->fd[BF_MAP_LIMIT] = maps_create_limit(ir);
+	maps->fd[BF_MAP_ADDRTYPE] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE,
+		"bpfilter_adt", sizeof(struct bf_addrtype_key),
+		sizeof(struct bf_addrtype_val), BF_ADDRTYPE_MAX, &noprealloc);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;

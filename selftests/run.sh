@@ -3,9 +3,11 @@
 #
 # bpfilter selftest (kselftest TAP): two network namespaces joined by a veth
 # pair; `bpfilter daemon` on the receiving side (B) with its program at XDP
-# or tc on B's veth; unmodified iptables-legacy run through `bpfilter exec`
-# programs it; real ping, TCP and UDP traffic from A must be dropped or
-# passed as the rules say, and the counters must equal what was sent.
+# or tc on B's veth; unmodified iptables-legacy and ip6tables-legacy run
+# through `bpfilter exec` program it; real ping, TCP and UDP traffic over
+# IPv4 and IPv6 from A must be dropped or passed as the rules say, the
+# counters must equal what was sent, each family's table is replaced without
+# touching the other's, and both survive kill -9 of the daemon.
 #
 #   selftests/run.sh --hook xdp|tc [-v]
 #
@@ -51,6 +53,8 @@ IF_A=bpfa$$
 IF_B=bpfb$$
 ADDR_A=10.201.0.1
 ADDR_B=10.201.0.2
+ADDR6_A=fd42:201::1
+ADDR6_B=fd42:201::2
 tmp=$(mktemp -d /tmp/bpfilter-selftest.XXXXXX)
 SOCK=$tmp/bpfilter.sock
 STATE=$tmp/state
@@ -81,6 +85,9 @@ nsb() { ip netns exec "$NS_B" "$@"; }
 ipt() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- iptables-legacy -w "$@"; }
 ipt_save() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- iptables-legacy-save "$@"; }
 ipt_restore() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- iptables-legacy-restore "$@"; }
+ip6t() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- ip6tables-legacy -w "$@"; }
+ip6t_save() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- ip6tables-legacy-save "$@"; }
+ip6t_restore() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- ip6tables-legacy-restore "$@"; }
 
 num=0
 failed=0
@@ -149,6 +156,54 @@ counter_is() {
 	ipt -L "$1" -v -n -x --line-numbers
 	[[ ${got%% *} == "$3" ]] || return 1
 	[[ -z ${4:-} || ${got##* } == "$4" ]]
+}
+
+# ---- IPv6 traffic and counters ---------------------------------------------
+pings6() {
+	local out
+	out=$(nsa ping -6 -c "$1" -i 0.2 -W 1 -q "$ADDR6_B" 2>&1)
+	echo "$out"
+	grep -q "^$1 packets transmitted, $2 received" <<<"$out"
+}
+ping6_ok() { pings6 1 1; }
+ping6_blocked() { pings6 2 0; }
+tcp6_ok() { nsa timeout 3 bash -c "exec 3<>/dev/tcp/$ADDR6_B/$1"; }
+tcp6_blocked() {
+	local rc=0
+	tcp6_ok "$1" || rc=$?
+	echo "connect to [$ADDR6_B]:$1: exit $rc (124 = timed out)"
+	((rc == 124))
+}
+# udp6_delivered LOG PORT N_SENT N_EXPECTED FROM_NS DST
+udp6_delivered() {
+	local before after
+	before=$(grep -c "^udp6 $2\$" "$1" || true)
+	udp_send "$5" "$6" "$2" "$3"
+	sleep 0.5
+	after=$(grep -c "^udp6 $2\$" "$1" || true)
+	echo "sent $3 datagrams to [$6]:$2, $((after - before)) arrived, expected $4"
+	((after - before == $4))
+}
+counter6() {
+	ip6t -L "$1" -v -n -x --line-numbers | awk -v n="$2" '$1 == n { print $2, $3 }'
+}
+counter6_is() {
+	local got
+	got=$(counter6 "$1" "$2")
+	echo "ip6tables $1 rule $2 counters: '$got', expected packets $3${4:+ bytes $4}"
+	ip6t -L "$1" -v -n -x --line-numbers
+	[[ ${got%% *} == "$3" ]] || return 1
+	[[ -z ${4:-} || ${got##* } == "$4" ]]
+}
+rules6_are() {	# rules6_are EXPECTED (as ip6tables -S INPUT prints it)
+	local got
+	got=$(ip6t -S INPUT)
+	echo "-S INPUT:"; echo "$got"; echo "expected:"; echo "$1"
+	[[ $got == "$1" ]]
+}
+same() {	# same WHAT EXPECTED GOT
+	echo "$1: expected '$2', got '$3'"
+	[[ $2 == "$3" ]]
 }
 
 attached() {
@@ -234,6 +289,8 @@ ip netns add "$NS_B"
 ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
 nsa ip addr add "$ADDR_A/24" dev "$IF_A"
 nsb ip addr add "$ADDR_B/24" dev "$IF_B"
+nsa ip addr add "$ADDR6_A/64" dev "$IF_A" nodad
+nsb ip addr add "$ADDR6_B/64" dev "$IF_B" nodad
 nsa ip link set lo up
 nsb ip link set lo up
 nsa ip link set "$IF_A" up
@@ -241,9 +298,11 @@ nsb ip link set "$IF_B" up
 # Background processes start without the nsa/nsb functions, so that $! is
 # the process itself (ip netns exec execs), not a subshell around it.
 ip netns exec "$NS_B" "$LISTENER" --log "$LOG_B" --timeout 600 \
-	--tcp 8080 --tcp 8081 --udp 5353 --udp 5354 &
+	--tcp 8080 --tcp 8081 --udp 5353 --udp 5354 \
+	--tcp6 8080 --tcp6 8081 --udp6 5353 --udp6 5354 &
 pids+=($!)
-ip netns exec "$NS_A" "$LISTENER" --log "$LOG_A" --timeout 600 --udp 6000 --udp 6001 &
+ip netns exec "$NS_A" "$LISTENER" --log "$LOG_A" --timeout 600 --udp 6000 --udp 6001 \
+	--udp6 6000 --udp6 6001 &
 pids+=($!)
 if ! wait_ready "$LOG_B" || ! wait_ready "$LOG_A"; then
 	echo "Bail out! the traffic listeners did not start"
@@ -345,8 +404,8 @@ check "tcp 8080 is dropped again after restore" tcp_blocked 8080
 
 # ---- bad input ---------------------------------------------------------------------
 before=$(ipt -S 2>&1 || true)
-check "a rule with an unsupported match (limit) is refused with an error" \
-	refused 'limit' -A INPUT -p tcp -m limit --limit 1/sec -j ACCEPT
+check "a rule with an unsupported match (statistic) is refused with an error" \
+	refused 'statistic' -A INPUT -p tcp -m statistic --mode nth --every 2 --packet 0 -j ACCEPT
 check "a rule with an unsupported target (LOG) is refused with an error" \
 	refused 'LOG' -I INPUT -p udp -j LOG
 check "the rules in force are unchanged after the refusals" s_is "$before"
@@ -396,6 +455,168 @@ if [[ $hook == tc ]]; then
 else
 	ok "OUTPUT at tc egress # SKIP XDP has no OUTPUT hook"
 fi
+
+# ---- IPv6: ip6tables-legacy on the same interface ------------------------------
+lists6_builtins() {
+	local out
+	out=$(ip6t -L -n)
+	echo "$out"
+	grep -q 'Chain INPUT (policy ACCEPT)' <<<"$out" &&
+		grep -q 'Chain OUTPUT (policy ACCEPT)' <<<"$out"
+}
+check "ip6tables -L -n lists the built-in chains" lists6_builtins
+check "ping -6 passes with the empty IPv6 table" ping6_ok
+check "tcp6 8080 passes with the empty IPv6 table" tcp6_ok 8080
+check "ip6tables -A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP" \
+	ip6t -A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP
+check "ping -6 is dropped" ping6_blocked
+check "IPv4 ping is not (the IPv4 table has no such rule)" ping_ok
+check "ip6tables -C finds the rule" ip6t -C INPUT -p icmpv6 --icmpv6-type echo-request -j DROP
+check "ip6tables -C does not find a rule that is not there" fails ip6t -C INPUT -p udp -j DROP
+check "ip6tables -D INPUT 1" ip6t -D INPUT 1
+check "ping -6 passes again" ping6_ok
+check "ip6tables -A INPUT -p tcp --dport 8080 -j DROP" ip6t -A INPUT -p tcp --dport 8080 -j DROP
+check "tcp6 8080 is dropped" tcp6_blocked 8080
+check "tcp6 8081 passes" tcp6_ok 8081
+check "ip6tables -I INPUT 1 -s A -p tcp --dport 8080 -j ACCEPT" \
+	ip6t -I INPUT 1 -s "$ADDR6_A/128" -p tcp --dport 8080 -j ACCEPT
+check "ip6tables -S shows the inserted rule first" rules6_are "-P INPUT ACCEPT
+-A INPUT -s $ADDR6_A/128 -p tcp -m tcp --dport 8080 -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 8080 -j DROP"
+check "tcp6 8080 passes (inserted ACCEPT first)" tcp6_ok 8080
+check "ip6tables -R INPUT 1 -p tcp --dport 8081 -j DROP" ip6t -R INPUT 1 -p tcp --dport 8081 -j DROP
+check "tcp6 8081 is dropped after -R" tcp6_blocked 8081
+check "ip6tables -F INPUT" ip6t -F INPUT
+check "tcp6 8080 passes after -F" tcp6_ok 8080
+check "ip6tables -A INPUT -p udp --dport 5353 -j DROP" ip6t -A INPUT -p udp --dport 5353 -j DROP
+check "udp6 5353: 0 of 5 arrive" udp6_delivered "$LOG_B" 5353 5 0 "$NS_A" "$ADDR6_B"
+check "udp6 5354: 5 of 5 arrive" udp6_delivered "$LOG_B" 5354 5 5 "$NS_A" "$ADDR6_B"
+check "udp6 5353 counter is 5 packets, 5 x 50 bytes" counter6_is INPUT 1 5 250
+check "ip6tables -F INPUT" ip6t -F INPUT
+check "ip6tables -N blk6" ip6t -N blk6
+check "ip6tables -A blk6 -p icmpv6 --icmpv6-type echo-request -j DROP" \
+	ip6t -A blk6 -p icmpv6 --icmpv6-type echo-request -j DROP
+check "ip6tables -A INPUT -j blk6" ip6t -A INPUT -j blk6
+check "ping -6 is dropped through a user chain" ping6_blocked
+check "ip6tables -E blk6 blk7" ip6t -E blk6 blk7
+check "ip6tables -X of a referenced chain is refused" fails ip6t -X blk7
+check "ip6tables -D INPUT -j blk7, -F blk7, -X blk7" \
+	eval 'ip6t -D INPUT -j blk7 && ip6t -F blk7 && ip6t -X blk7'
+check "ping -6 passes after -X" ping6_ok
+check "ip6tables -P INPUT DROP" ip6t -P INPUT DROP
+check "tcp6 8081 is dropped by the policy" tcp6_blocked 8081
+check "IPv4 tcp 8081 passes: the IPv4 policy is its own" tcp_ok 8081
+check "ip6tables -P INPUT ACCEPT" ip6t -P INPUT ACCEPT
+check "ip6tables -A INPUT -s A -p icmpv6 --icmpv6-type echo-request -j ACCEPT" \
+	ip6t -A INPUT -s "$ADDR6_A/128" -p icmpv6 --icmpv6-type echo-request -j ACCEPT
+check "ip6tables -Z" ip6t -Z
+check "exactly 5 pings -6 sent, 5 answered" pings6 5 5
+check "ip6tables -L -v counts 5 packets, 5 x 104 bytes" counter6_is INPUT 1 5 520
+refused6() {	# refused6 PATTERN IP6TABLES-ARGS...: fails, stderr matches
+	local pat=$1 rc=0
+	shift
+	ip6t "$@" 2>"$tmp/bad.err" || rc=$?
+	cat "$tmp/bad.err"
+	((rc != 0)) && grep -qiE -- "$pat" "$tmp/bad.err"
+}
+before6=$(ip6t -S 2>&1 || true)
+check "an unsupported IPv6 match (statistic) is refused with an error" \
+	refused6 'statistic' -A INPUT -m statistic --mode nth --every 2 --packet 0 -j ACCEPT
+check "the IPv6 rules in force are unchanged after the refusal" \
+	same "ip6tables -S" "$before6" "$(ip6t -S 2>&1)"
+
+# ---- the two families are replaced independently ---------------------------------
+check "iptables -F, -Z, ip6tables -Z" eval 'ipt -F && ipt -Z && ip6t -Z'
+check "iptables -A INPUT -s A -p icmp -j ACCEPT" ipt -A INPUT -s "$ADDR_A/32" -p icmp -j ACCEPT
+check "iptables -A INPUT -p tcp --dport 8080 -j DROP" ipt -A INPUT -p tcp --dport 8080 -j DROP
+check "3 IPv4 pings answered" pings 3 3
+check "3 IPv6 pings answered" pings6 3 3
+v4_rules=$(ipt -S 2>&1 || true)
+v4_cnt=$(counter INPUT 1)
+check "the IPv4 rule counted 3 pings" same "IPv4 counters" "3 252" "$v4_cnt"
+check "replacing the IPv6 table: ip6tables -I INPUT 1 -p tcp --dport 8081 -j DROP" \
+	ip6t -I INPUT 1 -p tcp --dport 8081 -j DROP
+check "... leaves the IPv4 rules as they were" same "iptables -S" "$v4_rules" "$(ipt -S 2>&1)"
+check "... and the IPv4 counters" same "IPv4 counters" "$v4_cnt" "$(counter INPUT 1)"
+check "... IPv4 tcp 8080 still dropped" tcp_blocked 8080
+check "... IPv4 tcp 8081 still passes" tcp_ok 8081
+check "... IPv6 tcp 8081 now dropped" tcp6_blocked 8081
+check "the IPv6 rule counted the 3 pings -6" counter6_is INPUT 2 3 312
+v6_rules=$(ip6t -S 2>&1 || true)
+v6_cnt=$(counter6 INPUT 2)
+check "replacing the IPv4 table: iptables -D INPUT 2" ipt -D INPUT 2
+check "... leaves the IPv6 rules as they were" same "ip6tables -S" "$v6_rules" "$(ip6t -S 2>&1)"
+check "... and the IPv6 counters" same "IPv6 counters" "$v6_cnt" "$(counter6 INPUT 2)"
+check "... IPv6 tcp 8081 still dropped" tcp6_blocked 8081
+check "... IPv4 tcp 8080 passes now" tcp_ok 8080
+check "iptables-legacy-save shows no IPv6 rule" \
+	eval "! ipt_save | grep -q -e '$ADDR6_A' -e icmpv6"
+check "ip6tables-legacy-save -t filter" \
+	eval "ip6t_save -t filter >'$tmp/saved6' && cat '$tmp/saved6' && grep -q -- '--dport 8081' '$tmp/saved6'"
+check "ip6tables-legacy-save (no -t) lists the IPv6 filter table" \
+	eval "ip6t_save | grep -q -- '--dport 8081'"
+check "ip6tables -F" ip6t -F
+check "tcp6 8081 passes after -F" tcp6_ok 8081
+check "ip6tables-legacy-restore of the saved file" eval "ip6t_restore <'$tmp/saved6'"
+check "tcp6 8081 is dropped again after restore" tcp6_blocked 8081
+check "ip6tables -A OUTPUT -p udp --dport 6000 -j DROP" ip6t -A OUTPUT -p udp --dport 6000 -j DROP
+if [[ $hook == tc ]]; then
+	check "IPv6 OUTPUT: udp6 6000 from B: 0 of 4 arrive at A" \
+		udp6_delivered "$LOG_A" 6000 4 0 "$NS_B" "$ADDR6_A"
+	check "IPv6 OUTPUT: udp6 6001 from B: 4 of 4 arrive at A" \
+		udp6_delivered "$LOG_A" 6001 4 4 "$NS_B" "$ADDR6_A"
+	check "IPv6 OUTPUT rule counted 4 packets, 4 x 50 bytes" counter6_is OUTPUT 1 4 200
+else
+	ok "IPv6 OUTPUT at tc egress # SKIP XDP has no OUTPUT hook"
+fi
+
+# ---- both families through kill -9 and a restart -------------------------------------
+check "ip6tables -I INPUT 1 -p icmpv6 --icmpv6-type echo-request -j DROP" \
+	ip6t -I INPUT 1 -p icmpv6 --icmpv6-type echo-request -j DROP
+check "iptables -I INPUT 1 -p icmp -j DROP" ipt -I INPUT 1 -p icmp -j DROP
+check "iptables -Z, ip6tables -Z" eval 'ipt -Z && ip6t -Z'
+ip netns exec "$NS_A" ping -c 10 -i 0.2 -W 1 -q "$ADDR_B" >"$tmp/ping4-kill.out" 2>&1 &
+p4=$!
+ip netns exec "$NS_A" ping -6 -c 10 -i 0.2 -W 1 -q "$ADDR6_B" >"$tmp/ping6-kill.out" 2>&1 &
+p6=$!
+pids+=("$p4" "$p6")
+sleep 1
+dead_pid=$daemon_pid
+kill -9 "$dead_pid"
+wait "$dead_pid" 2>/dev/null || true
+daemon_pid=
+wait "$p4" || true
+wait "$p6" || true
+check "all 10 IPv4 pings dropped, before and after the kill" \
+	grep -q '10 packets transmitted, 0 received' "$tmp/ping4-kill.out"
+check "all 10 IPv6 pings dropped, before and after the kill" \
+	grep -q '10 packets transmitted, 0 received' "$tmp/ping6-kill.out"
+check "IPv6 tcp 8081 still dropped without the daemon" tcp6_blocked 8081
+check "IPv6 tcp 8080 still passes without the daemon" tcp6_ok 8080
+check "IPv4 tcp 8080 still passes without the daemon" tcp_ok 8080
+if start_daemon >"$tmp/start.out" 2>&1; then
+	ok "the daemon restarts (both families)"
+else
+	not_ok "the daemon restarts (both families)"
+	diag <"$tmp/start.out"
+fi
+adopted() {	# adopted N: N restarts adopted both families' programs
+	local n
+	n=$(grep -c 'adopted the attached programs.*IPv6 too' "$DLOG" || true)
+	echo "restarts that adopted both tables: $n, expected $1"
+	cat "$DLOG"
+	((n == $1))
+}
+check "the restarted daemon adopted both tables, as at the first restart" adopted 2
+check "IPv4 counters survive: the icmp DROP counted the 10 pings" counter_is INPUT 1 10 840
+check "IPv6 counters survive: the icmpv6 DROP counted the 10 pings" counter6_is INPUT 1 10 1040
+check "IPv6 rules survive" rules6_are "$(printf '%s\n' '-P INPUT ACCEPT' \
+	'-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j DROP' \
+	'-A INPUT -p tcp -m tcp --dport 8081 -j DROP' \
+	"-A INPUT -s $ADDR6_A/128 -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT")"
+check "the restarted daemon takes IPv6 changes: ip6tables -D INPUT 1" ip6t -D INPUT 1
+check "ping -6 passes after that change" ping6_ok
+check "IPv4 ping is still dropped" ping_blocked
 
 echo "1..$num"
 echo "# $((num - failed)) passed, $failed failed"

@@ -18,11 +18,13 @@
  * nsfs fd or socket would keep a dead namespace alive), so whether one
  * still exists is seen by its nsfs inode, held by a process (/proc/N/ns/net)
  * or bind-mounted under /run/netns, and confirmed by the cookie of what
- * holds it (inode numbers are reused). A table whose namespace is not found
- * is dropped from memory when a new namespace shows up; its programs stay
- * attached and its state file stays, so a namespace kept alive some other
- * way (an fd, a bind mount elsewhere) gets its table back, adopted with its
- * counters, at its next request.
+ * holds it (inode numbers are reused). The tables (both families) of a
+ * namespace that is not found are dropped when a new namespace shows up,
+ * and their state files deleted: a dead namespace's devices and programs
+ * are gone with it, and its cookie never comes back. A namespace kept
+ * alive some other way (an fd, a bind mount elsewhere) starts again from
+ * its initial tables at its next request; what was attached there keeps
+ * filtering until then.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -94,8 +96,11 @@ int umh_ns_setup(struct bf_umh *umh, const char *const *ifnames,
 static void umh_ns_entry_free(struct umh_ns *e)
 {
 	umh_table_free(e->t4);
+	umh_table_free(e->t6);
+	umh_att_close(e->att_fds);
 	free(e->ifindexes);
 	e->t4 = NULL;
+	e->t6 = NULL;
 	e->ifindexes = NULL;
 }
 
@@ -121,16 +126,21 @@ void umh_ns_free(struct bf_umh *umh)
 /* Exchange the served namespace's state with e's (twice = undone). */
 static void umh_ns_swap(struct bf_umh *umh, struct umh_ns *e)
 {
-	struct umh_table *t = umh->t4;
-	int *ifx = umh->ifindexes;
+	struct umh_table *t4 = umh->t4, *t6 = umh->t6;
+	int *ifx = umh->ifindexes, fds[UMH_NR_HOOKS];
 	unsigned int n = umh->n_ifindexes;
 	uint64_t key = umh->netns;
 
+	memcpy(fds, umh->att_fds, sizeof(fds));
 	umh->t4 = e->t4;
+	umh->t6 = e->t6;
+	memcpy(umh->att_fds, e->att_fds, sizeof(fds));
 	umh->ifindexes = e->ifindexes;
 	umh->n_ifindexes = e->n_ifindexes;
 	umh->netns = e->key;
-	e->t4 = t;
+	e->t4 = t4;
+	e->t6 = t6;
+	memcpy(e->att_fds, fds, sizeof(fds));
 	e->ifindexes = ifx;
 	e->n_ifindexes = n;
 	e->key = key;
@@ -255,8 +265,9 @@ static void umh_ns_prune(struct bf_umh *umh)
 	for (i = umh->n_nss; i-- > 0;) {
 		if (umh_ns_alive(umh, &umh->nss[i], live, n))
 			continue;
-		bf_info("netns %llu is gone: dropping its table from memory (state file kept)",
+		bf_info("netns %llu is gone: dropping its tables and their state files",
 			(unsigned long long)umh->nss[i].key);
+		umh_state_remove(umh, umh->nss[i].key);
 		umh_ns_entry_free(&umh->nss[i]);
 		umh->nss[i] = umh->nss[--umh->n_nss];
 	}
@@ -289,7 +300,8 @@ static struct umh_ns *umh_ns_add(struct bf_umh *umh, uint64_t key,
 	}
 	umh->nss = nss;
 	e = &nss[umh->n_nss];
-	*e = (struct umh_ns){ .key = key, .ino = ino };
+	*e = (struct umh_ns){ .key = key, .ino = ino,
+			      .att_fds = { -1, -1, -1 } };
 	n = umh_ns_resolve(umh, list);
 	if (n) {
 		e->ifindexes = calloc(n, sizeof(int));

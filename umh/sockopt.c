@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The IPv4 ip_tables sockopts, answered with the errnos ip_tables itself
- * returns (net/ipv4/netfilter/ip_tables.c: do_ipt_get_ctl, get_info,
+ * The ip_tables and ip6_tables sockopts, answered with the errnos the
+ * kernel itself returns (net/ipv4/netfilter/ip_tables.c and
+ * net/ipv6/netfilter/ip6_tables.c: do_ip(6)t_get_ctl, get_info,
  * get_entries, do_replace, __do_replace, do_add_counters and
  * xt_replace_table / xt_copy_counters in x_tables.c), in the order the
- * kernel checks them.
+ * kernel checks them. The two families differ only in the entry layout
+ * (ipt_entry / ip6t_entry), the revision optnames (66/67 vs 68/69) and
+ * the front-end; the headers (ipt_getinfo, ipt_get_entries, ipt_replace,
+ * xt_counters_info) have the same layout in both.
  *
  * The transport already checked CAP_NET_ADMIN and copied the caller's
  * buffer: GET payloads are the first min(optlen, BPFILTER_GET_IN_MAX)
@@ -27,11 +31,10 @@ static bool umh_is_filter(char *name, size_t size)
 	return !strcmp(name, "filter");
 }
 
-static int umh_get_info(struct bf_umh *umh, const struct bpfilter_req *req,
-			const void *in, struct bpfilter_reply *reply,
-			void **out)
+static int umh_get_info(const struct umh_table *t,
+			const struct bpfilter_req *req, const void *in,
+			struct bpfilter_reply *reply, void **out)
 {
-	const struct umh_table *t = umh->t4;
 	struct ipt_getinfo *info;
 	char name[XT_TABLE_MAXNAMELEN];
 
@@ -56,30 +59,33 @@ static int umh_get_info(struct bf_umh *umh, const struct bpfilter_req *req,
 }
 
 /* Write counters[i] into the i-th entry of the blob at `entries`. */
-static int umh_fill_counters(void *entries, uint32_t size,
+static int umh_fill_counters(int family, void *entries, uint32_t size,
 			     const struct xt_counters *counters, uint32_t n)
 {
+	size_t esize = umh_entry_size(family);
 	uint32_t off = 0, i = 0;
-	struct ipt_entry *e;
+	uint16_t next;
+	char *e;
 
 	while (off < size) {
-		if (size - off < sizeof(*e) || i >= n)
+		if (size - off < esize || i >= n)
 			return -EIO;
-		e = (struct ipt_entry *)((char *)entries + off);
-		if (e->next_offset < sizeof(*e) || e->next_offset > size - off)
+		e = (char *)entries + off;
+		memcpy(&next, e + umh_entry_next_off(family), sizeof(next));
+		if (next < esize || next > size - off)
 			return -EIO;
-		memcpy(&e->counters, &counters[i], sizeof(e->counters));
-		off += e->next_offset;
+		memcpy(e + umh_entry_counters_off(family), &counters[i],
+		       sizeof(counters[i]));
+		off += next;
 		i++;
 	}
 	return i == n ? 0 : -EIO;
 }
 
-static int umh_get_entries(struct bf_umh *umh, const struct bpfilter_req *req,
-			   const void *in, struct bpfilter_reply *reply,
-			   void **out)
+static int umh_get_entries(const struct umh_table *t,
+			   const struct bpfilter_req *req, const void *in,
+			   struct bpfilter_reply *reply, void **out)
 {
-	const struct umh_table *t = umh->t4;
 	struct xt_counters *counters;
 	struct ipt_get_entries get, *res;
 	int r;
@@ -104,8 +110,8 @@ static int umh_get_entries(struct bf_umh *umh, const struct bpfilter_req *req,
 	/* ip_tables writes the entries only; the header stays the caller's. */
 	memcpy(res, in, sizeof(get));
 	memcpy(res->entrytable, t->repl->entries, t->repl->size);
-	r = umh_fill_counters(res->entrytable, t->repl->size, counters,
-			      t->ir->n_entries);
+	r = umh_fill_counters(t->family, res->entrytable, t->repl->size,
+			      counters, t->ir->n_entries);
 	free(counters);
 	if (r) {
 		bf_err("GET_ENTRIES: the stored table does not walk (bug)");
@@ -118,7 +124,8 @@ static int umh_get_entries(struct bf_umh *umh, const struct bpfilter_req *req,
 	return 0;
 }
 
-static int umh_get_revision(const struct bpfilter_req *req, const void *in)
+static int umh_get_revision(int family, const struct bpfilter_req *req,
+			    const void *in, bool match)
 {
 	struct xt_get_revision rev;
 
@@ -126,18 +133,22 @@ static int umh_get_revision(const struct bpfilter_req *req, const void *in)
 		return -EINVAL;
 	memcpy(&rev, in, sizeof(rev));
 	rev.name[sizeof(rev.name) - 1] = '\0';
-	if (req->optname == IPT_SO_GET_REVISION_MATCH)
-		return bf_xt4_match_revision(rev.name, rev.revision);
-	return bf_xt4_target_revision(rev.name, rev.revision);
+	if (family == AF_INET6)
+		return match ? bf_xt6_match_revision(rev.name, rev.revision) :
+			       bf_xt6_target_revision(rev.name, rev.revision);
+	return match ? bf_xt4_match_revision(rev.name, rev.revision) :
+		       bf_xt4_target_revision(rev.name, rev.revision);
 }
 
-static int umh_get4(struct bf_umh *umh, const struct bpfilter_req *req,
-		    const void *in, struct bpfilter_reply *reply, void **out)
+static int umh_get(const struct umh_table *t, const struct bpfilter_req *req,
+		   const void *in, struct bpfilter_reply *reply, void **out)
 {
 	uint32_t want = req->optlen < BPFILTER_GET_IN_MAX ?
 			req->optlen : BPFILTER_GET_IN_MAX;
+	bool v6 = t->family == AF_INET6;
+	uint32_t max = v6 ? IP6T_SO_GET_MAX : IPT_SO_GET_MAX;
 
-	if (req->optname < IPT_SO_GET_INFO || req->optname > IPT_SO_GET_MAX)
+	if (req->optname < IPT_SO_GET_INFO || req->optname > max)
 		return -ENOPROTOOPT;
 	if (req->payload_len < want) {
 		bf_err("GET %u from pid %u: %u payload bytes for optlen %u (transport bug)",
@@ -145,12 +156,20 @@ static int umh_get4(struct bf_umh *umh, const struct bpfilter_req *req,
 		return -EPROTO;
 	}
 	switch (req->optname) {
-	case IPT_SO_GET_INFO:
-		return umh_get_info(umh, req, in, reply, out);
-	case IPT_SO_GET_ENTRIES:
-		return umh_get_entries(umh, req, in, reply, out);
-	default:
-		return umh_get_revision(req, in);
+	case IPT_SO_GET_INFO:		/* == IP6T_SO_GET_INFO */
+		return umh_get_info(t, req, in, reply, out);
+	case IPT_SO_GET_ENTRIES:	/* == IP6T_SO_GET_ENTRIES */
+		return umh_get_entries(t, req, in, reply, out);
+	case IPT_SO_GET_REVISION_MATCH:
+	case IPT_SO_GET_REVISION_TARGET:
+		/* 66/67 are IPv6 socket options the kernel answers itself */
+		if (v6)
+			return -EINVAL;
+		return umh_get_revision(AF_INET, req, in,
+					req->optname == IPT_SO_GET_REVISION_MATCH);
+	default:		/* IP6T_SO_GET_REVISION_MATCH / _TARGET */
+		return umh_get_revision(AF_INET6, req, in,
+					req->optname == IP6T_SO_GET_REVISION_MATCH);
 	}
 }
 
@@ -159,7 +178,8 @@ static int umh_commit(struct bf_umh *umh, struct umh_table *t,
 		      uint32_t num_counters, struct bpfilter_reply *reply,
 		      void **out)
 {
-	struct umh_table *old = umh->t4;
+	struct umh_table **tp = umh_tablep(umh, t->family);
+	struct umh_table *old = *tp;
 	struct xt_counters *counters = NULL;
 	int r;
 
@@ -168,7 +188,7 @@ static int umh_commit(struct bf_umh *umh, struct umh_table *t,
 	if (r)
 		bf_warn("SET_REPLACE: cannot collect the old counters: %s",
 			strerror(-r));
-	umh->t4 = t;
+	*tp = t;
 	umh_table_free(old);
 	if (counters) {
 		reply->payload_len = num_counters * sizeof(*counters);
@@ -183,9 +203,9 @@ static int umh_commit(struct bf_umh *umh, struct umh_table *t,
 	return 0;
 }
 
-static int umh_set_replace(struct bf_umh *umh, const struct bpfilter_req *req,
-			   const void *in, struct bpfilter_reply *reply,
-			   void **out)
+static int umh_set_replace(struct bf_umh *umh, struct umh_table *cur,
+			   const struct bpfilter_req *req, const void *in,
+			   struct bpfilter_reply *reply, void **out)
 {
 	struct ipt_replace *repl;
 	struct umh_table *t;
@@ -211,33 +231,34 @@ static int umh_set_replace(struct bf_umh *umh, const struct bpfilter_req *req,
 		return -EINVAL;
 	}
 	repl->name[sizeof(repl->name) - 1] = '\0';
-	r = umh_table_build(umh, repl, req->optlen, umh->t4, &t, &err);
+	r = umh_table_build(umh, cur->family, repl, req->optlen, cur, &t, &err);
 	if (r)
 		goto err_refuse;
 	if (umh->mode == BF_UMH_ATTACH) {
-		r = umh_table_attach(umh, t, umh->t4, &err);
+		r = umh_install(umh, t, &err);
 		if (r) {
 			umh_table_free(t);
 			goto err_refuse;
 		}
 	}
+	bf_info("SET_REPLACE from pid %u: %s %u entries, %u bytes in force",
+		req->pid, t->family == AF_INET6 ? "IPv6" : "IPv4",
+		t->ir->n_entries, t->repl->size);
 	r = umh_commit(umh, t, num_counters, reply, out);
-	bf_info("SET_REPLACE from pid %u: %u entries, %u bytes in force",
-		req->pid, umh->t4->ir->n_entries, umh->t4->repl->size);
 	bf_err_clear(&err);
 	return r;
 
 err_refuse:
-	snprintf(what, sizeof(what), "SET_REPLACE from pid %u", req->pid);
+	snprintf(what, sizeof(what), "%sSET_REPLACE from pid %u",
+		 cur->family == AF_INET6 ? "IPv6 " : "", req->pid);
 	umh_refuse(umh, what, r, &err);
 	bf_err_clear(&err);
 	return r;
 }
 
-static int umh_add_counters(struct bf_umh *umh, const struct bpfilter_req *req,
-			    const void *in)
+static int umh_add_counters(struct bf_umh *umh, struct umh_table *t,
+			    const struct bpfilter_req *req, const void *in)
 {
-	struct umh_table *t = umh->t4;
 	const struct xt_counters *add;
 	struct xt_counters_info info;
 	uint32_t i;
@@ -270,8 +291,9 @@ static int umh_add_counters(struct bf_umh *umh, const struct bpfilter_req *req,
 	return 0;
 }
 
-static int umh_set4(struct bf_umh *umh, const struct bpfilter_req *req,
-		    const void *in, struct bpfilter_reply *reply, void **out)
+static int umh_set(struct bf_umh *umh, struct umh_table *t,
+		   const struct bpfilter_req *req, const void *in,
+		   struct bpfilter_reply *reply, void **out)
 {
 	if (req->optname != IPT_SO_SET_REPLACE &&
 	    req->optname != IPT_SO_SET_ADD_COUNTERS)
@@ -282,16 +304,21 @@ static int umh_set4(struct bf_umh *umh, const struct bpfilter_req *req,
 		return -EPROTO;
 	}
 	if (req->optname == IPT_SO_SET_REPLACE)
-		return umh_set_replace(umh, req, in, reply, out);
-	return umh_add_counters(umh, req, in);
+		return umh_set_replace(umh, t, req, in, reply, out);
+	return umh_add_counters(umh, t, req, in);
 }
 
-int umh_sockopt4(struct bf_umh *umh, const struct bpfilter_req *req,
-		 const void *payload, struct bpfilter_reply *reply,
-		 void **payload_out)
+int umh_sockopt(struct bf_umh *umh, const struct bpfilter_req *req,
+		const void *payload, struct bpfilter_reply *reply,
+		void **payload_out)
 {
+	struct umh_table **tp = umh_tablep(umh, req->family);
+
 	reply->optlen = req->optlen;
+	/* no table of that family: as a kernel without ip6_tables */
+	if (!tp || !*tp)
+		return -ENOPROTOOPT;
 	if (req->cmd == BPFILTER_CMD_GET)
-		return umh_get4(umh, req, payload, reply, payload_out);
-	return umh_set4(umh, req, payload, reply, payload_out);
+		return umh_get(*tp, req, payload, reply, payload_out);
+	return umh_set(umh, *tp, req, payload, reply, payload_out);
 }

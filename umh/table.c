@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Table state: build a table from a SET_REPLACE blob (translate, generate,
- * maps, load), swap it in on the configured devices, read its counters.
+ * Table state: build a table of either family from a SET_REPLACE blob
+ * (translate, generate, maps, and in TEST mode load), read its counters.
+ * Putting it in force on the devices is attach.c's.
  *
  * A table under construction owns everything it created; building or
  * attaching it can fail at any step and then only the new table is freed:
@@ -10,19 +11,15 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bpfilter/log.h"
 #include "internal.h"
-
-static const char *const umh_hook_names[UMH_NR_HOOKS] = {
-	[BF_HOOK_XDP] = "xdp",
-	[BF_HOOK_TC_INGRESS] = "tc ingress",
-	[BF_HOOK_TC_EGRESS] = "tc egress",
-};
 
 static void umh_maps_reset(struct bf_maps *maps)
 {
@@ -38,7 +35,34 @@ static bool umh_maps_present(const struct bf_maps *maps)
 	return maps->fd[BF_MAP_COUNTERS] >= 0;
 }
 
-struct umh_table *umh_table_alloc(void)
+struct umh_table **umh_tablep(struct bf_umh *umh, int family)
+{
+	if (family == AF_INET)
+		return &umh->t4;
+	if (family == AF_INET6)
+		return &umh->t6;
+	return NULL;
+}
+
+size_t umh_entry_size(int family)
+{
+	return family == AF_INET6 ? sizeof(struct ip6t_entry) :
+				    sizeof(struct ipt_entry);
+}
+
+size_t umh_entry_next_off(int family)
+{
+	return family == AF_INET6 ? offsetof(struct ip6t_entry, next_offset) :
+				    offsetof(struct ipt_entry, next_offset);
+}
+
+size_t umh_entry_counters_off(int family)
+{
+	return family == AF_INET6 ? offsetof(struct ip6t_entry, counters) :
+				    offsetof(struct ipt_entry, counters);
+}
+
+struct umh_table *umh_table_alloc(int family)
 {
 	struct umh_table *t;
 	int i;
@@ -46,6 +70,7 @@ struct umh_table *umh_table_alloc(void)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	t->family = family;
 	for (i = 0; i < UMH_NR_HOOKS; i++)
 		t->prog_fds[i] = -1;
 	umh_maps_reset(&t->maps);
@@ -156,19 +181,29 @@ static int umh_table_gen(struct bf_umh *umh, struct umh_table *t,
 	return 0;
 }
 
-int umh_table_load(struct umh_table *t, struct bf_err *err)
+int umh_table_load(struct bf_umh *umh, struct umh_table *t,
+		   struct bf_err *err)
 {
 	int i, fd, r;
 
-	r = bf_maps_create(t->ir, &t->maps, err);
-	if (r) {
-		umh_maps_reset(&t->maps);
-		return r;
+	if (!umh_maps_present(&t->maps)) {
+		r = bf_maps_create(t->ir, &t->maps, err);
+		if (r) {
+			umh_maps_reset(&t->maps);
+			return r;
+		}
 	}
 	r = bf_maps_sync_ifaces(t->ir, &t->maps);
 	if (r)
 		return bf_err_set(err, r, "cannot fill the interface map: %s",
 				  strerror(-r));
+	r = bf_maps_sync_addrs(t->ir, &t->maps);
+	if (r)
+		return bf_err_set(err, r, "cannot fill the address type map: %s",
+				  strerror(-r));
+	/* ATTACH mode loads one program for both families (attach.c). */
+	if (umh->mode != BF_UMH_TEST)
+		return 0;
 	for (i = 0; i < UMH_NR_HOOKS; i++) {
 		if (!t->progs[i])
 			continue;
@@ -180,21 +215,26 @@ int umh_table_load(struct umh_table *t, struct bf_err *err)
 	return 0;
 }
 
-int umh_table_translate(struct bf_umh *umh, struct ipt_replace *repl,
-			size_t len, const struct umh_table *cur,
-			struct umh_table **tp, struct bf_err *err)
+int umh_table_translate(struct bf_umh *umh, int family,
+			struct ipt_replace *repl, size_t len,
+			const struct umh_table *cur, struct umh_table **tp,
+			struct bf_err *err)
 {
 	struct umh_table *t;
 	int r;
 
-	t = umh_table_alloc();
+	t = umh_table_alloc(family);
 	if (!t) {
 		free(repl);
 		return -ENOMEM;
 	}
 	t->repl = repl;
 	t->repl_len = len;
-	r = bf_xt4_translate(repl, len, &t->ir, err);
+	if (family == AF_INET6)
+		r = bf_xt6_translate((struct ip6t_replace *)repl, len, &t->ir,
+				     err);
+	else
+		r = bf_xt4_translate(repl, len, &t->ir, err);
 	if (r)
 		goto err_free;
 	r = umh_table_check_replace(repl, cur, err);
@@ -218,18 +258,19 @@ err_free:
 	return r;
 }
 
-int umh_table_build(struct bf_umh *umh, struct ipt_replace *repl, size_t len,
+int umh_table_build(struct bf_umh *umh, int family,
+		    struct ipt_replace *repl, size_t len,
 		    const struct umh_table *cur, struct umh_table **tp,
 		    struct bf_err *err)
 {
 	struct umh_table *t;
 	int r;
 
-	r = umh_table_translate(umh, repl, len, cur, &t, err);
+	r = umh_table_translate(umh, family, repl, len, cur, &t, err);
 	if (r)
 		return r;
 	if (umh->mode != BF_UMH_TRANSLATE) {
-		r = umh_table_load(t, err);
+		r = umh_table_load(umh, t, err);
 		if (r) {
 			umh_table_free(t);
 			return r;
@@ -237,86 +278,6 @@ int umh_table_build(struct bf_umh *umh, struct ipt_replace *repl, size_t len,
 	}
 	*tp = t;
 	return 0;
-}
-
-static const char *umh_ifname(int ifindex, char buf[IF_NAMESIZE])
-{
-	if (!if_indextoname(ifindex, buf))
-		snprintf(buf, IF_NAMESIZE, "#%d", ifindex);
-	return buf;
-}
-
-static bool umh_device_gone(int ifindex)
-{
-	char name[IF_NAMESIZE];
-
-	return !if_indextoname(ifindex, name) && errno == ENXIO;
-}
-
-/* Put back what `old` had at (hook, ifindex); nothing if it had nothing. */
-static void umh_attach_undo(const struct umh_table *old, enum bf_hook hook,
-			    int ifindex)
-{
-	char name[IF_NAMESIZE];
-	struct bf_err err = {};
-	int r;
-
-	if (old && old->prog_fds[hook] >= 0)
-		r = bf_attach(hook, ifindex, old->prog_fds[hook], &err);
-	else
-		r = bf_detach(hook, ifindex);
-	if (r)
-		bf_err("device %s: cannot restore the previous %s program: %s",
-		       umh_ifname(ifindex, name), umh_hook_names[hook],
-		       err.msg[0] ? err.msg : strerror(-r));
-	bf_err_clear(&err);
-}
-
-static void umh_attach_msg(struct bf_err *err, int r, int ifindex,
-			   enum bf_hook hook)
-{
-	char name[IF_NAMESIZE], why[sizeof(err->msg)];
-
-	if (!err)
-		return;
-	snprintf(why, sizeof(why), "%s", err->msg[0] ? err->msg : strerror(-r));
-	bf_err_set(err, r, "device %s: cannot attach the %s program: %s",
-		   umh_ifname(ifindex, name), umh_hook_names[hook], why);
-}
-
-int umh_table_attach(struct bf_umh *umh, struct umh_table *t,
-		     const struct umh_table *old, struct bf_err *err)
-{
-	enum bf_hook hooks[UMH_NR_HOOKS];
-	unsigned int i, j;
-	int n, h, r;
-
-	n = umh_hooks(umh, hooks);
-	for (i = 0; i < umh->n_ifindexes; i++) {
-		for (h = 0; h < n; h++) {
-			r = bf_attach(hooks[h], umh->ifindexes[i],
-				      t->prog_fds[hooks[h]], err);
-			if (r && umh_device_gone(umh->ifindexes[i])) {
-				/* Nothing left to filter there; the daemon re-attaches if it comes back. */
-				bf_warn("device #%d is gone: not attaching there",
-					umh->ifindexes[i]);
-				bf_err_clear(err);
-				break;
-			}
-			if (r)
-				goto err_undo;
-		}
-	}
-	return 0;
-
-err_undo:
-	umh_attach_msg(err, r, umh->ifindexes[i], hooks[h]);
-	while (h-- > 0)
-		umh_attach_undo(old, hooks[h], umh->ifindexes[i]);
-	for (j = 0; j < i; j++)
-		for (h = 0; h < n; h++)
-			umh_attach_undo(old, hooks[h], umh->ifindexes[j]);
-	return r;
 }
 
 int umh_table_counters(const struct umh_table *t, struct xt_counters **outp)
@@ -368,8 +329,8 @@ int bf_umh_set_ifaces(struct bf_umh *umh, const int *ifindexes, unsigned int n)
 	umh->ifindexes = copy;
 	umh->n_ifindexes = n;
 	/* Attaching again where the programs already are is a no-op swap. */
-	if (umh->mode == BF_UMH_ATTACH && umh->t4 && n) {
-		r = umh_table_attach(umh, umh->t4, umh->t4, &err);
+	if (umh->mode == BF_UMH_ATTACH && n) {
+		r = umh_attach_all(umh, umh->att_fds, &err);
 		if (r)
 			umh_refuse(umh, "attaching on the new devices", r, &err);
 	}

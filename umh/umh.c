@@ -2,7 +2,8 @@
 /*
  * The helper core: one object per helper, a loop over framed requests,
  * one request at a time. Requests are dispatched by (cmd, family) to the
- * sockopt handlers; state is per family (AF_INET "filter" for now).
+ * sockopt handlers; state is per family: the "filter" tables of AF_INET
+ * and AF_INET6.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -85,58 +86,58 @@ static int umh_copy_opts(struct bf_umh *umh, const struct bf_umh_opts *opts)
 	return 0;
 }
 
-/* The table ip_tables starts with, in force on every device. */
-static int umh_load_initial(struct bf_umh *umh)
+/* The table ip_tables / ip6_tables starts with (not attached). */
+int umh_initial_table(struct bf_umh *umh, int family, struct umh_table **tp)
 {
 	struct ipt_replace *repl;
-	struct umh_table *t;
 	struct bf_err err = {};
 	size_t len;
 	int r;
 
-	r = bf_xt4_initial_filter(&repl, &len);
+	if (family == AF_INET6)
+		r = bf_xt6_initial_filter((struct ip6t_replace **)&repl, &len);
+	else
+		r = bf_xt4_initial_filter(&repl, &len);
 	if (r) {
-		bf_err("cannot build the initial filter table: %s", strerror(-r));
+		bf_err("cannot build the initial %s filter table: %s",
+		       family == AF_INET6 ? "IPv6" : "IPv4", strerror(-r));
 		return r;
 	}
-	r = umh_table_build(umh, repl, len, NULL, &t, &err);
+	r = umh_table_build(umh, family, repl, len, NULL, tp, &err);
 	if (r)
-		goto err_refuse;
-	if (umh->mode == BF_UMH_ATTACH) {
-		r = umh_table_attach(umh, t, NULL, &err);
-		if (r) {
-			umh_table_free(t);
-			goto err_refuse;
-		}
-	}
-	umh->t4 = t;
+		umh_refuse(umh, family == AF_INET6 ? "initial IPv6 filter table" :
+			   "initial filter table", r, &err);
 	bf_err_clear(&err);
-	return 0;
+	return r;
+}
 
-err_refuse:
-	umh_refuse(umh, "initial filter table", r, &err);
+/* Both initial tables; ATTACH mode puts them in force on every device. */
+static int umh_load_initial(struct bf_umh *umh)
+{
+	struct bf_err err = {};
+	int r;
+
+	r = umh_initial_table(umh, AF_INET, &umh->t4);
+	if (r)
+		return r;
+	/* IPv4 goes on without IPv6; ip6tables then gets ENOPROTOOPT. */
+	if (umh_initial_table(umh, AF_INET6, &umh->t6))
+		bf_err("IPv6: no initial table: ip6tables requests are refused");
+	if (umh->mode != BF_UMH_ATTACH)
+		return 0;
+	r = umh_install(umh, NULL, &err);
+	if (r)
+		umh_refuse(umh, "initial filter tables", r, &err);
 	bf_err_clear(&err);
 	return r;
 }
 
 int umh_ns_init(struct bf_umh *umh)
 {
-	int r;
-
-	if (umh->state_dir && !umh_state_restore(umh, &umh->t4)) {
-		bf_umh_sync_ifaces(umh);
-		return 0;
-	}
-	r = umh_load_initial(umh);
-	if (r)
-		return r;
-	if (umh->state_dir) {
-		r = umh_state_save(umh);
-		if (r)
-			bf_warn("cannot save the table state in %s: %s",
-				umh->state_dir, strerror(-r));
-	}
-	return 0;
+	/* state_dir is ATTACH mode's: restored, else initial, and saved */
+	if (umh->state_dir)
+		return umh_state_restore(umh);
+	return umh_load_initial(umh);
 }
 
 static int umh_new(const struct bf_umh_opts *opts, bool per_netns,
@@ -153,6 +154,8 @@ static int umh_new(const struct bf_umh_opts *opts, bool per_netns,
 	if (!umh)
 		return -ENOMEM;
 	umh->self_nsfd = -1;
+	for (r = 0; r < UMH_NR_HOOKS; r++)
+		umh->att_fds[r] = -1;
 	r = umh_copy_opts(umh, opts);
 	if (r)
 		goto err_free;
@@ -195,6 +198,8 @@ void bf_umh_free(struct bf_umh *umh)
 		return;
 	umh_ns_free(umh);
 	umh_table_free(umh->t4);
+	umh_table_free(umh->t6);
+	umh_att_close(umh->att_fds);
 	free(umh->ifindexes);
 	free(umh->state_dir);
 	free(umh);
@@ -244,7 +249,7 @@ static int umh_route(struct bf_umh *umh, const struct bpfilter_req *req,
 		       (unsigned long long)umh->check_netns);
 		return -EXDEV;
 	}
-	if (req->family != AF_INET)
+	if (req->family != AF_INET && req->family != AF_INET6)
 		return -EAFNOSUPPORT;
 	return 1;
 }
@@ -262,7 +267,7 @@ static int umh_serve_netns(struct bf_umh *umh, const struct bpfilter_req *req,
 		if (r)
 			return r;
 	}
-	r = umh_sockopt4(umh, req, payload, reply, out);
+	r = umh_sockopt(umh, req, payload, reply, out);
 	if (entered)
 		umh_ns_leave(umh);
 	return r;
@@ -371,33 +376,50 @@ int bf_umh_serve_fd(struct bf_umh *umh, int fd)
 	return bf_umh_serve_pipe(umh, fd, fd);
 }
 
+static const struct umh_table *umh_family_table(const struct bf_umh *umh,
+						int family)
+{
+	if (family == AF_INET)
+		return umh->t4;
+	if (family == AF_INET6)
+		return umh->t6;
+	return NULL;
+}
+
 const struct bf_ir *bf_umh_ir(const struct bf_umh *umh, int family)
 {
-	if (family != AF_INET || !umh->t4)
-		return NULL;
-	return umh->t4->ir;
+	const struct umh_table *t = umh_family_table(umh, family);
+
+	return t ? t->ir : NULL;
 }
 
 const struct bf_prog *bf_umh_prog(const struct bf_umh *umh, int family,
 				  enum bf_hook hook)
 {
-	if (family != AF_INET || !umh->t4 || (unsigned int)hook >= UMH_NR_HOOKS)
+	const struct umh_table *t = umh_family_table(umh, family);
+
+	if (!t || (unsigned int)hook >= UMH_NR_HOOKS)
 		return NULL;
-	return umh->t4->progs[hook];
+	return t->progs[hook];
 }
 
+/* TEST: the family's own program; ATTACH: the two-family program that runs. */
 int bf_umh_prog_fd(const struct bf_umh *umh, int family, enum bf_hook hook)
 {
-	if (family != AF_INET || !umh->t4 || (unsigned int)hook >= UMH_NR_HOOKS)
+	const struct umh_table *t = umh_family_table(umh, family);
+
+	if (!t || (unsigned int)hook >= UMH_NR_HOOKS)
 		return -1;
-	return umh->t4->prog_fds[hook];
+	if (umh->mode == BF_UMH_ATTACH)
+		return umh->att_fds[hook];
+	return t->prog_fds[hook];
 }
 
 const struct bf_maps *bf_umh_maps(const struct bf_umh *umh, int family)
 {
-	if (family != AF_INET || !umh->t4)
-		return NULL;
-	return &umh->t4->maps;
+	const struct umh_table *t = umh_family_table(umh, family);
+
+	return t ? &t->maps : NULL;
 }
 
 const char *bf_umh_last_error(const struct bf_umh *umh)
@@ -405,15 +427,28 @@ const char *bf_umh_last_error(const struct bf_umh *umh)
 	return umh->last_error;
 }
 
-int bf_umh_sync_ifaces(struct bf_umh *umh)
+static int umh_sync_table(struct umh_table *t)
 {
-	struct umh_table *t = umh->t4;
 	int r;
 
 	if (!t || t->maps.fd[BF_MAP_IFBITS] < 0)
 		return 0;
 	r = bf_maps_sync_ifaces(t->ir, &t->maps);
 	if (r)
-		bf_err("cannot refresh the interface map: %s", strerror(-r));
+		bf_err("cannot refresh the %s interface map: %s",
+		       t->family == AF_INET6 ? "IPv6" : "IPv4", strerror(-r));
+	if (!r && t->maps.fd[BF_MAP_ADDRTYPE] >= 0) {
+		r = bf_maps_sync_addrs(t->ir, &t->maps);
+		if (r)
+			bf_err("cannot refresh the address type map: %s", strerror(-r));
+	}
 	return r;
+}
+
+int bf_umh_sync_ifaces(struct bf_umh *umh)
+{
+	int r4 = umh_sync_table(umh->t4);
+	int r6 = umh_sync_table(umh->t6);
+
+	return r4 ? r4 : r6;
 }

@@ -51,7 +51,11 @@ int bf_umh_serve_fd(struct bf_umh *umh, int fd);
 int bf_msg_send_req(int fd, const struct bpfilter_req *req, const void *payload);
 int bf_msg_recv_reply(int fd, struct bpfilter_reply *reply, void **payload);
 
-/* What the last SET_REPLACE produced, for translate/test (family AF_INET). */
+/*
+ * What the last SET_REPLACE produced, for translate/test (family AF_INET or
+ * AF_INET6). bf_umh_prog_fd(): TEST mode, the family's own program; ATTACH
+ * mode, the program that runs on the devices, which carries both families.
+ */
 const struct bf_ir *bf_umh_ir(const struct bf_umh *umh, int family);
 const struct bf_prog *bf_umh_prog(const struct bf_umh *umh, int family, enum bf_hook hook); /* NULL if none */
 int bf_umh_prog_fd(const struct bf_umh *umh, int family, enum bf_hook hook);	/* TEST/ATTACH: loaded fd or -1 */
@@ -121,12 +125,12 @@ uint64_t bf_umh_netns_of(int pid);
  * SO_NETNS_COOKIE returns for a socket of that namespace). The helper's own
  * namespace is served at once (its table restored or created here, attached
  * on opts->ifindexes); another namespace's table is created (restored from
- * <state_dir>/ipv4-filter-<cookie>.state, else the initial table) at its
+ * <state_dir>/ipv{4,6}-filter-<cookie>.state, else the initial tables) at its
  * first request. Around every request from another namespace the helper
  * enters /proc/<req->pid>/ns/net, checks its cookie is req->netns (else
  * -ESRCH, nothing done) and attaches on the devices named `ifnames` that
  * exist there. Tables of namespaces that no longer exist are dropped from
- * memory (their programs are not detached, their state files are kept)
+ * memory, their state files deleted (their programs are not detached)
  * when a new namespace appears.
  */
 int bf_umh_new_per_netns(const struct bf_umh_opts *opts,

@@ -11,8 +11,8 @@ for f in */*.rules; do
 	if out=$("$BPFILTER" translate $fam "$f" 2>&1 >/dev/null); then
 		printf '%-32s translated\n' "$f"
 	else
-		why=$(printf '%s\n' "$out" | grep -m1 -F 'refused: ' |
-		      sed 's/.*refused: //')
+		why=$(printf '%s\n' "$out" | grep -m1 -E 'refused: |Couldn.t load' |
+		      sed -e 's/.*refused: //' -e 's/.*(legacy): //')
 		printf '%-32s refused: %s\n' "$f" "${why:-$(printf '%s' "$out" | head -1)}"
 	fi
 done

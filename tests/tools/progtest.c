@@ -9,8 +9,12 @@
  *   progtest --random N      N random packets per table, BPF vs bf_interp_run
  *   progtest --fuzz N        N random tables x 200 random packets, same oracle
  *   progtest --bench         load time and ns/packet for 1..20k rules
+ *   progtest --bench6        the same for an IPv6 table
  *   progtest --dump NAME     disassembly of a case table's XDP program
+ *   progtest --limit         mark/addrtype in the interpreter; -m limit:
+ *                            interpreter clock, BPF on every CPU
  *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
+ *   progtest --attach        attach and real-traffic tests only (IPv4, IPv6)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/netfilter.h>
@@ -1586,6 +1591,9 @@ static void traffic_forward(enum bf_hook h, int ifindex)
 	tb_free(ir);
 }
 
+static void traffic6_tests(int ifindex);
+static void traffic6_forward_tests(int ifindex);
+
 static void traffic_tests(int ifindex)
 {
 	snprintf(peer_ns, sizeof(peer_ns), "bfcg_peer_%d", getpid());
@@ -1602,6 +1610,7 @@ static void traffic_tests(int ifindex)
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, false);
 		traffic_one(BF_HOOK_TC_INGRESS, ifindex, true);
 		traffic_one(BF_HOOK_TC_EGRESS, ifindex, false);
+		traffic6_tests(ifindex);
 	}
 	if (sh("ip netns add %s2 && ip link add bfv2 type veth peer name bfv3 && "
 	       "ip link set bfv3 netns %s2 && ip link set bfv2 up && "
@@ -1618,6 +1627,7 @@ static void traffic_tests(int ifindex)
 	} else {
 		traffic_forward(BF_HOOK_XDP, ifindex);
 		traffic_forward(BF_HOOK_TC_INGRESS, ifindex);
+		traffic6_forward_tests(ifindex);
 	}
 	sh("ip netns del %s2 2>/dev/null", peer_ns);
 	sh("ip netns del %s 2>/dev/null", peer_ns);
@@ -1802,9 +1812,192 @@ static int bench_one(uint32_t n)
 	return 0;
 }
 
+/* ---- -m limit: the interpreter's clock, and BPF on every CPU at once ---------- */
+
+/* 10/sec burst 3 at jiffies the test sets: xt_limit's arithmetic. */
+static void limit_interp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_pred *p = tb_pred(r, BF_F_LIMIT, false, 1000, 0, 3, 0, 0);
+	static const struct { uint64_t at; int want; } seq[] = {
+		{ 1000, 1 }, { 1000, 1 }, { 1000, 1 }, { 1000, 0 }, { 1000, 0 },
+		{ 1024, 0 },	/* 24 jiffies: 3072 credits, the cost is 3200 */
+		{ 1025, 1 },	/* 25: one cost */
+		{ 1025, 0 },	/* fast path: poor in the same jiffy */
+		{ 21025, 1 }, { 21025, 1 }, { 21025, 1 }, { 21025, 0 },	/* capped at the burst */
+	};
+	struct bf_limit_state st;
+	struct bf_interp_env env = { .sz = sizeof(env), .limits = &st };
+	uint8_t frame[256];
+	struct pkt k = pkt_icmp("1.1.1.1", "2.2.2.2", 8, 0);
+	size_t len = pkt_frame(&k, frame), i;
+	bool ok = true;
+
+	p->mask = bf_limit_user2credits(3000);
+	p->hi = bf_limit_user2credits(1000);
+	tb_finish(ir);
+	bf_limit_init(p, 1000, &st);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int v;
+
+		env.jiffies = seq[i].at;
+		v = bf_interp_run_env(ir, NF_INET_LOCAL_IN, frame, len, "", "",
+				      &env, NULL);
+		if ((v == BF_V_ACCEPT) != seq[i].want) {
+			printf("# packet %zu at jiffy %llu: got %d\n", i,
+			       (unsigned long long)seq[i].at, v);
+			ok = false;
+		}
+	}
+	tap(ok, "limit/interp: 10/sec burst 3: burst, refill by jiffies, fast path, cap");
+	tap(p->hi == 3200 && p->mask == 9600, "limit/interp: cost %u cap %u (HZ 250: 3200, 9600)",
+	    p->hi, p->mask);
+	tb_free(ir);
+}
+
+/* A namespace where 10.66.0.0/16 is local on eth0, 10.65.0.1 broadcast on lo. */
+static unsigned int env_addr_type(void *ctx, uint32_t addr, const char *dev)
+{
+	uint32_t h = ntohl(addr);
+
+	(void)ctx;
+	if ((h >> 16) == 0x0a42)
+		return !dev || !strcmp(dev, "eth0") ? 2 : 1;	/* LOCAL on eth0 */
+	if (h == 0x0a410001)
+		return !dev || !strcmp(dev, "lo") ? 3 : 1;	/* BROADCAST on lo */
+	return 1;
+}
+
+/* The interpreter's mark and address types (bf_interp_env). */
+static void env_interp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+	struct bf_interp_env env = { .sz = sizeof(env), .addr_type = env_addr_type };
+	static const struct {
+		const char *src, *dst, *iif;
+		uint32_t mark;
+		int want;	/* BF_V_* */
+		const char *what;
+	} seq[] = {
+		{ "1.1.1.1", "2.2.2.2", "eth0", 0x13, BF_V_DROP, "mark 0x13 & 0xf0 == 0x10" },
+		{ "1.1.1.1", "2.2.2.2", "eth0", 0x23, BF_V_ACCEPT, "mark 0x23 & 0xf0 != 0x10" },
+		{ "10.66.0.1", "2.2.2.2", "eth0", 0, BF_V_DROP, "src LOCAL on iif" },
+		{ "10.66.0.1", "2.2.2.2", "eth1", 0, BF_V_ACCEPT, "src LOCAL on another device" },
+		{ "1.1.1.1", "10.65.0.1", "eth1", 0, BF_V_DROP, "dst BROADCAST (no device)" },
+		{ "1.1.1.1", "255.255.255.255", "eth1", 0, BF_V_DROP, "dst limited broadcast" },
+		{ "0.1.2.3", "2.2.2.2", "eth1", 0, BF_V_DROP, "src 0/8 is BROADCAST: ! UNICAST,LOCAL" },
+		{ "1.1.1.1", "224.0.0.9", "eth1", 0, BF_V_ACCEPT, "dst multicast" },
+	};
+	size_t i;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_MARK, false, 0x10, 0xf0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* --src-type LOCAL --limit-iface-in */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, 1u << 2, 0, 4);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* --dst-type BROADCAST */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, 0, 1u << 3, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* ! --src-type UNICAST,LOCAL ! --dst-type MULTICAST */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, (1u << 1) | (1u << 2), 1u << 5, 3);
+	tb_finish(ir);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct pkt k = pkt_icmp(seq[i].src, seq[i].dst, 8, 0);
+		uint8_t frame[256];
+		size_t len = pkt_frame(&k, frame);
+		int v;
+
+		env.mark = seq[i].mark;
+		v = bf_interp_run_env(ir, NF_INET_LOCAL_IN, frame, len, seq[i].iif,
+				      "", &env, NULL);
+		tap(v == seq[i].want, "env/interp: %s (got %d)", seq[i].what, v);
+	}
+	tb_free(ir);
+}
+
+#define LIMIT_SMP_BURST	10000
+#define LIMIT_SMP_RUNS	1000000	/* per CPU, 10 BPF_PROG_TEST_RUN calls */
+
+/* One child per CPU hammers the same bucket; exactly the burst gets through. */
+static void limit_smp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_pred *p = tb_pred(r, BF_F_LIMIT, false, 100000, 0,
+				    LIMIT_SMP_BURST, 0, 0);	/* 6/min: 10 s a cost */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	struct xt_counters cnt[3];
+	uint8_t frame[256];
+	struct pkt k = pkt_icmp("1.1.1.1", "2.2.2.2", 8, 0);
+	size_t len = pkt_frame(&k, frame);
+	struct timespec start;
+	int fd, status;
+
+	p->mask = bf_limit_user2credits(100000u * LIMIT_SMP_BURST);
+	p->hi = bf_limit_user2credits(100000);
+	tb_finish(ir);
+	if (ncpu < 2)
+		ncpu = 2;
+	if (ncpu > 8)
+		ncpu = 8;
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "limit/smp: maps: %s", err.msg);
+		goto out;
+	}
+	fd = load_one(ir, BF_HOOK_TC_INGRESS, NF_INET_LOCAL_IN, &maps, 0, false);
+	if (fd < 0) {
+		tap(false, "limit/smp: load");
+		bf_maps_close(&maps);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	start.tv_nsec += 100000000;	/* every child starts at once, 100 ms from now */
+	if (start.tv_nsec >= 1000000000) {
+		start.tv_sec++;
+		start.tv_nsec -= 1000000000;
+	}
+	for (c = 0; c < ncpu; c++) {
+		if (fork() == 0) {
+			cpu_set_t set;
+			uint32_t code;
+			int i;
+
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+				    .data_size_in = len, .repeat = LIMIT_SMP_RUNS / 10);
+
+			CPU_ZERO(&set);
+			CPU_SET((int)c % (int)sysconf(_SC_NPROCESSORS_ONLN), &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &start, NULL);
+			/* in-kernel repeats: the CPUs really race on the bucket */
+			for (i = 0; i < 10; i++)
+				bpf_prog_test_run_opts(fd, &o);
+			(void)code;
+			_exit(0);
+		}
+	}
+	for (c = 0; c < ncpu; c++)
+		wait(&status);
+	bf_maps_read_counters(&maps, cnt);
+	tap(cnt[0].pcnt == LIMIT_SMP_BURST &&
+	    cnt[1].pcnt == (uint64_t)ncpu * LIMIT_SMP_RUNS - LIMIT_SMP_BURST,
+	    "limit/smp: %ld processes x %d packets on one bucket of burst %d: %llu accepted, %llu dropped",
+	    ncpu, LIMIT_SMP_RUNS, LIMIT_SMP_BURST, (unsigned long long)cnt[0].pcnt,
+	    (unsigned long long)cnt[1].pcnt);
+	close(fd);
+	bf_maps_close(&maps);
+out:
+	tb_free(ir);
+}
+
 /* ---- IPv6: frames, cases, random packets and tables ------------------------------ */
 
-enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST };
+enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST, X_BADHOP };
 
 struct pkt6 {
 	uint8_t s[16], d[16];
@@ -1889,7 +2082,7 @@ static struct pkt6 p6_ext(struct pkt6 p, uint8_t x, uint16_t frag)
 
 static uint8_t p6_ext_type(uint8_t x)
 {
-	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60 };
+	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60, 0 };
 
 	return t[x];
 }
@@ -1915,6 +2108,12 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 		h[16] = 1;
 		h[17] = 4;
 		return 24;
+	case X_BADHOP:		/* PadN with non-zero padding: the kernel drops it */
+		h[0] = next;
+		h[2] = 1;
+		h[3] = 4;
+		h[4] = 0xee;
+		return 8;
 	case X_RT:
 		h[0] = next;
 		return 8;
@@ -2309,9 +2508,11 @@ static void table6_basic(void)
 		{ "fragment then dst: walk error hotdrops", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 16), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "tcp header cut: hotdrop", { .s = {0}, .proto = 0 }, IN, 0, 0, E_DROP, NONE },
 		{ "no next header", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_NONE, 0), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
+		{ "bad hop-by-hop TLV: filtered (designed difference: the kernel drops it first)", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_BADHOP, 0), IN, 0, 0, E_DROP, CNT(0) },
 		{ "9 extension headers: past the bound", p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "multicast source: unfiltered", p6_tcp("ff02::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
-		{ "v4-mapped source: unfiltered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
+		{ "v4-mapped source: filtered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
+		{ "::1 source: unfiltered", p6_tcp("::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "::1 destination: unfiltered", p6_tcp(S6, "::1", 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "ff01::1 destination: unfiltered", p6_udp(S6, "ff01::1", 1, 2), IN, 0, 0, E_PASS, NONE },
 		{ "ff02::1 destination: filtered", p6_udp(S6, "ff02::1", 50, 2), IN, 0, 0, E_DROP, CNT(1) },
@@ -2324,6 +2525,9 @@ static void table6_basic(void)
 		{ "output: icmp6 type 1 code 2 ok", p6_icmp(S6, D6, 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
 		{ "output: icmp6 type 1 code 4 drop", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
 		{ "output: ff01::1 is not checked", p6_icmp(S6, "ff01::1", 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
+		{ "output: payload_len 0 is the whole frame (BIG TCP)", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
+		{ "input: payload_len 0 without hop-by-hop: 40 bytes, udp cut: hotdrop", p6_udp(S6, D6, 5, 53), IN, 0, 0, E_DROP, NONE },
+		{ "input: payload_len 0 with hop-by-hop: the whole frame", p6_ext(p6_udp(S6, D6, 5, 53), X_HOP, 0), IN, 0, 0, E_DROP, CNT(4) },
 		{ "IPv4 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 		{ "version 4 in an IPv6 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 	};
@@ -2338,6 +2542,8 @@ static void table6_basic(void)
 		}
 		if (!strcmp(c[i].name, "forward: hop limit 1 unfiltered"))
 			c[i].pkt.hl = 1;
+		if (strstr(c[i].name, "payload_len 0"))
+			c[i].pkt.jumbo = true;
 		if (!strcmp(c[i].name, "IPv4 frame: unfiltered"))
 			c[i].pkt.ethertype = ETH_P_IP;
 		if (!strcmp(c[i].name, "version 4 in an IPv6 frame: unfiltered"))
@@ -2589,10 +2795,324 @@ static void fuzz6_tables(unsigned int n_tables)
 	    n_tables, skipped, random_n, bad ? ": " : "", first);
 }
 
+/* BPF_PROG_TEST_RUN of a tc program with skb->mark = mark */
+static int run_frame_mark(int fd, const uint8_t *frame, size_t len,
+			  uint32_t mark, uint32_t *ret)
+{
+	struct __sk_buff skb = { .mark = mark };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = len, .repeat = 1);
+
+	if (mark) {
+		o.ctx_in = &skb;
+		o.ctx_size_in = sizeof(skb);
+	}
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ret = o.retval;
+	return 0;
+}
+
+/* -m mark and -m limit in IPv6 programs (both are every-family matches). */
+static void table6_mark_limit(void)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+	struct bf_pred *lim;
+	static const struct { uint32_t mark; bool accept; const char *what; } seq[] = {
+		{ 0x13, false, "mark 0x13: the mark rule drops" },
+		{ 0, true, "unmarked: limit burst 2, first" },
+		{ 0x20, true, "mark 0x20: limit, second" },
+		{ 0, false, "limit: bucket empty, the next rule drops" },
+	};
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP, .force_hook = IN };
+	struct bf_limit_state st;
+	struct bf_interp_env env = { .sz = sizeof(env), .limits = &st };
+	struct bf_err err = { 0 };
+	struct bf_prog *prog = NULL;
+	struct pkt6 k = p6_icmp("fd00::1", "fd00::2", 128, 0);
+	struct bf_maps maps;
+	uint8_t frame[512];
+	size_t len = pkt6_frame(&k, frame), i;
+	uint32_t code = 0;
+	int fd, ret;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_MARK, false, 0x10, 0xf0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	lim = tb_pred(r, BF_F_LIMIT, false, 600000, 0, 2, 0, 0);	/* 1/min burst 2 */
+	lim->mask = bf_limit_user2credits(1200000);
+	lim->hi = bf_limit_user2credits(600000);
+	tb_rule(ir, in, BF_V_DROP, 0);
+	tb_finish(ir);
+	ret = bf_gen(ir, &o, &prog, &err);
+	tap(ret == -EINVAL && strstr(err.msg, "match 'mark' needs the skb mark"),
+	    "v6 mark/xdp: refused (%d: %s)", ret, err.msg);
+	bf_prog_free(prog);
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "v6 mark/limit: maps: %s", err.msg);
+		goto out;
+	}
+	fd = load_one(ir, BF_HOOK_TC_INGRESS, IN, &maps, 0, false);
+	if (fd < 0) {
+		tap(false, "v6 mark/limit: load at tc");
+		bf_maps_close(&maps);
+		goto out;
+	}
+	bf_limit_init(lim, 0, &st);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int v;
+
+		env.mark = seq[i].mark;
+		v = bf_interp_run_env(ir, IN, frame, len, "", "", &env, NULL);
+		ret = run_frame_mark(fd, frame, len, seq[i].mark, &code);
+		tap(!ret && (code == TC_ACT_OK) == seq[i].accept &&
+		    (v == BF_V_ACCEPT) == seq[i].accept,
+		    "v6 mark/limit tc: %s (BPF %u, interp %d)", seq[i].what, code, v);
+	}
+	close(fd);
+	bf_maps_close(&maps);
+out:
+	tb_free(ir);
+}
+
+/* Median of 5 BPF_PROG_TEST_RUN durations of `frame` (ns/packet). */
+static double bench6_ns(int fd, const uint8_t *frame, size_t len, uint32_t rep)
+{
+	double ns[5], x;
+	int k, j;
+
+	for (k = 0; k < 5; k++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+			    .data_size_in = len, .repeat = rep);
+		bpf_prog_test_run_opts(fd, &t);
+		ns[k] = t.duration;
+	}
+	for (k = 0; k < 5; k++)
+		for (j = k + 1; j < 5; j++)
+			if (ns[j] < ns[k]) {
+				x = ns[j];
+				ns[j] = ns[k];
+				ns[k] = x;
+			}
+	return ns[2];
+}
+
+/*
+ * IPv6: n rules "-s 2001:db8::<i>/128 -p tcp --dport <1000 + i % 1000>
+ * -j DROP" then ACCEPT, a TCP packet that matches none, behind no
+ * extension header and behind hop-by-hop + destination options.
+ */
+static int bench6_one(uint32_t n)
+{
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP,
+				 .force_hook = IN };
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true), i;
+	struct pkt6 p = p6_tcp("2001:db8:1::1", "fd00::1", 40000, 80, 0x02);
+	struct pkt6 px = p6_ext(p6_ext(p, X_HOP, 0), X_DST, 0);
+	struct bf_err err = { 0 };
+	struct bf_prog *prog = NULL;
+	struct bf_maps maps;
+	uint8_t frame[512], framex[512];
+	size_t len, lenx;
+	double t0, t1, t2;
+	int fd, r, fdt;
+
+	for (i = 0; i < n; i++) {
+		struct bf_rule *rule = tb_rule(ir, in, BF_V_DROP, 0);
+		struct bf_pred *a = tb_addr6(rule, BF_F_SADDR6, false,
+					     "2001:db8::", 128);
+
+		a->a6[12] = i >> 24;
+		a->a6[13] = i >> 16;
+		a->a6[14] = i >> 8;
+		a->a6[15] = i;
+		add_l4hdr6(rule, 6);
+		tb_pred(rule, BF_F_DPORT, false, 0, 0, 1000 + i % 1000,
+			1000 + i % 1000, 0);
+	}
+	tb_finish(ir);
+	if (bf_maps_create(ir, &maps, &err))
+		return -1;
+	t0 = now_s();
+	r = bf_gen(ir, &o, &prog, &err);
+	t1 = now_s();
+	fd = r ? r : bf_prog_load(prog, &maps, &err);
+	t2 = now_s();
+	if (fd < 0) {
+		printf("# %u rules: %s\n", n, err.msg);
+		tap(false, "bench6 %u rules loads", n);
+	} else {
+		uint32_t rep = n >= 10000 ? 200 : n >= 1000 ? 2000 : 100000;
+
+		len = pkt6_frame(&p, frame);
+		lenx = pkt6_frame(&px, framex);
+		tap(true, "bench6 %6u rules: %7u insns %4u funcs, gen %.3f s, load %.3f s, xdp %.0f ns/pkt (%.0f behind hop+dst)",
+		    n, prog->n_insns, prog->n_funcs, t1 - t0, t2 - t1,
+		    bench6_ns(fd, frame, len, rep),
+		    bench6_ns(fd, framex, lenx, rep));
+		close(fd);
+		fdt = load_one(ir, BF_HOOK_TC_INGRESS, IN, &maps, 0, false);
+		if (fdt >= 0) {
+			printf("#   tc ingress: %.0f ns/pkt\n",
+			       bench6_ns(fdt, frame, len, rep));
+			close(fdt);
+		}
+	}
+	bf_prog_free(prog);
+	bf_maps_close(&maps);
+	bf_err_clear(&err);
+	tb_free(ir);
+	return 0;
+}
+
 static void ipv6_tests(void)
 {
 	table6_basic();
+	table6_mark_limit();
 	fuzz6_tables(30);
+}
+
+/* ---- IPv6 real traffic: the v6 program attached directly on the veth ---------- */
+
+static bool ping6_ok(const char *dst)
+{
+	return sh("ip netns exec %s ping -6 -c 1 -W 1 %s >/dev/null 2>&1",
+		  peer_ns, dst) == 0;
+}
+
+/* Load `ir` for `h` (unforced) with its own maps and attach it. */
+static int attach6(struct bf_ir *ir, enum bf_hook h, int ifindex,
+		   struct bf_maps *maps)
+{
+	struct bf_err err = { 0 };
+	int fd;
+
+	if (bf_maps_create(ir, maps, &err))
+		return -1;
+	bf_maps_sync_ifaces(ir, maps);
+	fd = load_one(ir, h, -1, maps, 0, false);
+	if (fd >= 0 && bf_attach(h, ifindex, fd, &err)) {
+		printf("# attach: %s\n", err.msg);
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		bf_maps_close(maps);
+	return fd;
+}
+
+/* ping6 from the peer: echo requests dropped at INPUT, or replies at OUTPUT */
+static void traffic6_one(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	uint32_t out = tb_chain(ir, "OUTPUT", OUT, BF_V_ACCEPT, true);
+	bool egress = h == BF_HOOK_TC_EGRESS, before, after;
+	struct xt_counters cnt[8];
+	struct bf_maps maps;
+	struct bf_rule *r;
+	uint32_t idx;
+	int fd;
+
+	r = tb_rule(ir, egress ? out : in, BF_V_DROP, 0);
+	tb_addr6(r, egress ? BF_F_DADDR6 : BF_F_SADDR6, false, "fd00:201::2", 128);
+	add_l4hdr6(r, 58);
+	tb_pred(r, BF_F_ICMP6, false, egress ? 129 : 128, 0, 0, 255, 0);
+	tb_finish(ir);
+	before = ping6_ok("fd00:201::1");
+	fd = attach6(ir, h, ifindex, &maps);
+	if (fd < 0) {
+		tap(false, "traffic6/%s: load and attach", hook_names[h]);
+		tb_free(ir);
+		return;
+	}
+	after = ping6_ok("fd00:201::1");
+	bf_maps_read_counters(&maps, cnt);
+	idx = ir->chains[egress ? out : in].rules[0].index;
+	tap(before && !after && cnt[idx].pcnt >= 1,
+	    "traffic6/%s: ping6 dropped by the attached IPv6 program (before %d after %d, rule counter %llu)",
+	    hook_names[h], before, after, (unsigned long long)cnt[idx].pcnt);
+	tap(sh("ip netns exec %s ping -c 1 -W 1 10.201.0.1 >/dev/null 2>&1",
+	       peer_ns) == 0,
+	    "traffic6/%s: IPv4 ping passes the IPv6 program", hook_names[h]);
+	bf_detach(h, ifindex);
+	tap(ping6_ok("fd00:201::1"), "traffic6/%s: ping6 works again after detach",
+	    hook_names[h]);
+	close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+/* peer -> us -> peer2: FORWARD -i bfv0 -o bfv2 -p icmpv6 -j DROP */
+static void traffic6_forward(enum bf_hook h, int ifindex)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t fwd = tb_chain(ir, "FORWARD", FWD, BF_V_ACCEPT, true);
+	uint32_t pat = tb_ifpat(ir, "bfv2"), inpat = tb_ifpat(ir, "bfv0");
+	struct xt_counters cnt[8];
+	struct bf_maps maps;
+	struct bf_rule *r;
+	bool before, after;
+	int fd;
+
+	r = tb_rule(ir, fwd, BF_V_DROP, 0);
+	tb_pred(r, BF_F_IIF, false, inpat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_OIF, false, pat, 0, 0, 0, 0);
+	tb_pred(r, BF_F_PROTO6, false, 58, 0, 0, 0, 0);
+	tb_finish(ir);
+	before = ping6_ok("fd00:202::2");
+	fd = attach6(ir, h, ifindex, &maps);
+	if (fd < 0) {
+		tap(false, "traffic6/%s: forward: load and attach", hook_names[h]);
+		tb_free(ir);
+		return;
+	}
+	after = ping6_ok("fd00:202::2");
+	bf_maps_read_counters(&maps, cnt);
+	tap(before && !after && cnt[0].pcnt >= 1,
+	    "traffic6/%s: forwarded ping6 dropped by FORWARD -i bfv0 -o bfv2 (before %d after %d, counter %llu)",
+	    hook_names[h], before, after, (unsigned long long)cnt[0].pcnt);
+	bf_detach(h, ifindex);
+	close(fd);
+	bf_maps_close(&maps);
+	tb_free(ir);
+}
+
+static void traffic6_tests(int ifindex)
+{
+	if (sh("ip addr add fd00:201::1/64 dev bfv0 nodad && "
+	       "ip netns exec %s ip addr add fd00:201::2/64 dev bfv1 nodad",
+	       peer_ns)) {
+		tap(false, "traffic6: setup");
+		return;
+	}
+	traffic6_one(BF_HOOK_XDP, ifindex);
+	traffic6_one(BF_HOOK_TC_INGRESS, ifindex);
+	traffic6_one(BF_HOOK_TC_EGRESS, ifindex);
+}
+
+static void traffic6_forward_tests(int ifindex)
+{
+	/* IPv6 needs an MTU of 1280 at least (the IPv4 test set 1000) */
+	if (sh("ip link set bfv2 mtu 1500 && "
+	       "ip netns exec %s2 ip link set bfv3 mtu 1500 && "
+	       "ip addr add fd00:202::1/64 dev bfv2 nodad && "
+	       "ip netns exec %s2 ip addr add fd00:202::2/64 dev bfv3 nodad && "
+	       "ip netns exec %s2 ip -6 route add default via fd00:202::1 && "
+	       "ip netns exec %s ip -6 route add default via fd00:201::1 && "
+	       "sysctl -qw net.ipv6.conf.all.forwarding=1",
+	       peer_ns, peer_ns, peer_ns, peer_ns)) {
+		tap(false, "traffic6: forward setup");
+		return;
+	}
+	/* warm up: neighbour discovery on both links */
+	sh("ip netns exec %s ping -6 -c 2 -W 3 fd00:202::2 >/dev/null 2>&1",
+	   peer_ns);
+	traffic6_forward(BF_HOOK_XDP, ifindex);
+	traffic6_forward(BF_HOOK_TC_INGRESS, ifindex);
 }
 
 int main(int argc, char **argv)
@@ -2612,13 +3132,28 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--limit")) {
+		env_interp();
+		limit_interp();
+		limit_smp();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--attach")) {
+		table_attach();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--v6")) {
 		random_n = argc > 2 ? atoi(argv[2]) : 100;
 		ipv6_tests();
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
-	if (argc > 1 && !strcmp(argv[1], "--bench")) {
+	if (argc > 1 && !strcmp(argv[1], "--bench6")) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			bench6_one(sizes[i]);
+	} else if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			bench_one(sizes[i]);
 	} else {
@@ -2632,6 +3167,9 @@ int main(int argc, char **argv)
 		table_unforced();
 		table_errors();
 		table_verifier_log();
+		env_interp();
+		limit_interp();
+		limit_smp();
 		if (!random_n)
 			random_n = 100;
 		fuzz_tables(30, random_n);

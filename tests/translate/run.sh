@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `bpfilter translate` needs no root: run it as nobody on the demo rule set
 # (IR lines and disassembly with rule marks) and on a rule set it must refuse
-# (exit 1 naming the chain, the rule number and the reason). TAP output.
+# (exit 1 naming the chain, the rule number and the reason); the same with
+# -6 for ip6tables-save files. TAP output.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +19,8 @@ fi
 work=$(mktemp -d /tmp/bftranslate.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp "$top/build/bpfilter" "$top/build/libbpfilter-preload.so" \
-	"$top/tests/demo/sample.rules" "$top/tests/translate/unsupported.rules" "$work/"
+	"$top/tests/demo/sample.rules" "$top/tests/translate/unsupported.rules" \
+	"$top/tests/translate/sample6.rules" "$top/tests/translate/unsupported6.rules" "$work/"
 chmod 0755 "$work"
 chmod 0644 "$work"/*.rules
 
@@ -48,6 +50,29 @@ rc=0
 out=$(cd "$work" && "${runas[@]}" ./bpfilter translate unsupported.rules 2>&1) || rc=$?
 check "an unsupported match exits 1" test "$rc" -eq 1
 check "the refusal names chain, rule and reason" \
+	has "chain INPUT rule 2: match 'limit' is not supported"
+
+# IPv6: translate -6 runs ip6tables-legacy-restore, prints the IPv6 IR
+rc=0
+out=$(cd "$work" && "${runas[@]}" ./bpfilter translate -6 sample6.rules 2>&1) || rc=$?
+check "translate -6 as an unprivileged user exits 0" test "$rc" -eq 0
+check "-6: IPv6 source prefix in the IR" \
+	has '^INPUT#2 \[1\] saddr6 2001:db8:bad::/ffff:ffff:ffff:: -> DROP$'
+check "-6: icmpv6 type in the IR" has '^INPUT#3 \[2\] proto6 58 .*icmp6 type 128 .*-> ACCEPT$'
+check "-6: user chain and its end" has '^SERVICES end \[10\] -> RETURN$'
+check "-6: policies" has '^FORWARD policy \[5\] -> DROP$'
+check "-6: disassembly marks rule boundaries" has '^; INPUT#3'
+rc=0
+out=$(cd "$work" && "${runas[@]}" ./bpfilter translate -6 --hook tc sample6.rules 2>&1) || rc=$?
+check "-6 --hook tc: ingress and egress programs" \
+	eval 'test "$rc" -eq 0 && has "^# program tc ingress" && has "^# program tc egress"'
+rc=0
+out=$(cd "$work" && "${runas[@]}" ./bpfilter translate sample6.rules 2>&1) || rc=$?
+check "an ip6tables file without -6 fails" test "$rc" -eq 1
+rc=0
+out=$(cd "$work" && "${runas[@]}" ./bpfilter translate -6 unsupported6.rules 2>&1) || rc=$?
+check "-6: an unsupported match exits 1" test "$rc" -eq 1
+check "-6: the refusal names chain, rule and reason" \
 	has "chain INPUT rule 2: match 'limit' is not supported"
 
 echo "1..$n"

@@ -293,6 +293,204 @@ START_TEST(test_bad_lines)
 }
 END_TEST
 
+/* ---- IPv6 (bpfilter test -6) --------------------------------------------- */
+
+static struct bf_pkt_spec parse6_ok(const char *line)
+{
+	struct bf_pkt_spec spec;
+	char err[256];
+	int r = bf_pktline_parse_family(AF_INET6, line, &spec, err, sizeof(err));
+
+	ck_assert_msg(r == 1, "'%s': r=%d err=%s", line, r, err);
+	return spec;
+}
+
+static void parse6_bad(const char *line, const char *needle)
+{
+	struct bf_pkt_spec spec;
+	char err[256];
+	int r = bf_pktline_parse_family(AF_INET6, line, &spec, err, sizeof(err));
+
+	ck_assert_msg(r == -EINVAL, "'%s' parsed (r=%d)", line, r);
+	ck_assert_msg(strstr(err, needle), "'%s': error '%s' lacks '%s'",
+		      line, err, needle);
+}
+
+static int build6(const char *line, uint8_t *buf)
+{
+	struct bf_pkt_spec spec = parse6_ok(line);
+	int n;
+
+	memset(buf, 0xaa, BF_PKT_FRAME_MAX);
+	n = bf_pkt_build(&spec, buf, BF_PKT_FRAME_MAX);
+	ck_assert_int_gt(n, 0);
+	return n;
+}
+
+/* The upper-layer checksum at l4 (len bytes) over the IPv6 pseudo header. */
+static void assert_l4_csum6(const uint8_t *ip, const uint8_t *l4,
+			    unsigned int len, uint8_t proto)
+{
+	uint32_t sum = proto + len;
+	int i;
+
+	for (i = 8; i < 40; i += 2)
+		sum += get16(ip + i);
+	ck_assert_uint_eq(bf_pkt_csum(l4, len, sum), 0);
+}
+
+START_TEST(test_v6_defaults)
+{
+	static const uint8_t src[16] = { 0xfd, [15] = 2 };
+	static const uint8_t dst[16] = { 0xfd, [15] = 1 };
+	struct bf_pkt_spec spec = parse6_ok("proto=tcp");
+	uint8_t buf[BF_PKT_FRAME_MAX];
+	const uint8_t *ip = buf + ETH;
+	int n;
+
+	ck_assert_int_eq(spec.family, AF_INET6);
+	ck_assert_mem_eq(spec.saddr6, src, 16);
+	ck_assert_mem_eq(spec.daddr6, dst, 16);
+	ck_assert_uint_eq(spec.ttl, 64);
+	ck_assert_uint_eq(spec.icmp_type, 128);
+	n = build6("sport=40000", buf);
+	ck_assert_int_eq(n, ETH + 40 + 20);
+	ck_assert_uint_eq(get16(buf + 12), 0x86dd);
+	ck_assert_uint_eq(ip[0], 0x60);
+	ck_assert_uint_eq(get16(ip + 4), 20);	/* payload_len */
+	ck_assert_uint_eq(ip[6], 6);		/* next header */
+	ck_assert_uint_eq(ip[7], 64);		/* hop limit */
+	ck_assert_mem_eq(ip + 8, src, 16);
+	ck_assert_mem_eq(ip + 24, dst, 16);
+	ck_assert_uint_eq(get16(ip + 40), 40000);
+	ck_assert_uint_eq(get16(ip + 42), 80);
+	ck_assert_uint_eq(ip[40 + 13], 0x02);
+	assert_l4_csum6(ip, ip + 40, 20, 6);
+	/* the IPv4 parser refuses IPv6 syntax and the other way round */
+	parse_bad("src=fd00::9", "IPv4 address");
+	parse6_bad("src=10.0.0.1", "IPv6 address");
+	parse_bad("ext=hop", "bpfilter test -6");
+}
+END_TEST
+
+START_TEST(test_v6_l4)
+{
+	uint8_t buf[BF_PKT_FRAME_MAX];
+	const uint8_t *ip = buf + ETH;
+	int n;
+
+	n = build6("src=2001:db8::1 dst=2001:db8::2 proto=udp sport=53 dport=5353 ttl=1", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8);
+	ck_assert_uint_eq(ip[6], 17);
+	ck_assert_uint_eq(ip[7], 1);
+	ck_assert_uint_eq(ip[8], 0x20);
+	ck_assert_uint_eq(ip[39], 2);
+	ck_assert_uint_eq(get16(ip + 44), 8);	/* udp length */
+	assert_l4_csum6(ip, ip + 40, 8, 17);
+	n = build6("proto=icmp6", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8);
+	ck_assert_uint_eq(ip[6], 58);
+	ck_assert_uint_eq(ip[40], 128);
+	ck_assert_uint_eq(ip[41], 0);
+	assert_l4_csum6(ip, ip + 40, 8, 58);
+	n = build6("proto=58 type=1 code=4", buf);
+	ck_assert_uint_eq(ip[40], 1);
+	ck_assert_uint_eq(ip[41], 4);
+	assert_l4_csum6(ip, ip + 40, 8, 58);
+	/* len pads with zeros and payload_len follows; the sum covers it */
+	n = build6("proto=udp len=100", buf);
+	ck_assert_int_eq(n, ETH + 100);
+	ck_assert_uint_eq(get16(ip + 4), 60);
+	ck_assert_uint_eq(get16(ip + 44), 60);
+	assert_l4_csum6(ip, ip + 40, 60, 17);
+	/* len cuts the L4 header: payload_len is what the frame carries */
+	n = build6("proto=tcp len=50", buf);
+	ck_assert_int_eq(n, ETH + 50);
+	ck_assert_uint_eq(get16(ip + 4), 10);
+	/* multicast destination 33:33:00:00:00:01 */
+	build6("pkttype=multicast", buf);
+	ck_assert_mem_eq(buf, "\x33\x33\x00\x00\x00\x01", 6);
+	parse6_bad("len=39", "40..1500");
+	parse6_bad("len=1501", "40..1500");
+}
+END_TEST
+
+START_TEST(test_v6_ext)
+{
+	uint8_t buf[BF_PKT_FRAME_MAX];
+	const uint8_t *ip = buf + ETH;
+	int n;
+
+	/* hop, dst, rt, ah in order, each naming the next; then tcp */
+	n = build6("ext=hop,dst,rt,ah", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 8 + 8 + 16 + 20);
+	ck_assert_uint_eq(get16(ip + 4), 8 + 8 + 8 + 16 + 20);
+	ck_assert_uint_eq(ip[6], 0);		/* hop-by-hop */
+	ck_assert_uint_eq(ip[40], 60);		/* -> destination options */
+	ck_assert_uint_eq(ip[41], 0);
+	ck_assert_uint_eq(ip[42], 1);		/* PadN */
+	ck_assert_uint_eq(ip[43], 4);
+	ck_assert_uint_eq(ip[48], 43);		/* -> routing */
+	ck_assert_uint_eq(ip[56], 51);		/* -> AH */
+	ck_assert_uint_eq(ip[58], 0);		/* routing type 0 */
+	ck_assert_uint_eq(ip[59], 0);		/* segments left 0 */
+	ck_assert_uint_eq(ip[64], 6);		/* AH -> tcp */
+	ck_assert_uint_eq(ip[65], 2);		/* (2 + 2) * 4 bytes */
+	ck_assert_uint_eq(get16(ip + 80), 40000);
+	assert_l4_csum6(ip, ip + 80, 20, 6);
+	/* none: next header 59 and nothing after */
+	n = build6("ext=dst,none", buf);
+	ck_assert_int_eq(n, ETH + 48);
+	ck_assert_uint_eq(ip[6], 60);
+	ck_assert_uint_eq(ip[40], 59);
+	ck_assert_uint_eq(get16(ip + 4), 8);
+	n = build6("ext=none", buf);
+	ck_assert_int_eq(n, ETH + 40);
+	ck_assert_uint_eq(ip[6], 59);
+	ck_assert_uint_eq(get16(ip + 4), 0);
+	parse6_bad("ext=none,hop", "none last");
+	parse6_bad("ext=hop,bogus", "hop, dst, rt, frag, ah, none");
+	parse6_bad("ext=", "hop, dst, rt, frag, ah, none");
+}
+END_TEST
+
+START_TEST(test_v6_frag)
+{
+	struct bf_pkt_spec spec;
+	uint8_t buf[BF_PKT_FRAME_MAX];
+	const uint8_t *ip = buf + ETH;
+	int n;
+
+	/* ext=frag alone: offset 0, no MF, then the L4 header */
+	n = build6("ext=frag proto=udp", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 8);
+	ck_assert_uint_eq(ip[6], 44);
+	ck_assert_uint_eq(ip[40], 17);
+	ck_assert_uint_eq(get16(ip + 42), 0);
+	/* first: MF, offset 0, L4 header present */
+	n = build6("ext=frag frag=first", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 20);
+	ck_assert_uint_eq(get16(ip + 42), 1);
+	ck_assert_uint_eq(get16(ip + 48), 40000);
+	/* nonfirst: offset 185, no MF, 8 payload bytes, no L4 header */
+	n = build6("ext=hop,frag frag=nonfirst", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 8 + 8);
+	ck_assert_uint_eq(ip[48], 6);		/* frag -> tcp */
+	ck_assert_uint_eq(get16(ip + 50), 185 << 3);
+	ck_assert_uint_eq(get16(ip + 4), 24);
+	/* frag= without ext=frag adds the fragment header (before none) */
+	spec = parse6_ok("frag=7 ext=dst,none");
+	ck_assert_uint_eq(spec.n_ext, 3);
+	ck_assert_uint_eq(spec.ext[1], BF_PKT_EXT_FRAG);
+	ck_assert_uint_eq(spec.ext[2], BF_PKT_EXT_NONE);
+	n = build6("frag=7", buf);
+	ck_assert_uint_eq(ip[6], 44);
+	ck_assert_uint_eq(get16(ip + 42), 7 << 3);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 8);
+	parse6_bad("ext=hop,hop,hop,hop,hop,hop,hop,hop frag=first", "no room");
+}
+END_TEST
+
 static Suite *cli_pktline_suite(void)
 {
 	Suite *s = suite_create("cli_pktline");
@@ -307,6 +505,10 @@ static Suite *cli_pktline_suite(void)
 	tcase_add_test(tc, test_ifaces);
 	tcase_add_test(tc, test_bad_lines);
 	tcase_add_test(tc, test_l2);
+	tcase_add_test(tc, test_v6_defaults);
+	tcase_add_test(tc, test_v6_l4);
+	tcase_add_test(tc, test_v6_ext);
+	tcase_add_test(tc, test_v6_frag);
 	suite_add_tcase(s, tc);
 	return s;
 }

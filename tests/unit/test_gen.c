@@ -203,6 +203,111 @@ START_TEST(golden_forced_split)
 }
 END_TEST
 
+/* IPv6: every IPv6 predicate and the shared ones, user chain and jump. */
+static struct bf_ir *gen_table6(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in, fwd, out, u;
+	uint32_t eth = tb_ifpat(ir, "eth+");
+	struct bf_rule *r;
+	struct bf_pred *p;
+
+	ir->family = AF_INET6;
+	in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	fwd = tb_chain(ir, "FORWARD", NF_INET_FORWARD, BF_V_DROP, true);
+	out = tb_chain(ir, "OUTPUT", NF_INET_LOCAL_OUT, BF_V_ACCEPT, true);
+	u = tb_chain(ir, "web", BF_HOOK_NONE, BF_V_RETURN, true);
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	p = tb_pred(r, BF_F_SADDR6, false, 0, 0, 0, 0, 0);
+	inet_pton(AF_INET6, "fd00::", p->a6);
+	memset(p->b6, 0xff, 6);			/* /48 */
+	tb_pred(r, BF_F_IIF, true, eth, 0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_JUMP, u);
+	tb_pred(r, BF_F_PROTO6, false, 6, 0, 0, 0, 0);
+	tb_pred(r, BF_F_L4HDR, false, 6, 0, 20, 0, BF_L4_EVIL_FRAG);
+	tb_pred(r, BF_F_DPORT, false, 0, 0, 80, 80, 0);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	tb_pred(r, BF_F_PROTO6, false, 58, 0, 0, 0, 0);
+	tb_pred(r, BF_F_L4HDR, false, 58, 0, 2, 0, 0);
+	tb_pred(r, BF_F_ICMP6, true, 128, 0, 0, 255, 0);
+	r = tb_rule(ir, fwd, BF_V_ACCEPT, 0);
+	tb_pred(r, BF_F_IPRANGE, false, 0, 0, 0, 0, 0);
+	p = tb_pred(r, BF_F_DRANGE6, false, 0, 0, 0, 0, 0);
+	inet_pton(AF_INET6, "2001:db8::1", p->a6);
+	inet_pton(AF_INET6, "2001:db8::ff", p->b6);
+	tb_pred(r, BF_F_TTL, false, 5, 0, 0, 0, 2);
+	tb_pred(r, BF_F_LENGTH, false, 0, 0, 40, 1280, 0);
+	r = tb_rule(ir, out, BF_V_DROP, 0);
+	p = tb_pred(r, BF_F_DADDR6, true, 0, 0, 0, 0, 0);
+	inet_pton(AF_INET6, "::1", p->a6);
+	memset(p->b6, 0xff, 16);
+	tb_pred(r, BF_F_PROTO6, true, 17, 0, 0, 0, 0);
+	r = tb_rule(ir, u, BF_V_DROP, 0);
+	tb_pred(r, BF_F_PROTO6, false, 6, 0, 0, 0, 0);
+	tb_pred(r, BF_F_L4HDR, false, 6, 0, 20, 0, BF_L4_EVIL_FRAG);
+	tb_pred(r, BF_F_TCPFLAGS, false, 0x02, 0x12, 0, 0, 0);
+	tb_pred(r, BF_F_TCPOPT, true, 2, 0, 0, 0, 0);
+	tb_finish(ir);
+	return ir;
+}
+
+START_TEST(golden_ipv6)
+{
+	struct bf_ir *ir = gen_table6();
+
+	check_golden(ir, BF_HOOK_XDP, -1, 0, "xdp6");
+	check_golden(ir, BF_HOOK_TC_EGRESS, -1, 0, "tc_egress6");
+	check_golden(ir, BF_HOOK_TC_INGRESS, NF_INET_FORWARD, 0, "tc_forced_fwd6");
+	tb_free(ir);
+}
+END_TEST
+
+/* A predicate of the other family, or an unknown family, is refused. */
+START_TEST(gen_family_errors)
+{
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP,
+				 .force_hook = -1 };
+	static const enum bf_field v4only[] = {
+		BF_F_SADDR4, BF_F_DADDR4, BF_F_PROTO, BF_F_FRAG, BF_F_ICMP,
+		BF_F_SRANGE4, BF_F_DRANGE4,
+	};
+	static const enum bf_field v6only[] = {
+		BF_F_SADDR6, BF_F_DADDR6, BF_F_PROTO6, BF_F_ICMP6,
+		BF_F_SRANGE6, BF_F_DRANGE6,
+	};
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_prog *prog = NULL;
+	struct bf_err err = { 0 };
+	size_t i;
+
+	tb_pred(r, BF_F_COMMENT, false, 0, 0, 0, 0, 0);
+	tb_finish(ir);
+	for (i = 0; i < sizeof(v6only) / sizeof(v6only[0]); i++) {
+		r->preds[0].field = v6only[i];
+		ck_assert_int_eq(bf_gen(ir, &o, &prog, &err), -EINVAL);
+		ck_assert_ptr_null(prog);
+	}
+	ir->family = AF_INET6;
+	for (i = 0; i < sizeof(v4only) / sizeof(v4only[0]); i++) {
+		r->preds[0].field = v4only[i];
+		ck_assert_int_eq(bf_gen(ir, &o, &prog, &err), -EINVAL);
+		ck_assert_ptr_null(prog);
+	}
+	r->preds[0].field = BF_F_COMMENT;
+	ck_assert_int_eq(bf_gen(ir, &o, &prog, &err), 0);
+	ck_assert_int_eq(prog->family, AF_INET6);
+	bf_prog_free(prog);
+	prog = NULL;
+	ir->family = 7;
+	ck_assert_int_eq(bf_gen(ir, &o, &prog, &err), -EAFNOSUPPORT);
+	ck_assert_ptr_null(prog);
+	tb_free(ir);
+}
+END_TEST
+
 START_TEST(no_chain_for_hook)
 {
 	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_TC_EGRESS,
@@ -291,6 +396,8 @@ static Suite *gen_suite(void)
 	tcase_add_test(tc, no_chain_for_hook);
 	tcase_add_test(tc, gen_errors);
 	tcase_add_test(tc, split_pieces);
+	tcase_add_test(tc, golden_ipv6);
+	tcase_add_test(tc, gen_family_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -241,6 +241,58 @@ START_TEST(test_tables_per_netns)
 }
 END_TEST
 
+static bool t_state_exists(const char *dir, const char *family, uint64_t key)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s-filter-%llu.state", dir, family,
+		 (unsigned long long)key);
+	return !access(path, F_OK);
+}
+
+/*
+ * ATTACH mode with a state directory (bpf(): root): a namespace's state
+ * files (both families) go when its table is dropped because the
+ * namespace is gone; the others' stay.
+ */
+START_TEST(test_dead_netns_state_removed)
+{
+	char dir[] = "/tmp/bf-umh-ns.XXXXXX", cmd[64];
+	struct bf_umh_opts opts = {
+		.sz = sizeof(opts),
+		.mode = BF_UMH_ATTACH,
+		.hook = BF_HOOK_XDP,
+		.force_hook = -1,
+		.state_dir = dir,
+	};
+	uint64_t self = bf_umh_net_cookie(), a, c;
+	pid_t pa, pc;
+
+	if (!t_root())
+		return;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	bf_umh_free(umh);
+	ck_assert_int_eq(bf_umh_new_per_netns(&opts, NULL, 0, &umh), 0);
+	ck_assert(t_state_exists(dir, "ipv4", self));
+	ck_assert(t_state_exists(dir, "ipv6", self));
+	pa = t_child_netns(&a);
+	ck_assert_int_eq(t_input_drop(pa, a), 0);
+	ck_assert(t_state_exists(dir, "ipv4", a));
+	ck_assert(t_state_exists(dir, "ipv6", a));
+	/* A dies; the next new namespace makes the helper look */
+	t_child_end(pa);
+	pc = t_child_netns(&c);
+	ck_assert_int_eq(t_input_policy(pc, c), -NF_ACCEPT - 1);
+	ck_assert(!t_state_exists(dir, "ipv4", a));
+	ck_assert(!t_state_exists(dir, "ipv6", a));
+	ck_assert(t_state_exists(dir, "ipv4", c));
+	ck_assert(t_state_exists(dir, "ipv6", self));
+	t_child_end(pc);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *umh_netns_suite(void)
 {
 	Suite *s = suite_create("umh_netns");
@@ -250,6 +302,7 @@ static Suite *umh_netns_suite(void)
 	tcase_add_test(tc, test_own_netns);
 	tcase_add_test(tc, test_caller_gone);
 	tcase_add_test(tc, test_tables_per_netns);
+	tcase_add_test(tc, test_dead_netns_state_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 
 #include "../../umh/umh.h"
 #include "unit.h"
@@ -27,20 +28,51 @@ static bool t_no_bpf(void)
 	return true;
 }
 
-static int t_call(struct bf_umh *u, uint32_t cmd, uint32_t optname,
-		  const void *buf, uint32_t optlen, void **out)
+static int t_call_family(struct bf_umh *u, uint32_t family, uint32_t cmd,
+			 uint32_t optname, const void *buf, uint32_t optlen,
+			 void **out)
 {
 	struct bpfilter_reply reply;
 	struct bpfilter_req req;
 	void *payload = NULL;
 
-	bf_msg_req_init(&req, cmd, AF_INET, optname, optlen);
+	bf_msg_req_init(&req, cmd, family, optname, optlen);
 	ck_assert_int_eq(bf_umh_handle(u, &req, buf, &reply, &payload), 0);
 	if (out)
 		*out = payload;
 	else
 		free(payload);
 	return reply.status;
+}
+
+static int t_call(struct bf_umh *u, uint32_t cmd, uint32_t optname,
+		  const void *buf, uint32_t optlen, void **out)
+{
+	return t_call_family(u, AF_INET, cmd, optname, buf, optlen, out);
+}
+
+/* Packets of IPv6 entry 0 (the INPUT policy of the initial table). */
+static uint64_t t_v6_pcnt0(struct bf_umh *u)
+{
+	struct ip6t_getinfo in = { .name = "filter" }, info;
+	struct ip6t_get_entries *ge, *res;
+	void *out = NULL;
+	uint64_t pcnt;
+
+	ck_assert_int_eq(t_call_family(u, AF_INET6, BPFILTER_CMD_GET, IP6T_SO_GET_INFO,
+				       &in, sizeof(in), &out), 0);
+	memcpy(&info, out, sizeof(info));
+	free(out);
+	ge = calloc(1, sizeof(*ge) + info.size);
+	strcpy(ge->name, "filter");
+	ge->size = info.size;
+	ck_assert_int_eq(t_call_family(u, AF_INET6, BPFILTER_CMD_GET, IP6T_SO_GET_ENTRIES,
+				       ge, sizeof(*ge) + info.size, &out), 0);
+	res = out;
+	pcnt = ((struct ip6t_entry *)res->entrytable)->counters.pcnt;
+	free(ge);
+	free(out);
+	return pcnt;
 }
 
 static struct ipt_getinfo t_info(struct bf_umh *u)
@@ -115,7 +147,10 @@ static void t_rm_state(const char *dir)
 	snprintf(path, sizeof(path), "%s/ipv4-filter-%llu.state", dir,
 		 (unsigned long long)bf_umh_netns_of(0));
 	unlink(path);
-	rmdir(dir);
+	snprintf(path, sizeof(path), "%s/ipv6-filter-%llu.state", dir,
+		 (unsigned long long)bf_umh_netns_of(0));
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 
 START_TEST(test_state_survives_restart)
@@ -148,11 +183,19 @@ START_TEST(test_state_survives_restart)
 	add.c[1].bcnt = 700;
 	ck_assert_int_eq(t_call(u, BPFILTER_CMD_SET, IPT_SO_SET_ADD_COUNTERS, &add,
 				sizeof(add), NULL), 0);
+	/* the IPv6 table's own counters, in its own file */
+	add.c[1].pcnt = 0;
+	add.c[0].pcnt = 9;
+	ck_assert_int_eq(t_call_family(u, AF_INET6, BPFILTER_CMD_SET,
+				       IP6T_SO_SET_ADD_COUNTERS, &add, sizeof(add),
+				       NULL), 0);
 	bf_umh_free(u);
 
 	ck_assert_int_eq(bf_umh_new(&opts, &u), 0);
 	c = t_counters(u, 1);
 	ck_assert(c.pcnt == 7 && c.bcnt == 700);
+	ck_assert_uint_eq(t_counters(u, 0).pcnt, 0);
+	ck_assert_uint_eq(t_v6_pcnt0(u), 9);
 	ck_assert_uint_eq(t_info(u).num_entries, 4);
 	bf_umh_free(u);
 

@@ -13,7 +13,7 @@
 
 static const char *const fixtures[] = {
 	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
-	"matches", "l2", "ct",
+	"matches", "l2", "xmatch", "ct",
 };
 
 #define N_FIXTURES (int)(sizeof(fixtures) / sizeof(fixtures[0]))
@@ -160,6 +160,13 @@ static const struct xtu_golden goldens[] = {
 	{ "ct", "INPUT", 6, "INPUT#6 [5] saddr 10.1.0.0/255.255.0.0 !ctstate INVALID -> ACCEPT" },
 	{ "ct", "ctchk", 1, "ctchk#1 [11] ctstate INVALID,NEW,UNTRACKED -> DROP" },
 	{ "l2", "macs", 1, "macs#1 [11] smac 02:11:22:33:44:55 pkttype 0 -> ACCEPT" },
+	{ "xmatch", "INPUT", 1, "INPUT#1 [0] mark 0x5/0xff -> DROP" },
+	{ "xmatch", "INPUT", 2, "INPUT#2 [1] limit avg 200000 burst 4 (cost 640000 cap 2560000) -> ACCEPT" },
+	{ "xmatch", "INPUT", 3, "INPUT#3 [2] addrtype src 0x0 dst 0x4 iface-in -> ACCEPT" },
+	{ "xmatch", "FORWARD", 1, "FORWARD#1 [4] addrtype src 0x2 dst 0x0 iface-out -> DROP" },
+	{ "xmatch", "OUTPUT", 1, "OUTPUT#1 [7] !mark 0x7/0xffffffff -> DROP" },
+	{ "xmatch", "OUTPUT", 2, "OUTPUT#2 [8] addrtype src ! 0x4 dst 0x0 -> DROP" },
+	{ "xmatch", "adt", 1, "adt#1 [11] addrtype src 0x0 dst 0x28 -> RETURN" },
 	{ "nested", "OUTPUT", 1, "OUTPUT#1 [7] oif + -> JUMP b" },
 	{ "nested", "a", 1, "a#1 [10] proto 6 l4(tcp,20) tcpflags 0x12/0x12 -> GOTO b" },
 	{ "nested", "c", 2, "c#2 [20] comment \"x\" comment \"y\" -> ACCEPT" },

@@ -18,6 +18,7 @@
 #define BF_CLI_PRELOAD_NAME	"libbpfilter-preload.so"
 #define BF_CLI_UMH_NAME		"bpfilter-umh"
 #define BF_CLI_RESTORE_NAME	"iptables-legacy-restore"
+#define BF_CLI_RESTORE6_NAME	"ip6tables-legacy-restore"
 
 int bf_cli_daemon(int argc, char **argv);
 int bf_cli_exec(int argc, char **argv);
@@ -35,18 +36,24 @@ int bf_cli_set_preload(const char *lib);
 int bf_cli_parse_hook(const char *s, enum bf_hook *hook);
 const char *bf_cli_hook_name(enum bf_hook hook);
 
-/* restore.c: run iptables-legacy-restore against an in-process helper. */
+/*
+ * restore.c: run iptables-legacy-restore (AF_INET) or
+ * ip6tables-legacy-restore (AF_INET6) against an in-process helper.
+ */
 struct bf_cli_restore {
 	struct bf_umh *umh;
+	int family;
 	int wstatus;		/* iptables-legacy-restore's wait status */
 	char *output;		/* its stdout + stderr, NUL-terminated */
-	unsigned int n_replaced;	/* IPv4 SET_REPLACE requests that succeeded */
+	unsigned int n_replaced;	/* SET_REPLACE requests of `family` that succeeded */
 	unsigned int n_refused;		/* requests answered with an error */
 };
 
 /* 0 when the helper ran (look at wstatus), a negative errno otherwise. */
-int bf_cli_restore_run(const char *file, const struct bf_umh_opts *opts,
-		       struct bf_cli_restore *r);
+int bf_cli_restore_run(const char *file, int family,
+		       const struct bf_umh_opts *opts, struct bf_cli_restore *r);
+/* The restore program of a family. */
+const char *bf_cli_restore_name(int family);
 /* Print why the run failed and return true, or return false if it did not. */
 bool bf_cli_restore_failed(const struct bf_cli_restore *r, const char *file);
 void bf_cli_restore_fini(struct bf_cli_restore *r);
@@ -62,6 +69,9 @@ extern bool bf_cli_verbose;	/* test -v: print each return code on stderr */
 /* 1 = ACCEPT, 0 = DROP, negative errno on failure (message printed). */
 int bf_cli_run_frame(int prog_fd, enum bf_hook hook, const void *frame,
 		     size_t len);
+/* The same with skb->mark = mark for tc programs (-m mark). */
+int bf_cli_run_frame_mark(int prog_fd, enum bf_hook hook, const void *frame,
+			  size_t len, uint32_t mark);
 int bf_cli_set_test_ifs(int map_fd, uint32_t iif, uint32_t oif);
 
 #endif /* BF_CLI_H */

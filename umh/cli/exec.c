@@ -17,9 +17,10 @@ static void exec_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: bpfilter exec [--socket PATH] -- CMD [ARGS...]\n\n"
-		"Runs CMD (iptables-legacy, iptables-legacy-save, iptables-legacy-restore...)\n"
-		"with LD_PRELOAD=%s: its ip_tables calls go to the bpfilter\n"
-		"daemon instead of the kernel; everything else is untouched.\n\n"
+		"Runs CMD (iptables-legacy, iptables-legacy-save, iptables-legacy-restore,\n"
+		"ip6tables-legacy, ip6tables-legacy-save, ip6tables-legacy-restore...)\n"
+		"with LD_PRELOAD=%s: its ip_tables and ip6_tables calls go\n"
+		"to the bpfilter daemon instead of the kernel; everything else is untouched.\n\n"
 		"  -s, --socket PATH   the daemon's socket (default: $BPFILTER_SOCKET, else\n"
 		"                      /run/bpfilter/bpfilter.sock)\n"
 		"  -h, --help          this text\n",

@@ -2,7 +2,7 @@
 /*
  * bpfilter: the command-line front of bpfilter.
  *   bpfilter daemon    run the helper as a daemon on some interfaces
- *   bpfilter exec      run an unmodified iptables through the helper
+ *   bpfilter exec      run an unmodified iptables / ip6tables through the helper
  *   bpfilter translate show the IR and BPF a rule file becomes (no root)
  *   bpfilter test      run packets through the generated program (root)
  * Exit codes: 0 ok, 1 failure, 2 usage.
@@ -20,8 +20,8 @@ struct cli_cmd {
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "daemon", bf_cli_daemon, "run bpfilter-umh as a daemon attached to interfaces" },
-	{ "exec", bf_cli_exec, "run a command (iptables...) with its ip_tables calls sent to the daemon" },
-	{ "translate", bf_cli_translate, "translate an iptables-restore file; print the IR and the BPF (no root)" },
+	{ "exec", bf_cli_exec, "run a command (iptables, ip6tables...) with its ip(6)_tables calls sent to the daemon" },
+	{ "translate", bf_cli_translate, "translate an ip(6)tables-restore file; print the IR and the BPF (no root)" },
 	{ "test", bf_cli_test, "run packets described on stdin through the generated program (root)" },
 };
 

@@ -11,6 +11,12 @@
  * MF and the L4 header; a non-first fragment carries payload bytes only,
  * exactly like a real one, so sport/dport/flags/type/code do not appear in
  * it.
+ *
+ * IPv6 lines (bpf_pktline_parse_family(AF_INET6)): Ethernet + IPv6 (40
+ * bytes, payload_len = what follows in the frame) + the extension headers
+ * of ext= in order + the L4 header (TCP, UDP, ICMPv6 8 bytes) + zeros up to
+ * len. A non-first fragment carries payload only; ext=...,none ends the
+ * chain with next header 59 and no L4 header.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,6 +35,20 @@
 #define PKT_ICMP_HDR	8
 #define PKT_IP_MF	0x2000
 #define PKT_IP_OFFMASK	0x1fff
+#define PKT_IP6_HDR	40
+#define PKT_ICMP6	58
+#define PKT_NEXTHDR_NONE	59
+
+void bf_pkt_spec_default_family(int family, struct bf_pkt_spec *spec)
+{
+	bf_pkt_spec_default(spec);
+	if (family != AF_INET6)
+		return;
+	spec->family = AF_INET6;
+	inet_pton(AF_INET6, "fd00::2", spec->saddr6);
+	inet_pton(AF_INET6, "fd00::1", spec->daddr6);
+	spec->icmp_type = 128;			/* echo request */
+}
 
 void bf_pkt_spec_default(struct bf_pkt_spec *spec)
 {
@@ -45,6 +65,7 @@ void bf_pkt_spec_default(struct bf_pkt_spec *spec)
 	spec->smac[0] = 0x02;
 	spec->smac[5] = 0x02;
 	spec->l2type = BF_PKT_L2_UNICAST;
+	spec->family = AF_INET;
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -80,13 +101,26 @@ static int pkt_addr(const char *val, uint32_t *out, const char **why)
 	return 0;
 }
 
+static int pkt_addr6(const char *val, uint8_t out[16], const char **why)
+{
+	if (inet_pton(AF_INET6, val, out) != 1) {
+		*why = "expected an IPv6 address";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int pkt_src(struct bf_pkt_spec *spec, const char *val, const char **why)
 {
+	if (spec->family == AF_INET6)
+		return pkt_addr6(val, spec->saddr6, why);
 	return pkt_addr(val, &spec->saddr, why);
 }
 
 static int pkt_dst(struct bf_pkt_spec *spec, const char *val, const char **why)
 {
+	if (spec->family == AF_INET6)
+		return pkt_addr6(val, spec->daddr6, why);
 	return pkt_addr(val, &spec->daddr, why);
 }
 
@@ -94,6 +128,7 @@ static int pkt_proto(struct bf_pkt_spec *spec, const char *val, const char **why
 {
 	static const struct { const char *name; uint8_t proto; } names[] = {
 		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "icmp", IPPROTO_ICMP },
+		{ "icmp6", PKT_ICMP6 }, { "ipv6-icmp", PKT_ICMP6 },
 	};
 	unsigned long v;
 	size_t i;
@@ -105,7 +140,7 @@ static int pkt_proto(struct bf_pkt_spec *spec, const char *val, const char **why
 		}
 	}
 	if (pkt_uint(val, 255, &v)) {
-		*why = "expected tcp, udp, icmp or a protocol number 0..255";
+		*why = "expected tcp, udp, icmp, icmp6 or a protocol number 0..255";
 		return -EINVAL;
 	}
 	spec->proto = (uint8_t)v;
@@ -217,6 +252,11 @@ static int pkt_len(struct bf_pkt_spec *spec, const char *val, const char **why)
 {
 	unsigned long v;
 
+	if (spec->family == AF_INET6 &&
+	    (pkt_uint(val, BF_PKT_LEN_MAX, &v) || v < BF_PKT_LEN6_MIN)) {
+		*why = "expected an IPv6 packet length 40..1500 (header included)";
+		return -EINVAL;
+	}
 	if (pkt_uint(val, BF_PKT_LEN_MAX, &v) || v < BF_PKT_LEN_MIN) {
 		*why = "expected an IP total length 20..1500";
 		return -EINVAL;
@@ -334,6 +374,72 @@ bad:
 	return -EINVAL;
 }
 
+/* mark=N: skb->mark, decimal or 0x hex */
+static int pkt_mark(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 0);
+	if (!*val || *end || errno || v > UINT32_MAX || *val == '-') {
+		*why = "expected a 32-bit mark (decimal or 0x hex)";
+		return -EINVAL;
+	}
+	spec->mark = (uint32_t)v;
+	return 0;
+}
+
+/* wait=MS: pause before this packet, at most 10 s (time-based matches) */
+static int pkt_wait(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (!*val || *end || errno || v > 10000 || *val == '-') {
+		*why = "expected milliseconds 0..10000";
+		return -EINVAL;
+	}
+	spec->wait_ms = (uint32_t)v;
+	return 0;
+}
+
+/* ext=hop,dst,rt,frag,ah,none: IPv6 extension headers in packet order. */
+static int pkt_ext(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	static const char *const names[] = {
+		[BF_PKT_EXT_HOP] = "hop", [BF_PKT_EXT_DST] = "dst",
+		[BF_PKT_EXT_RT] = "rt", [BF_PKT_EXT_FRAG] = "frag",
+		[BF_PKT_EXT_AH] = "ah", [BF_PKT_EXT_NONE] = "none",
+	};
+	const char *p = val, *end;
+	size_t i, len;
+
+	if (spec->family != AF_INET6) {
+		*why = "extension headers are for IPv6 lines (bpfilter test -6)";
+		return -EINVAL;
+	}
+	spec->n_ext = 0;
+	do {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i]) == len && !strncmp(p, names[i], len))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]) ||
+		    spec->n_ext == BF_PKT_EXT_MAX ||
+		    (spec->n_ext && spec->ext[spec->n_ext - 1] == BF_PKT_EXT_NONE)) {
+			*why = "expected a comma list of at most 8 of hop, dst, rt, frag, ah, none (none last)";
+			return -EINVAL;
+		}
+		spec->ext[spec->n_ext++] = (uint8_t)i;
+		p = end ? end + 1 : NULL;
+	} while (p);
+	return 0;
+}
+
 static const struct pkt_key pkt_keys[] = {
 	{ "src", pkt_src },
 	{ "dst", pkt_dst },
@@ -351,6 +457,9 @@ static const struct pkt_key pkt_keys[] = {
 	{ "pkttype", pkt_pkttype },
 	{ "smac", pkt_smac },
 	{ "opts", pkt_opts },
+	{ "mark", pkt_mark },
+	{ "wait", pkt_wait },
+	{ "ext", pkt_ext },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -373,7 +482,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext mark wait)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}
@@ -390,8 +499,43 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 	return 0;
 }
 
+static bool pkt_has_ext(const struct bf_pkt_spec *spec, enum bf_pkt_ext ext)
+{
+	unsigned int i;
+
+	for (i = 0; i < spec->n_ext; i++)
+		if (spec->ext[i] == ext)
+			return true;
+	return false;
+}
+
+/* IPv6: frag= needs a fragment header; add one before a final none. */
+static int pkt_finish6(struct bf_pkt_spec *spec, char *err, size_t errlen)
+{
+	unsigned int at = spec->n_ext;
+
+	if (spec->frag == BF_PKT_FRAG_NONE || pkt_has_ext(spec, BF_PKT_EXT_FRAG))
+		return 0;
+	if (spec->n_ext == BF_PKT_EXT_MAX) {
+		snprintf(err, errlen, "frag= needs a fragment header and ext= has no room for one");
+		return -EINVAL;
+	}
+	if (at && spec->ext[at - 1] == BF_PKT_EXT_NONE)
+		at--;
+	memmove(&spec->ext[at + 1], &spec->ext[at], spec->n_ext - at);
+	spec->ext[at] = BF_PKT_EXT_FRAG;
+	spec->n_ext++;
+	return 0;
+}
+
 int bf_pktline_parse(const char *line, struct bf_pkt_spec *spec,
 		     char *err, size_t errlen)
+{
+	return bf_pktline_parse_family(AF_INET, line, spec, err, errlen);
+}
+
+int bf_pktline_parse_family(int family, const char *line,
+			    struct bf_pkt_spec *spec, char *err, size_t errlen)
 {
 	bool seen[PKT_N_KEYS] = { false };
 	char *copy, *tok, *save = NULL;
@@ -404,7 +548,7 @@ int bf_pktline_parse(const char *line, struct bf_pkt_spec *spec,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	bf_pkt_spec_default(spec);
+	bf_pkt_spec_default_family(family, spec);
 	for (tok = strtok_r(copy, " \t\r\n", &save); tok && !r;
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (tok[0] == '#')
@@ -413,6 +557,8 @@ int bf_pktline_parse(const char *line, struct bf_pkt_spec *spec,
 		n++;
 	}
 	free(copy);
+	if (!r && n && family == AF_INET6)
+		r = pkt_finish6(spec, err, errlen);
 	if (r)
 		return r;
 	return n ? 1 : 0;
@@ -445,9 +591,16 @@ uint16_t bf_pkt_csum(const void *data, size_t len, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+static bool pkt_v6(const struct bf_pkt_spec *spec)
+{
+	return spec->family == AF_INET6;
+}
+
 unsigned int bf_pkt_l4_hdr_len(const struct bf_pkt_spec *spec)
 {
 	if (spec->frag == BF_PKT_FRAG_NONFIRST)
+		return 0;
+	if (pkt_v6(spec) && pkt_has_ext(spec, BF_PKT_EXT_NONE))
 		return 0;
 	switch (spec->proto) {
 	case IPPROTO_TCP:
@@ -455,10 +608,35 @@ unsigned int bf_pkt_l4_hdr_len(const struct bf_pkt_spec *spec)
 	case IPPROTO_UDP:
 		return PKT_UDP_HDR;
 	case IPPROTO_ICMP:
-		return PKT_ICMP_HDR;
+		return pkt_v6(spec) ? 0 : PKT_ICMP_HDR;
+	case PKT_ICMP6:
+		return pkt_v6(spec) ? PKT_ICMP_HDR : 0;
 	default:
 		return 0;
 	}
+}
+
+static unsigned int pkt_ext_size(uint8_t ext)
+{
+	if (ext == BF_PKT_EXT_NONE)
+		return 0;
+	return ext == BF_PKT_EXT_AH ? 16 : 8;
+}
+
+unsigned int bf_pkt_ext_len(const struct bf_pkt_spec *spec)
+{
+	unsigned int i, n = 0;
+
+	if (!pkt_v6(spec))
+		return 0;
+	for (i = 0; i < spec->n_ext; i++)
+		n += pkt_ext_size(spec->ext[i]);
+	return n;
+}
+
+static unsigned int pkt_l3_hdr(const struct bf_pkt_spec *spec)
+{
+	return pkt_v6(spec) ? PKT_IP6_HDR + bf_pkt_ext_len(spec) : PKT_IP_HDR;
 }
 
 unsigned int bf_pkt_ip_len(const struct bf_pkt_spec *spec)
@@ -466,8 +644,8 @@ unsigned int bf_pkt_ip_len(const struct bf_pkt_spec *spec)
 	if (spec->len)
 		return spec->len;
 	if (spec->frag == BF_PKT_FRAG_NONFIRST)
-		return BF_PKT_NONFIRST_LEN;
-	return PKT_IP_HDR + bf_pkt_l4_hdr_len(spec);
+		return pkt_l3_hdr(spec) + BF_PKT_NONFIRST_LEN - PKT_IP_HDR;
+	return pkt_l3_hdr(spec) + bf_pkt_l4_hdr_len(spec);
 }
 
 /*
@@ -483,10 +661,13 @@ static void pkt_eth(const struct bf_pkt_spec *spec, uint8_t *eth)
 		[BF_PKT_L2_BROADCAST] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 		[BF_PKT_L2_MULTICAST] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 },
 	};
+	static const uint8_t mcast6[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
 
 	memcpy(eth, dst[spec->l2type <= BF_PKT_L2_MULTICAST ? spec->l2type : 0], 6);
+	if (pkt_v6(spec) && spec->l2type == BF_PKT_L2_MULTICAST)
+		memcpy(eth, mcast6, 6);
 	memcpy(eth + 6, spec->smac, 6);
-	pkt_put16(eth + 12, 0x0800);
+	pkt_put16(eth + 12, pkt_v6(spec) ? 0x86dd : 0x0800);
 }
 
 static void pkt_ip(const struct bf_pkt_spec *spec, uint8_t *ip, unsigned int tot)
@@ -509,16 +690,16 @@ static void pkt_ip(const struct bf_pkt_spec *spec, uint8_t *ip, unsigned int tot
 	pkt_put16(ip + 10, bf_pkt_csum(ip, PKT_IP_HDR, 0));
 }
 
-/* TCP/UDP checksum over the pseudo header and the datagram's L4 bytes. */
-static uint16_t pkt_l4_csum(const uint8_t *ip, const uint8_t *l4, unsigned int len)
+/* The pseudo header's sum without the length: addresses and protocol. */
+static uint32_t pkt_pseudo(const struct bf_pkt_spec *spec, const uint8_t *ip)
 {
-	uint32_t sum = 0;
+	const uint8_t *addrs = pkt_v6(spec) ? ip + 8 : ip + 12;
+	unsigned int i, n = pkt_v6(spec) ? 32 : 8;
+	uint32_t sum = spec->proto;
 
-	sum += (uint32_t)(ip[12] << 8 | ip[13]) + (uint32_t)(ip[14] << 8 | ip[15]);
-	sum += (uint32_t)(ip[16] << 8 | ip[17]) + (uint32_t)(ip[18] << 8 | ip[19]);
-	sum += ip[9];
-	sum += len;
-	return bf_pkt_csum(l4, len, sum);
+	for (i = 0; i < n; i += 2)
+		sum += (uint32_t)(addrs[i] << 8 | addrs[i + 1]);
+	return sum;
 }
 
 /*
@@ -526,7 +707,7 @@ static uint16_t pkt_l4_csum(const uint8_t *ip, const uint8_t *l4, unsigned int l
  * what the datagram carries (l4len bytes); a cut-short header keeps only
  * its first l4len bytes in the frame.
  */
-static void pkt_l4(const struct bf_pkt_spec *spec, const uint8_t *ip,
+static void pkt_l4(const struct bf_pkt_spec *spec, uint32_t psum,
 		   uint8_t *l4, unsigned int l4len)
 {
 	switch (spec->proto) {
@@ -539,41 +720,115 @@ static void pkt_l4(const struct bf_pkt_spec *spec, const uint8_t *ip,
 		l4[13] = spec->tcp_flags;
 		pkt_put16(l4 + 14, 65535);			/* window */
 		memcpy(l4 + PKT_TCP_HDR, spec->tcp_opts, spec->n_tcp_opts);
-		pkt_put16(l4 + 16, pkt_l4_csum(ip, l4, l4len));
+		pkt_put16(l4 + 16, bf_pkt_csum(l4, l4len, psum + l4len));
 		break;
 	case IPPROTO_UDP:
 		pkt_put16(l4, spec->sport);
 		pkt_put16(l4 + 2, spec->dport);
 		pkt_put16(l4 + 4, (uint16_t)l4len);
-		pkt_put16(l4 + 6, pkt_l4_csum(ip, l4, l4len));
+		pkt_put16(l4 + 6, bf_pkt_csum(l4, l4len, psum + l4len));
 		break;
 	case IPPROTO_ICMP:
+	case PKT_ICMP6:
 		l4[0] = spec->icmp_type;
 		l4[1] = spec->icmp_code;
 		pkt_put16(l4 + 4, 1);				/* id */
 		pkt_put16(l4 + 6, 1);				/* sequence */
-		pkt_put16(l4 + 2, bf_pkt_csum(l4, l4len, 0));
+		/* ICMPv6 sums the pseudo header too, ICMP does not */
+		pkt_put16(l4 + 2, bf_pkt_csum(l4, l4len,
+					      pkt_v6(spec) ? psum + l4len : 0));
 		break;
 	}
+}
+
+static uint8_t pkt_ext_proto(uint8_t ext)
+{
+	static const uint8_t protos[] = {
+		[BF_PKT_EXT_HOP] = 0, [BF_PKT_EXT_DST] = 60,
+		[BF_PKT_EXT_RT] = 43, [BF_PKT_EXT_FRAG] = 44,
+		[BF_PKT_EXT_AH] = 51, [BF_PKT_EXT_NONE] = PKT_NEXTHDR_NONE,
+	};
+
+	return protos[ext];
+}
+
+/* One extension header at p; `next` is the header after it. */
+static void pkt_ext_hdr(const struct bf_pkt_spec *spec, uint8_t ext,
+			uint8_t next, uint8_t *p)
+{
+	uint16_t off = 0;
+
+	p[0] = next;
+	switch (ext) {
+	case BF_PKT_EXT_HOP:
+	case BF_PKT_EXT_DST:
+		p[2] = 1;			/* PadN */
+		p[3] = 4;
+		break;
+	case BF_PKT_EXT_FRAG:
+		if (spec->frag == BF_PKT_FRAG_FIRST)
+			off = 1;		/* offset 0, M */
+		else if (spec->frag == BF_PKT_FRAG_NONFIRST)
+			off = (uint16_t)(spec->frag_off << 3);
+		pkt_put16(p + 2, off);
+		pkt_put32(p + 4, 1);		/* identification */
+		break;
+	case BF_PKT_EXT_AH:
+		p[1] = 2;			/* (2 + 2) * 4 = 16 bytes */
+		pkt_put32(p + 4, 1);		/* SPI */
+		pkt_put32(p + 8, 1);		/* sequence */
+		break;
+	}				/* rt: type 0, segments left 0 */
+}
+
+/* IPv6 header and extension headers; returns the L4 offset from ip. */
+static unsigned int pkt_ip6(const struct bf_pkt_spec *spec, uint8_t *ip,
+			    unsigned int tot)
+{
+	unsigned int i, off = PKT_IP6_HDR;
+	uint8_t next;
+
+	ip[0] = 0x60;
+	pkt_put16(ip + 4, (uint16_t)(tot - PKT_IP6_HDR));
+	ip[6] = spec->n_ext ? pkt_ext_proto(spec->ext[0]) : spec->proto;
+	ip[7] = spec->ttl;
+	memcpy(ip + 8, spec->saddr6, 16);
+	memcpy(ip + 24, spec->daddr6, 16);
+	for (i = 0; i < spec->n_ext; i++) {
+		if (spec->ext[i] == BF_PKT_EXT_NONE)
+			break;
+		next = i + 1 < spec->n_ext ? pkt_ext_proto(spec->ext[i + 1]) :
+					     spec->proto;
+		pkt_ext_hdr(spec, spec->ext[i], next, ip + off);
+		off += pkt_ext_size(spec->ext[i]);
+	}
+	return off;
 }
 
 int bf_pkt_build(const struct bf_pkt_spec *spec, uint8_t *buf, size_t size)
 {
 	unsigned int tot = bf_pkt_ip_len(spec);
 	unsigned int l4hdr = bf_pkt_l4_hdr_len(spec);
+	unsigned int l3hdr = pkt_l3_hdr(spec), full, l4off;
 	uint8_t *ip = buf + BF_PKT_ETH_LEN;
 
-	if (tot < PKT_IP_HDR || tot > BF_PKT_LEN_MAX)
+	if (tot < (pkt_v6(spec) ? PKT_IP6_HDR : PKT_IP_HDR) ||
+	    tot > BF_PKT_LEN_MAX)
 		return -EINVAL;
-	if (size < BF_PKT_ETH_LEN + PKT_IP_HDR + l4hdr ||
-	    size < BF_PKT_ETH_LEN + tot)
+	full = l3hdr + l4hdr > tot ? l3hdr + l4hdr : tot;
+	if (size < BF_PKT_ETH_LEN + full)
 		return -ENOSPC;
-	memset(buf, 0, BF_PKT_ETH_LEN + (tot > PKT_IP_HDR + l4hdr ? tot : PKT_IP_HDR + l4hdr));
+	memset(buf, 0, BF_PKT_ETH_LEN + full);
 	pkt_eth(spec, buf);
-	pkt_ip(spec, ip, tot);
-	if (l4hdr)
-		pkt_l4(spec, ip, ip + PKT_IP_HDR, tot - PKT_IP_HDR);
-	if (l4hdr && tot < PKT_IP_HDR + l4hdr)
-		memset(ip + tot, 0, PKT_IP_HDR + l4hdr - tot);	/* not part of the frame */
+	if (pkt_v6(spec)) {
+		l4off = pkt_ip6(spec, ip, tot);
+	} else {
+		pkt_ip(spec, ip, tot);
+		l4off = PKT_IP_HDR;
+	}
+	if (l4hdr && tot > l4off)
+		pkt_l4(spec, pkt_pseudo(spec, ip), ip + l4off, tot - l4off);
+	if (full > tot)
+		memset(ip + tot, 0, full - tot);	/* not part of the frame */
 	return (int)(BF_PKT_ETH_LEN + tot);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Run the unmodified iptables-legacy-restore against a helper living in
- * this process, for `bpfilter translate` and `bpfilter test`.
+ * Run the unmodified iptables-legacy-restore (ip6tables-legacy-restore for
+ * IPv6) against a helper living in this process, for `bpfilter translate`
+ * and `bpfilter test`.
  *
  * The child gets the rule file on stdin, the preload library in LD_PRELOAD,
  * one end of a socketpair as BPFILTER_FD and a private XTABLES_LOCKFILE
@@ -65,7 +66,12 @@ static int restore_lock_open(void)
 	return fd;
 }
 
-static int restore_fds_open(const char *file, struct restore_fds *f)
+const char *bf_cli_restore_name(int family)
+{
+	return family == AF_INET6 ? BF_CLI_RESTORE6_NAME : BF_CLI_RESTORE_NAME;
+}
+
+static int restore_fds_open(const char *file, int family, struct restore_fds *f)
 {
 	int fd;
 
@@ -88,18 +94,21 @@ static int restore_fds_open(const char *file, struct restore_fds *f)
 err:
 	fd = errno;
 	fprintf(stderr, "bpfilter: cannot set up the run of %s: %s\n",
-		BF_CLI_RESTORE_NAME, strerror(fd));
+		bf_cli_restore_name(family), strerror(fd));
 	return -fd;
 }
 
 /* In the child: never returns. */
-static void restore_child(const struct restore_fds *f, const char *lib)
+static void restore_child(const struct restore_fds *f, const char *lib,
+			  int family)
 {
-	const char *prog = getenv("BPFILTER_IPTABLES_RESTORE");
+	const char *prog = getenv(family == AF_INET6 ?
+				  "BPFILTER_IP6TABLES_RESTORE" :
+				  "BPFILTER_IPTABLES_RESTORE");
 	char fdstr[16], lock[32];
 
 	if (!prog || !*prog)
-		prog = BF_CLI_RESTORE_NAME;
+		prog = bf_cli_restore_name(family);
 	signal(SIGPIPE, SIG_DFL);
 	snprintf(fdstr, sizeof(fdstr), "%d", f->sv[1]);
 	snprintf(lock, sizeof(lock), "/proc/self/fd/%d", f->lock);
@@ -123,7 +132,8 @@ static void restore_count(struct bf_cli_restore *r, const struct bpfilter_req *r
 		return;
 	if (reply->status < 0)
 		r->n_refused++;
-	else if (req->family == AF_INET && req->optname == IPT_SO_SET_REPLACE)
+	else if (req->family == (uint32_t)r->family &&
+		 req->optname == IPT_SO_SET_REPLACE)	/* == IP6T_SO_SET_REPLACE */
 		r->n_replaced++;
 }
 
@@ -180,8 +190,8 @@ static int restore_wait(pid_t pid, int *wstatus)
 	return 0;
 }
 
-int bf_cli_restore_run(const char *file, const struct bf_umh_opts *opts,
-		       struct bf_cli_restore *r)
+int bf_cli_restore_run(const char *file, int family,
+		       const struct bf_umh_opts *opts, struct bf_cli_restore *r)
 {
 	struct restore_fds f = { .in = -1, .out = -1, .sv = { -1, -1 }, .lock = -1 };
 	char lib[PATH_MAX];
@@ -190,9 +200,10 @@ int bf_cli_restore_run(const char *file, const struct bf_umh_opts *opts,
 
 	memset(r, 0, sizeof(*r));
 	r->wstatus = -1;
+	r->family = family;
 	if (bf_cli_preload_path(lib, sizeof(lib)))
 		return -ENOENT;
-	e = restore_fds_open(file, &f);
+	e = restore_fds_open(file, family, &f);
 	if (e)
 		goto out;
 	e = bf_umh_new(opts, &r->umh);
@@ -210,13 +221,13 @@ int bf_cli_restore_run(const char *file, const struct bf_umh_opts *opts,
 		goto out;
 	}
 	if (!pid)
-		restore_child(&f, lib);
+		restore_child(&f, lib, family);
 	close(f.sv[1]);
 	f.sv[1] = -1;
 	e = restore_serve(r, f.sv[0]);
 	if (e)
 		fprintf(stderr, "bpfilter: the conversation with %s broke: %s\n",
-			BF_CLI_RESTORE_NAME, strerror(-e));
+			bf_cli_restore_name(family), strerror(-e));
 	close(f.sv[0]);	/* unblocks a child still waiting for a reply */
 	f.sv[0] = -1;
 	w = restore_wait(pid, &r->wstatus);
@@ -232,7 +243,7 @@ static void restore_print_output(const struct bf_cli_restore *r)
 {
 	if (!r->output || !r->output[0])
 		return;
-	fprintf(stderr, "%s said:\n%s%s", BF_CLI_RESTORE_NAME, r->output,
+	fprintf(stderr, "%s said:\n%s%s", bf_cli_restore_name(r->family), r->output,
 		r->output[strlen(r->output) - 1] == '\n' ? "" : "\n");
 }
 
@@ -250,10 +261,10 @@ bool bf_cli_restore_failed(const struct bf_cli_restore *r, const char *file)
 		fprintf(stderr, "bpfilter: %s: refused: %s\n", file, why);
 	if (r->wstatus != -1 && WIFEXITED(r->wstatus) && WEXITSTATUS(r->wstatus))
 		fprintf(stderr, "bpfilter: %s exited with status %d\n",
-			BF_CLI_RESTORE_NAME, WEXITSTATUS(r->wstatus));
+			bf_cli_restore_name(r->family), WEXITSTATUS(r->wstatus));
 	else if (r->wstatus != -1 && WIFSIGNALED(r->wstatus))
 		fprintf(stderr, "bpfilter: %s was killed by signal %d\n",
-			BF_CLI_RESTORE_NAME, WTERMSIG(r->wstatus));
+			bf_cli_restore_name(r->family), WTERMSIG(r->wstatus));
 	else if (exited_ok && !r->n_refused)
 		fprintf(stderr, "bpfilter: %s: no filter table was committed (the file needs a *filter section ending in COMMIT)\n",
 			file);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
 
@@ -36,6 +37,7 @@ struct test_iface {
 };
 
 struct test_ctx {
+	int family;		/* AF_INET, or AF_INET6 with -6 */
 	struct test_pkt *pkts;
 	size_t n_pkts;
 	size_t cap_pkts;
@@ -46,11 +48,12 @@ struct test_ctx {
 static void test_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bpfilter test [--hook xdp|tc] [--chain INPUT|FORWARD|OUTPUT] [-v] FILE < PACKETS\n\n"
+		"Usage: bpfilter test [-6] [--hook xdp|tc] [--chain INPUT|FORWARD|OUTPUT] [-v] FILE < PACKETS\n\n"
 		"Loads the filter table of FILE (iptables-save format) through the\n"
-		"unmodified %s, then runs one packet per line of stdin\n"
+		"unmodified %s (-6: ip6tables-legacy-restore and IPv6 packets), then runs one packet per line of stdin\n"
 		"through the generated program with BPF_PROG_TEST_RUN and prints ACCEPT\n"
 		"or DROP for each, in order. Needs root.\n\n"
+		"  -6, --ipv6         FILE is an ip6tables-save file, the lines IPv6 packets\n"
 		"  -H, --hook HOOK    xdp (default) or tc\n"
 		"  -c, --chain CHAIN  INPUT (default), FORWARD, or OUTPUT (tc only)\n"
 		"  -v, --verbose      print each program return code on stderr\n"
@@ -73,12 +76,21 @@ static void test_usage(FILE *f)
 		"                           01:00:5e:00:00:01; what -m pkttype sees at\n"
 		"                           INPUT and FORWARD\n"
 		"  smac=xx:xx:xx:xx:xx:xx   Ethernet source (-m mac --mac-source)\n"
+		"  mark=N                   skb->mark (-m mark; tc only)\n"
+		"  wait=MS                  sleep before sending it (-m limit refills)\n"
 		"  opts=HEX|none           TCP option bytes (up to 40), padded with EOL\n"
 		"                           to a multiple of 4; doff follows (--tcp-option)\n"
 		"  frag=none|first|nonfirst|N  first: MF set, offset 0; nonfirst: offset\n"
 		"                           185 (1480 bytes), no MF, payload only, no L4\n"
 		"                           header (default len 28); N: that offset\n"
 		"Defaults: " BF_PKT_DEFAULTS_TEXT ".\n"
+		"With -6: src=/dst= are IPv6 addresses, ttl= the hop limit, len= the\n"
+		"whole IPv6 packet (40..1500), proto=icmp6 (58) an ICMPv6 header\n"
+		"(type=/code=), ext=hop,dst,rt,frag,ah,none extension headers before\n"
+		"the L4 header in that order (rt: type 0, segments left 0; none: next\n"
+		"header 59 and nothing after, last only); frag= sets the fragment\n"
+		"header's offset/MF (one is added to ext= if missing).\n"
+		"Defaults with -6: " BF_PKT_DEFAULTS6_TEXT ".\n"
 		"Blank lines and lines starting with # are skipped; '#' also starts a\n"
 		"comment after the tokens. A bad line stops the run (exit 1) naming its\n"
 		"line number and token.\n",
@@ -99,9 +111,10 @@ static int test_parse_chain(const char *s, int *force_hook)
 }
 
 static int test_parse(int argc, char **argv, struct bf_umh_opts *opts,
-		      const char **file)
+		      int *family, const char **file)
 {
 	static const struct option longopts[] = {
+		{ "ipv6", no_argument, NULL, '6' },
 		{ "hook", required_argument, NULL, 'H' },
 		{ "chain", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -110,8 +123,11 @@ static int test_parse(int argc, char **argv, struct bf_umh_opts *opts,
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "H:c:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "6H:c:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case '6':
+			*family = AF_INET6;
+			break;
 		case 'v':
 			bf_cli_verbose = true;
 			break;
@@ -179,7 +195,7 @@ static int test_read_packets(struct test_ctx *t, FILE *in)
 
 	while (getline(&line, &cap, in) >= 0) {
 		lineno++;
-		r = bf_pktline_parse(line, &spec, err, sizeof(err));
+		r = bf_pktline_parse_family(t->family, line, &spec, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "bpfilter test: stdin line %u: %s\n", lineno, err);
 			break;
@@ -250,6 +266,14 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 	uint32_t iif, oif;
 	int len, r;
 
+	if (p->spec.wait_ms) {
+		struct timespec ts = {
+			.tv_sec = p->spec.wait_ms / 1000,
+			.tv_nsec = (long)(p->spec.wait_ms % 1000) * 1000000,
+		};
+
+		nanosleep(&ts, NULL);
+	}
 	len = bf_pkt_build(&p->spec, frame, sizeof(frame));
 	if (len < 0) {
 		fprintf(stderr, "bpfilter test: stdin line %u: cannot build the packet: %s\n",
@@ -262,7 +286,8 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 	if (!r)
 		r = bf_cli_set_test_ifs(map_fd, iif, oif);
 	if (!r)
-		r = bf_cli_run_frame(prog_fd, hook, frame, (size_t)len);
+		r = bf_cli_run_frame_mark(prog_fd, hook, frame, (size_t)len,
+					  p->spec.mark);
 	if (r < 0) {
 		fprintf(stderr, "bpfilter test: stdin line %u: the packet could not be run\n", p->line);
 		return r;
@@ -275,14 +300,14 @@ static int test_run(struct test_ctx *t, const struct bf_umh *umh,
 		    const struct bf_umh_opts *opts)
 {
 	enum bf_hook hook = opts->hook;
-	const struct bf_maps *maps = bf_umh_maps(umh, AF_INET);
+	const struct bf_maps *maps = bf_umh_maps(umh, t->family);
 	int prog_fd, map_fd;
 	size_t k;
 	int r;
 
 	if (hook == BF_HOOK_TC_INGRESS && opts->force_hook == NF_INET_LOCAL_OUT)
 		hook = BF_HOOK_TC_EGRESS;
-	prog_fd = bf_umh_prog_fd(umh, AF_INET, hook);
+	prog_fd = bf_umh_prog_fd(umh, t->family, hook);
 	map_fd = maps ? maps->fd[BF_MAP_TEST] : -1;
 	if (prog_fd < 0 || map_fd < 0) {
 		fprintf(stderr, "bpfilter test: the helper loaded no %s program (or no test map)\n",
@@ -305,7 +330,8 @@ static int test_main(struct test_ctx *t, const char *file,
 
 	if (test_read_packets(t, stdin) || test_resolve_ifaces(t))
 		return BF_EXIT_FAIL;
-	if (bf_cli_restore_run(file, opts, &r) || bf_cli_restore_failed(&r, file))
+	if (bf_cli_restore_run(file, t->family, opts, &r) ||
+	    bf_cli_restore_failed(&r, file))
 		goto out;
 	if (!test_run(t, r.umh, opts))
 		ret = BF_EXIT_OK;
@@ -322,11 +348,11 @@ int bf_cli_test(int argc, char **argv)
 		.hook = BF_HOOK_XDP,
 		.force_hook = NF_INET_LOCAL_IN,
 	};
-	struct test_ctx t = { .pkts = NULL };
+	struct test_ctx t = { .family = AF_INET, .pkts = NULL };
 	const char *file;
 	int ret;
 
-	ret = test_parse(argc, argv, &opts, &file);
+	ret = test_parse(argc, argv, &opts, &t.family, &file);
 	if (ret)
 		return ret < 0 ? BF_EXIT_OK : ret;
 	bf_log_set_level(BF_LOG_WARN);	/* the helper's per-request info lines are noise here */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bpfilter translate: what a rule file becomes, without root. The
- * unmodified iptables-legacy-restore sends the table to a helper in this
- * process (BF_UMH_TRANSLATE: no bpf() at all); then the filter table's IR,
- * chain by chain with policies, and the disassembly of each program.
+ * unmodified iptables-legacy-restore (-6: ip6tables-legacy-restore) sends
+ * the table to a helper in this process (BF_UMH_TRANSLATE: no bpf() at
+ * all); then the filter table's IR, chain by chain with policies, and the
+ * disassembly of each program.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,13 +19,14 @@
 static void tr_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bpfilter translate [--hook xdp|tc] FILE\n\n"
+		"Usage: bpfilter translate [-6] [--hook xdp|tc] FILE\n\n"
 		"Feeds FILE (iptables-save format, '-' for stdin) to the unmodified\n"
-		"%s, translates the filter table it commits and prints\n"
+		"%s (-6: ip6tables-legacy-restore), translates the filter table it commits and prints\n"
 		"one IR line per rule (chain by chain, policies included) and the BPF\n"
 		"of each program with rule boundaries marked. Needs no root.\n"
 		"If a rule is refused, prints the chain, rule number and reason, plus\n"
 		"%s's own messages, and exits 1.\n\n"
+		"  -6, --ipv6        an ip6tables-save file: the IPv6 filter table\n"
 		"  -H, --hook HOOK   xdp (default; one program) or tc (ingress + egress)\n"
 		"  -h, --help        this text\n",
 		BF_CLI_RESTORE_NAME, BF_CLI_RESTORE_NAME);
@@ -99,9 +101,9 @@ static void tr_line(void *ctx, const char *line)
 	printf("%s\n", line);
 }
 
-static void tr_prog(const struct bf_umh *umh, enum bf_hook hook)
+static void tr_prog(const struct bf_umh *umh, int family, enum bf_hook hook)
 {
-	const struct bf_prog *prog = bf_umh_prog(umh, AF_INET, hook);
+	const struct bf_prog *prog = bf_umh_prog(umh, family, hook);
 
 	if (!prog)
 		return;
@@ -110,9 +112,11 @@ static void tr_prog(const struct bf_umh *umh, enum bf_hook hook)
 	bf_prog_dump(prog, tr_line, NULL);
 }
 
-static int tr_parse(int argc, char **argv, enum bf_hook *hook, const char **file)
+static int tr_parse(int argc, char **argv, enum bf_hook *hook, int *family,
+		    const char **file)
 {
 	static const struct option longopts[] = {
+		{ "ipv6", no_argument, NULL, '6' },
 		{ "hook", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -120,8 +124,12 @@ static int tr_parse(int argc, char **argv, enum bf_hook *hook, const char **file
 	int c;
 
 	*hook = BF_HOOK_XDP;
-	while ((c = getopt_long(argc, argv, "H:h", longopts, NULL)) != -1) {
+	*family = AF_INET;
+	while ((c = getopt_long(argc, argv, "6H:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case '6':
+			*family = AF_INET6;
+			break;
 		case 'H':
 			if (!bf_cli_parse_hook(optarg, hook))
 				break;
@@ -155,26 +163,27 @@ int bf_cli_translate(int argc, char **argv)
 	struct bf_cli_restore r;
 	const struct bf_ir *ir;
 	const char *file;
-	int ret;
+	int family, ret;
 
-	ret = tr_parse(argc, argv, &opts.hook, &file);
+	ret = tr_parse(argc, argv, &opts.hook, &family, &file);
 	if (ret)
 		return ret < 0 ? BF_EXIT_OK : ret;
 	bf_log_set_level(BF_LOG_WARN);	/* the helper's per-request info lines are noise here */
-	if (bf_cli_restore_run(file, &opts, &r) || bf_cli_restore_failed(&r, file)) {
+	if (bf_cli_restore_run(file, family, &opts, &r) ||
+	    bf_cli_restore_failed(&r, file)) {
 		bf_cli_restore_fini(&r);
 		return BF_EXIT_FAIL;
 	}
-	ir = bf_umh_ir(r.umh, AF_INET);
+	ir = bf_umh_ir(r.umh, family);
 	if (!ir) {
 		fprintf(stderr, "bpfilter: %s: the helper kept no filter table\n", file);
 		bf_cli_restore_fini(&r);
 		return BF_EXIT_FAIL;
 	}
 	tr_ir(ir);
-	tr_prog(r.umh, opts.hook);
+	tr_prog(r.umh, family, opts.hook);
 	if (opts.hook == BF_HOOK_TC_INGRESS)
-		tr_prog(r.umh, BF_HOOK_TC_EGRESS);
+		tr_prog(r.umh, family, BF_HOOK_TC_EGRESS);
 	bf_cli_restore_fini(&r);
 	return fflush(stdout) ? BF_EXIT_FAIL : BF_EXIT_OK;
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/net/ip_tables_names as the helper sees it. iptables-save without
- * -t lists the tables named in that file, and the kernel's file is empty in
- * a network namespace where its own ip_tables never ran (and names the
- * kernel's tables, not ours, elsewhere). The helper serves the filter
- * table, so the file the program reads says exactly that.
+ * /proc/net/ip_tables_names and ip6_tables_names as the helper sees them.
+ * iptables-save / ip6tables-save without -t list the tables named in that
+ * file, and the kernel's file is empty in a network namespace where its own
+ * ip_tables never ran (and names the kernel's tables, not ours, elsewhere).
+ * The helper serves the filter table of each family, so the file the
+ * program reads says exactly that.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "preload.h"
 
 #define PROCFS_TABLES		"/proc/net/ip_tables_names"
+#define PROCFS_TABLES6		"/proc/net/ip6_tables_names"
 #define PROCFS_TABLES_TEXT	"filter\n"
 
 typedef FILE *(*procfs_fopen_t)(const char *, const char *);
@@ -21,7 +23,8 @@ static FILE *procfs_open(const char *path, const char *mode)
 {
 	static const char text[] = PROCFS_TABLES_TEXT;
 
-	if (!path || !mode || mode[0] != 'r' || strcmp(path, PROCFS_TABLES))
+	if (!path || !mode || mode[0] != 'r' ||
+	    (strcmp(path, PROCFS_TABLES) && strcmp(path, PROCFS_TABLES6)))
 		return NULL;
 	return fmemopen((void *)text, sizeof(text) - 1, "r");
 }

@@ -2,10 +2,11 @@
 /*
  * socket() interposition, only under an in-process helper (BPFILTER_FD):
  * `bpfilter translate` runs the unmodified iptables-legacy-restore without
- * root, and libiptc / libxtables open socket(AF_INET, SOCK_RAW, IPPROTO_RAW)
- * only to carry the ip_tables socket options. When that fails for lack of
- * privilege, an unprivileged AF_INET datagram socket carries them just as
- * well: this library answers them, the kernel never sees them.
+ * root, and libiptc / libxtables open socket(AF_INET or AF_INET6, SOCK_RAW,
+ * IPPROTO_RAW) only to carry the ip(6)_tables socket options. When that
+ * fails for lack of privilege, an unprivileged datagram socket of the same
+ * family carries them just as well: this library answers them, the kernel
+ * never sees them.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,8 +17,8 @@
 
 static bool socket_is_iptc(int domain, int type, int protocol)
 {
-	return domain == AF_INET && (type & SOCKET_TYPE_MASK) == SOCK_RAW &&
-	       protocol == IPPROTO_RAW;
+	return (domain == AF_INET || domain == AF_INET6) &&
+	       (type & SOCKET_TYPE_MASK) == SOCK_RAW && protocol == IPPROTO_RAW;
 }
 
 int socket(int domain, int type, int protocol)
@@ -29,7 +30,7 @@ int socket(int domain, int type, int protocol)
 	    !socket_is_iptc(domain, type, protocol) ||
 	    (err != EPERM && err != EACCES))
 		return fd;
-	fd = bf_real_socket(AF_INET, SOCK_DGRAM | (type & ~SOCKET_TYPE_MASK), 0);
+	fd = bf_real_socket(domain, SOCK_DGRAM | (type & ~SOCKET_TYPE_MASK), 0);
 	if (fd < 0)
 		errno = err;
 	return fd;

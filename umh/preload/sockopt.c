@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * getsockopt()/setsockopt() interposition: the ip_tables options of an
- * AF_INET socket go to the helper, everything else to libc.
+ * AF_INET socket (IPPROTO_IP) and the ip6_tables options of an AF_INET6
+ * socket (IPPROTO_IPV6) go to the helper, everything else to libc.
  *
- * The reply is applied exactly as ip_tables applies its answer: GET copies
+ * The reply is applied exactly as the kernel applies its answer: GET copies
  * the reply payload to the start of optval and stores reply.optlen in
- * *optlen; IPT_SO_SET_REPLACE writes the old counters to the user pointer
- * in ipt_replace.counters; a negative status becomes errno and -1.
+ * *optlen; SET_REPLACE writes the old counters to the user pointer in
+ * ipt_replace.counters (ip6t_replace has the same header); a negative
+ * status becomes errno and -1.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 
 #include "preload.h"
 
@@ -21,18 +24,41 @@ enum sockopt_dir {
 	SOCKOPT_SET,
 };
 
-/* The ranges ip_tables registers with nf_register_sockopt(). */
-static bool sockopt_ours(int fd, int level, int optname, enum sockopt_dir dir)
+/*
+ * The options ip_tables / ip6_tables answer. IPv6 level options 66 and 67
+ * (IPV6_RECVTCLASS, IPV6_TCLASS) sit inside ip6_tables' registered range
+ * but the kernel's IPv6 code answers them first: they stay libc's.
+ */
+static bool sockopt_optname(int level, int optname, enum sockopt_dir dir)
 {
-	int max = dir == SOCKOPT_GET ? IPT_SO_GET_MAX : IPT_SO_SET_MAX;
+	if (level == IPPROTO_IP)
+		return optname >= IPT_BASE_CTL &&
+		       optname <= (dir == SOCKOPT_GET ? IPT_SO_GET_MAX :
+							IPT_SO_SET_MAX);
+	if (level != IPPROTO_IPV6)
+		return false;
+	if (dir == SOCKOPT_SET)
+		return optname >= IP6T_BASE_CTL && optname <= IP6T_SO_SET_MAX;
+	return optname == IP6T_SO_GET_INFO || optname == IP6T_SO_GET_ENTRIES ||
+	       optname == IP6T_SO_GET_REVISION_MATCH ||
+	       optname == IP6T_SO_GET_REVISION_TARGET;
+}
+
+/* The family whose helper table answers, or 0 for libc. */
+static int sockopt_ours(int fd, int level, int optname, enum sockopt_dir dir)
+{
 	socklen_t len = sizeof(int);
 	int domain;
 
-	if (level != IPPROTO_IP || optname < IPT_BASE_CTL || optname > max)
-		return false;
+	if (!sockopt_optname(level, optname, dir))
+		return 0;
 	if (bf_real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return false;	/* not a socket: let libc say so */
-	return domain == AF_INET;
+		return 0;	/* not a socket: let libc say so */
+	if (level == IPPROTO_IP && domain == AF_INET)
+		return AF_INET;
+	if (level == IPPROTO_IPV6 && domain == AF_INET6)
+		return AF_INET6;
+	return 0;
 }
 
 static int sockopt_fail(int err)
@@ -41,11 +67,12 @@ static int sockopt_fail(int err)
 	return -1;
 }
 
-static int sockopt_get(int optname, void *optval, socklen_t *optlen)
+static int sockopt_get(int family, int optname, void *optval,
+		       socklen_t *optlen)
 {
 	struct bpfilter_req req = {
 		.cmd = BPFILTER_CMD_GET,
-		.family = AF_INET,
+		.family = (__u32)family,
 		.optname = (__u32)optname,
 	};
 	struct bpfilter_reply reply;
@@ -75,7 +102,7 @@ static int sockopt_get(int optname, void *optval, socklen_t *optlen)
 	return 0;
 }
 
-/* IPT_SO_SET_REPLACE: hand the old counters back as the kernel does. */
+/* SET_REPLACE (64 in both families): hand the old counters back as the kernel does. */
 static int sockopt_old_counters(const void *optval, socklen_t optlen,
 				const void *payload, __u32 len)
 {
@@ -92,11 +119,12 @@ static int sockopt_old_counters(const void *optval, socklen_t optlen,
 	return 0;
 }
 
-static int sockopt_set(int optname, const void *optval, socklen_t optlen)
+static int sockopt_set(int family, int optname, const void *optval,
+		       socklen_t optlen)
 {
 	struct bpfilter_req req = {
 		.cmd = BPFILTER_CMD_SET,
-		.family = AF_INET,
+		.family = (__u32)family,
 		.optname = (__u32)optname,
 		.optlen = optlen,
 		.payload_len = optlen,
@@ -123,15 +151,19 @@ static int sockopt_set(int optname, const void *optval, socklen_t optlen)
 
 int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 {
-	if (!sockopt_ours(fd, level, optname, SOCKOPT_GET))
+	int family = sockopt_ours(fd, level, optname, SOCKOPT_GET);
+
+	if (!family)
 		return bf_real_getsockopt(fd, level, optname, optval, optlen);
-	return sockopt_get(optname, optval, optlen);
+	return sockopt_get(family, optname, optval, optlen);
 }
 
 int setsockopt(int fd, int level, int optname, const void *optval,
 	       socklen_t optlen)
 {
-	if (!sockopt_ours(fd, level, optname, SOCKOPT_SET))
+	int family = sockopt_ours(fd, level, optname, SOCKOPT_SET);
+
+	if (!family)
 		return bf_real_setsockopt(fd, level, optname, optval, optlen);
-	return sockopt_set(optname, optval, optlen);
+	return sockopt_set(family, optname, optval, optlen);
 }
