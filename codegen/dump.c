@@ -21,6 +21,9 @@ static const char *dump_helper(int32_t id)
 	case BPF_FUNC_fib_lookup: return "bpf_fib_lookup";
 	case BPF_FUNC_xdp_get_buff_len: return "bpf_xdp_get_buff_len";
 	case BPF_FUNC_xdp_load_bytes: return "bpf_xdp_load_bytes";
+	case BPF_FUNC_ringbuf_reserve: return "bpf_ringbuf_reserve";
+	case BPF_FUNC_ringbuf_submit: return "bpf_ringbuf_submit";
+	case BPF_FUNC_ringbuf_discard: return "bpf_ringbuf_discard";
 	}
 	return "helper";
 }
@@ -31,6 +34,7 @@ static const char *dump_map(int32_t id)
 	case BF_MAP_COUNTERS: return "bpfilter_cnt";
 	case BF_MAP_IFBITS: return "bpfilter_ifb";
 	case BF_MAP_TEST: return "bpfilter_tst";
+	case BF_MAP_LOG: return "bpfilter_log";
 	}
 	return "?";
 }

@@ -90,6 +90,11 @@ void bf_gen_count_fn(struct bf_gen *g);
 int bf_gen_check_depth(struct bf_gen *g);
 void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 
+/* gen_target.c: side-effect targets inside a hit block (r6 = ctx, r7 = pkt) */
+int bf_gen_log(struct bf_gen *g, const struct bf_rule *r);
+/* Emits the reply and `return DROP`, or refuses with g->err set (-EOPNOTSUPP). */
+int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain);
+
 /* btf.c */
 struct btf;
 /*

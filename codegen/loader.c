@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfilter/log.h"
+#include "bpfilter/logrec.h"
 #include "gen.h"
 
 #define BF_IFB_MAX_DEVS		65536
@@ -45,6 +46,18 @@ void bf_maps_close(struct bf_maps *maps)
 	}
 }
 
+/* -j LOG rules send struct bf_logrec records; a table without any keeps a minimal ring. */
+static uint32_t maps_log_ring_size(const struct bf_ir *ir)
+{
+	uint32_t c, k;
+
+	for (c = 0; c < ir->n_chains; c++)
+		for (k = 0; k < ir->chains[c].n_rules; k++)
+			if (ir->chains[c].rules[k].verdict == BF_V_LOG)
+				return BF_LOGREC_RINGBUF;
+	return BF_LOGREC_RING_MIN;
+}
+
 int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		   struct bf_err *err)
 {
@@ -68,6 +81,8 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 	maps->fd[BF_MAP_TEST] = bpf_map_create(BPF_MAP_TYPE_ARRAY,
 		"bpfilter_tst", sizeof(uint32_t), sizeof(struct bf_test_ifs),
 		1, NULL);
+	maps->fd[BF_MAP_LOG] = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
+		"bpfilter_log", 0, 0, maps_log_ring_size(ir), NULL);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;

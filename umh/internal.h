@@ -46,6 +46,7 @@ struct bf_umh {
 	unsigned int n_nss;
 	struct umh_ns *cur_ns;		/* in nss, swapped out while its netns is served */
 	int self_nsfd;			/* the helper's own netns, -1 if not per_netns */
+	struct logd *logd;		/* -j LOG consumer (logd.c), NULL until used */
 };
 
 /* A network namespace's table while another namespace is served. */
@@ -108,6 +109,9 @@ void umh_ns_free(struct bf_umh *umh);
 int umh_sockopt4(struct bf_umh *umh, const struct bpfilter_req *req,
 		 const void *payload, struct bpfilter_reply *reply,
 		 void **payload_out);
+
+/* logd.c */
+void umh_log_free(struct bf_umh *umh);
 
 /* persist.c */
 int umh_state_save(struct bf_umh *umh);

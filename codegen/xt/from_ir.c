@@ -247,6 +247,9 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 		fx[o->n_fx++].chain = r->target;
 		*v = 0;
 		return 0;
+	case BF_V_LOG:		/* written by their target ops */
+	case BF_V_REJECT:
+		break;
 	}
 	return -EINVAL;
 }
@@ -260,18 +263,26 @@ static int xt4_out_rule(struct xt4_out *o, const struct bf_ir *ir,
 	int32_t v;
 	int ret;
 
+	const struct xt4_target_ops *tops = xt4_target_of(r->verdict);
+	uint32_t tsz = tops ? XT4_HDR_SZ + XT_ALIGN(tops->data_size) : XT4_STD_SZ;
+
 	ret = xt4_rule_matches_size(r, &msz);
 	if (ret)
 		return ret;
-	at = xt4_out_grow(o, XT4_ENTRY_SZ + msz + XT4_STD_SZ);
+	at = xt4_out_grow(o, XT4_ENTRY_SZ + msz + tsz);
 	if (at < 0)
 		return at;
 	e = (struct ipt_entry *)(o->buf + at);
 	e->target_offset = XT4_ENTRY_SZ + msz;
-	e->next_offset = XT4_ENTRY_SZ + msz + XT4_STD_SZ;
+	e->next_offset = XT4_ENTRY_SZ + msz + tsz;
 	ret = xt4_ip_from_ir(ir, r, &e->ip);
 	if (!ret)
 		ret = xt4_rule_matches(r, (uint8_t *)e + XT4_ENTRY_SZ);
+	if (!ret && tops) {
+		xt4_set_ext(xt4_target(e), tsz, tops->name);
+		xt4_target(e)[offsetof(struct xt_entry_target, u.user.revision)] = tops->revision;
+		return tops->from_ir(r, xt4_target(e) + XT4_HDR_SZ);
+	}
 	if (!ret)
 		ret = xt4_rule_verdict(o, ir, r, e, at, &v);
 	if (ret)

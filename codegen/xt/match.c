@@ -73,7 +73,7 @@ int bf_xt4_target_revision(const char *name, uint8_t revision)
 	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
 		return -EINVAL;
 	if (strcmp(name, XT_STANDARD_TARGET) && strcmp(name, XT_ERROR_TARGET))
-		return -ENOENT;
+		return xt4_target_revision(name, revision);
 	return revision == 0 ? 0 : -EPROTONOSUPPORT;
 }
 

@@ -112,6 +112,7 @@ enum bf_map_id {
 	BF_MAP_COUNTERS,	/* percpu array, key u32 entry index, value struct xt_counters */
 	BF_MAP_IFBITS,		/* hash, key u32 ifindex, value bitmap of matching ifpats */
 	BF_MAP_TEST,		/* array[1], value struct bf_test_ifs */
+	BF_MAP_LOG,		/* ringbuf of struct bf_logrec (include/bpfilter/logrec.h) */
 	BF_MAP_NR,
 };
 

@@ -160,7 +160,7 @@ static void mut_icmp_badinv(struct ipt_replace *r, size_t *len) { (void)len; m0(
 static void mut_match_noterm(struct ipt_replace *r, size_t *len) { (void)len; memset(m0(xtu_entry(r, 0)) + 2, 'A', XT_EXTENSION_MAXNAMELEN); }
 static void mut_target_noterm(struct ipt_replace *r, size_t *len) { (void)len; memset(tg(xtu_entry(r, 0)) + 2, 'A', XT_EXTENSION_MAXNAMELEN); }
 static void mut_target_unknown(struct ipt_replace *r, size_t *len) { (void)len; set_name(tg(xtu_entry(r, 0)), "NOSUCH"); }
-static void mut_target_reject(struct ipt_replace *r, size_t *len) { (void)len; set_name(tg(xtu_entry(r, 0)), "REJECT"); }
+static void mut_target_nflog(struct ipt_replace *r, size_t *len) { (void)len; set_name(tg(xtu_entry(r, 0)), "NFLOG"); }
 static void mut_error_nonul(struct ipt_replace *r, size_t *len) { (void)len; memset(tg(xtu_entry(r, 3)) + 32, 'A', XT_FUNCTION_MAXNAMELEN); }
 static void mut_error_size(struct ipt_replace *r, size_t *len) { (void)len; set_u16(tg(xtu_entry(r, 3)), 60); }
 static void mut_table_name(struct ipt_replace *r, size_t *len) { (void)len; strcpy(r->name, "nosuch"); }
@@ -232,8 +232,8 @@ static const struct xth_case cases[] = {
 	{ "valid_hooks_more", "empty", mut_hooks_more, -EINVAL, -EINVAL, NULL },
 	{ "valid_hooks_less", "empty", mut_hooks_less, -EINVAL, -EINVAL, NULL },
 	/* Known to the kernel, not translated by bpfilter. */
-	{ "target_reject", "basic", mut_target_reject, -ENOENT, XTH_SKIP,
-	  "chain INPUT rule 1: target 'REJECT' is not supported" },
+	{ "target_nflog", "basic", mut_target_nflog, -ENOENT, XTH_SKIP,
+	  "chain INPUT rule 1: target 'NFLOG' is not supported" },
 	{ "match_limit", "basic", mut_match_limit, -ENOENT, XTH_SKIP,
 	  "chain INPUT rule 1: match 'limit' is not supported" },
 	/* multiport_mt_check(): protocol, side, count. */
@@ -365,7 +365,7 @@ START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
 					     "udp_icmp", "misc", "deep6", "deep7",
-					     "nested", "matches", "l2" };
+					     "nested", "matches", "l2", "targets" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;
