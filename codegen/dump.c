@@ -24,6 +24,13 @@ static const char *dump_helper(int32_t id)
 	case BPF_FUNC_ringbuf_reserve: return "bpf_ringbuf_reserve";
 	case BPF_FUNC_ringbuf_submit: return "bpf_ringbuf_submit";
 	case BPF_FUNC_ringbuf_discard: return "bpf_ringbuf_discard";
+	case BPF_FUNC_xdp_adjust_head: return "bpf_xdp_adjust_head";
+	case BPF_FUNC_xdp_adjust_tail: return "bpf_xdp_adjust_tail";
+	case BPF_FUNC_xdp_store_bytes: return "bpf_xdp_store_bytes";
+	case BPF_FUNC_skb_change_tail: return "bpf_skb_change_tail";
+	case BPF_FUNC_skb_store_bytes: return "bpf_skb_store_bytes";
+	case BPF_FUNC_redirect: return "bpf_redirect";
+	case BPF_FUNC_get_prandom_u32: return "bpf_get_prandom_u32";
 	}
 	return "helper";
 }
@@ -35,6 +42,7 @@ static const char *dump_map(int32_t id)
 	case BF_MAP_IFBITS: return "bpfilter_ifb";
 	case BF_MAP_TEST: return "bpfilter_tst";
 	case BF_MAP_LOG: return "bpfilter_log";
+	case BF_MAP_SCRATCH: return "bpfilter_scr";
 	}
 	return "?";
 }

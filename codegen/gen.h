@@ -65,6 +65,7 @@
 #define BF_RET_ACCEPT	1
 #define BF_RET_DROP	2
 #define BF_RET_RETURN	3	/* pieces only */
+#define BF_RET_TX	4	/* -j REJECT built a reply: XDP_TX / the redirect set up */
 
 #define BF_PIECE_RULES_DEFAULT	256
 #define BF_MAX_FRAMES		8	/* MAX_CALL_FRAMES */

@@ -83,6 +83,8 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		1, NULL);
 	maps->fd[BF_MAP_LOG] = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
 		"bpfilter_log", 0, 0, maps_log_ring_size(ir), NULL);
+	maps->fd[BF_MAP_SCRATCH] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
+		"bpfilter_scr", sizeof(uint32_t), BF_SCRATCH_SIZE, 1, NULL);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;

@@ -113,6 +113,7 @@ enum bf_map_id {
 	BF_MAP_IFBITS,		/* hash, key u32 ifindex, value bitmap of matching ifpats */
 	BF_MAP_TEST,		/* array[1], value struct bf_test_ifs */
 	BF_MAP_LOG,		/* ringbuf of struct bf_logrec (include/bpfilter/logrec.h) */
+	BF_MAP_SCRATCH,		/* percpu array[1] of BF_SCRATCH_SIZE bytes: -j REJECT builds its reply there */
 	BF_MAP_NR,
 };
 
@@ -122,6 +123,7 @@ struct bf_test_ifs {
 };
 
 #define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
+#define BF_SCRATCH_SIZE	768	/* BF_MAP_SCRATCH value size */
 
 /* A rule boundary in the generated code, for dumps. */
 struct bf_mark {
