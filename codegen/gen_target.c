@@ -455,6 +455,29 @@ static void gen_icmp_inner(struct bf_gen *g, const struct gen_rej *rj)
 	bf_label_bind(e, ok);
 }
 
+/*
+ * At FORWARD the kernel quotes the datagram as ip_forward() left it: TTL
+ * decremented, checksum patched as ip_decrease_ttl() does.
+ */
+static void gen_quote_forward_ttl(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t skip = bf_label_new(e), nowrap = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, SCR_QUOTE + 8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, SCR_QUOTE + 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_QUOTE + 10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 0x0001));	/* htons(0x0100) on little endian */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 0xffff, 0), nowrap);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_label_bind(e, nowrap);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_QUOTE + 10));
+	bf_label_bind(e, skip);
+}
+
 /* icmp_send(ICMP_DEST_UNREACH, code): quotes up to 548 bytes of the datagram. */
 static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code)
 {
@@ -479,6 +502,7 @@ static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code
 	bf_emit(e, BPF_MOV64_REG(R1, R8));			/* zero pad to 4 bytes */
 	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
 	bf_emit(e, BPF_ST_MEM(BPF_W, R1, SCR_QUOTE, 0));
+	gen_quote_forward_ttl(g);
 	gen_rej_eth(e);
 	gen_rej_ip(e, 1, 0);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TOS));	/* (tos & TOS_MASK) | PREC_INTERNETCONTROL */

@@ -5,7 +5,8 @@ same bytes can be sent twice (ID, TTL, TOS, options fixed): once for the
 kernel's own iptables-legacy and once for bpfilter.
 
   sendpkt.py KIND SRC DST
-KIND: tcp-syn | udp | icmp-echo-opt | icmp-unreach | udp-out
+KIND: tcp-syn | tcp-ack | udp | udp-big | udp-port-N | udp-fwd | icmp-echo-opt |
+      icmp-unreach | udp-out
 """
 import socket
 import struct
@@ -43,8 +44,15 @@ def tcp_syn(src, dst):
     return ip(src, dst, 6, seg, 0x1234, ttl=64, tos=0x10, df=True)
 
 
-def udp(src, dst, dport, ident):
-    data = b"hello\n"
+def tcp_ack(src, dst):
+    data = b"GET / HTTP/1.0\r\n\r\n"
+    seg = struct.pack("!HHIIBBHHH", 40002, 2222, 1000, 777777, 5 << 4, 0x18, 502, 0, 0) + data
+    seg = seg[:16] + struct.pack("!H", l4csum(src, dst, 6, seg)) + seg[18:]
+    return ip(src, dst, 6, seg, 0x2345, ttl=64, df=True)
+
+
+def udp(src, dst, dport, ident, size=6):
+    data = (b"hello\n" * (size // 6 + 1))[:size]
     seg = struct.pack("!HHHH", 40001, dport, 8 + len(data), 0) + data
     seg = seg[:6] + struct.pack("!H", l4csum(src, dst, 17, seg)) + seg[8:]
     return ip(src, dst, 17, seg, ident, ttl=33)
@@ -64,6 +72,12 @@ def main():
         pkt = udp(src, dst, 2223, 4321)
     elif kind == "udp-fwd":
         pkt = udp(src, dst, 2225, 999)
+    elif kind.startswith("udp-port-"):
+        pkt = udp(src, dst, int(kind[9:]), 4000 + int(kind[9:]) % 1000)
+    elif kind == "udp-big":
+        pkt = udp(src, dst, 2223, 4322, size=1000)
+    elif kind == "tcp-ack":
+        pkt = tcp_ack(src, dst)
     elif kind == "udp-out":
         pkt = udp(src, dst, 2224, 7777)
     elif kind == "icmp-echo-opt":
