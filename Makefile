@@ -99,6 +99,8 @@ selftest: all
 targets-test: all
 	tests/targets/log.sh --hook xdp
 	tests/targets/log.sh --hook tc
+	tests/targets/reject.sh --hook xdp
+	tests/targets/reject.sh --hook tc
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

@@ -152,7 +152,9 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
  * (BF_MAP_SCRATCH, r8) with the kernel's headers (nf_reject_ipv4.c,
  * icmp_send()), then the packet is reshaped to the reply's length and
  * overwritten with it, and sent back where the packet came from: XDP_TX
- * at XDP, bpf_redirect() to the ingress device at tc. No reply (the packet
+ * at XDP, bpf_redirect() to the ingress device at tc; at OUTPUT (tc egress)
+ * bpf_redirect() into the device's own ingress, as the kernel's reply to a
+ * local packet is delivered locally. No reply (the packet
  * is only dropped, as the kernel does) for non-first fragments, multicast
  * or broadcast destinations, frames not for this host, an ICMP error
  * answering an ICMP error, a RST answering a RST or a truncated TCP header.
@@ -322,8 +324,9 @@ static void gen_rej_send(struct bf_gen *g, const struct gen_rej *rj, bool grow)
 		bf_emit(e, BPF_MOV64_IMM(R5, 0));
 		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_skb_store_bytes));
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+		/* OUTPUT: the reply is for this host: in through the device */
 		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, ifindex)));
-		bf_emit(e, BPF_MOV64_IMM(R2, 0));
+		bf_emit(e, BPF_MOV64_IMM(R2, g->opts.hook == BF_HOOK_TC_EGRESS ? BPF_F_INGRESS : 0));
 		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_redirect));
 	}
 	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_TX));
@@ -576,9 +579,14 @@ int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 	struct gen_rej rj = { .noreply = bf_label_new(e) };
 	int code = gen_unreach_code(r->reject_with);
 
-	if (g->opts.hook == BF_HOOK_TC_EGRESS)
+	/*
+	 * At OUTPUT the kernel's ICMP error travels over lo from a local
+	 * source; injected at the device's ingress such a packet is a martian.
+	 * Not reproduced yet: refused (tcp-reset at OUTPUT is, and is tested).
+	 */
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IPT_TCP_RESET)
 		return bf_err_set(g->err, -EOPNOTSUPP,
-				  "chain %s rule %u: REJECT at OUTPUT (tc egress) is not implemented yet",
+				  "chain %s rule %u: REJECT with an ICMP error at OUTPUT (tc egress) is not supported; tcp-reset is",
 				  chain, r->num);
 	if (r->reject_with != IPT_TCP_RESET && code < 0)
 		return bf_err_set(g->err, -EOPNOTSUPP,

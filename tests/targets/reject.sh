@@ -74,7 +74,8 @@ ip -n "$B" neigh add 10.203.0.1 lladdr 02:00:00:00:0c:01 dev "$IF_BC"
 ip -n "$C" neigh add 10.203.0.2 lladdr 02:00:00:00:0b:02 dev "$IF_CB"
 
 start_daemon() {	# start_daemon NS IFACE HOOK SOCK
-	ip netns exec "$1" "$BPFILTER" daemon --iface "$2" --hook "$3" --socket "$4" \
+	# shellcheck disable=SC2086 # $2: "IF" or "IF --iface IF2"
+	ip netns exec "$1" "$BPFILTER" daemon --iface $2 --hook "$3" --socket "$4" \
 		--state-dir "$tmp/state-$1" >>"$tmp/daemon-$1.log" 2>&1 &
 	pids+=($!)
 	local i
@@ -101,7 +102,16 @@ RULES='*filter
 -A INPUT -p udp --dport 3006 -j REJECT --reject-with icmp-admin-prohibited
 -A INPUT -p icmp -j REJECT --reject-with icmp-admin-prohibited
 -A FORWARD -p udp -j REJECT --reject-with icmp-host-prohibited
+-A OUTPUT -p tcp --dport 2226 -j REJECT --reject-with tcp-reset
 COMMIT'
+
+# OUTPUT (tc only: XDP has no OUTPUT; ICMP errors at OUTPUT are refused by
+# bpfilter for now): B sends; the reply is for B itself,
+# read from a raw socket in B (IP level: the kernel's arrives over lo,
+# bpfilter's through the device it was sent to).
+out_cases=(
+	"tcp-syn-out 6 tcp-reset at OUTPUT: delivered to this host"
+)
 
 # kind dst description
 cases=(
@@ -120,23 +130,72 @@ cases=(
 	"udp-fwd 10.203.0.1 FORWARD: from the address facing the sender"
 )
 
+# The capture runs until its frames came or 3 s after the send (the
+# machine may be slow to start python: the clock starts after the send).
+sniff_ready() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^ready$' "$tmp/cap" 2>/dev/null && return 0
+		sleep 0.1
+	done
+}
+sniff_end() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # phase OUT: send every case, one capture per case
 phase() {
 	local out=$1 c kind dst i
 	: >"$out"
 	for c in "${cases[@]}"; do
 		read -r kind dst _ <<<"$c"
-		ip netns exec "$A" python3 "$SNIFF" "$IF_AB" 6 1 >"$tmp/cap" &
-		local sp=$!
-		for ((i = 0; i < 50; i++)); do
-			grep -q '^ready$' "$tmp/cap" 2>/dev/null && break
-			sleep 0.1
+		# a second try when nothing came: a loaded machine can lose the race
+		for try in 1 2; do
+			ip netns exec "$A" python3 "$SNIFF" "$IF_AB" 60 1 >"$tmp/cap" &
+			local sp=$!
+			sniff_ready
+			ip netns exec "$A" python3 "$SEND" "$kind" 10.202.0.1 "$dst"
+			sniff_end "$sp"
+			(( $(grep -vc '^ready$' "$tmp/cap") > 0 )) && break
 		done
-		ip netns exec "$A" python3 "$SEND" "$kind" 10.202.0.1 "$dst"
-		wait "$sp" || true
-		{ grep -v '^ready$' "$tmp/cap" || true; } | head -n1 | sed 's/^$/none/' >>"$out"
-		[[ -s $tmp/cap && $(grep -vc '^ready$' "$tmp/cap") -gt 0 ]] || echo none >>"$out"
+		if (( $(grep -vc '^ready$' "$tmp/cap") > 0 )); then
+			grep -v '^ready$' "$tmp/cap" | head -n1 >>"$out"
+		else
+			echo none >>"$out"
+		fi
 	done
+}
+
+# phase_out OUT: the OUTPUT cases, replies as IPv4 datagrams (hex)
+phase_out() {
+	local out=$1 c kind proto i
+	: >"$out"
+	for c in "${out_cases[@]}"; do
+		read -r kind proto _ <<<"$c"
+		ip netns exec "$B" python3 "$SNIFF" "ip:$proto" 60 2 >"$tmp/cap" &
+		local sp=$!
+		sniff_ready
+		# the kernel's OUTPUT REJECT fails the send itself (EPERM)
+		ip netns exec "$B" python3 "$SEND" "$kind" 10.203.0.2 10.203.0.1 2>/dev/null || true
+		sniff_end "$sp"
+		# the raw socket also sees the packet itself when it is TCP to us: keep replies
+		{ grep -v '^ready$' "$tmp/cap" || true; } | awk -v p="$proto" '
+			p == 1 || substr($0, 25, 8) == "0acb0001" { print; exit }' >"$tmp/one"
+		if [[ -s $tmp/one ]]; then cat "$tmp/one" >>"$out"; else echo none >>"$out"; fi
+	done
+}
+
+# normip HEX: an IPv4 datagram normalised as norm() does a frame
+normip() {
+	local f
+	f=$(norm "$(printf '%028d' 0)$1")
+	echo "${f:28}"
 }
 
 # norm HEX: zero the IPv4 ID and header checksum of ICMP replies; a TCP
@@ -170,19 +229,21 @@ print(h)' "$1"
 
 # ---- phase 1: the kernel ----
 printf '%s\n' "$RULES" | ip netns exec "$B" iptables-legacy-restore
-phase "$tmp/kernel"; [[ -n ${KEEP:-} ]] && { echo "# $tmp"; cat "$tmp/kernel" "$tmp/cap"; }
+phase "$tmp/kernel"
+[[ $hook == tc ]] && phase_out "$tmp/kernel-out"; [[ -n ${KEEP:-} ]] && { echo "# $tmp"; cat "$tmp/kernel" "$tmp/cap"; }
 ip netns exec "$B" iptables-legacy -F
 n_k=$(grep -vc '^none$' "$tmp/kernel" || true)
 if ((n_k == ${#cases[@]} - 1)); then ok "kernel REJECT: $n_k replies captured"; else not_ok "kernel REJECT: $n_k replies captured, expected $((${#cases[@]} - 1))"; fi
 
 # ---- phase 2: bpfilter ----
-start_daemon "$B" "$IF_BA" "$hook" "$tmp/b.sock"
+start_daemon "$B" "$IF_BA --iface $IF_BC" "$hook" "$tmp/b.sock"
 if printf '%s\n' "$RULES" | ip netns exec "$B" timeout 30 "$BPFILTER" exec --socket "$tmp/b.sock" -- iptables-legacy-restore; then
 	ok "REJECT rules load through bpfilter exec ($hook)"
 else
 	not_ok "REJECT rules load through bpfilter exec ($hook)"; sed 's/^/#   /' "$tmp/daemon-$B.log"
 fi
 phase "$tmp/bpf"
+[[ $hook == tc ]] && phase_out "$tmp/bpf-out"
 
 for ((i = 1; i <= ${#cases[@]}; i++)); do
 	read -r _ _ desc <<<"${cases[i - 1]}"
@@ -196,5 +257,21 @@ for ((i = 1; i <= ${#cases[@]}; i++)); do
 		echo "#   bpfilter: $b"
 	fi
 done
+if [[ $hook == tc ]]; then
+	for ((i = 1; i <= ${#out_cases[@]}; i++)); do
+		read -r _ _ desc <<<"${out_cases[i - 1]}"
+		k=$(sed -n "${i}p" "$tmp/kernel-out")
+		b=$(sed -n "${i}p" "$tmp/bpf-out")
+		[[ $k != none ]] && k=$(normip "$k")
+		[[ $b != none ]] && b=$(normip "$b")
+		if [[ $k != none && $k == "$b" ]]; then
+			ok "$desc: same reply as the kernel"
+		else
+			not_ok "$desc: differs from the kernel"
+			echo "#   kernel:   $k"
+			echo "#   bpfilter: $b"
+		fi
+	done
+fi
 echo "1..$num"
 ((failed == 0))

@@ -36,9 +36,9 @@ def l4csum(src, dst, proto, seg):
     return csum(pseudo + seg)
 
 
-def tcp_syn(src, dst):
+def tcp_syn(src, dst, dport=2222):
     opts = bytes([2, 4, 5, 0xB4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7])
-    seg = struct.pack("!HHIIBBHHH", 40000, 2222, 123456789, 0, (5 + len(opts) // 4) << 4,
+    seg = struct.pack("!HHIIBBHHH", 40000, dport, 123456789, 0, (5 + len(opts) // 4) << 4,
                       0x02, 64240, 0, 0) + opts
     seg = seg[:16] + struct.pack("!H", l4csum(src, dst, 6, seg)) + seg[18:]
     return ip(src, dst, 6, seg, 0x1234, ttl=64, tos=0x10, df=True)
@@ -76,6 +76,8 @@ def main():
         pkt = udp(src, dst, int(kind[9:]), 4000 + int(kind[9:]) % 1000)
     elif kind == "udp-big":
         pkt = udp(src, dst, 2223, 4322, size=1000)
+    elif kind == "tcp-syn-out":
+        pkt = tcp_syn(src, dst, 2226)
     elif kind == "tcp-ack":
         pkt = tcp_ack(src, dst)
     elif kind == "udp-out":

@@ -4,6 +4,7 @@
 print each as one hex line, for the REJECT comparison.
 
   sniff.py IFACE SECONDS MAX [PROTO]
+IFACE "ip:N": IPv4 datagrams of protocol N this host receives (raw socket).
 Prints "ready" first (flushed), then one hex frame per line; stops after
 MAX frames or SECONDS.
 """
@@ -16,8 +17,12 @@ import time
 def main():
     iface, secs, maxn = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
     proto = int(sys.argv[4]) if len(sys.argv) > 4 else None
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-    s.bind((iface, 0))
+    if iface.startswith("ip:"):
+        # IPv4 datagrams of protocol N delivered to this host (raw socket)
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, int(iface[3:]))
+    else:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+        s.bind((iface, 0))
     print("ready", flush=True)
     end = time.time() + secs
     n = 0
@@ -29,7 +34,7 @@ def main():
         if not r:
             break
         data, addr = s.recvfrom(65535)
-        if addr[2] == socket.PACKET_OUTGOING:
+        if not iface.startswith("ip:") and addr[2] == socket.PACKET_OUTGOING:
             continue
         if proto is not None and (len(data) < 24 or data[23] != proto):
             continue
