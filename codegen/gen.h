@@ -113,7 +113,7 @@
 #define BF_PKT6_RTLEN	7
 #define BF_RT6_FOUND	0x01	/* found, (hdrlen + 1) * 8 bytes inside the packet */
 #define BF_RT6_ERR	0x02	/* -EBADMSG before it was found: hotdrop */
-#define BF_RT6_SHORT	0x04	/* found, but the packet is shorter than it */
+#define BF_RT6_SHORT	0x04	/* found, the packet shorter than it: hotdrop */
 #define BF_RT6_RESNZ	0x08	/* found, its reserved word (ptr + 4) is not 0 */
 
 /* Function return codes (docs/design-notes.md) */

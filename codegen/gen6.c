@@ -269,7 +269,7 @@ static void gen6_walk_rt(struct bf_gen *g, uint32_t bad)
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, BF_PKT6_RTTYPE));
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, SCRATCH + 3));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, BF_PKT6_RTSEGS));
-	/* rt_mt6(): skb->len - ptr < ipv6_optlen(): no match */
+	/* rt_mt6(): skb->len - ptr < ipv6_optlen(): hotdrop (6.18) */
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT6_RT, BF_RT6_SHORT));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
 	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 3));

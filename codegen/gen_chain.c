@@ -538,7 +538,7 @@ static void gen6_rt(struct bf_emit *e, const struct bf_pred *p,
 
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RT));
 	bf_emit(e, BPF_MOV64_REG(R2, R1));
-	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_RT6_ERR));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_RT6_ERR | BF_RT6_SHORT));
 	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0, 0), fn->hotdrop);
 	bf_emit(e, BPF_MOV64_REG(R2, R1));
 	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_RT6_FOUND));

@@ -257,7 +257,7 @@ static enum interp_res interp6_rt(const struct interp_pkt *pkt,
 		return INTERP_HOTDROP;
 	hdrlen = (rh[1] + 1u) << 3;
 	if (pkt->len - pkt->rt < hdrlen)
-		return INTERP_NOMATCH;
+		return INTERP_HOTDROP;	/* measured on 6.18 (kernel6.py) */
 	m = ((rh[3] >= p->lo && rh[3] <= p->hi) != !!(inv & 0x02)) &&
 	    (!(f & 0x04) || ((p->mask == hdrlen) != !!(inv & 0x04))) &&
 	    (!(f & 0x01) || ((p->value == rh[2]) != !!(inv & 0x01)));

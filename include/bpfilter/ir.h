@@ -185,7 +185,8 @@ enum bf_field {
 	 *   a header before it, or its own first 4 bytes, not inside the
 	 *   packet (-EBADMSG; also a 9th extension header, bpfilter's
 	 *   BF_V6_MAX_EXTHDRS bound): hotdrop;
-	 *   the packet shorter than ptr + (hdrlen + 1) * 8: no match;
+	 *   the packet shorter than ptr + (hdrlen + 1) * 8: hotdrop (6.18's
+	 *   rt_mt6(), measured; older kernels said no match);
 	 *   else (lo <= segments_left <= hi) XOR (flags & 0x200)
 	 *   && (!(flags & IP6T_RT_LEN) || (mask == (hdrlen + 1) * 8) XOR
 	 *       (flags & 0x400))
