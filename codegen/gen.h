@@ -108,6 +108,23 @@
 
 #define BF_V6_MAX_EXTHDRS	8	/* extension headers bpfilter_main walks */
 
+/*
+ * -m rt (BF_F_RT), IPv6 programs, in the unused IPv4 daddr slot; filled
+ * by the walk when a rule uses it: the first routing header as
+ * ipv6_find_hdr(skb, &ptr, NEXTHDR_ROUTING, NULL, NULL) finds it.
+ *   rt      u8 status: 0 = -ENOENT (none, or a non-first fragment
+ *           before it), else BF_RT6_* bits;
+ *   rt_type, rt_segs, rt_len: its type, segments_left and hdrlen byte.
+ */
+#define BF_PKT6_RT	4
+#define BF_PKT6_RTTYPE	5
+#define BF_PKT6_RTSEGS	6
+#define BF_PKT6_RTLEN	7
+#define BF_RT6_FOUND	0x01	/* found, (hdrlen + 1) * 8 bytes inside the packet */
+#define BF_RT6_ERR	0x02	/* -EBADMSG before it was found: hotdrop */
+#define BF_RT6_SHORT	0x04	/* found, the packet shorter than it: hotdrop */
+#define BF_RT6_RESNZ	0x08	/* found, its reserved word (ptr + 4) is not 0 */
+
 /* Function return codes (docs/design-notes.md) */
 #define BF_RET_NONE	0
 #define BF_RET_ACCEPT	1
@@ -134,6 +151,7 @@ struct bf_gen {
 	bool uses_mark;		/* fill pkt->mark (tc only) */
 	bool uses_limit;	/* chain functions call bpf_jiffies64 */
 	bool uses_addrtype;	/* fill pkt's address types */
+	bool uses_rt;		/* IPv6: record the routing header (BF_PKT6_RT) */
 	bool v6;		/* ir->family == AF_INET6 */
 	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */
 	bool uses_ct;		/* fill pkt->ctstate (gen_ct.c) */

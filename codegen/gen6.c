@@ -252,28 +252,73 @@ static void gen6_walk_read(struct bf_gen *g, int n, uint32_t err)
 }
 
 /*
+ * -m rt: the first routing header (r9 = its offset, its first 4 bytes in
+ * SCRATCH) is what ipv6_find_hdr(skb, &ptr, NEXTHDR_ROUTING, NULL, NULL)
+ * finds: record it in BF_PKT6_RT* (gen.h) unless one was seen before.
+ */
+static void gen6_walk_rt(struct bf_gen *g, uint32_t bad)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t out = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RT));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, BF_PKT6_RTLEN));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, SCRATCH + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, BF_PKT6_RTTYPE));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, SCRATCH + 3));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, BF_PKT6_RTSEGS));
+	/* rt_mt6(): skb->len - ptr < ipv6_optlen(): hotdrop (6.18) */
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT6_RT, BF_RT6_SHORT));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 3));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R9));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JLT, R2, R1, 0), out);
+	/* the whole header is there: its reserved word (--rt-0-res) */
+	gen6_walk_read(g, 8, bad);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT6_RT, BF_RT6_FOUND));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, SCRATCH + 4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT6_RT, BF_RT6_FOUND | BF_RT6_RESNZ));
+	bf_label_bind(e, out);
+}
+
+/*
  * One header of the walk: r8 = its type, r9 = its offset from the IPv6
- * header. Goes to `done` at the upper layer (or NONE), to `err` on
- * ipv6_find_hdr()'s errors, to `frag_done` for a non-first fragment.
+ * header. Goes to `done` at the upper layer (or NONE), to `bad` when a
+ * header is not inside the packet (-EBADMSG), to `err` for a non-first
+ * fragment followed by an extension header (-ENOENT), to `frag_done`
+ * for a non-first fragment.
  */
 static void gen6_walk_step(struct bf_gen *g, uint32_t done, uint32_t err,
-			   uint32_t frag_done)
+			   uint32_t bad, uint32_t frag_done)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t opt = bf_label_new(e), auth = bf_label_new(e);
 	uint32_t frag = bf_label_new(e), adv = bf_label_new(e);
-	uint32_t first = bf_label_new(e);
+	uint32_t first = bf_label_new(e), rt = bf_label_new(e);
+	uint32_t optlen = bf_label_new(e);
 
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_FRAGMENT, 0), frag);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_AUTH, 0), auth);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_HOP, 0), opt);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_ROUTING, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_ROUTING, 0), rt);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, NEXTHDR_DEST, 0), opt);
 	bf_emit_jmp(e, BPF_JMP_A(0), done);	/* upper layer or NONE */
 
+	/* routing: ipv6_find_hdr() reads struct ipv6_rt_hdr (4 bytes) */
+	bf_label_bind(e, rt);
+	gen6_walk_read(g, 4, bad);
+	if (g->uses_rt)
+		gen6_walk_rt(g, bad);
+	bf_emit_jmp(e, BPF_JMP_A(0), optlen);
+
 	/* hop-by-hop, routing, destination: (hdrlen + 1) * 8 */
 	bf_label_bind(e, opt);
-	gen6_walk_read(g, 2, err);
+	gen6_walk_read(g, 2, bad);
+	bf_label_bind(e, optlen);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
 	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 3));
@@ -281,7 +326,7 @@ static void gen6_walk_step(struct bf_gen *g, uint32_t done, uint32_t err,
 
 	/* authentication header: (hdrlen + 2) * 4 */
 	bf_label_bind(e, auth);
-	gen6_walk_read(g, 2, err);
+	gen6_walk_read(g, 2, bad);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 2));
 	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 2));
@@ -289,7 +334,7 @@ static void gen6_walk_step(struct bf_gen *g, uint32_t done, uint32_t err,
 
 	/* fragment: 8 bytes when the offset is 0 */
 	bf_label_bind(e, frag);
-	gen6_walk_read(g, 4, err);
+	gen6_walk_read(g, 4, bad);
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, SCRATCH + 2));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xfff8));
@@ -322,6 +367,7 @@ static void gen6_walk(struct bf_gen *g)
 	uint32_t done = bf_label_new(e), err = bf_label_new(e);
 	uint32_t frag_done = bf_label_new(e), end = bf_label_new(e);
 	uint32_t past = bf_label_new(e);
+	uint32_t bad = g->uses_rt ? bf_label_new(e) : err;
 	int i;
 
 	bf_emit_mark(e, "IPv6 extension headers (ipv6_find_hdr, at most %d)",
@@ -329,9 +375,9 @@ static void gen6_walk(struct bf_gen *g)
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R8, R7, BF_PKT_L4 + 6));
 	bf_emit(e, BPF_MOV64_IMM(R9, IP6_HLEN));
 	for (i = 0; i < BF_V6_MAX_EXTHDRS; i++)
-		gen6_walk_step(g, done, err, frag_done);
+		gen6_walk_step(g, done, err, bad, frag_done);
 	/* past the bound: one more extension header is a walk error */
-	gen6_jmp_ext(e, R8, err);
+	gen6_jmp_ext(e, R8, bad);
 
 	/* r8 = upper-layer protocol (or NONE), r9 = transport offset */
 	bf_label_bind(e, done);
@@ -352,6 +398,16 @@ static void gen6_walk(struct bf_gen *g)
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_A(0), end);
 
+	/*
+	 * -EBADMSG (or past the bound) before a routing header was found:
+	 * -m rt hotdrops too. A non-first fragment (-ENOENT) is no match.
+	 */
+	if (g->uses_rt) {
+		bf_label_bind(e, bad);
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RT));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), err);
+		bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT6_RT, BF_RT6_ERR));
+	}
 	/* proto, offsets and fragment offset stay 0 */
 	bf_label_bind(e, err);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_WALKERR, 1));

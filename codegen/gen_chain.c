@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter_ipv6/ip6t_rt.h>
+
 #include "gen.h"
 
 /* Labels of the function being generated. */
@@ -528,6 +530,37 @@ static void gen6_icmp(struct bf_emit *e, const struct bf_pred *p,
 	bf_label_bind(e, yes);
 }
 
+/* ip6t_rt (ir.h BF_F_RT) on what the walk recorded (gen.h BF_PKT6_RT) */
+static void gen6_rt(struct bf_emit *e, const struct bf_pred *p,
+		    const struct gen_fn *fn, uint32_t next)
+{
+	uint32_t f = p->flags & 0xff, inv = p->flags >> 8;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RT));
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_RT6_ERR | BF_RT6_SHORT));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0, 0), fn->hotdrop);
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_RT6_FOUND));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, 0, 0), next);
+	if (f & IP6T_RT_RES) {
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_RT6_RESNZ));
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, 0, 0), next);
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RTSEGS));
+	gen_range32(e, p->lo, p->hi, inv & IP6T_RT_INV_SGS, next);
+	if (f & IP6T_RT_LEN) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RTLEN));
+		bf_emit(e, BPF_ALU32_IMM(BPF_ADD, R1, 1));
+		bf_emit(e, BPF_ALU32_IMM(BPF_LSH, R1, 3));
+		gen_eq32(e, p->mask, !(inv & IP6T_RT_INV_LEN), next);
+	}
+	if (f & IP6T_RT_TYP) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RTTYPE));
+		gen_eq32(e, p->value, !(inv & IP6T_RT_INV_TYP), next);
+	}
+}
+
 /* Is `f` a field of this family's programs? */
 static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 {
@@ -547,6 +580,7 @@ static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 	case BF_F_ICMP6:
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:
+	case BF_F_RT:
 		return g->v6;
 	default:
 		return true;
@@ -701,6 +735,11 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	case BF_F_DRANGE6:
 		gen6_range(e, p, p->field == BF_F_SRANGE6 ? BF_PKT_SADDR6 :
 			   BF_PKT_DADDR6, next);
+		return 0;
+	case BF_F_RT:
+		if (p->inv || (p->flags & IP6T_RT_FST))
+			return -EINVAL;
+		gen6_rt(e, p, fn, next);
 		return 0;
 	}
 	return -EINVAL;
@@ -1091,6 +1130,8 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_limit = true;
 			if (r->preds[k].field == BF_F_ADDRTYPE)
 				g->uses_addrtype = true;
+			if (r->preds[k].field == BF_F_RT)
+				g->uses_rt = true;
 			if (r->preds[k].field == BF_F_CTSTATE)
 				g->uses_ct = true;
 		}

@@ -83,6 +83,22 @@ static void ir_put_addr6(struct ir_str *s, const char *what, const char *sep,
 }
 
 /* The name as iptables would write it; "/mask" when the mask is unusual. */
+/* -m rt: " rt segsleft 0-4294967295 type 0 len 24 res0" (BF_F_RT) */
+static void ir_put_rt(struct ir_str *s, const struct bf_pred *p)
+{
+	uint32_t f = p->flags & 0xff, inv = p->flags >> 8;
+
+	ir_put(s, " rt segsleft %s%u-%u", inv & 0x02 ? "!" : "", p->lo, p->hi);
+	if (f & 0x01)
+		ir_put(s, " type %s%u", inv & 0x01 ? "!" : "", p->value);
+	if (f & 0x04)
+		ir_put(s, " len %s%u", inv & 0x04 ? "!" : "", p->mask);
+	if (f & 0x08)
+		ir_put(s, " res0");
+	if (f & ~0x0fU)
+		ir_put(s, " flags 0x%x", f);
+}
+
 static void ir_put_ifpat(struct ir_str *s, const struct bf_ifpat *pat)
 {
 	size_t n = strnlen(pat->name, sizeof(pat->name)), want, i;
@@ -247,6 +263,9 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	case BF_F_LIMIT:
 		ir_put(s, " %slimit avg %u burst %u (cost %u cap %u)", inv,
 		       p->value, p->lo, p->hi, p->mask);
+		return;
+	case BF_F_RT:
+		ir_put_rt(s, p);
 		return;
 	case BF_F_CTSTATE:
 		ir_put_ctstate(s, inv, p->value);

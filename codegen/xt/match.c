@@ -31,6 +31,7 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt6_match_icmp6,
 	&xt6_match_hl,
 	&xt6_match_iprange,
+	&xt6_match_rt,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))

@@ -195,6 +195,29 @@ enum bf_field {
 	 * each hook: docs/design-notes.md, "Connection tracking".
 	 */
 	BF_F_CTSTATE,
+	/*
+	 * Appended for ip6t_rt (IPv6 only): -m rt, evaluated whole (`inv`
+	 * is never set; the inversions live in flags). The header is the
+	 * first routing header, as ipv6_find_hdr(skb, &ptr, NEXTHDR_ROUTING,
+	 * NULL, NULL) finds it, walking HOP/DEST/ROUTING/AUTH and first
+	 * fragments:
+	 *   no routing header, or a non-first fragment header before it
+	 *   (-ENOENT): no match;
+	 *   a header before it, or its own first 4 bytes, not inside the
+	 *   packet (-EBADMSG; also a 9th extension header, bpfilter's
+	 *   BF_V6_MAX_EXTHDRS bound): hotdrop;
+	 *   the packet shorter than ptr + (hdrlen + 1) * 8: hotdrop (6.18's
+	 *   rt_mt6(), measured; older kernels said no match);
+	 *   else (lo <= segments_left <= hi) XOR (flags & 0x200)
+	 *   && (!(flags & IP6T_RT_LEN) || (mask == (hdrlen + 1) * 8) XOR
+	 *       (flags & 0x400))
+	 *   && (!(flags & IP6T_RT_TYP) || (value == type) XOR (flags & 0x100))
+	 *   && (!(flags & IP6T_RT_RES) || the 32-bit word at ptr + 4 is 0).
+	 * value = rt_type, lo/hi = segsleft[0]/[1], mask = hdrlen (bytes),
+	 * flags = ip6t_rt.flags | invflags << 8. IP6T_RT_FST (--rt-0-addrs)
+	 * is refused by the front-end.
+	 */
+	BF_F_RT,
 };
 
 /* BF_F_CTSTATE value bits (XT_CONNTRACK_STATE_BIT of each ctinfo) */

@@ -254,7 +254,7 @@ def pkt_spec(line):
     p = {"src": "fd00::2", "dst": "fd00::1", "proto": "tcp", "sport": "40000",
          "dport": "80", "flags": "S", "type": "128", "code": "0", "ttl": "64",
          "frag": "none", "pkttype": "unicast", "smac": "02:00:00:00:00:02",
-         "iif": "", "oif": "", "ext": ""}
+         "iif": "", "oif": "", "ext": "", "rt": "0:0", "len": ""}
     for tok in line.split():
         k, v = tok.split("=", 1)
         if k not in p:
@@ -291,13 +291,18 @@ def pkt_ip6(p):
         if e in ("hop", "dst"):
             body += bytes([nxt, 0, 1, 4, 0, 0, 0, 0])
         elif e == "rt":
-            body += bytes([nxt, 0, 0, 0, 0, 0, 0, 0])
+            rt = [int(x, 0) for x in p["rt"].split(":")] + [0, 0, 0]
+            body += bytes([nxt, rt[2], rt[0], rt[1]]) + struct.pack("!I", rt[3])
+            body += b"\0" * (rt[2] * 8)
         elif e == "frag":
             off = 1 if p["frag"] == "first" else (185 << 3 if nonfirst else 0)
             body += bytes([nxt, 0]) + struct.pack("!HI", off, 1)
         elif e == "ah":
             body += bytes([nxt, 2, 0, 0]) + struct.pack("!II", 1, 1) + b"\0" * 4
     body += l4
+    if p["len"]:    # the whole packet, cut or zero padded
+        n = int(p["len"]) - 40
+        body = body[:n] + b"\0" * (n - len(body[:n]))
     return (struct.pack("!IHBB", 6 << 28, len(body), types[0], int(p["ttl"]))
             + addr(p["src"]) + addr(p["dst"]) + body)
 

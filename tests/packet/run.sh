@@ -19,7 +19,8 @@
 #                   lines "ACCEPT|DROP <packet tokens>  # name". The default
 #                   tokens of a section are added to every line of it that
 #                   does not set that key.
-# bad/NAME.rules    rules `bpfilter translate` must refuse; each line
+# bad/NAME.rules    rules `bpfilter translate` must refuse (NAME.rules6:
+#                   ip6tables rules, `bpfilter translate -6`); each line
 #                   "# error: ERE" is a pattern its stderr must match.
 #
 # XDP has no OUTPUT chain: OUTPUT sections run at tc only. A rules file
@@ -161,6 +162,11 @@ for rules in "${cases[@]}"; do
 done
 bad=()
 ((kernel)) || bad=("$here"/bad/*.rules)
+if ! ((kernel)); then
+	for f in "$here"/bad/*.rules6; do
+		[[ -e $f ]] && bad+=("$f")
+	done
+fi
 planned=$((planned + ${#bad[@]}))
 echo "1..$planned"
 
@@ -217,9 +223,14 @@ done
 
 for rules in "${bad[@]}"; do
 	name=$(basename "${rules%.rules}")
+	bfam=()
+	if [[ $rules == *.rules6 ]]; then
+		name=$(basename "${rules%.rules6}")
+		bfam=(-6)
+	fi
 	mapfile -t pats < <(sed -n 's/^# error: //p' "$rules")
 	rc=0
-	"$BPFILTER" translate "$rules" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	"$BPFILTER" translate "${bfam[@]}" "$rules" >"$tmp/out" 2>"$tmp/err" || rc=$?
 	why=
 	if ((rc == 0)); then
 		why="translate accepted it"

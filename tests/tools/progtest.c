@@ -2015,6 +2015,8 @@ struct pkt6 {
 	uint8_t smac_last;
 	uint8_t l4[128];
 	uint16_t l4_len;
+	/* X_RT: hdrlen ((rt_len + 1) * 8 bytes), type, segments left, reserved */
+	uint8_t rt_len, rt_type, rt_segs, rt_res;
 };
 
 static void addr6(const char *s, uint8_t *a)
@@ -2116,7 +2118,11 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 		return 8;
 	case X_RT:
 		h[0] = next;
-		return 8;
+		h[1] = p->rt_len;
+		h[2] = p->rt_type;
+		h[3] = p->rt_segs;
+		h[7] = p->rt_res;
+		return (p->rt_len + 1u) * 8;
 	case X_FRAG:
 		h[0] = next;
 		h[2] = p->frag >> 8;
@@ -2574,7 +2580,17 @@ static void fuzz6_match(struct bf_rule *r, bool inv)
 	static const char *const hi[] = { "fd00::2", "fd00::5", "fd00:0:0:1::1", "ff00::" };
 	uint32_t n;
 
-	switch (rnd() % 5) {
+	switch (rnd() % 6) {
+	case 5: {	/* -m rt: type, segments left, length, reserved */
+		uint32_t f = rnd() & 0x0f, lo = rnd() % 3;
+
+		if (f & 0x08)	/* --rt-0-res needs --rt-type 0 */
+			f |= 0x01;
+		tb_pred(r, BF_F_RT, false, f & 0x08 ? 0 : rnd() % 3, 8 * (1 + rnd() % 3),
+			lo, rnd() % 4 ? lo + rnd() % 2 : 0xffffffff,
+			f | (f & 0x08 ? 0 : rnd() & 0x01) << 8 | (rnd() & 0x06) << 8);
+		break;
+	}
 	case 0:
 		n = 40 + rnd() % 60;
 		tb_pred(r, BF_F_LENGTH, inv, 0, 0, n, n + rnd() % 30, 0);
@@ -2699,6 +2715,12 @@ static struct pkt6 fuzz_pkt6(void)
 	}
 	for (k = rnd() % 4 == 0 ? 1 + rnd() % 3 : 0; k > 0; k--)
 		p = p6_ext(p, 1 + rnd() % 7, rnd() % 3 ? 0 : 8 * (rnd() % 3) | (rnd() % 2));
+	p.rt_len = rnd() % 4 ? 0 : rnd() % 3;
+	p.rt_type = rnd() % 3;
+	p.rt_segs = rnd() % 3;
+	p.rt_res = rnd() % 4 == 0;
+	if (rnd() % 8 == 0)	/* cut the datagram inside its headers */
+		p.plen_adj = -(int)(rnd() % 24);
 	if (rnd() % 10 == 0)
 		p.l4_len = rnd() % 24;
 	if (rnd() % 10 == 0)

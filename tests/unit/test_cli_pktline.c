@@ -454,6 +454,37 @@ START_TEST(test_v6_ext)
 }
 END_TEST
 
+/* rt=TYPE:SEGS[:HDRLEN[:RESERVED]] shapes the routing header (-m rt) */
+START_TEST(test_v6_rt)
+{
+	uint8_t buf[BF_PKT_FRAME_MAX];
+	const uint8_t *ip = buf + ETH;
+	int n;
+
+	n = build6("ext=rt,dst rt=2:7:1:0x01020304 proto=udp", buf);
+	ck_assert_int_eq(n, ETH + 40 + 16 + 8 + 8);
+	ck_assert_uint_eq(ip[6], 43);
+	ck_assert_uint_eq(ip[40], 60);		/* -> destination options */
+	ck_assert_uint_eq(ip[41], 1);		/* hdrlen: 16 bytes */
+	ck_assert_uint_eq(ip[42], 2);		/* type */
+	ck_assert_uint_eq(ip[43], 7);		/* segments left */
+	ck_assert_uint_eq(ip[44], 1);		/* reserved, network order */
+	ck_assert_uint_eq(ip[47], 4);
+	ck_assert_uint_eq(ip[48], 0);		/* zeros up to 16 bytes */
+	ck_assert_uint_eq(ip[56], 17);		/* dst -> udp */
+	n = build6("ext=rt rt=0:3", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 20);
+	ck_assert_uint_eq(ip[41], 0);
+	ck_assert_uint_eq(ip[43], 3);
+	parse6_bad("rt=", "TYPE:SEGS");
+	parse6_bad("rt=256:0", "TYPE:SEGS");
+	parse6_bad("rt=0:0:0:0:0", "TYPE:SEGS");
+	parse6_bad("rt=0:", "TYPE:SEGS");
+	parse6_bad("rt=-1", "TYPE:SEGS");
+	parse_bad("rt=0:0", "TYPE:SEGS");	/* IPv4 line */
+}
+END_TEST
+
 START_TEST(test_v6_frag)
 {
 	struct bf_pkt_spec spec;
@@ -508,6 +539,7 @@ static Suite *cli_pktline_suite(void)
 	tcase_add_test(tc, test_v6_defaults);
 	tcase_add_test(tc, test_v6_l4);
 	tcase_add_test(tc, test_v6_ext);
+	tcase_add_test(tc, test_v6_rt);
 	tcase_add_test(tc, test_v6_frag);
 	suite_add_tcase(s, tc);
 	return s;

@@ -14,7 +14,7 @@
 
 static const char *const fixtures6[] = {
 	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_ufw",
-	"ip6_xmatch",
+	"ip6_xmatch", "ip6_rt",
 };
 
 #define N_FIXTURES6 (int)(sizeof(fixtures6) / sizeof(fixtures6[0]))
@@ -109,6 +109,13 @@ static const struct xtu_golden goldens6[] = {
 	{ "ip6_chains", "b", 2, "b#2 [16] comment \"end of b\" -> NEXT" },
 	{ "ip6_chains", "ssh", 1, "ssh#1 [21] saddr6 fd00::/ff00:: -> RETURN" },
 	{ "ip6_xmatch", "INPUT", 1, "INPUT#1 [0] mark 0x5/0xff -> DROP" },
+	/* -m rt: segsleft is always compared (0:0xffffffff by default) */
+	{ "ip6_rt", "INPUT", 1, "INPUT#1 [0] rt segsleft 0-4294967295 type 0 -> DROP" },
+	{ "ip6_rt", "INPUT", 2, "INPUT#2 [1] rt segsleft 1-3 type !2 -> ACCEPT" },
+	{ "ip6_rt", "INPUT", 3, "INPUT#3 [2] rt segsleft !5-5 len !24 -> DROP" },
+	{ "ip6_rt", "INPUT", 4, "INPUT#4 [3] rt segsleft 0-4294967295 type 0 res0 -> DROP" },
+	{ "ip6_rt", "FORWARD", 1, "FORWARD#1 [5] rt segsleft 0-4294967295 len 8 -> ACCEPT" },
+	{ "ip6_rt", "OUTPUT", 1, "OUTPUT#1 [7] rt segsleft 0-4294967295 -> ACCEPT" },
 	{ "ip6_xmatch", "INPUT", 2, "INPUT#2 [1] limit avg 200000 burst 4 (cost 640000 cap 2560000) -> ACCEPT" },
 	{ "ip6_xmatch", "OUTPUT", 1, "OUTPUT#1 [4] !mark 0x7/0xffffffff limit avg 1000 burst 5 (cost 3200 cap 16000) -> DROP" },
 	{ "ip6_matches", "INPUT", 1, "INPUT#1 [0] proto6 6 multiport(dst,3) 22 80 1000:2000 -> DROP" },
@@ -189,6 +196,9 @@ START_TEST(test6_revision_probes)
 	ck_assert_int_eq(bf_xt6_match_revision("pkttype", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("mac", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 3), -ENOENT);
+	ck_assert_int_eq(bf_xt6_match_revision("rt", 0), 0);
+	ck_assert_int_eq(bf_xt6_match_revision("rt", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("rt", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt4_match_revision("icmp6", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt4_match_revision("hl", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt6_target_revision("", 0), 0);

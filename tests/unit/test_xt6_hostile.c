@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <linux/netfilter/xt_iprange.h>
 #include <linux/netfilter/xt_multiport.h>
+#include <linux/netfilter_ipv6/ip6t_rt.h>
 
 #include "unit.h"
 #include "test_xt_util.h"
@@ -154,6 +155,26 @@ MUT(mark_rev0, m0(E(r, 0))[31] = 0)
 MUT(mark_invert, md(r, 0)[8] = 2)
 MUT(limit_burst0, memset(md(r, 1) + 4, 0, 4))
 MUT(limit_rev1, m0(E(r, 1))[31] = 1)
+/*
+ * ip6_rt: 0 --rt-type 0, 1 ! --rt-type 2 --rt-segsleft 1:3, 2 ! segsleft
+ * ! len, 3 --rt-type 0 --rt-0-res, 5 FORWARD --rt-len 8, 7 OUTPUT bare.
+ * struct ip6t_rt: rt_type 0, segsleft 4, hdrlen 12, flags 16,
+ * invflags 17, addrs 20, addrnr 276.
+ */
+MUT(rt_rev, m0(E(r, 0))[31] = 1)
+MUT(rt_badinv, md(r, 0)[17] = 0x08)
+MUT(rt_res_no_type, md(r, 3)[16] &= (uint8_t)~IP6T_RT_TYP)
+MUT(rt_res_type2, md(r, 3)[0] = 2)
+MUT(rt_res_invtype, md(r, 3)[17] |= IP6T_RT_INV_TYP)
+MUT(rt_addrs_no_type, md(r, 5)[16] |= IP6T_RT_FST)
+MUT(rt_nstrict_no_type, md(r, 5)[16] |= IP6T_RT_FST_NSTRICT)
+MUT(rt_nstrict_alone, md(r, 0)[16] |= IP6T_RT_FST_NSTRICT)
+MUT(rt_unknown_flags, md(r, 5)[16] |= 0xc0)
+MUT(rt_addrs, md(r, 0)[16] |= IP6T_RT_FST; md(r, 0)[276] = 1; md(r, 0)[20] = 0xfe)
+MUT(rt_addrnr_alone, md(r, 7)[276] = 1)
+MUT(rt_addr_alone, md(r, 7)[35] = 1)
+MUT(rt_size, set_u16(m0(E(r, 0)), 32 + 272))
+MUT(rt_in_proto, E(r, 0)->ipv6.flags |= IP6T_F_PROTO; E(r, 0)->ipv6.proto = 6)
 
 static const struct xt6h_case cases[] = {
 	{ "len_short", "ip6_empty", mut_len_short, -EINVAL, -EINVAL, NULL },
@@ -255,6 +276,26 @@ static const struct xt6h_case cases[] = {
 	{ "mac_reached_from_output", "ip6_matches", mut_mac_from_output, -EINVAL, -EINVAL,
 	  "chain macs rule 1: match 'mac': bad size, hook, protocol or options" },
 	{ "error_conditional", "ip6_empty", mut_error_cond, -EINVAL, 0, "unconditional" },
+	/* ip6t_rt: IPv6 only, revision 0, rt_mt6_check() */
+	{ "rt_revision", "ip6_rt", mut_rt_rev, -ENOENT, -ENOENT, "match 'rt' revision 1" },
+	{ "rt_bad_invflags", "ip6_rt", mut_rt_badinv, -EINVAL, -EINVAL, "match 'rt'" },
+	{ "rt_res_without_type", "ip6_rt", mut_rt_res_no_type, -EINVAL, -EINVAL, NULL },
+	{ "rt_res_type_2", "ip6_rt", mut_rt_res_type2, -EINVAL, -EINVAL, NULL },
+	{ "rt_res_inverted_type", "ip6_rt", mut_rt_res_invtype, -EINVAL, -EINVAL, NULL },
+	{ "rt_addrs_without_type", "ip6_rt", mut_rt_addrs_no_type, -EINVAL, -EINVAL, NULL },
+	{ "rt_not_strict_without_type", "ip6_rt", mut_rt_nstrict_no_type, -EINVAL, -EINVAL, NULL },
+	/* not-strict without IP6T_RT_FST: accepted, and rt_mt6() ignores it */
+	{ "rt_not_strict_alone", "ip6_rt", mut_rt_nstrict_alone, 0, 0, NULL },
+	{ "rt_unknown_flags", "ip6_rt", mut_rt_unknown_flags, 0, 0, NULL },
+	{ "rt_size", "ip6_rt", mut_rt_size, -EINVAL, -EINVAL, NULL },
+	{ "rt_with_proto", "ip6_rt", mut_rt_in_proto, 0, 0, NULL },
+	/* --rt-0-addrs: the kernel takes it, bpfilter refuses it */
+	{ "rt_addrs", "ip6_rt", mut_rt_addrs, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 1: match 'rt': --rt-0-addrs is not supported" },
+	{ "rt_addrnr_without_addrs", "ip6_rt", mut_rt_addrnr_alone, -EOPNOTSUPP, 0,
+	  "match 'rt': addresses without --rt-0-addrs" },
+	{ "rt_address_without_addrs", "ip6_rt", mut_rt_addr_alone, -EOPNOTSUPP, 0,
+	  "match 'rt': addresses without --rt-0-addrs" },
 };
 
 #define N_CASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -441,7 +482,7 @@ END_TEST
 START_TEST(test6_fixtures_kernel)
 {
 	static const char *const names[] = { "ip6_empty", "ip6_basic", "ip6_chains",
-					     "ip6_matches", "ip6_ufw", "ip6_xmatch" };
+					     "ip6_matches", "ip6_ufw", "ip6_xmatch", "ip6_rt" };
 	struct ip6t_replace *r;
 	size_t len;
 	unsigned int i;

@@ -37,7 +37,7 @@ static const char *const xtz_fixtures4[] = {
 };
 
 static const char *const xtz_fixtures6[] = {
-	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches",
+	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_rt",
 };
 
 /* One family's campaign: its fixtures, sockets and hot entry fields. */
@@ -368,7 +368,7 @@ static const struct xtz_probe xtz_probes[] = {
 	{ "iprange", 1, false }, { "length", 0, false }, { "length", 1, false },
 	{ "ttl", 0, false }, { "ttl", 1, false }, { "hl", 0, false }, { "hl", 1, false },
 	{ "pkttype", 0, false }, { "pkttype", 1, false }, { "mac", 0, false },
-	{ "mac", 1, false },
+	{ "mac", 1, false }, { "rt", 0, false }, { "rt", 1, false },
 };
 
 #define XTZ_N_PROBES (sizeof(xtz_probes) / sizeof(xtz_probes[0]))

@@ -406,6 +406,41 @@ static int pkt_wait(struct bf_pkt_spec *spec, const char *val, const char **why)
 	return 0;
 }
 
+/* rt=TYPE:SEGS[:HDRLEN[:RESERVED]]: the routing headers' fields (IPv6) */
+static int pkt_rt(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v[4] = { 0, 0, 0, 0 };
+	const char *p = val;
+	char *end;
+	int i;
+
+	if (spec->family != AF_INET6)
+		goto bad;
+	for (i = 0; i < 4; i++) {
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		v[i] = strtoul(p, &end, 0);
+		if (errno || v[i] > (i == 3 ? UINT32_MAX : 255))
+			goto bad;
+		if (!*end)
+			break;
+		if (*end != ':' || i == 3)
+			goto bad;
+		p = end + 1;
+	}
+	if (i < 1)
+		goto bad;
+	spec->rt_type = (uint8_t)v[0];
+	spec->rt_segs = (uint8_t)v[1];
+	spec->rt_hdrlen = (uint8_t)v[2];
+	spec->rt_res = (uint32_t)v[3];
+	return 0;
+bad:
+	*why = "expected TYPE:SEGS[:HDRLEN[:RESERVED]] (IPv6 lines; 0..255, the reserved word 32-bit)";
+	return -EINVAL;
+}
+
 /* ext=hop,dst,rt,frag,ah,none: IPv6 extension headers in packet order. */
 static int pkt_ext(struct bf_pkt_spec *spec, const char *val, const char **why)
 {
@@ -460,6 +495,7 @@ static const struct pkt_key pkt_keys[] = {
 	{ "mark", pkt_mark },
 	{ "wait", pkt_wait },
 	{ "ext", pkt_ext },
+	{ "rt", pkt_rt },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -482,7 +518,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext mark wait)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext mark wait rt)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}
@@ -616,10 +652,12 @@ unsigned int bf_pkt_l4_hdr_len(const struct bf_pkt_spec *spec)
 	}
 }
 
-static unsigned int pkt_ext_size(uint8_t ext)
+static unsigned int pkt_ext_size(const struct bf_pkt_spec *spec, uint8_t ext)
 {
 	if (ext == BF_PKT_EXT_NONE)
 		return 0;
+	if (ext == BF_PKT_EXT_RT)
+		return (spec->rt_hdrlen + 1u) * 8;
 	return ext == BF_PKT_EXT_AH ? 16 : 8;
 }
 
@@ -630,7 +668,7 @@ unsigned int bf_pkt_ext_len(const struct bf_pkt_spec *spec)
 	if (!pkt_v6(spec))
 		return 0;
 	for (i = 0; i < spec->n_ext; i++)
-		n += pkt_ext_size(spec->ext[i]);
+		n += pkt_ext_size(spec, spec->ext[i]);
 	return n;
 }
 
@@ -778,7 +816,13 @@ static void pkt_ext_hdr(const struct bf_pkt_spec *spec, uint8_t ext,
 		pkt_put32(p + 4, 1);		/* SPI */
 		pkt_put32(p + 8, 1);		/* sequence */
 		break;
-	}				/* rt: type 0, segments left 0 */
+	case BF_PKT_EXT_RT:
+		p[1] = spec->rt_hdrlen;
+		p[2] = spec->rt_type;
+		p[3] = spec->rt_segs;
+		pkt_put32(p + 4, spec->rt_res);
+		break;
+	}
 }
 
 /* IPv6 header and extension headers; returns the L4 offset from ip. */
@@ -800,7 +844,7 @@ static unsigned int pkt_ip6(const struct bf_pkt_spec *spec, uint8_t *ip,
 		next = i + 1 < spec->n_ext ? pkt_ext_proto(spec->ext[i + 1]) :
 					     spec->proto;
 		pkt_ext_hdr(spec, spec->ext[i], next, ip + off);
-		off += pkt_ext_size(spec->ext[i]);
+		off += pkt_ext_size(spec, spec->ext[i]);
 	}
 	return off;
 }

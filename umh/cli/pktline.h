@@ -70,6 +70,16 @@ struct bf_pkt_spec {
 	uint8_t daddr6[16];
 	uint8_t ext[BF_PKT_EXT_MAX];	/* enum bf_pkt_ext, in packet order */
 	uint8_t n_ext;
+	/*
+	 * The routing headers of ext= (rt=TYPE:SEGS[:HDRLEN[:RESERVED]]):
+	 * type, segments left, hdrlen (the header is (hdrlen + 1) * 8
+	 * bytes, zeros after the first 8) and the 32-bit word at 4. All 0
+	 * by default.
+	 */
+	uint8_t rt_type;
+	uint8_t rt_segs;
+	uint8_t rt_hdrlen;
+	uint32_t rt_res;
 };
 
 /*
@@ -105,7 +115,8 @@ int bf_pktline_parse(const char *line, struct bf_pkt_spec *spec,
  * from BF_PKT_DEFAULTS6_TEXT, takes IPv6 addresses, proto=icmp6 (58) and
  * ext=hop,dst,rt,frag,ah,none (in packet order; none last). frag=
  * first|nonfirst|N sets the fragment header's offset and MF as for IPv4
- * (a fragment header is appended to ext= if it has none); len= is the
+ * (a fragment header is appended to ext= if it has none); rt=TYPE:SEGS
+ * [:HDRLEN[:RESERVED]] shapes the routing headers of ext=; len= is the
  * whole IPv6 packet, 40..1500; payload_len always says what the frame
  * carries after the fixed header.
  */
