@@ -39,6 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
+.PHONY: conntrack
 .PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
@@ -102,19 +103,31 @@ selftest: all
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
-	DIFF_PAIRS=10000 DIFF_SEED=smoke tests/diff/campaign.sh
+	DIFF_PAIRS=10000 DIFF_SEED=smoke DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_SEED=smoke6 DIFF_ATTACHED=1 DIFF_ATTACHED_COUNT=200 \
+		DIFF_AVOID=rt-trunc tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
-# campaign (DIFF_PAIRS, default 200000; DIFF_SEED)
+# campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
+# default 10, also through the attached program with real frames), then an
+# IPv6 one (DIFF6_PAIRS, default 50000)
 difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} DIFF_AVOID=$${DIFF_AVOID:-rt-trunc} \
+		tests/diff/campaign.sh
 
-check: all unit progtest translate packet packet-kernel selftest faults difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-kernel selftest conntrack faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
 	$(B)/tests/progtest
+
+# -m conntrack / -m state end to end: INPUT, OUTPUT and FORWARD against the
+# kernel's iptables-legacy, packet by packet, at XDP and tc (tests/ct/)
+conntrack: all
+	tests/ct/run.sh
+	tests/ct/forward.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.
