@@ -7,7 +7,10 @@
  *    RTM_DELLINK, so that a configured device that appears later gets the
  *    programs in force; IPv4 addresses, routes and rules for -m addrtype);
  *  - dumping the routes and rules for -m addrtype's map (a request with
- *    an rtmsg header, the answer's messages and their attributes).
+ *    an rtmsg header, the answer's messages and their attributes);
+ *  - sending nf_tables batches that switch conntrack on (ct_enable.c:
+ *    messages built one after another in a buffer, string, u32 and nested
+ *    attributes).
  * They keep the contract of libmnl's documented API for those uses: open a
  * netlink socket, bind it (to multicast groups), send a request, read one
  * datagram and walk its messages calling back for each data message, build
@@ -18,6 +21,7 @@
  * This is user-space code linked into the helper, not part of the module.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +156,72 @@ void *mnl_nlmsg_get_payload(const struct nlmsghdr *nlh)
 	return (char *)nlh + NLMSG_HDRLEN;
 }
 
+/* The message is whole within the len bytes left. */
+bool mnl_nlmsg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       (int)nlh->nlmsg_len <= len;
+}
+
+struct nlmsghdr *mnl_nlmsg_next(const struct nlmsghdr *nlh, int *len)
+{
+	*len -= NLMSG_ALIGN(nlh->nlmsg_len);
+	return (struct nlmsghdr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+}
+
+/*
+ * Batches: messages built one after another in buf. The caller builds a
+ * message at batch_current(), then batch_next() takes it in, unless it
+ * would pass the limit (false: the caller sends what is in and starts again).
+ */
+struct mnl_nlmsg_batch {
+	char *buf;
+	size_t limit;
+	size_t len;		/* bytes taken in */
+};
+
+struct mnl_nlmsg_batch *mnl_nlmsg_batch_start(void *buf, size_t limit)
+{
+	struct mnl_nlmsg_batch *b;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->buf = buf;
+	b->limit = limit;
+	return b;
+}
+
+bool mnl_nlmsg_batch_next(struct mnl_nlmsg_batch *b)
+{
+	const struct nlmsghdr *nlh = (const void *)(b->buf + b->len);
+
+	if (b->len + nlh->nlmsg_len > b->limit)
+		return false;
+	b->len += nlh->nlmsg_len;
+	return true;
+}
+
+void mnl_nlmsg_batch_stop(struct mnl_nlmsg_batch *b)
+{
+	free(b);
+}
+
+size_t mnl_nlmsg_batch_size(struct mnl_nlmsg_batch *b)
+{
+	return b->len;
+}
+
+void *mnl_nlmsg_batch_head(struct mnl_nlmsg_batch *b)
+{
+	return b->buf;
+}
+
+void *mnl_nlmsg_batch_current(struct mnl_nlmsg_batch *b)
+{
+	return b->buf + b->len;
+}
+
 /* NLMSG_ERROR: 0 is an acknowledgement (stop), else fail with its errno. */
 static int mnl_error_msg(const struct nlmsghdr *nlh)
 {
@@ -264,6 +334,52 @@ int mnl_attr_parse(const struct nlmsghdr *nlh, unsigned int offset,
 		p += NLA_ALIGN(attr->nla_len);
 	}
 	return ret;
+}
+
+/* Appending attributes to a message: at its (aligned) end, padding zeroed. */
+static struct nlattr *mnl_tail(const struct nlmsghdr *nlh)
+{
+	return (struct nlattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+}
+
+void mnl_attr_put(struct nlmsghdr *nlh, uint16_t type, size_t len,
+		  const void *data)
+{
+	struct nlattr *attr = mnl_tail(nlh);
+	size_t size = NLA_ALIGN(NLA_HDRLEN + len);
+
+	memset(attr, 0, size);
+	attr->nla_type = type;
+	attr->nla_len = NLA_HDRLEN + len;
+	memcpy(mnl_attr_get_payload(attr), data, len);
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + size;
+}
+
+void mnl_attr_put_u32(struct nlmsghdr *nlh, uint16_t type, uint32_t data)
+{
+	mnl_attr_put(nlh, type, sizeof(data), &data);
+}
+
+/* The string with its terminating NUL. */
+void mnl_attr_put_strz(struct nlmsghdr *nlh, uint16_t type, const char *data)
+{
+	mnl_attr_put(nlh, type, strlen(data) + 1, data);
+}
+
+/* A nested attribute: its header now, its length at nest_end(). */
+struct nlattr *mnl_attr_nest_start(struct nlmsghdr *nlh, uint16_t type)
+{
+	struct nlattr *start = mnl_tail(nlh);
+
+	start->nla_type = NLA_F_NESTED | type;
+	start->nla_len = NLA_HDRLEN;
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_HDRLEN;
+	return start;
+}
+
+void mnl_attr_nest_end(struct nlmsghdr *nlh, struct nlattr *start)
+{
+	start->nla_len = (char *)mnl_tail(nlh) - (char *)start;
 }
 
 /* Sockets, again */
