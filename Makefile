@@ -39,6 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
+.PHONY: conntrack
 .PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
@@ -98,6 +99,7 @@ packet-kernel: all
 selftest: all
 	selftests/run.sh --hook xdp
 	selftests/run.sh --hook tc
+	selftests/matches.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
@@ -120,6 +122,12 @@ check: all unit progtest translate packet packet-kernel selftest faults difftest
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
 	$(B)/tests/progtest
+
+# -m conntrack / -m state end to end: INPUT, OUTPUT and FORWARD against the
+# kernel's iptables-legacy, packet by packet, at XDP and tc (tests/ct/)
+conntrack: all
+	tests/ct/run.sh
+	tests/ct/forward.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.

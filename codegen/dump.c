@@ -21,6 +21,7 @@ static const char *dump_helper(int32_t id)
 	case BPF_FUNC_fib_lookup: return "bpf_fib_lookup";
 	case BPF_FUNC_xdp_get_buff_len: return "bpf_xdp_get_buff_len";
 	case BPF_FUNC_xdp_load_bytes: return "bpf_xdp_load_bytes";
+	case BPF_FUNC_jiffies64: return "bpf_jiffies64";
 	}
 	return "helper";
 }
@@ -31,6 +32,8 @@ static const char *dump_map(int32_t id)
 	case BF_MAP_COUNTERS: return "bpfilter_cnt";
 	case BF_MAP_IFBITS: return "bpfilter_ifb";
 	case BF_MAP_TEST: return "bpfilter_tst";
+	case BF_MAP_LIMIT: return "bpfilter_lim";
+	case BF_MAP_ADDRTYPE: return "bpfilter_adt";
 	}
 	return "?";
 }
@@ -139,6 +142,17 @@ static int dump_insn(const struct bf_prog *prog, uint32_t pc, char *buf,
 			 dump_size(sz), in->src_reg, in->off);
 		return 1;
 	case BPF_STX:
+		if (BPF_MODE(in->code) == BPF_ATOMIC && in->imm == BPF_XCHG) {
+			snprintf(buf, len, "r%d = atomic_xchg((%s *)(r%d %+d), r%d)",
+				 in->src_reg, dump_size(sz), in->dst_reg, in->off,
+				 in->src_reg);
+			return 1;
+		}
+		if (BPF_MODE(in->code) == BPF_ATOMIC && in->imm == BPF_CMPXCHG) {
+			snprintf(buf, len, "r0 = atomic_cmpxchg((%s *)(r%d %+d), r0, r%d)",
+				 dump_size(sz), in->dst_reg, in->off, in->src_reg);
+			return 1;
+		}
 		snprintf(buf, len, "*(%s *)(r%d %+d) = r%d", dump_size(sz),
 			 in->dst_reg, in->off, in->src_reg);
 		return 1;

@@ -38,6 +38,7 @@
 #define XDP_MD_INGRESS_IFINDEX	12
 #define SKB_LEN			0
 #define SKB_PKT_TYPE		4
+#define SKB_MARK		8
 #define SKB_VLAN_PRESENT	20
 #define SKB_INGRESS_IFINDEX	36
 #define SKB_IFINDEX		40
@@ -436,6 +437,98 @@ static void gen_decide_forced(struct bf_gen *g, const struct gen_main *m)
 	bf_emit_jmp(e, BPF_JMP_A(0), m->chain_sel);
 }
 
+/*
+ * -m addrtype: the type of the address at pkt + addr_off as
+ * __inet_dev_addr_type() finds it, into pkt + type_off: RTN_* | BF_ADT_*
+ * (is the route's device iif, oif, or is no device compared). 0.0.0.0/8
+ * and 255.255.255.255 are BROADCAST, 224.0.0.0/4 MULTICAST, else the
+ * longest prefix of BF_MAP_ADDRTYPE, else UNICAST. pkt->l4 is the lookup
+ * key's scratch (before gen_copy_l4 fills it); iif/oif are known here.
+ */
+static void gen_addrtype_one(struct bf_gen *g, int addr_off, int type_off)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t bcast = bf_label_new(e), done = bf_label_new(e);
+	uint32_t found = bf_label_new(e), store = bf_label_new(e);
+	uint32_t not_in = bf_label_new(e), not_out = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, addr_off));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, -1, 0), bcast);
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU32_IMM(BPF_RSH, R2, 24));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, 0, 0), bcast);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, BF_ADT_NODEV | 5));	/* MULTICAST */
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, 0xf0));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, 0xe0, 0), done);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, BF_ADT_NODEV | 1));	/* UNICAST */
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L4, 32));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, addr_off));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_L4 + 4));
+	bf_emit_ld_map(e, R1, BF_MAP_ADDRTYPE);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_L4));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), found);
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, found);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, 0));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_ADT_TYPE));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R0, 4));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0, 0), not_in);
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, BF_ADT_NODEV));
+	bf_emit_jmp(e, BPF_JMP_A(0), store);
+	bf_label_bind(e, not_in);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_IIF));
+	bf_emit_jmp(e, BPF_JMP32_REG(BPF_JNE, R2, R3, 0), not_out);
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, BF_ADT_IIF));
+	bf_label_bind(e, not_out);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_OIF));
+	bf_emit_jmp(e, BPF_JMP32_REG(BPF_JNE, R2, R3, 0), store);
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, BF_ADT_OIF));
+	bf_label_bind(e, store);
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, type_off));
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, bcast);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, BF_ADT_NODEV | 3));	/* BROADCAST */
+	bf_label_bind(e, done);
+}
+
+static void gen_addrtype_fill(struct bf_gen *g)
+{
+	bf_emit_mark(&g->e, "addrtype: types of saddr and daddr (BF_MAP_ADDRTYPE)");
+	gen_addrtype_one(g, BF_PKT_SADDR, BF_PKT_STYPE);
+	gen_addrtype_one(g, BF_PKT_DADDR, BF_PKT_DTYPE);
+}
+
+/*
+ * The skb mark does not exist at XDP: a table whose rules at this hook
+ * use -m mark is refused, naming the first such rule (-EINVAL, as the
+ * kernel refuses a match at a hook it cannot run at).
+ */
+static int gen_check_xdp_mark(struct bf_gen *g)
+{
+	const struct bf_ir *ir = g->ir;
+	uint32_t c, r, k;
+
+	if (!gen_is_xdp(g) || !g->uses_mark)
+		return 0;
+	for (c = 0; c < ir->n_chains; c++) {
+		if (!g->chain_used[c])
+			continue;
+		for (r = 0; r < ir->chains[c].n_rules; r++) {
+			const struct bf_rule *ru = &ir->chains[c].rules[r];
+
+			for (k = 0; k < ru->n_preds; k++)
+				if (ru->preds[k].field == BF_F_MARK)
+					return bf_err_set(g->err, -EINVAL,
+							  "chain %s rule %u: match 'mark' needs the skb mark, which XDP programs do not have: attach the table at tc",
+							  ir->chains[c].name, ru->num);
+		}
+	}
+	return 0;
+}
+
 /* pkt->l4 = the first min(l4_len, 64) bytes of L4, zero padded. */
 static void gen_copy_l4(struct bf_gen *g)
 {
@@ -615,6 +708,10 @@ static void gen_main(struct bf_gen *g)
 		bf_gen6_parse(g, &m);
 	else
 		gen_parse_ip(g, &m);
+	if (g->uses_mark && !gen_is_xdp(g)) {	/* refused at XDP */
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_MARK));
+		bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, g->v6 ? BF_PKT6_MARK : BF_PKT_MARK));
+	}
 	if (g->opts.force_hook >= 0)
 		gen_decide_forced(g, &m);
 	else if (g->opts.hook == BF_HOOK_TC_EGRESS)
@@ -622,7 +719,11 @@ static void gen_main(struct bf_gen *g)
 	else
 		gen_decide_fib(g, &m);
 	bf_label_bind(e, m.chain_sel);
+	if (g->uses_addrtype)
+		gen_addrtype_fill(g);
 	gen_copy_l4(g);
+	if (g->uses_ct)
+		bf_gen_ct_state(g);
 	if (g->uses_tcpopt)
 		gen_tcpopt_walk(g);
 	if (g->ir->n_ifpats) {
@@ -700,9 +801,16 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	for (i = 0; i < ir->n_chains; i++)
 		g.chain_label[i] = bf_label_new(&g.e);
 	gen_mark_used(&g);
-	ret = bf_gen_check_depth(&g);
+	ret = gen_check_xdp_mark(&g);
+	if (!ret)
+		ret = bf_gen_check_depth(&g);
 	if (ret)
 		goto out;
+	if (g.uses_ct) {
+		ret = bf_gen_ct_check(&g);
+		if (ret)
+			goto out;
+	}
 	g.count_label = bf_label_new(&g.e);
 	gen_main(&g);
 	if (gen_runs_a_chain(&g))

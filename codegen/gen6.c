@@ -11,7 +11,8 @@
  *   - not IPv6 at L2, fewer than 40 bytes, version != 6;
  *   - payload_len + 40 beyond the frame (ip6_rcv_core's truncation check);
  *     payload_len 0 with a hop-by-hop header is not trimmed (jumbogram
- *     rule): the packet is the whole frame, as for the kernel;
+ *     rule): the packet is the whole frame, as for the kernel (at OUTPUT
+ *     any payload_len 0: BIG TCP GSO packets);
  *   - at ingress (INPUT, FORWARD), RFC 4291 address checks of
  *     ip6_rcv_core: multicast source, loopback (::1) source or
  *     destination, multicast destination of scope 0, or of scope 1
@@ -91,6 +92,8 @@ static void gen6_frame_len(struct bf_gen *g)
  * The fixed header in pkt->l4: version, payload_len; r9 = skb->len after
  * ip6_rcv_core's trim (payload_len + 40, or the frame for payload_len 0
  * with a hop-by-hop header), stored in pkt->len; pkt->len6 for xt_length.
+ * Locally generated packets are not trimmed: payload_len 0 (a BIG TCP
+ * GSO packet) is the whole frame there too.
  */
 static void gen6_parse_hdr(struct bf_gen *g, const struct gen_main *m)
 {
@@ -109,8 +112,11 @@ static void gen6_parse_hdr(struct bf_gen *g, const struct gen_main *m)
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_LEN6));
 	gen6_frame_len(g);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 0, 0), untrimmed);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 6));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NEXTHDR_HOP, 0), untrimmed);
+	if (gen6_ingress(g)) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 6));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NEXTHDR_HOP, 0),
+			    untrimmed);
+	}
 	bf_emit(e, BPF_MOV64_REG(R9, R0));	/* jumbogram rule: not trimmed */
 	bf_emit_jmp(e, BPF_JMP_A(0), done);
 	bf_label_bind(e, untrimmed);

@@ -24,8 +24,20 @@ struct gen_fn {
 #define R0 BPF_REG_0
 #define R1 BPF_REG_1
 #define R2 BPF_REG_2
+#define R3 BPF_REG_3
+#define R4 BPF_REG_4
+#define R5 BPF_REG_5
 #define R6 BPF_REG_6
 #define R7 BPF_REG_7
+#define R8 BPF_REG_8
+#define R9 BPF_REG_9
+
+/* BPF_ATOMIC: linux/bpf.h has the opcodes, insn.h no macro */
+#define BF_ATOMIC(sz, dst, src, off, op) \
+	BF_INSN(BPF_STX | BPF_SIZE(sz) | BPF_ATOMIC, dst, src, off, op)
+
+/* -m limit: cmpxchg attempts before giving up (no match) */
+#define BF_LIMIT_TRIES	4
 
 static void gen_ret_imm(struct bf_emit *e, int code)
 {
@@ -282,6 +294,105 @@ static void gen_smac(struct bf_emit *e, const struct bf_pred *p, uint32_t next)
 	}
 }
 
+/*
+ * One attempt of limit_mt()'s loop; r8 = &bucket, credit_increase at
+ * fp - 16. Ends with r5 = the answer and a jump to `done` when the
+ * cmpxchg stored the new credit; falls through when it lost a race.
+ */
+static void gen_limit_try(struct bf_emit *e, const struct bf_pred *p,
+			  uint32_t done)
+{
+	uint32_t capped = bf_label_new(e), poor = bf_label_new(e);
+
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_jiffies64));
+	bf_emit(e, BPF_MOV64_REG(R2, R0));
+	bf_emit(e, BF_ATOMIC(BPF_DW, R8, R0, 0, BPF_XCHG));	/* r0 = old prev */
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R0));
+	bf_emit(e, BPF_ALU64_IMM(BPF_MUL, R2, BF_LIMIT_CREDITS_PER_JIFFY));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, BPF_REG_10, -16));
+	bf_emit(e, BPF_ALU32_REG(BPF_ADD, R3, R2));
+	bf_emit(e, BPF_STX_MEM(BPF_W, BPF_REG_10, R3, -16));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R0, R8, 8));		/* old_credit */
+	bf_emit(e, BPF_MOV32_REG(R4, R0));
+	bf_emit(e, BPF_ALU32_REG(BPF_ADD, R4, R3));		/* new_credit */
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLE, R4, (int32_t)p->mask, 0), capped);
+	bf_emit(e, BPF_MOV32_IMM(R4, (int32_t)p->mask));
+	bf_label_bind(e, capped);
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R4, (int32_t)p->hi, 0), poor);
+	bf_emit(e, BPF_ALU32_IMM(BPF_SUB, R4, (int32_t)p->hi));
+	bf_emit(e, BPF_MOV64_IMM(R5, 1));
+	bf_label_bind(e, poor);
+	bf_emit(e, BPF_MOV32_REG(R1, R0));
+	bf_emit(e, BF_ATOMIC(BPF_W, R8, R4, 8, BPF_CMPXCHG));	/* r0 = what was there */
+	bf_emit_jmp(e, BPF_JMP32_REG(BPF_JEQ, R0, R1, 0), done);
+}
+
+/*
+ * xt_limit's limit_mt() on bucket `slot` of BF_MAP_LIMIT: the fast path
+ * (credit < cost in the jiffy of the last update: no match), then up to
+ * BF_LIMIT_TRIES rounds of xchg(prev, now) and cmpxchg(credit), as the
+ * kernel's lockless loop; a packet that loses every round does not match.
+ */
+static void gen_limit(struct bf_emit *e, const struct bf_pred *p,
+		      uint32_t slot, uint32_t next)
+{
+	uint32_t slow = bf_label_new(e), done = bf_label_new(e);
+	int i;
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, (int32_t)slot));
+	bf_emit_ld_map(e, R1, BF_MAP_LIMIT);
+	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), next);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_jiffies64));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, 8));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGE, R1, (int32_t)p->hi, 0), slow);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R8, 0));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JEQ, R1, R0, 0), next);
+	bf_label_bind(e, slow);
+	bf_emit(e, BPF_ST_MEM(BPF_DW, BPF_REG_10, -16, 0));
+	for (i = 0; i < BF_LIMIT_TRIES; i++)
+		gen_limit_try(e, p, done);
+	bf_emit_jmp(e, BPF_JMP_A(0), next);
+	bf_label_bind(e, done);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R5, 0, 0), next);
+}
+
+/*
+ * -m addrtype: (source == 0 || type(saddr) in source, XOR flag 1) &&
+ * (dest == 0 || type(daddr) in dest, XOR flag 2); the type is UNICAST
+ * when a device is compared (flags 4: iif, 8: oif) and the route's
+ * device is another one (BF_ADT_* of pkt's type bytes).
+ */
+static void gen_addrtype_side(struct bf_emit *e, const struct bf_pred *p,
+			      bool dst, uint32_t next)
+{
+	uint32_t mask = dst ? p->hi : p->lo, same = bf_label_new(e);
+	bool inv = p->flags & (dst ? 2 : 1);
+
+	if (!mask)
+		return;
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, dst ? BF_PKT_DTYPE : BF_PKT_STYPE));
+	if (p->flags & 0xc) {
+		bf_emit(e, BPF_MOV64_REG(R2, R1));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R2, BF_ADT_NODEV |
+					 (p->flags & 4 ? BF_ADT_IIF : BF_ADT_OIF)));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_ADT_TYPE));
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R2, 0, 0), same);
+		bf_emit(e, BPF_MOV64_IMM(R1, 1));	/* another device: RTN_UNICAST */
+	} else {
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, BF_ADT_TYPE));
+	}
+	bf_label_bind(e, same);
+	bf_emit(e, BPF_MOV64_IMM(R2, 1));
+	bf_emit(e, BPF_ALU64_REG(BPF_LSH, R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, (int32_t)(mask & 0xffff)));
+	bf_emit_jmp(e, BPF_JMP_IMM(inv ? BPF_JNE : BPF_JEQ, R2, 0, 0), next);
+}
+
 /* A multiport group: p->lo items follow it inside the rule. */
 static bool gen_mport_ok(const struct bf_rule *r, uint32_t i)
 {
@@ -428,6 +539,7 @@ static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 	case BF_F_ICMP:
 	case BF_F_SRANGE4:
 	case BF_F_DRANGE4:
+	case BF_F_ADDRTYPE:	/* IPv4's inet_dev_addr_type(), IPv4 addresses */
 		return !g->v6;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
@@ -539,6 +651,38 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		if (p->lo > 0xffff)
 			return -EINVAL;
 		gen_smac(e, p, next);
+		return 0;
+	case BF_F_MARK:
+		if (p->value & ~p->mask) {	/* no mark passes the mask */
+			if (!p->inv)
+				bf_emit_jmp(e, BPF_JMP_A(0), next);
+			return 0;
+		}
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, g->v6 ? BF_PKT6_MARK : BF_PKT_MARK));
+		if (p->mask != UINT32_MAX)
+			bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)p->mask));
+		gen_eq32(e, p->value, !p->inv, next);
+		return 0;
+	case BF_F_LIMIT: {
+		int32_t slot = bf_ir_pred_ordinal(g->ir, p);
+
+		if (p->inv || slot < 0)
+			return -EINVAL;
+		gen_limit(e, p, (uint32_t)slot, next);
+		return 0;
+	}
+	case BF_F_ADDRTYPE:
+		if (p->inv)
+			return -EINVAL;
+		gen_addrtype_side(e, p, false, next);
+		gen_addrtype_side(e, p, true, next);
+		return 0;
+	case BF_F_CTSTATE:
+		/* a packet has one state bit: (bit & value) != 0, XOR inv */
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_CTSTATE));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)p->value));
+		bf_emit_jmp(e, BPF_JMP32_IMM(p->inv ? BPF_JNE : BPF_JEQ, R1, 0, 0),
+			    next);
 		return 0;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
@@ -935,6 +1079,14 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_pkttype = true;
 			if (r->preds[k].field == BF_F_SMAC)
 				g->uses_smac = true;
+			if (r->preds[k].field == BF_F_MARK)
+				g->uses_mark = true;
+			if (r->preds[k].field == BF_F_LIMIT)
+				g->uses_limit = true;
+			if (r->preds[k].field == BF_F_ADDRTYPE)
+				g->uses_addrtype = true;
+			if (r->preds[k].field == BF_F_CTSTATE)
+				g->uses_ct = true;
 		}
 	}
 }

@@ -44,6 +44,7 @@ struct interp_pkt {
 	uint32_t len;		/* tot_len / skb->len, what counters count */
 	char iif[16];
 	char oif[16];
+	uint32_t ctstate;	/* BF_CT_* bit; 0 until decided */
 };
 
 struct interp {
@@ -52,6 +53,7 @@ struct interp {
 	const struct interp_pkt *pkt;
 	struct xt_counters *counters;
 	unsigned int depth;
+	const struct bf_interp_env *env;	/* NULL: mark 0, no limits */
 };
 
 static uint16_t interp_csum(const uint8_t *p, size_t len)
@@ -200,8 +202,8 @@ static int interp6_parse(const uint8_t *l3, size_t len, int hook,
 		return -EINVAL;
 	plen = (uint32_t)l3[4] << 8 | l3[5];
 	pkt->len6 = (uint16_t)(plen + 40);
-	if (plen == 0 && l3[6] == NEXTHDR_HOP)
-		tot = len;	/* jumbogram rule: not trimmed */
+	if (plen == 0 && (l3[6] == NEXTHDR_HOP || hook == NF_INET_LOCAL_OUT))
+		tot = len;	/* jumbogram rule, BIG TCP: not trimmed */
 	else
 		tot = plen + 40;
 	if (tot > len)
@@ -304,6 +306,60 @@ static enum interp_res interp_mport(const struct interp_pkt *pkt,
 	return hit != p->inv ? INTERP_MATCH : INTERP_NOMATCH;
 }
 
+#define RTN_UNICAST_	1
+#define RTN_BROADCAST_	3
+#define RTN_MULTICAST_	5
+
+/* __inet_dev_addr_type(): what the address alone says, else env's routes */
+static unsigned int interp_addr_type(const struct interp *in, uint32_t addr,
+				     const char *dev)
+{
+	uint32_t h = ntohl(addr);
+
+	if ((h >> 24) == 0 || h == UINT32_MAX)
+		return RTN_BROADCAST_;
+	if ((h >> 28) == 0xe)
+		return RTN_MULTICAST_;
+	if (!in->env || !in->env->addr_type)
+		return RTN_UNICAST_;
+	return in->env->addr_type(in->env->addr_ctx, addr, dev);
+}
+
+/* xt_addrtype v1's addrtype_mt_v1() for IPv4 */
+static bool interp_addrtype(const struct interp *in, const struct bf_pred *p)
+{
+	const struct interp_pkt *pkt = in->pkt;
+	const char *dev = NULL;
+	unsigned int t;
+
+	if (p->flags & 4)
+		dev = pkt->iif;
+	else if (p->flags & 8)
+		dev = pkt->oif;
+	/* (type in mask) XOR invert, source first; a false side ends it */
+	if (p->lo) {
+		t = interp_addr_type(in, pkt->saddr, dev);
+		if ((t < 16 && (p->lo & (1U << t))) == !!(p->flags & 1))
+			return false;
+	}
+	if (p->hi) {
+		t = interp_addr_type(in, pkt->daddr, dev);
+		if ((t < 16 && (p->hi & (1U << t))) == !!(p->flags & 2))
+			return false;
+	}
+	return true;
+}
+
+/* -m limit: bucket bf_ir_pred_ordinal() at env->jiffies */
+static bool interp_limit(const struct interp *in, const struct bf_pred *p)
+{
+	int32_t slot = bf_ir_pred_ordinal(in->ir, p);
+
+	if (!in->env || !in->env->limits || slot < 0)
+		return false;
+	return bf_limit_take(p, in->env->jiffies, &in->env->limits[slot]);
+}
+
 /* ipv6_masked_addr_cmp() == 0 */
 static bool interp6_addr(const uint8_t *a, const struct bf_pred *p)
 {
@@ -336,6 +392,7 @@ static bool interp_field_ok(bool v6, enum bf_field f)
 	case BF_F_ICMP:
 	case BF_F_SRANGE4:
 	case BF_F_DRANGE4:
+	case BF_F_ADDRTYPE:	/* IPv4's inet_dev_addr_type() */
 		return !v6;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
@@ -405,6 +462,14 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return ((uint32_t)pkt->smac[0] << 24 | (uint32_t)pkt->smac[1] << 16 |
 			(uint32_t)pkt->smac[2] << 8 | pkt->smac[3]) == p->value &&
 		       ((uint32_t)pkt->smac[4] << 8 | pkt->smac[5]) == p->lo;
+	case BF_F_MARK:
+		return ((in->env ? in->env->mark : 0) & p->mask) == p->value;
+	case BF_F_ADDRTYPE:
+		return interp_addrtype(in, p);
+	case BF_F_LIMIT:
+		return interp_limit(in, p);
+	case BF_F_CTSTATE:
+		return (pkt->ctstate & p->value) != 0;
 	case BF_F_SADDR6:
 		return interp6_addr(pkt->saddr6, p);
 	case BF_F_DADDR6:
@@ -539,12 +604,72 @@ static int interp_chain(struct interp *in, uint32_t c, bool *returned)
 	return ANSWER_NONE;
 }
 
+/*
+ * The connection tracking state is an input of the interpreter (the
+ * kernel's table is not modelled): bf_interp_run_ct() takes it; 0, and
+ * bf_interp_run(), mean "the kernel has no entry for this packet", which
+ * this decides from the packet alone exactly as codegen/gen_ct.c does
+ * when its lookups find nothing (as in BPF_PROG_TEST_RUN in a namespace
+ * without traffic).
+ */
+static uint32_t interp_ct_tcp(const struct interp_pkt *pkt)
+{
+	static const uint8_t ok[] = { 0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31,
+				      0x10, 0x30 };
+	const uint8_t *th = pkt->l4;
+	uint8_t fl;
+	size_t i;
+
+	if (pkt->l4len < 20 || (th[12] >> 4) * 4u < 20 ||
+	    (th[12] >> 4) * 4u > pkt->l4len)
+		return BF_CT_INVALID;
+	fl = th[13] & 0x37;
+	for (i = 0; i < sizeof(ok) && ok[i] != fl; i++)
+		;
+	if (i == sizeof(ok) || (fl & 0x04) || (fl & 0x12) == 0x12 ||
+	    (!(fl & 0x02) && (fl & 0x01)))
+		return BF_CT_INVALID;	/* no entry: only SYN or ACK start one */
+	return BF_CT_NEW;
+}
+
+static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
+{
+	const uint8_t *l4 = pkt->l4;
+
+	if (pkt->fragoff)
+		return BF_CT_ESTABLISHED;
+	switch (pkt->proto) {
+	case 6:
+		return interp_ct_tcp(pkt);
+	case 17:
+		if (pkt->l4len < 8 || ((uint32_t)l4[4] << 8 | l4[5]) < 8 ||
+		    ((uint32_t)l4[4] << 8 | l4[5]) > pkt->l4len)
+			return BF_CT_INVALID;
+		return BF_CT_NEW;
+	case 1:
+		if (pkt->l4len < 8)
+			return BF_CT_INVALID;
+		switch (l4[0]) {
+		case 8: case 13: case 15: case 17:
+			return BF_CT_NEW;
+		case 0: case 14: case 16: case 18:
+			return BF_CT_ESTABLISHED;
+		default:	/* errors: no flow to be related to */
+			return BF_CT_INVALID;
+		}
+	default:
+		return BF_CT_NEW;
+	}
+}
+
 static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 		      size_t len, const char *iif, const char *oif,
-		      struct xt_counters *counters, struct interp_pkt *l2)
+		      struct xt_counters *counters, struct interp_pkt *l2,
+		      const struct bf_interp_env *env)
 {
 	struct interp_pkt pkt = *l2;
-	struct interp in = { .ir = ir, .pkt = &pkt, .counters = counters };
+	struct interp in = { .ir = ir, .pkt = &pkt, .counters = counters,
+			     .env = env };
 	const struct bf_chain *chain;
 	bool returned;
 	int c, ret;
@@ -563,6 +688,8 @@ static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 	} else {
 		if (interp_parse(l3, len, &pkt))
 			return BF_INTERP_UNFILTERED;
+		if (!pkt.ctstate)
+			pkt.ctstate = interp_ct_nolookup(&pkt);
 		/* ip_forward() decrements the TTL before the FORWARD hook. */
 		if (hook == NF_INET_FORWARD && pkt.ttl)
 			pkt.ttl--;
@@ -590,7 +717,16 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 {
 	struct interp_pkt l2 = {};
 
-	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2);
+	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2, NULL);
+}
+
+int bf_interp_run_ct(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		     size_t len, const char *iif, const char *oif,
+		     uint32_t ctstate, struct xt_counters *counters)
+{
+	struct interp_pkt l2 = { .ctstate = ctstate };
+
+	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2, NULL);
 }
 
 /* eth_type_trans()'s pkt_type, for a frame to this host */
@@ -607,6 +743,14 @@ int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
 			size_t len, const char *iif, const char *oif,
 			struct xt_counters *counters)
 {
+	return bf_interp_run_env(ir, hook, frame, len, iif, oif, NULL, counters);
+}
+
+int bf_interp_run_env(const struct bf_ir *ir, int hook, const uint8_t *frame,
+		      size_t len, const char *iif, const char *oif,
+		      const struct bf_interp_env *env,
+		      struct xt_counters *counters)
+{
 	struct interp_pkt l2 = {};
 
 	if (!frame || len < 14)
@@ -619,5 +763,8 @@ int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
 	}
 	l2.pkttype = interp_pkttype(frame);
 	memcpy(l2.smac, frame + 6, 6);
-	return interp_run(ir, hook, frame + 14, len - 14, iif, oif, counters, &l2);
+	if (env && env->sz < sizeof(*env))
+		return -EINVAL;
+	return interp_run(ir, hook, frame + 14, len - 14, iif, oif, counters,
+			  &l2, env);
 }

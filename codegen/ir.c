@@ -112,6 +112,32 @@ static const char *ir_proto_name(uint32_t proto)
 	return NULL;
 }
 
+/* "ctstate NEW,ESTABLISHED"; bits no packet has print as a number. */
+static void ir_put_ctstate(struct ir_str *s, const char *inv, uint32_t v)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ BF_CT_INVALID, "INVALID" }, { BF_CT_NEW, "NEW" },
+		{ BF_CT_RELATED, "RELATED" }, { BF_CT_ESTABLISHED, "ESTABLISHED" },
+		{ BF_CT_UNTRACKED, "UNTRACKED" },
+	};
+	const char *sep = " ";
+	size_t i;
+
+	ir_put(s, " %sctstate", inv);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (v & names[i].bit) {
+			ir_put(s, "%s%s", sep, names[i].name);
+			sep = ",";
+			v &= ~names[i].bit;
+		}
+	}
+	if (v || *sep == ' ')
+		ir_put(s, "%s0x%x", sep, v);
+}
+
 static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 			const struct bf_pred *p)
 {
@@ -209,6 +235,22 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	case BF_F_ICMP6:
 		ir_put(s, " %sicmp6 type %u code %u-%u", inv, p->value, p->lo, p->hi);
 		return;
+	case BF_F_MARK:
+		ir_put(s, " %smark 0x%x/0x%x", inv, p->value, p->mask);
+		return;
+	case BF_F_ADDRTYPE:
+		ir_put(s, " %saddrtype src%s 0x%x dst%s 0x%x%s", inv,
+		       p->flags & 1 ? " !" : "", p->lo, p->flags & 2 ? " !" : "",
+		       p->hi, p->flags & 4 ? " iface-in" :
+		       p->flags & 8 ? " iface-out" : "");
+		return;
+	case BF_F_LIMIT:
+		ir_put(s, " %slimit avg %u burst %u (cost %u cap %u)", inv,
+		       p->value, p->lo, p->hi, p->mask);
+		return;
+	case BF_F_CTSTATE:
+		ir_put_ctstate(s, inv, p->value);
+		return;
 	case BF_F_MPORT_ITEM:
 		if (p->flags & BF_MPORT_RANGE)
 			ir_put(s, " %u:%u", p->lo, p->hi);
@@ -254,4 +296,37 @@ int bf_ir_rule_str(const struct bf_ir *ir, const struct bf_chain *chain,
 		ir_put_pred(&s, ir, &rule->preds[i]);
 	ir_put_verdict(&s, ir, rule);
 	return (int)s.pos;
+}
+
+int32_t bf_ir_pred_ordinal(const struct bf_ir *ir, const struct bf_pred *pred)
+{
+	uint32_t c, r, k;
+	int32_t n = 0;
+
+	for (c = 0; c < ir->n_chains; c++) {
+		const struct bf_chain *ch = &ir->chains[c];
+
+		for (r = 0; r < ch->n_rules; r++) {
+			const struct bf_rule *ru = &ch->rules[r];
+
+			for (k = 0; k < ru->n_preds; k++) {
+				if (&ru->preds[k] == pred)
+					return n;
+				if (ru->preds[k].field == pred->field)
+					n++;
+			}
+		}
+	}
+	return -1;
+}
+
+uint32_t bf_ir_count_field(const struct bf_ir *ir, enum bf_field field)
+{
+	uint32_t c, r, k, n = 0;
+
+	for (c = 0; c < ir->n_chains; c++)
+		for (r = 0; r < ir->chains[c].n_rules; r++)
+			for (k = 0; k < ir->chains[c].rules[r].n_preds; k++)
+				n += ir->chains[c].rules[r].preds[k].field == field;
+	return n;
 }

@@ -45,6 +45,45 @@ void bf_maps_close(struct bf_maps *maps)
 	}
 }
 
+#define BF_ADDRTYPE_MAX	65536
+
+/*
+ * -m limit's buckets, one per BF_F_LIMIT predicate (bf_ir_pred_ordinal()),
+ * full at the kernel's jiffies of now, as limit_mt_check() leaves them
+ * when the table is replaced. -1 with errno on failure.
+ */
+static int maps_create_limit(const struct bf_ir *ir)
+{
+	uint32_t n = bf_ir_count_field(ir, BF_F_LIMIT), slot = 0, c, r, k;
+	struct bf_limit_state st;
+	uint64_t now = 0;
+	int fd, ret;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfilter_lim", sizeof(uint32_t),
+			    sizeof(struct bf_limit_state), n ? n : 1, NULL);
+	if (fd < 0 || !n)
+		return fd;
+	ret = bf_jiffies_now(&now);
+	for (c = 0; !ret && c < ir->n_chains; c++)
+		for (r = 0; !ret && r < ir->chains[c].n_rules; r++)
+			for (k = 0; !ret && k < ir->chains[c].rules[r].n_preds; k++) {
+				const struct bf_pred *p = &ir->chains[c].rules[r].preds[k];
+
+				if (p->field != BF_F_LIMIT)
+					continue;
+				bf_limit_init(p, now, &st);
+				if (bpf_map_update_elem(fd, &slot, &st, BPF_ANY))
+					ret = -errno;
+				slot++;
+			}
+	if (ret) {
+		close(fd);
+		errno = -ret;
+		return -1;
+	}
+	return fd;
+}
+
 int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		   struct bf_err *err)
 {
@@ -68,6 +107,10 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 	maps->fd[BF_MAP_TEST] = bpf_map_create(BPF_MAP_TYPE_ARRAY,
 		"bpfilter_tst", sizeof(uint32_t), sizeof(struct bf_test_ifs),
 		1, NULL);
+	maps->fd[BF_MAP_LIMIT] = maps_create_limit(ir);
+	maps->fd[BF_MAP_ADDRTYPE] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE,
+		"bpfilter_adt", sizeof(struct bf_addrtype_key),
+		sizeof(struct bf_addrtype_val), BF_ADDRTYPE_MAX, &noprealloc);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;
@@ -317,10 +360,11 @@ out:
 
 static int load_prog(const struct bf_prog *prog, const struct bpf_insn *insns,
 		     int btf_fd, const struct bpf_func_info *finfo,
-		     char *log, size_t log_size)
+		     const int *fd_array, char *log, size_t log_size)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o,
 		    .prog_btf_fd = btf_fd,
+		    .fd_array = fd_array,
 		    .func_info = finfo,
 		    .func_info_cnt = prog->n_funcs,
 		    .func_info_rec_size = sizeof(*finfo),
@@ -403,11 +447,21 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 	struct bpf_insn *insns = NULL;
 	struct btf *btf = NULL;
 	char *log = NULL, tail[200];
-	int fd, ret;
+	int fd, ret, fd_array[2] = { -1, -1 };
 
 	if (!prog || !maps || !prog->n_insns || !prog->n_funcs ||
 	    prog->hook > BF_HOOK_TC_EGRESS)
 		return bf_err_set(err, -EINVAL, "bf_prog_load: bad arguments");
+	if (bf_prog_uses_ct(prog)) {
+		/* the kernel must be tracking for the lookups to find entries */
+		ret = bf_ct_enable(err);
+		if (ret)
+			return ret;
+		/* kfuncs of the nf_conntrack module: its BTF at fd_array[1] */
+		ret = bf_ct_kfunc_fds(prog, fd_array, err);
+		if (ret)
+			return ret;
+	}
 	ret = load_relocate(prog, maps, &insns, err);
 	if (ret)
 		return ret;
@@ -415,7 +469,8 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 	ret = load_btf(prog, &btf, &finfo, err);
 	if (ret)
 		goto out;
-	fd = load_prog(prog, insns, btf__fd(btf), finfo, NULL, 0);
+	fd = load_prog(prog, insns, btf__fd(btf), finfo,
+		       fd_array[1] >= 0 ? fd_array : NULL, NULL, 0);
 	if (fd >= 0) {
 		ret = fd;
 		goto out;
@@ -427,7 +482,8 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 				 strerror(-fd));
 		goto out;
 	}
-	fd = load_prog(prog, insns, btf__fd(btf), finfo, log, BF_LOG_SIZE_BIG);
+	fd = load_prog(prog, insns, btf__fd(btf), finfo,
+		       fd_array[1] >= 0 ? fd_array : NULL, log, BF_LOG_SIZE_BIG);
 	if (fd >= 0) {
 		ret = fd;
 		goto out;
@@ -447,6 +503,8 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		err->verifier_log = strdup(log);
 	}
 out:
+	if (fd_array[1] >= 0)
+		close(fd_array[1]);
 	free(log);
 	free(insns);
 	free(finfo);

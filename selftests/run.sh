@@ -404,8 +404,8 @@ check "tcp 8080 is dropped again after restore" tcp_blocked 8080
 
 # ---- bad input ---------------------------------------------------------------------
 before=$(ipt -S 2>&1 || true)
-check "a rule with an unsupported match (limit) is refused with an error" \
-	refused 'limit' -A INPUT -p tcp -m limit --limit 1/sec -j ACCEPT
+check "a rule with an unsupported match (statistic) is refused with an error" \
+	refused 'statistic' -A INPUT -p tcp -m statistic --mode nth --every 2 --packet 0 -j ACCEPT
 check "a rule with an unsupported target (LOG) is refused with an error" \
 	refused 'LOG' -I INPUT -p udp -j LOG
 check "the rules in force are unchanged after the refusals" s_is "$before"
@@ -520,8 +520,8 @@ refused6() {	# refused6 PATTERN IP6TABLES-ARGS...: fails, stderr matches
 	((rc != 0)) && grep -qiE -- "$pat" "$tmp/bad.err"
 }
 before6=$(ip6t -S 2>&1 || true)
-check "an unsupported IPv6 match (limit) is refused with an error" \
-	refused6 'limit' -A INPUT -m limit --limit 1/sec -j ACCEPT
+check "an unsupported IPv6 match (statistic) is refused with an error" \
+	refused6 'statistic' -A INPUT -m statistic --mode nth --every 2 --packet 0 -j ACCEPT
 check "the IPv6 rules in force are unchanged after the refusal" \
 	same "ip6tables -S" "$before6" "$(ip6t -S 2>&1)"
 

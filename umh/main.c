@@ -287,7 +287,10 @@ static int main_rtnl_open(struct mnl_socket **nlp)
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+	/* addresses, routes and rules too: -m addrtype's map follows them */
+	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+			    RTMGRP_IPV4_ROUTE | RTMGRP_IPV4_RULE,
+			    MNL_SOCKET_AUTOPID) < 0) {
 		int r = -errno;
 
 		mnl_socket_close(nl);
@@ -301,8 +304,13 @@ static int main_rtnl_cb(const struct nlmsghdr *nlh, void *data)
 {
 	bool *changed = data;
 
-	if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK)
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK: case RTM_DELLINK:
+	case RTM_NEWADDR: case RTM_DELADDR:
+	case RTM_NEWROUTE: case RTM_DELROUTE:
+	case RTM_NEWRULE: case RTM_DELRULE:
 		*changed = true;
+	}
 	return MNL_CB_OK;
 }
 

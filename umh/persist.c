@@ -63,6 +63,8 @@ static const char *const umh_map_names[BF_MAP_NR] = {
 	[BF_MAP_COUNTERS] = "bpfilter_cnt",
 	[BF_MAP_IFBITS] = "bpfilter_ifb",
 	[BF_MAP_TEST] = "bpfilter_tst",
+	[BF_MAP_LIMIT] = "bpfilter_lim",
+	[BF_MAP_ADDRTYPE] = "bpfilter_adt",
 };
 
 static uint32_t umh_prog_id(int fd)

@@ -197,6 +197,10 @@ int umh_table_load(struct bf_umh *umh, struct umh_table *t,
 	if (r)
 		return bf_err_set(err, r, "cannot fill the interface map: %s",
 				  strerror(-r));
+	r = bf_maps_sync_addrs(t->ir, &t->maps);
+	if (r)
+		return bf_err_set(err, r, "cannot fill the address type map: %s",
+				  strerror(-r));
 	/* ATTACH mode loads one program for both families (attach.c). */
 	if (umh->mode != BF_UMH_TEST)
 		return 0;

@@ -437,6 +437,11 @@ static int umh_sync_table(struct umh_table *t)
 	if (r)
 		bf_err("cannot refresh the %s interface map: %s",
 		       t->family == AF_INET6 ? "IPv6" : "IPv4", strerror(-r));
+	if (!r && t->maps.fd[BF_MAP_ADDRTYPE] >= 0) {
+		r = bf_maps_sync_addrs(t->ir, &t->maps);
+		if (r)
+			bf_err("cannot refresh the address type map: %s", strerror(-r));
+	}
 	return r;
 }
 

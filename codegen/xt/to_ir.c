@@ -257,6 +257,13 @@ static int xt4_matches_to_ir(const struct xt4_fam *f, struct xt4_rb *rb,
 			ret = ops->to_ir(rb, m + sizeof(struct xt_entry_match));
 		if (ret)
 			return ret;
+		/*
+		 * The kernel-private tail (usersize): read by to_ir, then
+		 * zeroed as GET_ENTRIES shows it (the blob is the caller's).
+		 */
+		if (ops->user_size)
+			memset((uint8_t *)m + sizeof(struct xt_entry_match) + ops->user_size,
+			       0, ops->data_size - ops->user_size);
 	}
 	return 0;
 }

@@ -391,6 +391,9 @@ static int xt4_check_match(const struct xt4_blob *b, uint32_t i,
 		return ops->check_ip((const struct ipt_ip *)e, data);
 	if (f->af == AF_INET6 && ops->check_ip6)
 		return ops->check_ip6((const struct ip6t_ip6 *)e, data);
+	if (ops->check_hooks)
+		return ops->check_hooks(*xt4_comefrom(f, e) & ((1U << NF_INET_NUMHOOKS) - 1),
+					data);
 	return ops->check ? ops->check(data) : 0;
 }
 
@@ -408,6 +411,9 @@ static int xt4_match_err(const struct xt4_blob *b, uint32_t i,
 	if (ret == -ENOENT || ret == -EPROTOTYPE)
 		return bf_err_set(err, ret, "%s: match '%.*s' revision %u is not supported",
 				  xt4_where(b, i), nlen, name, xt4_ext_rev(m));
+	if (ret == -ERANGE)	/* xt_limit's checkentry */
+		return bf_err_set(err, ret, "%s: match '%.*s': values out of range (rate * burst overflows the kernel's credits)",
+				  xt4_where(b, i), nlen, name);
 	return bf_err_set(err, ret, "%s: match '%.*s': bad size, hook, protocol or options",
 			  xt4_where(b, i), nlen, name);
 }

@@ -216,6 +216,13 @@ struct xt4_match_ops {
 	int (*to_ir)(struct xt4_rb *rb, const void *data);
 	bool (*claims)(const struct bf_pred *pred);
 	int (*from_ir)(const struct bf_pred *preds, uint32_t n, void *data);
+	/*
+	 * The kernel's usersize: GET_ENTRIES shows only these first bytes
+	 * of the data and zeroes the rest (xt_data_to_user()); 0 = all.
+	 */
+	uint32_t user_size;
+	/* checkentry for matches that look at the hooks reaching the entry */
+	int (*check_hooks)(uint32_t hook_mask, const void *data);
 };
 
 extern const struct xt4_match_ops xt4_match_tcp;
@@ -228,6 +235,13 @@ extern const struct xt4_match_ops xt4_match_iprange;
 extern const struct xt4_match_ops xt4_match_multiport;
 extern const struct xt4_match_ops xt4_match_pkttype;
 extern const struct xt4_match_ops xt4_match_mac;
+extern const struct xt4_match_ops xt4_match_mark;
+extern const struct xt4_match_ops xt4_match_addrtype;
+extern const struct xt4_match_ops xt4_match_limit;
+extern const struct xt4_match_ops xt4_match_conntrack1;
+extern const struct xt4_match_ops xt4_match_conntrack2;
+extern const struct xt4_match_ops xt4_match_conntrack3;
+extern const struct xt4_match_ops xt4_match_state;
 extern const struct xt4_match_ops xt6_match_icmp6;
 extern const struct xt4_match_ops xt6_match_hl;
 extern const struct xt4_match_ops xt6_match_iprange;

@@ -113,6 +113,10 @@ enum bf_map_id {
 	BF_MAP_COUNTERS,	/* percpu array, key u32 entry index, value struct xt_counters */
 	BF_MAP_IFBITS,		/* hash, key u32 ifindex, value bitmap of matching ifpats */
 	BF_MAP_TEST,		/* array[1], value struct bf_test_ifs */
+	/* array, key u32 slot (bf_ir_pred_ordinal()), value struct bf_limit_state */
+	BF_MAP_LIMIT,
+	/* LPM trie, key struct bf_addrtype_key, value struct bf_addrtype_val */
+	BF_MAP_ADDRTYPE,
 	BF_MAP_NR,
 };
 
@@ -122,6 +126,43 @@ struct bf_test_ifs {
 };
 
 #define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
+
+/*
+ * -m limit (BF_F_LIMIT): the kernel's jiffies (HZ 250, Debian's) and
+ * credits of 1/CREDITS_PER_JIFFY jiffy, as xt_limit.c computes them.
+ * One bucket per predicate, the value of BF_MAP_LIMIT (and the
+ * interpreter's state): the kernel's struct xt_limit_priv.
+ */
+#define BF_LIMIT_HZ			250
+#define BF_LIMIT_CREDITS_PER_JIFFY	128	/* POW2_BELOW32(0xffffffff / (HZ * 86400)) */
+struct bf_limit_state {
+	uint64_t prev;		/* jiffies of the last update */
+	uint32_t credit;
+	uint32_t pad;
+};
+uint32_t bf_limit_user2credits(uint32_t user);
+/* A full bucket at jiffy `now`, as limit_mt_check() leaves it. */
+void bf_limit_init(const struct bf_pred *pred, uint64_t now,
+		   struct bf_limit_state *st);
+/* limit_mt() for one packet at jiffy `now`: does it match? */
+bool bf_limit_take(const struct bf_pred *pred, uint64_t now,
+		   struct bf_limit_state *st);
+/* The kernel's jiffies now (bpf_jiffies64() run by BPF_PROG_TEST_RUN). */
+int bf_jiffies_now(uint64_t *now);
+
+/*
+ * -m addrtype (BF_F_ADDRTYPE): BF_MAP_ADDRTYPE holds the routes
+ * inet_dev_addr_type() can find (docs/design-notes.md), longest prefix
+ * first: the route's type (RTN_*) and its first nexthop's device.
+ */
+struct bf_addrtype_key {
+	uint32_t prefixlen;
+	uint32_t addr;		/* network order */
+};
+struct bf_addrtype_val {
+	uint32_t type;		/* RTN_* */
+	uint32_t ifindex;	/* the route's (first) nexthop device */
+};
 
 /* A rule boundary in the generated code, for dumps. */
 struct bf_mark {
@@ -188,6 +229,13 @@ void bf_maps_close(struct bf_maps *maps);
  */
 int bf_maps_sync_ifaces(const struct bf_ir *ir, const struct bf_maps *maps);
 
+/*
+ * (Re)fill BF_MAP_ADDRTYPE from the current network namespace's routes
+ * (a no-op for a table without -m addrtype). Call again when addresses
+ * or routes change.
+ */
+int bf_maps_sync_addrs(const struct bf_ir *ir, const struct bf_maps *maps);
+
 /* Sum the per-CPU counters into out[0..n_counters). */
 int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out);
 
@@ -245,5 +293,43 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 int bf_interp_run_frame(const struct bf_ir *ir, int hook, const uint8_t *frame,
 			size_t len, const char *iif, const char *oif,
 			struct xt_counters *counters);
+
+/*
+ * What bf_interp_run_frame() cannot know from the frame: the skb mark,
+ * the clock and bucket state of -m limit, the address types of
+ * -m addrtype.
+ */
+struct bf_interp_env {
+	size_t sz;		/* sizeof(struct bf_interp_env) */
+	uint32_t mark;		/* skb->mark */
+	uint64_t jiffies;	/* the time -m limit sees; the caller moves it */
+	/* bf_ir_count_field(ir, BF_F_LIMIT) buckets (bf_limit_init()) */
+	struct bf_limit_state *limits;
+	/*
+	 * inet_dev_addr_type(): RTN_* of `addr` (network order), `dev`
+	 * the device name or NULL; NULL callback: from the address alone
+	 * (0.0.0.0/8 and 255.255.255.255 broadcast, 224/4 multicast, else
+	 * unicast).
+	 */
+	unsigned int (*addr_type)(void *ctx, uint32_t addr, const char *dev);
+	void *addr_ctx;
+};
+
+int bf_interp_run_env(const struct bf_ir *ir, int hook, const uint8_t *frame,
+		      size_t len, const char *iif, const char *oif,
+		      const struct bf_interp_env *env,
+		      struct xt_counters *counters);
+
+/*
+ * bf_interp_run() with the packet's connection tracking state given:
+ * `ctstate` is one BF_CT_* bit (what the kernel's conntrack says of this
+ * packet), or 0 for "the kernel has no entry for it", which the
+ * interpreter then decides from the packet alone as the BPF programs do
+ * when their conntrack lookup finds nothing (bf_interp_run() does the
+ * same). The interpreter does not model the kernel's table.
+ */
+int bf_interp_run_ct(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		     size_t len, const char *iif, const char *oif,
+		     uint32_t ctstate, struct xt_counters *counters);
 
 #endif /* BPFILTER_CODEGEN_H */

@@ -120,8 +120,12 @@ enum bf_field {
 	 * 2 <, 3 >), BF_F_IPRANGE opens -m iprange for both families.
 	 * BF_F_SADDR4/DADDR4/PROTO/FRAG/ICMP/SRANGE4/DRANGE4 are IPv4 only.
 	 */
-	BF_F_SADDR6,	/* (saddr & b6) == a6, 16 bytes each, network order */
-	BF_F_DADDR6,	/* (daddr & b6) == a6 */
+	/*
+	 * ipv6_masked_addr_cmp(): ((saddr ^ a6) & b6) == 0, 16 bytes each,
+	 * network order; bits of a6 outside b6 do not matter (unlike IPv4).
+	 */
+	BF_F_SADDR6,
+	BF_F_DADDR6,	/* ((daddr ^ a6) & b6) == 0 */
 	/*
 	 * ip6t_ip6.proto with IP6T_F_PROTO, as ip6_packet_match() decides it,
 	 * inversion included (evaluated whole, `inv` = IP6T_INV_PROTO):
@@ -143,7 +147,55 @@ enum bf_field {
 	BF_F_ICMP6,
 	BF_F_SRANGE6,	/* a6 <= saddr <= b6, compared as 128-bit big-endian */
 	BF_F_DRANGE6,	/* a6 <= daddr <= b6 */
+	/*
+	 * Appended by the matches of issue 3 (every family unless said).
+	 * (skb->mark & mask) == value, XOR inv (xt_mark rev 1). Only where
+	 * an skb exists: tc; a table using it is refused at XDP (-EINVAL).
+	 */
+	BF_F_MARK,
+	/*
+	 * xt_addrtype rev 1 (IPv4): lo = --src-type bits, hi = --dst-type
+	 * bits (XT_ADDRTYPE_*, 1 << RTN_*), flags = its flags byte
+	 * (XT_ADDRTYPE_INVERT_SOURCE 1, _INVERT_DEST 2, _LIMIT_IFACE_IN 4,
+	 * _LIMIT_IFACE_OUT 8). True when (source == 0 || (1 << type(saddr))
+	 * & source, XOR invert-source) && (the same for dest), type() being
+	 * inet_dev_addr_type() with the input (LIMIT_IFACE_IN) or output
+	 * (LIMIT_IFACE_OUT) device, else none: see docs/design-notes.md.
+	 * inv is never set (the inversions live in flags).
+	 */
+	BF_F_ADDRTYPE,
+	/*
+	 * xt_limit rev 0: a token bucket per predicate, the kernel's
+	 * limit_mt(): value = avg, lo = burst (what GET_ENTRIES shows),
+	 * mask = credit_cap, hi = cost (credits; what checkentry computed
+	 * with HZ 250, or the blob's own when its cost was not 0). The
+	 * bucket starts full: user2credits(avg * burst). Never inverted.
+	 * Its state is slot k of BF_MAP_LIMIT, k = the predicate's position
+	 * among the table's BF_F_LIMIT predicates in IR order.
+	 */
+	BF_F_LIMIT,
+	/*
+	 * Connection tracking state (-m conntrack --ctstate, -m state
+	 * --state): (state bit of the packet & value) != 0, XOR inv. The
+	 * bits are xt_conntrack's: 1 INVALID, 2 ESTABLISHED, 4 RELATED,
+	 * 8 NEW, 0x100 UNTRACKED (XT_CONNTRACK_STATE_*); a packet has
+	 * exactly one. Other bits never match. xt_state's UNTRACKED (64)
+	 * becomes 0x100 here; its bits that never match are kept in `lo`
+	 * for the round trip. flags, for round trips only: 0 = xt_state
+	 * (revision 0); else (conntrack revision << 16) | its match_flags
+	 * (XT_CONNTRACK_STATE, optionally XT_CONNTRACK_STATE_ALIAS, which
+	 * is what iptables writes for -m state). How the state is found at
+	 * each hook: docs/design-notes.md, "Connection tracking".
+	 */
+	BF_F_CTSTATE,
 };
+
+/* BF_F_CTSTATE value bits (XT_CONNTRACK_STATE_BIT of each ctinfo) */
+#define BF_CT_INVALID		0x01
+#define BF_CT_ESTABLISHED	0x02
+#define BF_CT_RELATED		0x04
+#define BF_CT_NEW		0x08
+#define BF_CT_UNTRACKED		0x100
 
 #define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */
 
@@ -220,6 +272,14 @@ void bf_ir_free(struct bf_ir *ir);
  */
 int bf_ir_rule_str(const struct bf_ir *ir, const struct bf_chain *chain,
 		   const struct bf_rule *rule, char *buf, size_t len);
+
+/*
+ * Position of `pred` among the predicates of its field in IR order
+ * (chains, rules, predicates), -1 if it is not in `ir`: the slot of a
+ * BF_F_LIMIT bucket. bf_ir_count_field(): how many of `field` the table has.
+ */
+int32_t bf_ir_pred_ordinal(const struct bf_ir *ir, const struct bf_pred *pred);
+uint32_t bf_ir_count_field(const struct bf_ir *ir, enum bf_field field);
 
 /* Does device `name` (NUL padded to 16) match pattern `pat`? */
 bool bf_ifpat_match(const struct bf_ifpat *pat, const char *name);

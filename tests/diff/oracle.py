@@ -48,6 +48,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 CHAINS = ("INPUT", "FORWARD", "OUTPUT")
 PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
@@ -74,7 +75,9 @@ IFF_NO_PI = 0x1000
 DEFAULTS = {"src": "10.0.0.2", "dst": "10.0.0.1", "proto": "tcp",
             "sport": "40000", "dport": "80", "flags": "S", "type": "8",
             "code": "0", "ttl": "64", "frag": "none"}
-KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts"}
+KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts", "mark",
+                        "wait"}
+SO_MARK = 36
 # IPv6 (`bpfilter test -6`): the same keys and ext=; ttl= is the hop limit.
 DEFAULTS6 = dict(DEFAULTS, src="fd00::2", dst="fd00::1", type="128")
 KEYS6 = KEYS | {"ext"}
@@ -136,6 +139,16 @@ def parse_packet(line, chain, family=4):
     pkt["iif"] = fields["iif"]
     pkt["oif"] = fields["oif"]
     pkt["len"] = int(fields["len"], 0) if "len" in fields else None
+    try:
+        pkt["mark"] = int(fields.get("mark", "0"), 0)
+    except ValueError:
+        raise PacketError("bad mark '%s'" % fields["mark"]) from None
+    if not 0 <= pkt["mark"] <= 0xFFFFFFFF:
+        raise PacketError("bad mark '%s'" % fields["mark"])
+    try:
+        pkt["wait"] = int(fields.get("wait", "0"))
+    except ValueError:
+        raise PacketError("bad wait '%s'" % fields["wait"]) from None
     pkttype = fields.get("pkttype", "unicast")
     if pkttype != "unicast" and pkttype not in L2_DST:
         raise PacketError("bad pkttype '%s'" % pkttype)
@@ -295,6 +308,7 @@ class Netns:
         self.route_oif = None
         self.tx = None
         self.raw = {}
+        self.mark = 0
         run(["ip", "link", "set", "lo", "up"])
         for conf in ("all", "default"):
             sysctl("ipv4/conf/%s/rp_filter" % conf, "0")
@@ -339,6 +353,20 @@ class Netns:
                  "lladdr", GW_MAC, "dev", name, "nud", "permanent"])
         self.taps[name] = (fd, mac)
         return self.taps[name]
+
+    def set_mark(self, mark):
+        """skb->mark of the next packet: SO_MARK on the sender (OUTPUT),
+        else a mangle PREROUTING MARK rule (before filter's hooks)."""
+        if mark == self.mark:
+            return
+        if self.chain == "OUTPUT":
+            self.tx.setsockopt(socket.SOL_SOCKET, SO_MARK, mark)
+        else:
+            run([TOOLS["ipt"], "-w", "-t", "mangle", "-F", "PREROUTING"])
+            if mark:
+                run([TOOLS["ipt"], "-w", "-t", "mangle", "-A", "PREROUTING",
+                     "-j", "MARK", "--set-mark", "0x%x" % mark])
+        self.mark = mark
 
     def route_via(self, oif):
         if oif != self.route_oif:
@@ -473,6 +501,9 @@ def send_one(ns, chain, pkt, ident, timeout):
     """Send one packet; True if it got through the chain."""
     ip = build_datagram(pkt, ident)
     v6 = pkt["family"] == 6
+    ns.set_mark(pkt["mark"])
+    if pkt["wait"]:
+        time.sleep(pkt["wait"] / 1000.0)	# time-based matches (-m limit)
     if chain == "OUTPUT":
         ofd, _ = ns.tap(pkt["oif"])
         ns.route_via(pkt["oif"])
@@ -683,6 +714,13 @@ def inner(args):
                 ns.tap(name)
         if chain == "INPUT":
             ns.raw_sock(upper_proto(pkt))
+    # "# netns: CMD" lines of the rules file: routes and addresses the
+    # rules need (-m addrtype), run here as tests/packet/run.sh runs them
+    # before `bpfilter test`.
+    with open(args.rules) as f:
+        for line in f:
+            if line.startswith("# netns: "):
+                run(["sh", "-c", line[len("# netns: "):].strip()])
     with open(args.rules, "rb") as f:
         res = subprocess.run([TOOLS["restore"], "-w"], stdin=f,
                              stderr=subprocess.PIPE, check=False)

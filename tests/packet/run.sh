@@ -22,7 +22,10 @@
 # bad/NAME.rules    rules `bpfilter translate` must refuse; each line
 #                   "# error: ERE" is a pattern its stderr must match.
 #
-# XDP has no OUTPUT chain: OUTPUT sections run at tc only.
+# XDP has no OUTPUT chain: OUTPUT sections run at tc only. A rules file
+# with a line "# hooks: tc" runs at tc only (its matches need an skb).
+# Lines "# netns: CMD" in a rules file run in the test's network namespace
+# before the rules are loaded (routes and addresses for -m addrtype).
 # Exit: 0 all pass, 1 a failure, 4 skipped (not root).
 set -euo pipefail
 
@@ -149,6 +152,8 @@ for rules in "${cases[@]}"; do
 		fi
 		for hook in "${hooks[@]}"; do
 			[[ $hook == xdp && $chain == OUTPUT ]] && continue
+			# "# hooks: tc" in the rules: a table XDP cannot run (-m mark)
+			[[ $hook == xdp ]] && grep -q '^# hooks: tc$' "$rules" && continue
 			runs+=("$rules"$'\t'"$chain"$'\t'"$hook"$'\t'"$sec")
 			planned=$((planned + lines))
 		done
@@ -176,6 +181,13 @@ for run in "${runs[@]}"; do
 		# A private netns: the devices the packet lines name are created
 		# there, never next to the host's own (or a parallel run's).
 		cmd=(unshare --net "$BPFILTER" test "${fam[@]}" --hook "$hook" --chain "$chain" "$rules")
+		# "# netns: CMD" lines: set the namespace up first (-m addrtype's
+		# routes); the oracle runs them in its namespace too.
+		setup=$(sed -n 's/^# netns: //p' "$rules")
+		if [[ -n $setup ]]; then
+			cmd=(unshare --net sh -c "set -e; $setup"$'\n''exec "$@"' sh
+			     "$BPFILTER" test "${fam[@]}" --hook "$hook" --chain "$chain" "$rules")
+		fi
 	fi
 	: >"$tmp/out"
 	skip6=0

@@ -11,6 +11,8 @@
  *   progtest --bench         load time and ns/packet for 1..20k rules
  *   progtest --bench6        the same for an IPv6 table
  *   progtest --dump NAME     disassembly of a case table's XDP program
+ *   progtest --limit         mark/addrtype in the interpreter; -m limit:
+ *                            interpreter clock, BPF on every CPU
  *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
  *   progtest --attach        attach and real-traffic tests only (IPv4, IPv6)
  */
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/netfilter.h>
@@ -717,6 +720,84 @@ static void table_matches(void)
 }
 
 /* pkttype and mac: what the frame's Ethernet header says */
+/*
+ * -m conntrack: the state a packet gets when the kernel has no entry for
+ * it (gen_ct.c's lookups miss in this fresh namespace), BPF against the
+ * interpreter and the expectation. Runs in a namespace of its own: the
+ * program switches the kernel's tracking on where it is loaded (an
+ * nf_tables table), which must not touch the caller's namespace.
+ */
+static struct pkt ct_icmp_err(uint8_t inner_proto)
+{
+	struct pkt p = pkt_icmp("3.3.3.3", "9.9.9.9", 3, 3);
+
+	p.l4[8] = 0x45;
+	p.l4[8 + 9] = inner_proto;
+	memcpy(p.l4 + 8 + 12, "\x09\x09\x09\x09\x08\x08\x08\x08", 8);
+	p.l4[28 + 1] = 53;
+	p.l4_len = 36;
+	return p;
+}
+
+static void table_ct(void)
+{
+	struct bf_ir *ir;
+	uint32_t in;
+	struct bf_rule *r;
+	struct pkt ulen_small = pkt_udp("3.3.3.3", "9.9.9.9", 1, 53);
+	struct pkt ulen_big = pkt_udp("3.3.3.3", "9.9.9.9", 1, 53);
+
+	if (unshare(CLONE_NEWNET)) {
+		tap(false, "ct: unshare(CLONE_NEWNET): %s", strerror(errno));
+		return;
+	}
+	ulen_small.l4[5] = 4;
+	ulen_big.l4[5] = 200;
+	ir = tb_new();
+	in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 0: INVALID */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_INVALID, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 1: ESTABLISHED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_ESTABLISHED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 2: RELATED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_RELATED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 3: ! NEW,UNTRACKED */
+	tb_pred(r, BF_F_CTSTATE, true, BF_CT_NEW | BF_CT_UNTRACKED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);		/* 4: NEW (xt_state) */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_NEW, 0, 0, 0, 0);
+	/* policy: 5 */
+
+	struct tcase c[] = {
+		{ "tcp SYN: NEW", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x02, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp ACK: NEW (loose)", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x10, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp PSH ACK URG: NEW", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x38, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp SYN ECE CWR: NEW", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0xc2, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp FIN ACK: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x11, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN ACK: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x12, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp RST: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x04, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN FIN: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x03, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp no flags: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x00, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp doff 4: INVALID", with(pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x02, NULL, 0), 6, 0x40), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp 12 bytes: INVALID", with(pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x02, NULL, 0), 5, 12), IN, 1, 0, E_DROP, CNT(0) },
+		{ "udp: NEW", pkt_udp("3.3.3.3", "9.9.9.9", 1, 53), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "udp length 4: INVALID", ulen_small, IN, 1, 0, E_DROP, CNT(0) },
+		{ "udp length past the datagram: INVALID", ulen_big, IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp echo: NEW", pkt_icmp("3.3.3.3", "9.9.9.9", 8, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp echo reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp timestamp reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 14, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp unreach, nothing quoted: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 3, 3), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp unreach, unknown udp flow: INVALID", ct_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp unreach, quoted gre: INVALID", ct_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp redirect 9: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 9, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp type 42: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 42, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "non-first fragment: ESTABLISHED", with_frag(pkt_udp("3.3.3.3", "9.9.9.9", 1, 53), 0x0010), IN, 1, 0, E_DROP, CNT(1) },
+		{ "gre: NEW", pkt_ip("3.3.3.3", "9.9.9.9", 47), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp SYN in OUTPUT: NEW", pkt_tcp("9.9.9.9", "3.3.3.3", 1, 22, 0x02, NULL, 0), OUT, 0, 1, E_ACCEPT, NONE },
+	};
+	run_table("ct", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
 static void table_l2(void)
 {
 	struct bf_ir *ir = tb_new();
@@ -1731,9 +1812,192 @@ static int bench_one(uint32_t n)
 	return 0;
 }
 
+/* ---- -m limit: the interpreter's clock, and BPF on every CPU at once ---------- */
+
+/* 10/sec burst 3 at jiffies the test sets: xt_limit's arithmetic. */
+static void limit_interp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_pred *p = tb_pred(r, BF_F_LIMIT, false, 1000, 0, 3, 0, 0);
+	static const struct { uint64_t at; int want; } seq[] = {
+		{ 1000, 1 }, { 1000, 1 }, { 1000, 1 }, { 1000, 0 }, { 1000, 0 },
+		{ 1024, 0 },	/* 24 jiffies: 3072 credits, the cost is 3200 */
+		{ 1025, 1 },	/* 25: one cost */
+		{ 1025, 0 },	/* fast path: poor in the same jiffy */
+		{ 21025, 1 }, { 21025, 1 }, { 21025, 1 }, { 21025, 0 },	/* capped at the burst */
+	};
+	struct bf_limit_state st;
+	struct bf_interp_env env = { .sz = sizeof(env), .limits = &st };
+	uint8_t frame[256];
+	struct pkt k = pkt_icmp("1.1.1.1", "2.2.2.2", 8, 0);
+	size_t len = pkt_frame(&k, frame), i;
+	bool ok = true;
+
+	p->mask = bf_limit_user2credits(3000);
+	p->hi = bf_limit_user2credits(1000);
+	tb_finish(ir);
+	bf_limit_init(p, 1000, &st);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int v;
+
+		env.jiffies = seq[i].at;
+		v = bf_interp_run_env(ir, NF_INET_LOCAL_IN, frame, len, "", "",
+				      &env, NULL);
+		if ((v == BF_V_ACCEPT) != seq[i].want) {
+			printf("# packet %zu at jiffy %llu: got %d\n", i,
+			       (unsigned long long)seq[i].at, v);
+			ok = false;
+		}
+	}
+	tap(ok, "limit/interp: 10/sec burst 3: burst, refill by jiffies, fast path, cap");
+	tap(p->hi == 3200 && p->mask == 9600, "limit/interp: cost %u cap %u (HZ 250: 3200, 9600)",
+	    p->hi, p->mask);
+	tb_free(ir);
+}
+
+/* A namespace where 10.66.0.0/16 is local on eth0, 10.65.0.1 broadcast on lo. */
+static unsigned int env_addr_type(void *ctx, uint32_t addr, const char *dev)
+{
+	uint32_t h = ntohl(addr);
+
+	(void)ctx;
+	if ((h >> 16) == 0x0a42)
+		return !dev || !strcmp(dev, "eth0") ? 2 : 1;	/* LOCAL on eth0 */
+	if (h == 0x0a410001)
+		return !dev || !strcmp(dev, "lo") ? 3 : 1;	/* BROADCAST on lo */
+	return 1;
+}
+
+/* The interpreter's mark and address types (bf_interp_env). */
+static void env_interp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+	struct bf_interp_env env = { .sz = sizeof(env), .addr_type = env_addr_type };
+	static const struct {
+		const char *src, *dst, *iif;
+		uint32_t mark;
+		int want;	/* BF_V_* */
+		const char *what;
+	} seq[] = {
+		{ "1.1.1.1", "2.2.2.2", "eth0", 0x13, BF_V_DROP, "mark 0x13 & 0xf0 == 0x10" },
+		{ "1.1.1.1", "2.2.2.2", "eth0", 0x23, BF_V_ACCEPT, "mark 0x23 & 0xf0 != 0x10" },
+		{ "10.66.0.1", "2.2.2.2", "eth0", 0, BF_V_DROP, "src LOCAL on iif" },
+		{ "10.66.0.1", "2.2.2.2", "eth1", 0, BF_V_ACCEPT, "src LOCAL on another device" },
+		{ "1.1.1.1", "10.65.0.1", "eth1", 0, BF_V_DROP, "dst BROADCAST (no device)" },
+		{ "1.1.1.1", "255.255.255.255", "eth1", 0, BF_V_DROP, "dst limited broadcast" },
+		{ "0.1.2.3", "2.2.2.2", "eth1", 0, BF_V_DROP, "src 0/8 is BROADCAST: ! UNICAST,LOCAL" },
+		{ "1.1.1.1", "224.0.0.9", "eth1", 0, BF_V_ACCEPT, "dst multicast" },
+	};
+	size_t i;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_MARK, false, 0x10, 0xf0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* --src-type LOCAL --limit-iface-in */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, 1u << 2, 0, 4);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* --dst-type BROADCAST */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, 0, 1u << 3, 0);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* ! --src-type UNICAST,LOCAL ! --dst-type MULTICAST */
+	tb_pred(r, BF_F_ADDRTYPE, false, 0, 0, (1u << 1) | (1u << 2), 1u << 5, 3);
+	tb_finish(ir);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct pkt k = pkt_icmp(seq[i].src, seq[i].dst, 8, 0);
+		uint8_t frame[256];
+		size_t len = pkt_frame(&k, frame);
+		int v;
+
+		env.mark = seq[i].mark;
+		v = bf_interp_run_env(ir, NF_INET_LOCAL_IN, frame, len, seq[i].iif,
+				      "", &env, NULL);
+		tap(v == seq[i].want, "env/interp: %s (got %d)", seq[i].what, v);
+	}
+	tb_free(ir);
+}
+
+#define LIMIT_SMP_BURST	10000
+#define LIMIT_SMP_RUNS	1000000	/* per CPU, 10 BPF_PROG_TEST_RUN calls */
+
+/* One child per CPU hammers the same bucket; exactly the burst gets through. */
+static void limit_smp(void)
+{
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_DROP, true);
+	struct bf_rule *r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	struct bf_pred *p = tb_pred(r, BF_F_LIMIT, false, 100000, 0,
+				    LIMIT_SMP_BURST, 0, 0);	/* 6/min: 10 s a cost */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), c;
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	struct xt_counters cnt[3];
+	uint8_t frame[256];
+	struct pkt k = pkt_icmp("1.1.1.1", "2.2.2.2", 8, 0);
+	size_t len = pkt_frame(&k, frame);
+	struct timespec start;
+	int fd, status;
+
+	p->mask = bf_limit_user2credits(100000u * LIMIT_SMP_BURST);
+	p->hi = bf_limit_user2credits(100000);
+	tb_finish(ir);
+	if (ncpu < 2)
+		ncpu = 2;
+	if (ncpu > 8)
+		ncpu = 8;
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "limit/smp: maps: %s", err.msg);
+		goto out;
+	}
+	fd = load_one(ir, BF_HOOK_TC_INGRESS, NF_INET_LOCAL_IN, &maps, 0, false);
+	if (fd < 0) {
+		tap(false, "limit/smp: load");
+		bf_maps_close(&maps);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	start.tv_nsec += 100000000;	/* every child starts at once, 100 ms from now */
+	if (start.tv_nsec >= 1000000000) {
+		start.tv_sec++;
+		start.tv_nsec -= 1000000000;
+	}
+	for (c = 0; c < ncpu; c++) {
+		if (fork() == 0) {
+			cpu_set_t set;
+			uint32_t code;
+			int i;
+
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+				    .data_size_in = len, .repeat = LIMIT_SMP_RUNS / 10);
+
+			CPU_ZERO(&set);
+			CPU_SET((int)c % (int)sysconf(_SC_NPROCESSORS_ONLN), &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &start, NULL);
+			/* in-kernel repeats: the CPUs really race on the bucket */
+			for (i = 0; i < 10; i++)
+				bpf_prog_test_run_opts(fd, &o);
+			(void)code;
+			_exit(0);
+		}
+	}
+	for (c = 0; c < ncpu; c++)
+		wait(&status);
+	bf_maps_read_counters(&maps, cnt);
+	tap(cnt[0].pcnt == LIMIT_SMP_BURST &&
+	    cnt[1].pcnt == (uint64_t)ncpu * LIMIT_SMP_RUNS - LIMIT_SMP_BURST,
+	    "limit/smp: %ld processes x %d packets on one bucket of burst %d: %llu accepted, %llu dropped",
+	    ncpu, LIMIT_SMP_RUNS, LIMIT_SMP_BURST, (unsigned long long)cnt[0].pcnt,
+	    (unsigned long long)cnt[1].pcnt);
+	close(fd);
+	bf_maps_close(&maps);
+out:
+	tb_free(ir);
+}
+
 /* ---- IPv6: frames, cases, random packets and tables ------------------------------ */
 
-enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST };
+enum { X_HOP = 1, X_DST, X_RT, X_FRAG, X_AH, X_NONE, X_BIGDST, X_BADHOP };
 
 struct pkt6 {
 	uint8_t s[16], d[16];
@@ -1818,7 +2082,7 @@ static struct pkt6 p6_ext(struct pkt6 p, uint8_t x, uint16_t frag)
 
 static uint8_t p6_ext_type(uint8_t x)
 {
-	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60 };
+	static const uint8_t t[] = { 0, 0, 60, 43, 44, 51, 59, 60, 0 };
 
 	return t[x];
 }
@@ -1844,6 +2108,12 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 		h[16] = 1;
 		h[17] = 4;
 		return 24;
+	case X_BADHOP:		/* PadN with non-zero padding: the kernel drops it */
+		h[0] = next;
+		h[2] = 1;
+		h[3] = 4;
+		h[4] = 0xee;
+		return 8;
 	case X_RT:
 		h[0] = next;
 		return 8;
@@ -2238,6 +2508,7 @@ static void table6_basic(void)
 		{ "fragment then dst: walk error hotdrops", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_FRAG, 16), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "tcp header cut: hotdrop", { .s = {0}, .proto = 0 }, IN, 0, 0, E_DROP, NONE },
 		{ "no next header", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_NONE, 0), IN, 1, 0, E_ACCEPT, CNT(3, 5) },
+		{ "bad hop-by-hop TLV: filtered (designed difference: the kernel drops it first)", p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_BADHOP, 0), IN, 0, 0, E_DROP, CNT(0) },
 		{ "9 extension headers: past the bound", p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 2), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), X_DST, 0), IN, 0, 0, E_DROP, NONE },
 		{ "multicast source: unfiltered", p6_tcp("ff02::1", D6, 1, 22, 2), IN, 0, 0, E_PASS, NONE },
 		{ "v4-mapped source: filtered", p6_tcp("::ffff:10.0.0.1", D6, 1, 22, 2), IN, 0, 0, E_ACCEPT, CNT(5) },
@@ -2254,6 +2525,9 @@ static void table6_basic(void)
 		{ "output: icmp6 type 1 code 2 ok", p6_icmp(S6, D6, 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
 		{ "output: icmp6 type 1 code 4 drop", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
 		{ "output: ff01::1 is not checked", p6_icmp(S6, "ff01::1", 1, 2), OUT, 0, 1, E_ACCEPT, CNT(12) },
+		{ "output: payload_len 0 is the whole frame (BIG TCP)", p6_icmp(S6, D6, 1, 4), OUT, 0, 1, E_DROP, CNT(11) },
+		{ "input: payload_len 0 without hop-by-hop: 40 bytes, udp cut: hotdrop", p6_udp(S6, D6, 5, 53), IN, 0, 0, E_DROP, NONE },
+		{ "input: payload_len 0 with hop-by-hop: the whole frame", p6_ext(p6_udp(S6, D6, 5, 53), X_HOP, 0), IN, 0, 0, E_DROP, CNT(4) },
 		{ "IPv4 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 		{ "version 4 in an IPv6 frame: unfiltered", p6_udp(S6, D6, 1, 2), IN, 0, 0, E_PASS, NONE },
 	};
@@ -2268,6 +2542,8 @@ static void table6_basic(void)
 		}
 		if (!strcmp(c[i].name, "forward: hop limit 1 unfiltered"))
 			c[i].pkt.hl = 1;
+		if (strstr(c[i].name, "payload_len 0"))
+			c[i].pkt.jumbo = true;
 		if (!strcmp(c[i].name, "IPv4 frame: unfiltered"))
 			c[i].pkt.ethertype = ETH_P_IP;
 		if (!strcmp(c[i].name, "version 4 in an IPv6 frame: unfiltered"))
@@ -2519,6 +2795,88 @@ static void fuzz6_tables(unsigned int n_tables)
 	    n_tables, skipped, random_n, bad ? ": " : "", first);
 }
 
+/* BPF_PROG_TEST_RUN of a tc program with skb->mark = mark */
+static int run_frame_mark(int fd, const uint8_t *frame, size_t len,
+			  uint32_t mark, uint32_t *ret)
+{
+	struct __sk_buff skb = { .mark = mark };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = len, .repeat = 1);
+
+	if (mark) {
+		o.ctx_in = &skb;
+		o.ctx_size_in = sizeof(skb);
+	}
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ret = o.retval;
+	return 0;
+}
+
+/* -m mark and -m limit in IPv6 programs (both are every-family matches). */
+static void table6_mark_limit(void)
+{
+	struct bf_ir *ir = tb_new6();
+	uint32_t in = tb_chain(ir, "INPUT", NF_INET_LOCAL_IN, BF_V_ACCEPT, true);
+	struct bf_rule *r;
+	struct bf_pred *lim;
+	static const struct { uint32_t mark; bool accept; const char *what; } seq[] = {
+		{ 0x13, false, "mark 0x13: the mark rule drops" },
+		{ 0, true, "unmarked: limit burst 2, first" },
+		{ 0x20, true, "mark 0x20: limit, second" },
+		{ 0, false, "limit: bucket empty, the next rule drops" },
+	};
+	struct bf_gen_opts o = { .sz = sizeof(o), .hook = BF_HOOK_XDP, .force_hook = IN };
+	struct bf_limit_state st;
+	struct bf_interp_env env = { .sz = sizeof(env), .limits = &st };
+	struct bf_err err = { 0 };
+	struct bf_prog *prog = NULL;
+	struct pkt6 k = p6_icmp("fd00::1", "fd00::2", 128, 0);
+	struct bf_maps maps;
+	uint8_t frame[512];
+	size_t len = pkt6_frame(&k, frame), i;
+	uint32_t code = 0;
+	int fd, ret;
+
+	r = tb_rule(ir, in, BF_V_DROP, 0);
+	tb_pred(r, BF_F_MARK, false, 0x10, 0xf0, 0, 0, 0);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	lim = tb_pred(r, BF_F_LIMIT, false, 600000, 0, 2, 0, 0);	/* 1/min burst 2 */
+	lim->mask = bf_limit_user2credits(1200000);
+	lim->hi = bf_limit_user2credits(600000);
+	tb_rule(ir, in, BF_V_DROP, 0);
+	tb_finish(ir);
+	ret = bf_gen(ir, &o, &prog, &err);
+	tap(ret == -EINVAL && strstr(err.msg, "match 'mark' needs the skb mark"),
+	    "v6 mark/xdp: refused (%d: %s)", ret, err.msg);
+	bf_prog_free(prog);
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "v6 mark/limit: maps: %s", err.msg);
+		goto out;
+	}
+	fd = load_one(ir, BF_HOOK_TC_INGRESS, IN, &maps, 0, false);
+	if (fd < 0) {
+		tap(false, "v6 mark/limit: load at tc");
+		bf_maps_close(&maps);
+		goto out;
+	}
+	bf_limit_init(lim, 0, &st);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int v;
+
+		env.mark = seq[i].mark;
+		v = bf_interp_run_env(ir, IN, frame, len, "", "", &env, NULL);
+		ret = run_frame_mark(fd, frame, len, seq[i].mark, &code);
+		tap(!ret && (code == TC_ACT_OK) == seq[i].accept &&
+		    (v == BF_V_ACCEPT) == seq[i].accept,
+		    "v6 mark/limit tc: %s (BPF %u, interp %d)", seq[i].what, code, v);
+	}
+	close(fd);
+	bf_maps_close(&maps);
+out:
+	tb_free(ir);
+}
+
 /* Median of 5 BPF_PROG_TEST_RUN durations of `frame` (ns/packet). */
 static double bench6_ns(int fd, const uint8_t *frame, size_t len, uint32_t rep)
 {
@@ -2613,6 +2971,7 @@ static int bench6_one(uint32_t n)
 static void ipv6_tests(void)
 {
 	table6_basic();
+	table6_mark_limit();
 	fuzz6_tables(30);
 }
 
@@ -2773,6 +3132,13 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--limit")) {
+		env_interp();
+		limit_interp();
+		limit_smp();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--attach")) {
 		table_attach();
 		printf("1..%d\n", tap_n);
@@ -2801,10 +3167,14 @@ int main(int argc, char **argv)
 		table_unforced();
 		table_errors();
 		table_verifier_log();
+		env_interp();
+		limit_interp();
+		limit_smp();
 		if (!random_n)
 			random_n = 100;
 		fuzz_tables(30, random_n);
 		ipv6_tests();
+		table_ct();	/* moves us to a new netns */
 		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);

@@ -14,6 +14,7 @@
 
 static const char *const fixtures6[] = {
 	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_ufw",
+	"ip6_xmatch",
 };
 
 #define N_FIXTURES6 (int)(sizeof(fixtures6) / sizeof(fixtures6[0]))
@@ -107,6 +108,9 @@ static const struct xtu_golden goldens6[] = {
 	{ "ip6_chains", "b", 1, "b#1 [15] proto6 58 l4(58,8) icmp6 type 135 code 0-255 -> ACCEPT" },
 	{ "ip6_chains", "b", 2, "b#2 [16] comment \"end of b\" -> NEXT" },
 	{ "ip6_chains", "ssh", 1, "ssh#1 [21] saddr6 fd00::/ff00:: -> RETURN" },
+	{ "ip6_xmatch", "INPUT", 1, "INPUT#1 [0] mark 0x5/0xff -> DROP" },
+	{ "ip6_xmatch", "INPUT", 2, "INPUT#2 [1] limit avg 200000 burst 4 (cost 640000 cap 2560000) -> ACCEPT" },
+	{ "ip6_xmatch", "OUTPUT", 1, "OUTPUT#1 [4] !mark 0x7/0xffffffff limit avg 1000 burst 5 (cost 3200 cap 16000) -> DROP" },
 	{ "ip6_matches", "INPUT", 1, "INPUT#1 [0] proto6 6 multiport(dst,3) 22 80 1000:2000 -> DROP" },
 	{ "ip6_matches", "INPUT", 2, "INPUT#2 [1] proto6 17 !multiport(src,2) 53 5000:5001 multiport(either,1) 7 -> ACCEPT" },
 	{ "ip6_matches", "INPUT", 3, "INPUT#3 [2] iprange(0x23) srange6 fd00::5-fd00::9 !drange6 fd00::1-fd00::1 -> DROP" },

@@ -149,6 +149,11 @@ MUT(ttl_in_v6, set_name(m0(E(r, 6)), "ttl"))
 MUT(pkttype_rev, m0(E(r, 9))[31] = 1)
 MUT(mac_rev, m0(E(r, 11))[31] = 1)
 MUT(mac_from_output, set_verdict(E(r, 16), O(r, 20)))
+/* ip6_xmatch: 0 mark, 1 limit, 4 OUTPUT mark + limit (mark and limit: every family) */
+MUT(mark_rev0, m0(E(r, 0))[31] = 0)
+MUT(mark_invert, md(r, 0)[8] = 2)
+MUT(limit_burst0, memset(md(r, 1) + 4, 0, 4))
+MUT(limit_rev1, m0(E(r, 1))[31] = 1)
 
 static const struct xt6h_case cases[] = {
 	{ "len_short", "ip6_empty", mut_len_short, -EINVAL, -EINVAL, NULL },
@@ -194,7 +199,9 @@ static const struct xt6h_case cases[] = {
 	{ "num_entries_more", "ip6_basic", mut_entries_more, -EINVAL, -EINVAL, NULL },
 	{ "num_entries_less", "ip6_basic", mut_entries_less, -EINVAL, -EINVAL, NULL },
 	{ "match_unknown", "ip6_basic", mut_match_unknown, -ENOENT, -ENOENT, "match 'nosuchmatch' is not supported" },
-	{ "match_limit", "ip6_basic", mut_match_limit, -ENOENT, XT6H_SKIP, "chain INPUT rule 1: match 'limit' is not supported" },
+	/* limit is translated for IPv6 too: a tcp match renamed "limit" has limit's wrong size */
+	{ "match_limit", "ip6_basic", mut_match_limit, -EINVAL, -EINVAL,
+	  "chain INPUT rule 1: match 'limit': bad size, hook, protocol or options" },
 	{ "tcp_revision", "ip6_basic", mut_tcp_rev, -ENOENT, -ENOENT, "match 'tcp' revision 1 is not supported" },
 	{ "comment_revision", "ip6_basic", mut_comment_rev, -EPROTOTYPE, -EPROTOTYPE, "match 'comment' revision 1" },
 	{ "tcp_without_proto", "ip6_basic", mut_tcp_noproto, -EINVAL, -EINVAL, NULL },
@@ -240,6 +247,11 @@ static const struct xt6h_case cases[] = {
 	{ "ttl_in_ipv6", "ip6_matches", mut_ttl_in_v6, -ENOENT, -ENOENT, "match 'ttl' is not supported" },
 	{ "pkttype_revision", "ip6_matches", mut_pkttype_rev, -EPROTOTYPE, -EPROTOTYPE, NULL },
 	{ "mac_revision", "ip6_matches", mut_mac_rev, -ENOENT, -ENOENT, NULL },
+	{ "mark_revision_0", "ip6_xmatch", mut_mark_rev0, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "mark_invert_2", "ip6_xmatch", mut_mark_invert, -EOPNOTSUPP, 0,
+	  "match 'mark': invert other than 0 or 1" },
+	{ "limit_burst_0", "ip6_xmatch", mut_limit_burst0, -ERANGE, -ERANGE, "match 'limit'" },
+	{ "limit_revision_1", "ip6_xmatch", mut_limit_rev1, -EPROTOTYPE, -EPROTOTYPE, NULL },
 	{ "mac_reached_from_output", "ip6_matches", mut_mac_from_output, -EINVAL, -EINVAL,
 	  "chain macs rule 1: match 'mac': bad size, hook, protocol or options" },
 	{ "error_conditional", "ip6_empty", mut_error_cond, -EINVAL, 0, "unconditional" },
@@ -429,7 +441,7 @@ END_TEST
 START_TEST(test6_fixtures_kernel)
 {
 	static const char *const names[] = { "ip6_empty", "ip6_basic", "ip6_chains",
-					     "ip6_matches", "ip6_ufw" };
+					     "ip6_matches", "ip6_ufw", "ip6_xmatch" };
 	struct ip6t_replace *r;
 	size_t len;
 	unsigned int i;

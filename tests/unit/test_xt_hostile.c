@@ -19,8 +19,13 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 
+#include <linux/netfilter/xt_conntrack.h>
+
 #include "unit.h"
+#include <linux/netfilter/xt_addrtype.h>
 #include <linux/netfilter/xt_iprange.h>
+#include <linux/netfilter/xt_limit.h>
+#include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_length.h>
 #include <linux/netfilter/xt_mac.h>
 #include <linux/netfilter/xt_multiport.h>
@@ -143,6 +148,45 @@ static void mut_mac_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r
 static void mut_pkttype_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 1; }
 static void mut_pkttype_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_pkttype_info, invert)] = 2; }
 static void mut_pkttype_7(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[0] = 7; }
+/*
+ * fixture "xmatch": entry 0 mark, 1 limit, 2 addrtype --limit-iface-in
+ * (INPUT), 4 addrtype --limit-iface-out (FORWARD), 7 OUTPUT ! mark,
+ * 8 OUTPUT addrtype, 11 addrtype in chain adt (reached from FORWARD).
+ */
+static void set_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
+static void mut_mark_rev0(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 0; }
+static void mut_mark_rev2(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 2; }
+static void mut_mark_invert(struct ipt_replace *r, size_t *len) { (void)len; md(r, 0)[offsetof(struct xt_mark_mtinfo1, invert)] = 2; }
+static void mut_mark_outside_mask(struct ipt_replace *r, size_t *len) { (void)len; set_u32(md(r, 0), 0x105); }
+static void mut_limit_burst0(struct ipt_replace *r, size_t *len) { (void)len; set_u32(md(r, 1) + offsetof(struct xt_rateinfo, burst), 0); }
+static void mut_limit_overflow(struct ipt_replace *r, size_t *len)
+{
+	(void)len;
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, avg), 0x10000000);
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, burst), 16);
+}
+static void mut_limit_big(struct ipt_replace *r, size_t *len)
+{
+	(void)len;	/* 1/day, burst 4: avg * burst fits, its credits do not */
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, avg), 864000000);
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, burst), 4);
+}
+static void mut_limit_rev1(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 1))[31] = 1; }
+static void mut_limit_private(struct ipt_replace *r, size_t *len)
+{
+	(void)len;	/* the kernel keeps a cost and credit_cap that are not 0 */
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, credit_cap), 5000);
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, cost), 1000);
+	set_u32(md(r, 1) + offsetof(struct xt_rateinfo, credit), 77);
+}
+static void mut_adt_both(struct ipt_replace *r, size_t *len) { (void)len; md(r, 2)[4] |= XT_ADDRTYPE_LIMIT_IFACE_OUT; }
+static void mut_adt_out_at_input(struct ipt_replace *r, size_t *len) { (void)len; md(r, 2)[4] = XT_ADDRTYPE_LIMIT_IFACE_OUT; }
+static void mut_adt_in_at_output(struct ipt_replace *r, size_t *len) { (void)len; md(r, 8)[4] |= XT_ADDRTYPE_LIMIT_IFACE_IN; }
+static void mut_adt_out_at_output(struct ipt_replace *r, size_t *len) { (void)len; md(r, 8)[4] |= XT_ADDRTYPE_LIMIT_IFACE_OUT; }
+static void mut_adt_in_in_user_chain(struct ipt_replace *r, size_t *len) { (void)len; md(r, 11)[4] |= XT_ADDRTYPE_LIMIT_IFACE_IN; }
+static void mut_adt_unknown_flags(struct ipt_replace *r, size_t *len) { (void)len; md(r, 11)[5] = 0x80; }
+static void mut_adt_all_types(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 11), 0xffff); set_u16(md(r, 11) + 2, 0xffff); }
+static void mut_adt_rev2(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 2))[31] = 2; }
 static void mut_ipr_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 3))[31] = 0; }
 static void mut_ipr_flags(struct ipt_replace *r, size_t *len) { (void)len; md(r, 3)[offsetof(struct xt_iprange_mtinfo, flags)] |= 0xc0; }
 static void mut_len_rev(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 5))[31] = 1; }
@@ -176,7 +220,42 @@ static void mut_dead_loop(struct ipt_replace *r, size_t *len)
 	set_verdict(xtu_entry(r, 20), xtu_entry_off(r, 5));	/* c6 -> c1 */
 }
 static void mut_error_cond(struct ipt_replace *r, size_t *len) { (void)len; xtu_entry(r, 3)->ip.proto = 6; }
+/* fixture "ct": entry 0 is -m conntrack --ctstate RELATED,ESTABLISHED (revision 3) */
+#define CT3(f) offsetof(struct xt_conntrack_mtinfo3, f)
+static void ct_flag(struct ipt_replace *r, uint16_t f) { set_u16(md(r, 0) + CT3(match_flags), XT_CONNTRACK_STATE | f); }
+static void mut_ct_proto(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_PROTO); set_u16(md(r, 0) + CT3(l4proto), 6); }
+static void mut_ct_origsrc(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_ORIGSRC); md(r, 0)[0] = 10; }
+static void mut_ct_repldst(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_REPLDST); }
+static void mut_ct_status(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_STATUS); set_u16(md(r, 0) + CT3(status_mask), 2); }
+static void mut_ct_expires(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_EXPIRES); md(r, 0)[CT3(expires_max)] = 10; }
+static void mut_ct_origdst_port(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_ORIGDST_PORT); }
+static void mut_ct_direction(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_DIRECTION); }
+static void mut_ct_only_proto(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(match_flags), XT_CONNTRACK_PROTO); }
+static void mut_ct_snat(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(state_mask), XT_CONNTRACK_STATE_SNAT); }
+static void mut_ct_dnat(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(state_mask), 2 | XT_CONNTRACK_STATE_DNAT); }
+static void mut_ct_inv_other(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(invert_flags), XT_CONNTRACK_PROTO); }
+static void mut_ct_stray(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(l4proto), 17); }
+static void mut_ct_rev0(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 0; }
+static void mut_ct_rev4(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 4; }
+static void mut_ct_size(struct ipt_replace *r, size_t *len) { (void)len; set_u16(m0(xtu_entry(r, 0)), 32 + 160); }
+static void mut_ct_unused_bits(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(state_mask), 0x30); }
 static const struct xth_case cases[] = {
+	{ "ct_ctproto", "ct", mut_ct_proto, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctorigsrc", "ct", mut_ct_origsrc, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctrepldst", "ct", mut_ct_repldst, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctstatus", "ct", mut_ct_status, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctexpire", "ct", mut_ct_expires, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctorigdstport", "ct", mut_ct_origdst_port, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctdir", "ct", mut_ct_direction, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctproto_alone", "ct", mut_ct_only_proto, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_state_snat", "ct", mut_ct_snat, -EOPNOTSUPP, 0, "SNAT and DNAT" },
+	{ "ct_state_dnat", "ct", mut_ct_dnat, -EOPNOTSUPP, 0, "SNAT and DNAT" },
+	{ "ct_invert_other", "ct", mut_ct_inv_other, -EOPNOTSUPP, 0, "inversion" },
+	{ "ct_stray_field", "ct", mut_ct_stray, -EOPNOTSUPP, 0, "no flag enables" },
+	{ "ct_rev0", "ct", mut_ct_rev0, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "ct_rev4", "ct", mut_ct_rev4, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "ct_size", "ct", mut_ct_size, -EINVAL, -EINVAL, NULL },
+	{ "ct_unused_state_bits", "ct", mut_ct_unused_bits, 0, 0, NULL },
 	{ "len_short", "empty", mut_len_short, -EINVAL, -EINVAL, NULL },
 	{ "counters_huge", "empty", mut_counters_huge, -ENOMEM, -ENOMEM, NULL },
 	{ "counters_zero", "empty", mut_counters_zero, -EINVAL, -EINVAL, "num_counters" },
@@ -234,8 +313,32 @@ static const struct xth_case cases[] = {
 	/* Known to the kernel, not translated by bpfilter. */
 	{ "target_reject", "basic", mut_target_reject, -ENOENT, XTH_SKIP,
 	  "chain INPUT rule 1: target 'REJECT' is not supported" },
-	{ "match_limit", "basic", mut_match_limit, -ENOENT, XTH_SKIP,
-	  "chain INPUT rule 1: match 'limit' is not supported" },
+	/* limit is translated now: a tcp match renamed "limit" has limit's wrong size */
+	{ "match_limit", "basic", mut_match_limit, -EINVAL, -EINVAL,
+	  "chain INPUT rule 1: match 'limit': bad size, hook, protocol or options" },
+	/* mark (xt_mark rev 1, every family; no checkentry) */
+	{ "mark_revision_0", "xmatch", mut_mark_rev0, -EPROTOTYPE, -EPROTOTYPE,
+	  "match 'mark' revision 0 is not supported" },
+	{ "mark_revision_2", "xmatch", mut_mark_rev2, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "mark_outside_mask", "xmatch", mut_mark_outside_mask, 0, 0, NULL },
+	{ "mark_invert_2", "xmatch", mut_mark_invert, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 1: match 'mark': invert other than 0 or 1" },
+	/* limit (xt_limit rev 0, every family): limit_mt_check()'s overflow test */
+	{ "limit_burst_0", "xmatch", mut_limit_burst0, -ERANGE, -ERANGE, "match 'limit'" },
+	{ "limit_overflow", "xmatch", mut_limit_overflow, -ERANGE, -ERANGE, NULL },
+	{ "limit_one_a_day_burst_4", "xmatch", mut_limit_big, -ERANGE, -ERANGE, NULL },
+	{ "limit_revision_1", "xmatch", mut_limit_rev1, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "limit_private_fields", "xmatch", mut_limit_private, 0, 0, NULL },
+	/* addrtype (rev 1, every family): addrtype_mt_checkentry_v1() */
+	{ "addrtype_both_limits", "xmatch", mut_adt_both, -EINVAL, -EINVAL,
+	  "chain INPUT rule 3: match 'addrtype'" },
+	{ "addrtype_iface_out_at_input", "xmatch", mut_adt_out_at_input, -EINVAL, -EINVAL, NULL },
+	{ "addrtype_iface_in_at_output", "xmatch", mut_adt_in_at_output, -EINVAL, -EINVAL, NULL },
+	{ "addrtype_iface_out_at_output", "xmatch", mut_adt_out_at_output, 0, 0, NULL },
+	{ "addrtype_iface_in_from_forward", "xmatch", mut_adt_in_in_user_chain, 0, 0, NULL },
+	{ "addrtype_unknown_flags", "xmatch", mut_adt_unknown_flags, 0, 0, NULL },
+	{ "addrtype_all_types", "xmatch", mut_adt_all_types, 0, 0, NULL },
+	{ "addrtype_revision_2", "xmatch", mut_adt_rev2, -ENOENT, -ENOENT, NULL },
 	/* multiport_mt_check(): protocol, side, count. */
 	{ "multiport_icmp", "matches", mut_mp_icmp, -EINVAL, -EINVAL, "match 'multiport'" },
 	{ "multiport_udplite", "matches", mut_mp_udplite, 0, 0, NULL },
@@ -341,7 +444,7 @@ START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
 					     "udp_icmp", "misc", "deep6", "deep7",
-					     "nested", "matches", "l2" };
+					     "nested", "matches", "l2", "xmatch", "ct" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;

@@ -69,6 +69,9 @@ extern bool bf_cli_verbose;	/* test -v: print each return code on stderr */
 /* 1 = ACCEPT, 0 = DROP, negative errno on failure (message printed). */
 int bf_cli_run_frame(int prog_fd, enum bf_hook hook, const void *frame,
 		     size_t len);
+/* The same with skb->mark = mark for tc programs (-m mark). */
+int bf_cli_run_frame_mark(int prog_fd, enum bf_hook hook, const void *frame,
+			  size_t len, uint32_t mark);
 int bf_cli_set_test_ifs(int map_fd, uint32_t iif, uint32_t oif);
 
 #endif /* BF_CLI_H */

@@ -374,6 +374,38 @@ bad:
 	return -EINVAL;
 }
 
+/* mark=N: skb->mark, decimal or 0x hex */
+static int pkt_mark(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 0);
+	if (!*val || *end || errno || v > UINT32_MAX || *val == '-') {
+		*why = "expected a 32-bit mark (decimal or 0x hex)";
+		return -EINVAL;
+	}
+	spec->mark = (uint32_t)v;
+	return 0;
+}
+
+/* wait=MS: pause before this packet, at most 10 s (time-based matches) */
+static int pkt_wait(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (!*val || *end || errno || v > 10000 || *val == '-') {
+		*why = "expected milliseconds 0..10000";
+		return -EINVAL;
+	}
+	spec->wait_ms = (uint32_t)v;
+	return 0;
+}
+
 /* ext=hop,dst,rt,frag,ah,none: IPv6 extension headers in packet order. */
 static int pkt_ext(struct bf_pkt_spec *spec, const char *val, const char **why)
 {
@@ -425,6 +457,8 @@ static const struct pkt_key pkt_keys[] = {
 	{ "pkttype", pkt_pkttype },
 	{ "smac", pkt_smac },
 	{ "opts", pkt_opts },
+	{ "mark", pkt_mark },
+	{ "wait", pkt_wait },
 	{ "ext", pkt_ext },
 };
 
@@ -448,7 +482,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext mark wait)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}

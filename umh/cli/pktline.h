@@ -57,6 +57,8 @@ struct bf_pkt_spec {
 	uint8_t l2type;		/* enum bf_pkt_l2type: Ethernet destination */
 	uint8_t tcp_opts[40];	/* TCP options, padded with EOL to 4 bytes */
 	uint8_t n_tcp_opts;	/* their length, a multiple of 4 */
+	uint32_t mark;		/* skb->mark (-m mark; tc only) */
+	uint32_t wait_ms;	/* sleep this long before sending (-m limit refills) */
 	/*
 	 * IPv6 (bf_pktline_parse_family(AF_INET6, ...)). saddr/daddr, len
 	 * (the whole IPv6 packet, header included), ttl (the hop limit),
@@ -88,7 +90,7 @@ void bf_pkt_spec_default(struct bf_pkt_spec *spec);
 #define BF_PKT_DEFAULTS_TEXT \
 	"src=10.0.0.2 dst=10.0.0.1 proto=tcp sport=40000 dport=80 flags=S " \
 	"type=8 code=0 ttl=64 frag=none pkttype=unicast smac=02:00:00:00:00:02, " \
-	"len=headers only, iif/oif none"
+	"len=headers only, iif/oif none, mark=0, wait=0"
 
 /*
  * Parse one line. Returns 1 and fills *spec for a packet line, 0 for a

@@ -46,12 +46,25 @@ static int run_verdict(enum bf_hook hook, int code)
 int bf_cli_run_frame(int prog_fd, enum bf_hook hook, const void *frame,
 		     size_t len)
 {
+	return bf_cli_run_frame_mark(prog_fd, hook, frame, len, 0);
+}
+
+int bf_cli_run_frame_mark(int prog_fd, enum bf_hook hook, const void *frame,
+			  size_t len, uint32_t mark)
+{
+	struct __sk_buff skb = { .mark = mark };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = frame,
 		.data_size_in = (__u32)len,
 		.repeat = 1,
 	);
 	int r;
+
+	/* tc programs see skb->mark; XDP has none (mark= is ignored there) */
+	if (hook != BF_HOOK_XDP && mark) {
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+	}
 
 	r = bpf_prog_test_run_opts(prog_fd, &opts);
 	if (r) {

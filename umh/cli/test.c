@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
 
@@ -78,6 +79,8 @@ static void test_usage(FILE *f)
 		"                           01:00:5e:00:00:01; what -m pkttype sees at\n"
 		"                           INPUT and FORWARD\n"
 		"  smac=xx:xx:xx:xx:xx:xx   Ethernet source (-m mac --mac-source)\n"
+		"  mark=N                   skb->mark (-m mark; tc only)\n"
+		"  wait=MS                  sleep before sending it (-m limit refills)\n"
 		"  opts=HEX|none           TCP option bytes (up to 40), padded with EOL\n"
 		"                           to a multiple of 4; doff follows (--tcp-option)\n"
 		"  frag=none|first|nonfirst|N  first: MF set, offset 0; nonfirst: offset\n"
@@ -270,6 +273,14 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 	uint32_t iif, oif;
 	int len, r;
 
+	if (p->spec.wait_ms) {
+		struct timespec ts = {
+			.tv_sec = p->spec.wait_ms / 1000,
+			.tv_nsec = (long)(p->spec.wait_ms % 1000) * 1000000,
+		};
+
+		nanosleep(&ts, NULL);
+	}
 	len = bf_pkt_build(&p->spec, frame, sizeof(frame));
 	if (len < 0) {
 		fprintf(stderr, "bpfilter test: stdin line %u: cannot build the packet: %s\n",
@@ -282,7 +293,8 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 	if (!r)
 		r = bf_cli_set_test_ifs(map_fd, iif, oif);
 	if (!r)
-		r = bf_cli_run_frame(prog_fd, hook, frame, (size_t)len);
+		r = bf_cli_run_frame_mark(prog_fd, hook, frame, (size_t)len,
+					  p->spec.mark);
 	if (r < 0) {
 		fprintf(stderr, "bpfilter test: stdin line %u: the packet could not be run\n", p->line);
 		return r;
