@@ -266,7 +266,10 @@ def collect(socks, seen, timeout):
 
 def send(bench, pkt, ip):
     chain = bench.chain
+    if pkt.get("wait"):
+        time.sleep(pkt["wait"] / 1000.0)	# time-based matches (-m limit)
     if chain == "OUTPUT":
+        bench.tx.setsockopt(socket.SOL_SOCKET, oracle.SO_MARK, pkt["mark"])
         bench.route_via(pkt["oif"])
         af = socket.AF_INET if pkt["family"] == 4 else socket.AF_INET6
         try:
@@ -312,6 +315,9 @@ def inner(args):
                                                         args.family)))
         except (oracle.PacketError, ValueError, KeyError) as exc:
             sys.exit("attached: line %d: %s" % (num, exc))
+    if args.chain != "OUTPUT" and any(p[2]["mark"] for p in pkts):
+        sys.exit("attached: mark= only at OUTPUT (SO_MARK): a received frame "
+                 "carries no mark")
     if len(pkts) > 65535:
         sys.exit("attached: at most 65535 packets (the IP id tells them apart)")
     with tempfile.TemporaryDirectory(prefix="bpfilter-attached.") as tmp:

@@ -312,6 +312,7 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 static int test_interp(const struct test_ctx *t, const struct bf_ir *ir,
 		       int nf_hook)
 {
+	struct bf_interp_env env = { .sz = sizeof(env) };
 	uint8_t frame[BF_PKT_FRAME_MAX];
 	const struct test_pkt *p;
 	size_t k;
@@ -319,9 +320,10 @@ static int test_interp(const struct test_ctx *t, const struct bf_ir *ir,
 
 	for (k = 0; k < t->n_pkts; k++) {
 		p = &t->pkts[k];
+		env.mark = p->spec.mark;
 		len = bf_pkt_build(&p->spec, frame, sizeof(frame));
-		v = len < 0 ? len : bf_interp_run_frame(ir, nf_hook, frame, (size_t)len,
-							 p->spec.iif, p->spec.oif, NULL);
+		v = len < 0 ? len : bf_interp_run_env(ir, nf_hook, frame, (size_t)len,
+						       p->spec.iif, p->spec.oif, &env, NULL);
 		if (v < 0) {
 			fprintf(stderr, "bpfilter test: stdin line %u: the interpreter failed: %s\n",
 				p->line, strerror(-v));
