@@ -270,6 +270,21 @@ class Player:
 					s.listen(64)
 				self.keep.append(s)
 
+	def join(self, groups):
+		n = next(iter(self.t.nets.values()))
+		for g in groups:
+			with Netns(self.t.host):
+				s = socket.socket(self.af, socket.SOCK_DGRAM)
+			if self.fam == 4:
+				mreq = ip_bytes(4, g) + ip_bytes(4, n["haddr"])
+				s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+			else:
+				with Netns(self.t.host):
+					idx = socket.if_nametoindex(n["ifname"])
+				mreq = ip_bytes(6, g) + struct.pack("@I", idx)
+				s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+			self.keep.append(s)
+
 	def addr(self, name):
 		"""An endpoint name, 'host' (H's address on the first net) or an IP."""
 		if name == "host":
@@ -478,7 +493,7 @@ class Player:
 
 # ---- the sequence file ---------------------------------------------------------------
 def parse_seq(path):
-	fam, nets, listen, lines = 4, {}, [], []
+	fam, nets, listen, lines, joins = 4, {}, [], [], []
 	for no, raw in enumerate(open(path), 1):
 		text = raw.split("#", 1)[0].strip()
 		if not text:
@@ -491,11 +506,13 @@ def parse_seq(path):
 			nets[w[1]] = {"addr": a, "plen": int(plen), "haddr": w[4], "ifname": w[6]}
 		elif w[0] == "listen":	# listen tcp|udp PORT...
 			listen += [(w[1], int(x)) for x in w[2:]]
+		elif w[0] == "join":	# join GROUP...: H joins on its first interface
+			joins += w[1:]
 		elif w[0] in ("INPUT", "FORWARD", "OUTPUT"):
 			lines.append((no, text))
 		else:
 			raise SeqError("%s:%d: unknown line '%s'" % (path, no, text))
-	return fam, nets, listen, lines
+	return fam, nets, listen, lines, joins
 
 
 def endpoint(tok):
@@ -589,7 +606,7 @@ def main():
 	ap.add_argument("--bpfilter", default="build/bpfilter")
 	ap.add_argument("--tmp", default="/tmp")
 	a = ap.parse_args()
-	fam, nets, listen, lines = parse_seq(a.seq)
+	fam, nets, listen, lines, joins = parse_seq(a.seq)
 	tag = "%d%s" % (PID, a.mode[0])
 	topo = Topo(fam, nets, tag)
 	daemon = None
@@ -604,6 +621,7 @@ def main():
 				print("refused: %s" % why)
 				return 3
 		pl = Player(topo, fam, listen)
+		pl.join(joins)
 		for no, text in lines:
 			ln = parse_line(pl, no, text)
 			print("%d %s" % (no, pl.play(ln)), flush=True)
