@@ -20,7 +20,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BPFILTER=${BPFILTER:-$root/build/bpfilter}
-HOOKS=${HOOKS:-"xdp tc"}
+HOOKS=${HOOKS-"xdp tc"}
 
 echo "TAP version 13"
 if ((EUID != 0)); then
@@ -72,6 +72,10 @@ for name in "${names[@]}"; do
 	if ! grep -qE '^[0-9]+ ' "$k"; then
 		tap not_ok "$name kernel: the sequence did not run: $(head -c 300 "$k" "$k.err" | tr '\n' ' ')"
 		continue
+	fi
+	npk=$(grep -cE '^(INPUT|FORWARD|OUTPUT) ' "$seq")
+	if (($(grep -cE '^[0-9]+ ' "$k") != npk)); then
+		tap not_ok "$name kernel: $(grep -cE '^[0-9]+ ' "$k") of $npk packets played: $(tail -n 3 "$k.err" | tr '\n' ' ')"
 	fi
 	while read -r no verdict; do
 		want=$(sed -n "${no}p" "$seq" | sed -n 's/.*=>[[:space:]]*//p' | sed 's/[[:space:]]*#.*//')
