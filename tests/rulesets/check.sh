@@ -50,9 +50,13 @@ fi
 # play NAME MODE OUT: one run of seqrun.py (bounded by timeout).
 play() {
 	local dir=${1%6}
+	local tag=()
+	# LOG lines are compared too: a per-run tag in the prefixes (rs<pid><k|x|t>:,
+	# the same length in every run) finds them in the kernel log.
+	grep -q -- '-j LOG' "$here/$dir/$1.rules" && tag=(--log-tag "rs$$${2:0:1}:")
 	timeout 300 /usr/bin/python3 "$here/seqrun.py" --rules "$here/$dir/$1.rules" \
 		--seq "$here/$dir/$1.seq" --mode "$2" --bpfilter "$BPFILTER" --tmp "$3.d" \
-		>"$3" 2>"$3.err"
+		"${tag[@]}" >"$3" 2>"$3.err"
 }
 
 # text LINENO FILE: the sequence line, for the TAP description.
@@ -76,6 +80,10 @@ for name in "${names[@]}"; do
 	npk=$(grep -cE '^(INPUT|FORWARD|OUTPUT) ' "$seq")
 	if (($(grep -cE '^[0-9]+ ' "$k") != npk)); then
 		tap not_ok "$name kernel: $(grep -cE '^[0-9]+ ' "$k") of $npk packets played: $(tail -n 3 "$k.err" | tr '\n' ' ')"
+	fi
+	if grep -q '^log ' "$k"; then
+		echo "# kernel LOG lines: $(grep -c '^log ' "$k")"
+		grep '^log ' "$k" | sed 's/^/#   /'
 	fi
 	while read -r no verdict; do
 		want=$(sed -n "${no}p" "$seq" | sed -n 's/.*=>[[:space:]]*//p' | sed 's/[[:space:]]*#.*//')
@@ -110,6 +118,17 @@ for name in "${names[@]}"; do
 				tap not_ok "$desc: kernel '$verdict', bpfilter '${got:-nothing}'"
 			fi
 		done < <(grep -E '^[0-9]+ ' "$k")
+		if grep -q '^log ' "$k" "$b"; then
+			# XDP has no OUTPUT: the kernel's OUTPUT lines (IN= empty) are left out.
+			kl=$(grep '^log ' "$k" | { if [[ $hook == xdp ]]; then grep -v ' IN= ' || true; else cat; fi; })
+			bl=$(grep '^log ' "$b" || true)
+			if [[ $kl == "$bl" ]]; then
+				tap ok "$name $hook: the same $(grep -c . <<<"$kl") LOG lines as the kernel"
+			else
+				tap not_ok "$name $hook: LOG lines differ from the kernel's"
+				diff <(echo "$kl") <(echo "$bl") | sed 's/^/#   /' | head -n 20
+			fi
+		fi
 	done
 done
 echo "1..$num"

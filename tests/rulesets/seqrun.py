@@ -194,12 +194,13 @@ class Topo:
 		self.nsx(self.host, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
 		self.nsx(self.host, "sysctl", "-qw", "net.ipv4.tcp_synack_retries=1")
 		first = True
-		for name, n in self.nets.items():
+		for i, (name, n) in enumerate(self.nets.items()):
 			ns = self.ns[name]
 			sh("ip", "netns", "add", ns)
 			self.created.append(ns)
 			sh("ip", "link", "add", "name", n["ifname"], "netns", self.host,
-			   "type", "veth", "peer", "name", "ep0", "netns", ns)
+			   "address", "02:77:00:00:%02x:01" % i, "type", "veth", "peer",
+			   "name", "ep0", "netns", ns, "address", "02:77:00:00:%02x:02" % i)
 			for (x, ifn) in ((self.host, n["ifname"]), (ns, "ep0")):
 				if v6:
 					self.nsx(x, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % ifn)
@@ -570,6 +571,27 @@ def parse_line(pl, no, text):
 
 
 # ---- loading the rules --------------------------------------------------------------
+def tag_rules(rules, tag, tmp):
+	"""A copy of RULES whose LOG prefixes start with TAG (verdicts unchanged)."""
+	out = os.path.join(tmp, "rules.tagged")
+	with open(out, "w") as f:
+		f.write(open(rules).read().replace('--log-prefix "', '--log-prefix "' + tag))
+	return out
+
+
+def log_lines(tag):
+	"""The kernel log lines carrying TAG, as 'LEVEL TEXT' without the tag."""
+	r = sh("dmesg", "-x", check=False)
+	out = []
+	for x in r.stdout.splitlines():
+		if tag not in x:
+			continue
+		head, _, text = x.partition("] ")
+		level = head.split(":")[1].strip() if head.count(":") >= 2 else "?"
+		out.append("%s %s" % (level, text.replace(tag, "", 1).strip()))
+	return out
+
+
 def load_kernel(topo, fam, rules):
 	tool = "ip6tables-legacy-restore" if fam == 6 else "iptables-legacy-restore"
 	r = subprocess.run(["ip", "netns", "exec", topo.host, tool], stdin=open(rules),
@@ -612,6 +634,8 @@ def main():
 	ap.add_argument("--mode", choices=("kernel", "xdp", "tc"), required=True)
 	ap.add_argument("--bpfilter", default="build/bpfilter")
 	ap.add_argument("--tmp", default="/tmp")
+	ap.add_argument("--log-tag", default="",
+	                help="prefix LOG lines with this tag and print them at the end")
 	a = ap.parse_args()
 	fam, nets, listen, lines, joins = parse_seq(a.seq)
 	routes = nets.pop("__routes", [])
@@ -619,14 +643,23 @@ def main():
 	topo = Topo(fam, nets, tag)
 	daemon = None
 	rc = 0
+	rules = a.rules
+	allns = "/proc/sys/net/netfilter/nf_log_all_netns"
+	allns_old = None
+	if a.log_tag:
+		os.makedirs(a.tmp, exist_ok=True)
+		rules = tag_rules(a.rules, a.log_tag, a.tmp)
+		if a.mode == "kernel":	# the kernel logs nothing from a netns otherwise
+			allns_old = open(allns).read().strip()
+			open(allns, "w").write("1")
 	try:
 		topo.setup()
 		for pfx, via in routes:
 			topo.nsx(topo.host, "ip", "-%d" % fam, "route", "add", pfx, "via", nets[via]["addr"])
 		if a.mode == "kernel":
-			load_kernel(topo, fam, a.rules)
+			load_kernel(topo, fam, rules)
 		else:
-			daemon, why = start_bpfilter(topo, fam, a.rules, a.mode, a.bpfilter, a.tmp)
+			daemon, why = start_bpfilter(topo, fam, rules, a.mode, a.bpfilter, a.tmp)
 			if why:
 				print("refused: %s" % why)
 				return 3
@@ -635,10 +668,16 @@ def main():
 		for no, text in lines:
 			ln = parse_line(pl, no, text)
 			print("%d %s" % (no, pl.play(ln)), flush=True)
+		if a.log_tag:
+			time.sleep(0.5)
+			for x in log_lines(a.log_tag):
+				print("log " + x)
 	except SeqError as e:
 		print("error: %s" % e)
 		rc = 2
 	finally:
+		if allns_old is not None:
+			open(allns, "w").write(allns_old)
 		if daemon:
 			daemon.kill()
 			daemon.wait()
