@@ -53,7 +53,7 @@ play() {
 	local tag=()
 	# LOG lines are compared too: a per-run tag in the prefixes (rs<pid><k|x|t>:,
 	# the same length in every run) finds them in the kernel log.
-	grep -q -- '-j LOG' "$here/$dir/$1.rules" && tag=(--log-tag "rs$$${2:0:1}:")
+	grep -q -- '-j LOG' "$here/$dir/$1.rules" && tag=(--log-tag "rs$$-$setno${2:0:1}:")
 	timeout 300 /usr/bin/python3 "$here/seqrun.py" --rules "$here/$dir/$1.rules" \
 		--seq "$here/$dir/$1.seq" --mode "$2" --bpfilter "$BPFILTER" --tmp "$3.d" \
 		"${tag[@]}" >"$3" 2>"$3.err"
@@ -62,7 +62,9 @@ play() {
 # text LINENO FILE: the sequence line, for the TAP description.
 text() { sed -n "${1}p" "$2" | sed -e 's/[[:space:]]*=>.*//' -e 's/#/\\#/g'; }
 
+setno=10
 for name in "${names[@]}"; do
+	setno=$((setno + 1))
 	dir=${name%6}
 	seq=$here/$dir/$name.seq
 	if [[ ! -f $seq ]]; then

@@ -343,6 +343,8 @@ class Player:
 		self.drain()
 		hook, kind, p, opts = ln["hook"], ln["kind"], ln["pkt"], ln["opts"]
 		sent = None
+		if kind == "craft" and "repeat" in opts:
+			return self.burst(ln)
 		if kind == "craft":
 			sent = self.craft(ln)
 		elif kind == "connect":
@@ -357,6 +359,22 @@ class Player:
 			for d in lst:
 				self.learn(d)
 		return self.judge(ln, sent, got)
+
+	def burst(self, ln):
+		"""repeat=N: N copies back to back (rate limits); verdict accept=K/N."""
+		n = int(ln["opts"]["repeat"])
+		sents = []
+		for i in range(n):	# each copy a new flow: the next ICMP id / source port
+			one = dict(ln, pkt=dict(ln["pkt"]))
+			one["pkt"]["sport"] += i
+			if one["pkt"]["proto"] in (1, 58):
+				one["pkt"]["dport"] += i
+			sents.append(self.craft(one))
+		time.sleep(WINDOW)
+		got = self.drain()
+		key = "raw" if ln["hook"] == "INPUT" else ln["to"]
+		k = sum(1 for x in sents if any(self.same(x, d, raw=(key == "raw")) for d in got[key]))
+		return "accept=%d/%d" % (k, n)
 
 	def craft(self, ln):
 		p = dict(ln["pkt"])
