@@ -637,8 +637,13 @@ def start_bpfilter(topo, fam, rules, hook, bpfilter, tmp):
 	if r.returncode:
 		why = r.stderr.strip().splitlines()
 		dl = open(os.path.join(tmp, "daemon.log")).read().splitlines()
-		reason = [x for x in dl if "not supported" in x or "refused" in x or "rule" in x]
-		msg = (reason[-1] if reason else (why[0] if why else "exit %d" % r.returncode))
+		reason = [x for x in dl if "not supported" in x or "refused" in x]
+		tool_says = [x for x in why if "Couldn't load" in x]
+		warned = [x for x in why if "not supported" in x]
+		msg = (tool_says[0] if tool_says else reason[-1] if reason else
+		       warned[0] if warned else why[0] if why else "exit %d" % r.returncode)
+		if "(legacy): " in msg:		# iptables' own "Couldn't load match" line
+			msg = msg[msg.index("(legacy): ") + 10:]
 		if "chain " in msg:	# the rule and the reason, not the pid
 			msg = msg[msg.index("chain "):]
 		return d, msg.strip()
