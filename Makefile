@@ -102,13 +102,19 @@ selftest: all
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
-	DIFF_PAIRS=10000 DIFF_SEED=smoke tests/diff/campaign.sh
+	DIFF_PAIRS=10000 DIFF_SEED=smoke DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_SEED=smoke6 DIFF_ATTACHED=1 DIFF_ATTACHED_COUNT=200 \
+		DIFF_AVOID=rt-trunc tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
-# campaign (DIFF_PAIRS, default 200000; DIFF_SEED)
+# campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
+# default 10, also through the attached program with real frames), then an
+# IPv6 one (DIFF6_PAIRS, default 50000)
 difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} DIFF_AVOID=$${DIFF_AVOID:-rt-trunc} \
+		tests/diff/campaign.sh
 
 check: all unit progtest translate packet packet-kernel selftest faults difftest-smoke fuzz-smoke kmod-check
 

@@ -18,6 +18,7 @@
  * a transport offset that was never computed; no tool writes it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -41,7 +42,15 @@ static uint16_t ip6_proto(const void *ip, bool *inv)
 static void ip6_ir_clean(void *ip)
 {
 	struct ip6t_ip6 *i = ip;
+	size_t pad = offsetof(struct ip6t_ip6, invflags) + sizeof(i->invflags);
 
+	/*
+	 * The padding after invflags: the kernel's unconditional() compares
+	 * it, ip6_packet_match() never reads it (tests/fuzz/fuzz_xt: a
+	 * RETURN with padding bytes set was a rule, then the chain's end
+	 * after a round trip).
+	 */
+	memset((uint8_t *)i + pad, 0, sizeof(*i) - pad);
 	i->tos = 0;
 	i->flags &= ~(IP6T_F_TOS | IP6T_F_GOTO);
 	i->invflags &= ~(IP6T_INV_TOS | IP6T_INV_FRAG);
@@ -156,7 +165,11 @@ static int ip6_from_ir(const struct bf_ir *ir, const struct bf_rule *r, void *ip
 			ip->invflags |= p->inv ? IP6T_INV_VIA_OUT : 0;
 			break;
 		case BF_F_PROTO6:
-			if (p->value > 0xff)
+			/*
+			 * ip6t_ip6.proto is 16 bits and the kernel takes any
+			 * value (above 255 it never equals a header number).
+			 */
+			if (p->value > 0xffff)
 				return -EINVAL;
 			ip->proto = p->value;
 			ip->flags |= IP6T_F_PROTO;

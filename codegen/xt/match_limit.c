@@ -62,6 +62,17 @@ static int limit_from_ir(const struct bf_pred *preds, uint32_t n, void *data)
 		return -EINVAL;
 	r->avg = preds[0].value;
 	r->burst = preds[0].lo;
+	/*
+	 * A bucket the blob chose itself (its cost was not 0) is written
+	 * back, or the next translation would compute another one
+	 * (tests/fuzz/fuzz_xt's round trip). Computed buckets leave the
+	 * fields zero, as GET_ENTRIES shows them.
+	 */
+	if (preds[0].mask != bf_limit_user2credits(r->avg * r->burst) ||
+	    preds[0].hi != bf_limit_user2credits(r->avg)) {
+		r->credit_cap = preds[0].mask;
+		r->cost = preds[0].hi;
+	}
 	return 0;
 }
 

@@ -3,9 +3,11 @@
  * sockopt-probe: raw iptables sockopt calls that iptables itself never
  * makes, for the bpfilter.ko selftest (run in the qemu guest).
  *
- *   sockopt-probe CASE EXPECTED
+ *   sockopt-probe [-6] CASE EXPECTED
  *
- * runs CASE and exits 0 when the errno it got is EXPECTED (an errno name,
+ * runs CASE (with -6: on an AF_INET6 socket, IP6T_SO_* at IPPROTO_IPV6,
+ * whose numbers and ipt_getinfo/ipt_replace layouts are the IPv4 ones;
+ * every case but race) and exits 0 when the errno it got is EXPECTED (an errno name,
  * "OK" for success, alternatives separated by '|'); it prints what it got.
  * Cases:
  *   getinfo          GET_INFO "filter" (also used to time a stuck helper)
@@ -40,9 +42,12 @@
 #define PROBE_RULE_SIZE \
 	(sizeof(struct ipt_entry) + XT_ALIGN(sizeof(struct xt_standard_target)))
 
+static int probe_family = AF_INET;
+static int probe_level = IPPROTO_IP;
+
 static int probe_sock(void)
 {
-	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	int fd = socket(probe_family, SOCK_RAW, IPPROTO_RAW);
 
 	if (fd < 0) {
 		perror("sockopt-probe: socket");
@@ -62,7 +67,7 @@ static int probe_getinfo(int fd, struct ipt_getinfo *info)
 
 	memset(info, 0, sizeof(*info));
 	strcpy(info->name, "filter");
-	return probe_ret(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, info, &len));
+	return probe_ret(getsockopt(fd, probe_level, IPT_SO_GET_INFO, info, &len));
 }
 
 static void *probe_unmapped(void)
@@ -88,32 +93,32 @@ static int probe_simple(const char *name)
 	if (!strcmp(name, "getinfo"))
 		return probe_getinfo(fd, &info);
 	if (!strcmp(name, "len0-set"))
-		return probe_ret(setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE,
+		return probe_ret(setsockopt(fd, probe_level, IPT_SO_SET_REPLACE,
 					    buf, 0));
 	if (!strcmp(name, "len0-get")) {
 		len = 0;
-		return probe_ret(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO,
+		return probe_ret(getsockopt(fd, probe_level, IPT_SO_GET_INFO,
 					    buf, &len));
 	}
 	if (!strcmp(name, "huge-set"))
-		return probe_ret(setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE,
+		return probe_ret(setsockopt(fd, probe_level, IPT_SO_SET_REPLACE,
 					    buf, 0x7fffffff));
 	if (!strcmp(name, "big-set"))
-		return probe_ret(setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE,
+		return probe_ret(setsockopt(fd, probe_level, IPT_SO_SET_REPLACE,
 					    buf, 64 << 20));
 	if (!strcmp(name, "huge-get")) {
 		len = 0x7fffffff;
 		strcpy(buf, "filter");
-		return probe_ret(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES,
+		return probe_ret(getsockopt(fd, probe_level, IPT_SO_GET_ENTRIES,
 					    buf, &len));
 	}
 	if (!strcmp(name, "badptr-set"))
-		return probe_ret(setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE,
+		return probe_ret(setsockopt(fd, probe_level, IPT_SO_SET_REPLACE,
 					    probe_unmapped(),
 					    sizeof(struct ipt_replace) + 64));
 	if (!strcmp(name, "badptr-get")) {
 		len = sizeof(struct ipt_getinfo);
-		return probe_ret(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO,
+		return probe_ret(getsockopt(fd, probe_level, IPT_SO_GET_INFO,
 					    probe_unmapped(), &len));
 	}
 	return -1;
@@ -137,7 +142,7 @@ static int probe_noperm(bool set)
 		    setresuid(65534, 65534, 65534))
 			_exit(200);
 		if (set)
-			_exit(probe_ret(setsockopt(fd, IPPROTO_IP,
+			_exit(probe_ret(setsockopt(fd, probe_level,
 						   IPT_SO_SET_REPLACE, buf,
 						   sizeof(buf))));
 		_exit(probe_getinfo(fd, &info));
@@ -191,7 +196,7 @@ static int probe_replace_after(int ready, int go)
 		return ENOMEM;
 	strcpy(ge->name, "filter");
 	ge->size = info.size;
-	if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, ge, &len))
+	if (getsockopt(fd, probe_level, IPT_SO_GET_ENTRIES, ge, &len))
 		return errno;
 	if (info.hook_entry[NF_INET_LOCAL_IN] != 0)
 		return EINVAL;	/* INPUT must come first, as in "filter" */
@@ -220,7 +225,7 @@ static int probe_replace_after(int ready, int go)
 
 	if (write(ready, "r", 1) != 1 || read(go, &c, 1) < 0)
 		return EPIPE;
-	if (setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, repl,
+	if (setsockopt(fd, probe_level, IPT_SO_SET_REPLACE, repl,
 		       sizeof(*repl) + repl->size))
 		return errno;
 	return 0;
@@ -308,8 +313,14 @@ int main(int argc, char **argv)
 	const char *got;
 	int err;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: sockopt-probe CASE EXPECTED\n");
+	if (argc == 4 && !strcmp(argv[1], "-6")) {
+		probe_family = AF_INET6;
+		probe_level = IPPROTO_IPV6;
+		argc--;
+		argv++;
+	}
+	if (argc != 3 || (probe_family == AF_INET6 && !strcmp(argv[1], "race"))) {
+		fprintf(stderr, "usage: sockopt-probe [-6] CASE EXPECTED (race is IPv4 only)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "race"))

@@ -1,20 +1,31 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """Differential campaign: random rule sets x edge-biased packets, the
-kernel (oracle.py) against `bpfilter test` at xdp and tc.
+kernel (oracle.py) against `bpfilter test` at xdp and tc, the reference
+interpreter of the IR (`bpfilter test --interp`) and, for a sample, the
+program `bpfilter daemon` attached (attached.py: real frames over veth).
 
     campaign.py [--pairs N] [--seed S] [--jobs J] [--count C] [--out DIR]
-                [--no-shrink] [-v]
+                [--attached K] [--attached-count M] [--no-shrink] [-v]
 
 Rule set i comes from rulegen.py with seed "S/i" and C packets per chain.
 One oracle run (one netns, all packets in a batch) per (rule set, chain),
-one `bpfilter test` per (rule set, chain, hook) with all packets on
-stdin; J rule sets at a time. Stops once N (packet, hook) pairs were
-judged. Pairs that known-differences covers are excluded and counted;
-anything else that differs is a mismatch: it is printed, shrunk (rules,
-chains, matches and packet fields deleted while the kernel and bpfilter
-still disagree) and written to DIR as NAME.rules + NAME.pkts, ready for
-tests/diff/cases/.
+one `bpfilter test --interp` per (rule set, chain), one `bpfilter test`
+per (rule set, chain, hook) with all packets on stdin; the first K rule
+sets also send their first M packets per chain through attached.py at
+each hook. J rule sets at a time. Stops once N (packet, hook) pairs were
+judged.
+
+Each pair is classed three ways, kernel K, BPF B, interpreter I:
+K = B = I agrees; B = I != K is a front-end bug (the IR is wrong);
+K = I != B a codegen bug; K = B != I an interpreter bug. Pairs that
+known-differences covers are excluded (counted with their reason) from
+the comparisons with the kernel only. The attached program must give
+what `bpfilter test` gives at the same hook, on every packet. Anything
+that differs is a mismatch: it is printed, shrunk (rules, chains, matches
+and packet fields deleted while the two sides still disagree) and written
+to DIR as NAME.rules + NAME.pkts with the kernel's verdict as the
+expectation, ready for tests/diff/cases/.
 
 Exit: 0 no mismatch and no error, 1 otherwise, 4 skipped (not root).
 """
@@ -35,9 +46,15 @@ sys.path.insert(0, HERE)
 import rulegen  # noqa: E402
 
 ORACLE = os.path.join(HERE, "oracle.py")
+ATTACHED = os.path.join(HERE, "attached.py")
 BPFILTER = os.environ.get("BPFILTER", os.path.join(ROOT, "build", "bpfilter"))
 KNOWN = os.path.join(HERE, "known-differences")
 HOOKS = {"INPUT": ("xdp", "tc"), "FORWARD": ("xdp", "tc"), "OUTPUT": ("tc",)}
+FAMILY = 4	# main() sets 6 for --family 6, before the workers fork
+
+
+def fam_opt():
+    return ["-6"] if FAMILY == 6 else []
 
 
 def load_known():
@@ -48,19 +65,22 @@ def load_known():
             if not line or line.startswith("#"):
                 continue
             chain, hooks, regex, why = line.split("\t")
-            known.append((chain, hooks.split(","), re.compile(regex), why))
+            chain, _, fam = chain.partition("/")
+            known.append((chain, int(fam) if fam else None,
+                          hooks.split(","), re.compile(regex), why))
     return known
 
 
-def known_match(known, chain, hook, line):
-    for kchain, khooks, regex, why in known:
-        if kchain == chain and hook in khooks and regex.search(line):
+def known_match(known, chain, hook, line, family=4):
+    for kchain, kfam, khooks, regex, why in known:
+        if kchain == chain and kfam in (None, family) and hook in khooks \
+                and regex.search(line):
             return why
     return None
 
 
 def run_oracle(rules, chain, lines, exact=False):
-    cmd = [sys.executable, ORACLE, "--chain", chain] + \
+    cmd = [sys.executable, ORACLE, "--chain", chain] + fam_opt() + \
         (["--exact"] if exact else []) + [rules]
     res = subprocess.run(cmd, input="\n".join(lines) + "\n",
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -71,96 +91,211 @@ def run_oracle(rules, chain, lines, exact=False):
     return out
 
 
-def run_bpfilter(rules, chain, hook, lines):
-    cmd = ["unshare", "--net", BPFILTER, "test", "--hook", hook, "--chain",
-           chain, rules]
+def run_bpfilter(rules, chain, hook, lines, interp=False):
+    cmd = ["unshare", "--net", BPFILTER, "test"] + fam_opt() + \
+        ["--hook", hook, "--chain", chain] + \
+        (["--interp"] if interp else []) + [rules]
     res = subprocess.run(cmd, input="\n".join(lines) + "\n",
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, check=False)
     out = res.stdout.split()
     if res.returncode or len(out) != len(lines):
-        raise RuntimeError("bpfilter test --hook %s --chain %s: %s" %
+        raise RuntimeError("bpfilter test%s --hook %s --chain %s: %s" %
+                           (" --interp" if interp else "", hook, chain,
+                            res.stderr.strip()[:2000]))
+    return out
+
+
+def run_attached(rules, chain, hook, lines):
+    cmd = [sys.executable, ATTACHED, "--hook", hook, "--chain", chain] + \
+        fam_opt() + [rules]
+    res = subprocess.run(cmd, input="\n".join(lines) + "\n",
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, check=False)
+    out = res.stdout.split()
+    if res.returncode or len(out) != len(lines):
+        raise RuntimeError("attached --hook %s --chain %s: %s" %
                            (hook, chain, res.stderr.strip()[:2000]))
     return out
 
 
+# The sides a verdict comes from: "kernel" (oracle.py), "interp" (bpfilter
+# test --interp: the reference interpreter of the IR), ("bpf", HOOK)
+# (bpfilter test: BPF_PROG_TEST_RUN) and ("att", HOOK) (attached.py: real
+# frames through the program the daemon attached).
+def side_name(side):
+    return side if isinstance(side, str) else "%s-%s" % side
+
+
+def run_side(side, rules, chain, lines, exact=False):
+    if side == "kernel":
+        return run_oracle(rules, chain, lines, exact)
+    if side == "interp":
+        # The interpreter has no hook; tc is the one that has every chain.
+        return run_bpfilter(rules, chain, "tc", lines, interp=True)
+    if side[0] == "bpf":
+        return run_bpfilter(rules, chain, side[1], lines)
+    return run_attached(rules, chain, side[1], lines)
+
+
+# Three-way classes of a (chain, hook, packet) pair, kernel K, BPF B,
+# interpreter I: which side is the odd one out tells where the bug is.
+CLASSES = ("agree", "frontend", "codegen", "interp", "three")
+CLASS_TEXT = {
+    "agree": "K = B = I",
+    "frontend": "B = I != K (front-end: the IR is wrong, or a kernel "
+                "behaviour both model wrong)",
+    "codegen": "K = I != B (codegen: the program is wrong)",
+    "interp": "K = B != I (the interpreter is wrong)",
+    "three": "K, B, I all differ",
+}
+# What a mismatch of each class is shrunk with (the two sides that differ).
+SHRINK_SIDES = {"frontend": "kernel", "codegen": "interp", "interp": "kernel",
+                "three": "kernel"}
+
+
+def classify(k, b, i):
+    if k == b == i:
+        return "agree"
+    if b == i:
+        return "frontend"
+    if k == i:
+        return "codegen"
+    if k == b:
+        return "interp"
+    return "three"
+
+
+def compare_chain(known, chain, lines, ver, res, attached_n):
+    """Count and collect the mismatches of one chain from the verdicts
+    ver[side]; return them as (kind, chain, hook, line, a, b, side_a,
+    side_b) tuples without touching res's counters (see tally)."""
+    mism = []
+    counts = []
+    for hook in HOOKS[chain]:
+        bver = ver.get(("bpf", hook))
+        if bver is None:
+            continue
+        for n, line in enumerate(lines):
+            kv, bv, iv = ver["kernel"][n], bver[n], ver["interp"][n]
+            why = known_match(known, chain, hook, line, FAMILY)
+            if why:
+                counts.append(("excluded", why))
+                # No designed difference between the interpreter and BPF.
+                if iv != bv:
+                    mism.append(("codegen", chain, hook, line, iv, bv,
+                                 "interp", ("bpf", hook)))
+            else:
+                cls = classify(kv, bv, iv)
+                counts.append((cls, None))
+                if cls != "agree":
+                    other = SHRINK_SIDES[cls]
+                    a, b = (iv, bv) if other == "interp" else (kv, bv)
+                    if cls == "interp":
+                        b, b_side = iv, "interp"
+                    else:
+                        b_side = ("bpf", hook)
+                    mism.append((cls, chain, hook, line, a, b, other, b_side))
+            aver = ver.get(("att", hook))
+            if aver is not None and n < attached_n:
+                counts.append(("att-" + ("agree" if aver[n] == bv
+                                         else "differ"), None))
+                if aver[n] != bv:
+                    mism.append(("attached", chain, hook, line, aver[n], bv,
+                                 ("att", hook), ("bpf", hook)))
+                if not why:
+                    counts.append(("attk-" + ("agree" if aver[n] == kv
+                                              else "differ"), None))
+    return mism, counts
+
+
+def tally(res, counts):
+    for cls, why in counts:
+        if cls == "excluded":
+            res["pairs"] += 1
+            res["excluded"] += 1
+            res["excl_why"][why] = res["excl_why"].get(why, 0) + 1
+        elif cls in CLASSES:
+            res["pairs"] += 1
+            res["cls"][cls] += 1
+            if cls == "agree":
+                res["agree"] += 1
+        else:
+            res["att"][cls] = res["att"].get(cls, 0) + 1
+
+
+def recheck(rules, chain, lines, ver, mism, res):
+    """Judge the packets of every mismatch again on the side that is not
+    BPF_PROG_TEST_RUN: the kernel in --exact mode (a counter read per
+    packet, waiting for the packet), the attached program once more. A
+    packet whose verdict then changes was a flake (a packet the kernel
+    lost or delivered late under load; verdicts are stateless, so the
+    answer cannot change otherwise): the new verdict is kept, and the
+    flake is counted and printed, not a failure."""
+    for side in ["kernel"] + [("att", h) for h in HOOKS[chain]]:
+        idx = sorted({lines.index(m[3]) for m in mism
+                      if side in (m[6], m[7])})
+        if not idx or side not in ver:
+            continue
+        try:
+            again = run_side(side, rules, chain, [lines[n] for n in idx],
+                             exact=True)
+        except RuntimeError as exc:
+            res["errors"].append("recheck: " + str(exc))
+            continue
+        for n, v in zip(idx, again):
+            if ver[side][n] != v:
+                res["flaky"].append((chain, side_name(side), lines[n],
+                                     ver[side][n], v))
+                ver[side][n] = v
+
+
 def one_ruleset(job):
     """Generate rule set `idx` and compare every packet at every hook."""
-    seed, idx, count, avoid_bugs = job
+    seed, idx, count, avoid_bugs, attached_n = job
     rng = random.Random("%s/%d" % (seed, idx))
-    rs, pools = rulegen.generate(rng, avoid_bugs)
+    rs, pools = rulegen.generate(rng, avoid_bugs, FAMILY)
     known = load_known()
     res = {"idx": idx, "pairs": 0, "agree": 0, "excluded": 0, "mism": [],
-           "errors": [], "excl_why": {}, "pkts": 0, "rules": rs}
+           "errors": [], "excl_why": {}, "pkts": 0, "rules": rs,
+           "cls": dict.fromkeys(CLASSES, 0), "att": {}, "flaky": []}
     with tempfile.TemporaryDirectory(prefix="bpfilter-camp.") as tmp:
         rules = os.path.join(tmp, "r.rules")
         with open(rules, "w") as f:
             f.write(rs.render())
         for chain in rulegen.CHAINS:
-            lines = rulegen.packets(rng, pools, chain, count)
+            lines = rulegen.packets(rng, pools, chain, count, FAMILY,
+                                    avoid_bugs)
             res["pkts"] += len(lines)
-            try:
-                kver = run_oracle(rules, chain, lines)
-            except RuntimeError as exc:
-                res["errors"].append(str(exc))
-                continue
-            for hook in HOOKS[chain]:
+            sides = ["kernel", "interp"] + [("bpf", h) for h in HOOKS[chain]]
+            if attached_n:
+                sides += [("att", h) for h in HOOKS[chain]]
+            ver = {}
+            for side in sides:
+                some = lines[:attached_n] if side[0] == "att" else lines
                 try:
-                    bver = run_bpfilter(rules, chain, hook, lines)
+                    ver[side] = run_side(side, rules, chain, some)
                 except RuntimeError as exc:
                     res["errors"].append(str(exc))
-                    continue
-                for line, kv, bv in zip(lines, kver, bver):
-                    res["pairs"] += 1
-                    why = known_match(known, chain, hook, line)
-                    if why:
-                        res["excluded"] += 1
-                        res["excl_why"][why] = res["excl_why"].get(why, 0) + 1
-                    elif kv == bv:
-                        res["agree"] += 1
-                    else:
-                        res["mism"].append((chain, hook, line, kv, bv))
-        recheck(rules, res)
+            if "kernel" not in ver or "interp" not in ver:
+                continue
+            mism, _ = compare_chain(known, chain, lines, ver, res, attached_n)
+            if mism:
+                recheck(rules, chain, lines, ver, mism, res)
+            mism, counts = compare_chain(known, chain, lines, ver, res,
+                                         attached_n)
+            tally(res, counts)
+            res["mism"] += mism
     return res
-
-
-def recheck(rules, res):
-    """Judge every mismatching packet again, the kernel in --exact mode
-    (a counter read per packet, waiting for the packet): one that agrees
-    then was an oracle flake (a packet the kernel lost or delivered late
-    under load; verdicts are stateless, so the answer cannot change
-    otherwise). Flakes are counted and printed, not failures."""
-    res["flaky"] = []
-    if not res["mism"]:
-        return
-    keep = []
-    for chain in rulegen.CHAINS:
-        mism = [m for m in res["mism"] if m[0] == chain]
-        if not mism:
-            continue
-        lines = sorted({m[2] for m in mism})
-        try:
-            kver = dict(zip(lines, run_oracle(rules, chain, lines, True)))
-        except RuntimeError as exc:
-            res["errors"].append("recheck: " + str(exc))
-            keep += mism
-            continue
-        for m in mism:
-            if kver[m[2]] == m[4]:
-                res["flaky"].append(m + (kver[m[2]],))
-                res["agree"] += 1
-            else:
-                keep.append(m)
-    res["mism"] = keep
 
 
 # Shrinker.
 
 class Prober:
-    """Does (rule set, chain, hook, packet) still make the two disagree?"""
+    """Do two sides still disagree on (rule set, chain, packet)?"""
 
-    def __init__(self, chain, hook, tmp):
-        self.chain, self.hook = chain, hook
+    def __init__(self, chain, side_a, side_b, tmp):
+        self.chain, self.sides = chain, (side_a, side_b)
         self.rules = os.path.join(tmp, "s.rules")
         self.calls = 0
 
@@ -169,15 +304,14 @@ class Prober:
         with open(self.rules, "w") as f:
             f.write(rs.render())
         try:
-            kv = run_oracle(self.rules, self.chain, [line], exact)[0]
-            bv = run_bpfilter(self.rules, self.chain, self.hook, [line])[0]
+            return tuple(run_side(s, self.rules, self.chain, [line], exact)[0]
+                         for s in self.sides)
         except RuntimeError:
             return None, None
-        return kv, bv
 
     def differs(self, rs, line):
-        kv, bv = self.verdicts(rs, line)
-        return kv is not None and kv != bv
+        va, vb = self.verdicts(rs, line)
+        return va is not None and va != vb
 
 
 def pkt_required(chain):
@@ -185,10 +319,11 @@ def pkt_required(chain):
             "OUTPUT": ("oif",)}[chain]
 
 
-def shrink(rs, chain, hook, line, budget=250):
-    """The smallest rule set and packet line found that still disagree."""
+def shrink(rs, chain, side_a, side_b, line, budget=250):
+    """The smallest rule set and packet line found on which side_a and
+    side_b still disagree."""
     with tempfile.TemporaryDirectory(prefix="bpfilter-shrink.") as tmp:
-        pr = Prober(chain, hook, tmp)
+        pr = Prober(chain, side_a, side_b, tmp)
         if not pr.differs(rs, line):
             return None
         changed = True
@@ -228,34 +363,50 @@ def shrink(rs, chain, hook, line, budget=250):
                     if pr.differs(rs, cand):
                         line, toks, changed = cand, cand.split(), True
                 t -= 1
-        kv, bv = pr.verdicts(rs, line, exact=True)
-        return rs, line, kv, bv, pr.calls
+        va, vb = pr.verdicts(rs, line, exact=True)
+        return rs, line, va, vb, pr.calls
 
 
-def report_mismatch(out, name, rs, chain, hook, line, kv, bv, do_shrink):
-    print("MISMATCH %s chain %s hook %s: %s -> kernel %s, bpfilter %s" %
-          (name, chain, hook, line, kv, bv), flush=True)
-    shrunk = shrink(rs.copy(), chain, hook, line) if do_shrink else None
+def kernel_of(rs, chain, line):
+    """The kernel's (exact) verdict, the expectation a case file carries."""
+    with tempfile.TemporaryDirectory(prefix="bpfilter-shrink.") as tmp:
+        rules = os.path.join(tmp, "k.rules")
+        with open(rules, "w") as f:
+            f.write(rs.render())
+        try:
+            return run_oracle(rules, chain, [line], True)[0]
+        except RuntimeError:
+            return None
+
+
+def report_mismatch(out, name, rs, m, do_shrink):
+    kind, chain, hook, line, va, vb, side_a, side_b = m
+    na, nb = side_name(side_a), side_name(side_b)
+    print("MISMATCH %s (%s) chain %s hook %s: %s -> %s %s, %s %s" %
+          (name, kind, chain, hook, line, na, va, nb, vb), flush=True)
+    shrunk = shrink(rs.copy(), chain, side_a, side_b, line) \
+        if do_shrink else None
     if shrunk is None:
         if do_shrink:
             print("#   not reproducible alone (flaky or order dependent)")
-        small, sline, skv, sbv = rs, line, kv, bv
+        small, sline, sva, svb = rs, line, va, vb
     else:
-        small, sline, skv, sbv, calls = shrunk
-        print("#   shrunk in %d probes: kernel %s (exact), bpfilter %s" %
-              (calls, skv, sbv))
+        small, sline, sva, svb, calls = shrunk
+        print("#   shrunk in %d probes: %s %s, %s %s" %
+              (calls, na, sva, nb, svb))
+    kv = sva if side_a == "kernel" else kernel_of(small, chain, sline)
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, name)
     with open(base + ".rules", "w") as f:
-        f.write("# campaign %s: kernel %s, bpfilter %s at %s %s\n" %
-                (name, skv, sbv, chain, hook))
+        f.write("# campaign %s (%s): %s %s, %s %s at %s %s; kernel %s\n" %
+                (name, kind, na, sva, nb, svb, chain, hook, kv))
         f.write(small.render())
     with open(base + ".pkts", "w") as f:
         # run.sh takes a leading ACCEPT/DROP as the expectation (NOHOOK
         # is none: such a line needs an entry in known-differences).
-        want = skv + " " if skv in ("ACCEPT", "DROP") else ""
-        f.write("--- %s\n%s%s # kernel %s, bpfilter %s (%s)\n" %
-                (chain, want, sline, skv, sbv, hook))
+        want = kv + " " if kv in ("ACCEPT", "DROP") else ""
+        f.write("--- %s\n%s%s # %s %s, %s %s (%s)\n" %
+                (chain, want, sline, na, sva, nb, svb, hook))
     for path in (base + ".rules", base + ".pkts"):
         with open(path) as f:
             for text in f:
@@ -272,13 +423,28 @@ def main():
                     help="packets per chain per rule set")
     ap.add_argument("--start", type=int, default=0,
                     help="first rule set index")
+    ap.add_argument("--attached", type=int, default=0, metavar="K",
+                    help="the first K rule sets also run through the "
+                    "attached program (attached.py)")
+    ap.add_argument("--attached-count", type=int, default=200, metavar="M",
+                    help="packets per chain that go through the attached "
+                    "program (the first M)")
     ap.add_argument("--out", default="/tmp/bpfilter-campaign")
     ap.add_argument("--no-shrink", action="store_true")
+    ap.add_argument("--max-shrinks", type=int, default=6,
+                    help="mismatches shrunk at most (one per kind, chain "
+                    "and hook)")
     ap.add_argument("--avoid", default=os.environ.get("DIFF_AVOID", ""),
-                    help="comma list of known bpfilter bugs the rule "
-                    "generator steers clear of (ttl-forward)")
+                    help="comma list of known bpfilter bugs the "
+                    "generators steer clear of (ttl-forward: fixed; "
+                    "rt-trunc: IPv6 routing header cut short of 4 bytes)")
+    ap.add_argument("--family", type=int, choices=(4, 6),
+                    default=int(os.environ.get("DIFF_FAMILY", "4")),
+                    help="6: ip6tables rule sets and IPv6 packets")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    global FAMILY
+    FAMILY = args.family
     if os.geteuid() != 0:
         print("# SKIP: the campaign needs root (netns, iptables, bpf)")
         sys.exit(4)
@@ -286,15 +452,21 @@ def main():
         sys.exit("campaign: %s is missing; run make first" % BPFILTER)
     per_set = args.count * sum(len(h) for h in HOOKS.values())
     nsets = max(1, -(-args.pairs // per_set))
+    print("# IPv%d campaign" % FAMILY)
     print("# campaign seed %s: %d rule sets x %d packets per chain "
-          "(%d pairs each), %d jobs" % (args.seed, nsets, args.count,
-                                        per_set, args.jobs), flush=True)
+          "(%d pairs each), %d jobs; the first %d also through the attached "
+          "program (%d packets per chain)" %
+          (args.seed, nsets, args.count, per_set, args.jobs,
+           min(args.attached, nsets), args.attached_count), flush=True)
     tot = {"sets": 0, "pkts": 0, "pairs": 0, "agree": 0, "excluded": 0,
            "mism": 0, "errors": 0, "flaky": 0}
+    cls = dict.fromkeys(CLASSES, 0)
+    att = {}
     excl_why = {}
     start = time.time()
     avoid_bugs = tuple(a for a in args.avoid.split(",") if a)
-    jobs = [(args.seed, i, args.count, avoid_bugs)
+    jobs = [(args.seed, i, args.count, avoid_bugs,
+             args.attached_count if i - args.start < args.attached else 0)
             for i in range(args.start, args.start + nsets)]
     pending = []
     with multiprocessing.Pool(args.jobs) as pool:
@@ -302,6 +474,10 @@ def main():
             tot["sets"] += 1
             for key in ("pkts", "pairs", "agree", "excluded"):
                 tot[key] += res[key]
+            for key, n in res["cls"].items():
+                cls[key] += n
+            for key, n in res["att"].items():
+                att[key] = att.get(key, 0) + n
             tot["mism"] += len(res["mism"])
             tot["errors"] += len(res["errors"])
             for why, n in res["excl_why"].items():
@@ -310,13 +486,12 @@ def main():
                 print("# ERROR rule set %s/%d: %s" % (args.seed, res["idx"],
                                                       err), flush=True)
             for m in res["mism"]:
-                pending.append((res["idx"], res["rules"]) + m)
-            for chain, hook, line, kv, bv, kv2 in res["flaky"]:
+                pending.append((res["idx"], res["rules"], m))
+            for chain, side, line, v1, v2 in res["flaky"]:
                 tot["flaky"] += 1
-                print("# FLAKY oracle, rule set %s/%d chain %s hook %s: %s -> "
-                      "kernel %s, on recheck %s = bpfilter" %
-                      (args.seed, res["idx"], chain, hook, line, kv, kv2),
-                      flush=True)
+                print("# FLAKY %s, rule set %s/%d chain %s: %s -> %s, on "
+                      "recheck %s" % (side, args.seed, res["idx"], chain,
+                                      line, v1, v2), flush=True)
             if args.verbose or tot["sets"] % 10 == 0:
                 el = time.time() - start
                 print("# %d rule sets, %d pairs, %d mismatches, %.0f s, "
@@ -324,25 +499,39 @@ def main():
                                         tot["mism"], el, tot["pairs"] / el),
                       flush=True)
     elapsed = time.time() - start
-    # One shrink per (rule set, chain, hook); the rest are listed.
+    # One shrink per (kind, chain, hook), at most --max-shrinks in all (a
+    # bug usually shows in many rule sets; each probe runs the kernel):
+    # the rest are listed, written unshrunk.
     shrunk = set()
-    for idx, rs, chain, hook, line, kv, bv in pending:
-        key = (idx, chain, hook)
-        name = "camp-%s-%d-%s-%s" % (re.sub(r"\W", "_", args.seed), idx,
-                                     chain, hook)
-        if key in shrunk:
-            print("MISMATCH %s chain %s hook %s: %s -> kernel %s, bpfilter %s"
-                  % (name, chain, hook, line, kv, bv))
+    for idx, rs, m in pending:
+        kind, chain, hook = m[:3]
+        key = (kind, chain, hook)
+        # run.sh runs cases named ip6-* as IPv6.
+        name = "%scamp-%s-%d-%s-%s-%s" % ("ip6-" if FAMILY == 6 else "",
+                                          re.sub(r"\W", "_", args.seed), idx,
+                                          kind, chain, hook)
+        if key in shrunk or len(shrunk) >= args.max_shrinks:
+            print("MISMATCH %s (%s) chain %s hook %s: %s -> %s %s, %s %s" %
+                  (name, kind, chain, hook, m[3], side_name(m[6]), m[4],
+                   side_name(m[7]), m[5]))
             continue
         shrunk.add(key)
-        report_mismatch(args.out, name, rs, chain, hook, line, kv, bv,
-                        not args.no_shrink)
+        report_mismatch(args.out, name, rs, m, not args.no_shrink)
     print("# campaign seed %s: %d rule sets, %d packets, %d pairs, %d agree, "
-          "%d mismatch, %d excluded as designed, %d errors, %d oracle "
-          "flakes (agree on recheck), %.0f s (%.0f pairs/s)" %
+          "%d mismatch, %d excluded as designed, %d errors, %d flakes "
+          "(changed on recheck), %.0f s (%.0f pairs/s)" %
           (args.seed, tot["sets"], tot["pkts"], tot["pairs"], tot["agree"],
            tot["mism"], tot["excluded"], tot["errors"], tot["flaky"], elapsed,
-                             tot["pairs"] / max(elapsed, 1e-9)))
+           tot["pairs"] / max(elapsed, 1e-9)))
+    print("# three-way (kernel K, BPF_PROG_TEST_RUN B, interpreter I), "
+          "pairs not excluded:")
+    for key in CLASSES:
+        print("#   %-8d %s" % (cls[key], CLASS_TEXT[key]))
+    if att:
+        print("# attached program (real frames, A) on a sample: A = B %d, "
+              "A != B %d; A = K %d, A != K %d (not excluded)" %
+              (att.get("att-agree", 0), att.get("att-differ", 0),
+               att.get("attk-agree", 0), att.get("attk-differ", 0)))
     for why, n in sorted(excl_why.items()):
         print("#   excluded %d: %s" % (n, why))
     sys.exit(0 if tot["mism"] == 0 and tot["errors"] == 0 else 1)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_gen: bytes as an IPT_SO_SET_REPLACE buffer -> bf_xt4_translate()
- * -> bf_gen() for XDP, tc ingress and tc egress, each with force_hook -1,
- * INPUT, FORWARD and OUTPUT, with the default piece size and with one
- * rule per piece -> bf_prog_dump(). Nothing is loaded: generated programs
- * are checked statically (fz_check_prog()). bf_gen() may refuse a table
- * (nesting limits) but only with a message.
+ * fuzz_gen: bytes as an IPT_SO_SET_REPLACE buffer -> bf_xt4_translate(),
+ * or after a leading '6' (fz_family()) as an IP6T_SO_SET_REPLACE buffer
+ * -> bf_xt6_translate(); then bf_gen() for XDP, tc ingress and tc egress,
+ * each with force_hook -1, INPUT, FORWARD and OUTPUT, with the default
+ * piece size and with one rule per piece -> bf_prog_dump(). Nothing is
+ * loaded: generated programs are checked statically (fz_check_prog())
+ * and must be of the table's family. bf_gen() may refuse a table (nesting
+ * limits) but only with a message.
  */
 #include <linux/netfilter.h>
 
@@ -40,6 +42,9 @@ static void fg_one(const struct bf_ir *ir, enum bf_hook hook, int force,
 		return;
 	}
 	fz_check_prog(prog, what);
+	if ((prog->family ? prog->family : AF_INET) != ir->family)
+		fz_fail("bf_gen %s: a program of family %d for a table of family %d",
+			what, prog->family, ir->family);
 	bf_prog_dump(prog, fz_dump_line, &n);
 	if (!n)
 		fz_fail("bf_prog_dump %s: no output", what);
@@ -55,12 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static const enum bf_hook hooks[] = {
 		BF_HOOK_XDP, BF_HOOK_TC_INGRESS, BF_HOOK_TC_EGRESS,
 	};
+	const struct fz_fam *fam = fz_family(&data, &len);
 	struct ipt_replace *repl = fz_copy(data, len);
 	struct bf_err err = { 0 };
 	struct bf_ir *ir = NULL;
 	unsigned int h, f;
 
-	if (!bf_xt4_translate(repl, len, &ir, &err)) {
+	if (!fz_translate(fam, repl, len, &ir, &err)) {
 		for (h = 0; h < 3; h++)
 			for (f = 0; f < 4; f++) {
 				fg_one(ir, hooks[h], forces[f], 0);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_umh: bytes as the stream a transport writes to the helper: framed
- * requests (struct bpfilter_req + payload) with hostile lengths, truncated
- * frames, wrong magic/versions. A fresh helper in BF_UMH_TRANSLATE mode
+ * requests (struct bpfilter_req + payload) of both families (AF_INET with
+ * IPT_SO_*, AF_INET6 with IP6T_SO_*: the seeds have both, and streams
+ * that mix them) with hostile lengths, truncated frames, wrong
+ * magic/versions, unknown commands, families and optnames. A fresh helper in BF_UMH_TRANSLATE mode
  * (no bpf()) serves them with bf_umh_serve_fd() over a socketpair; two
  * threads play the transport: one writes the bytes, one reads replies.
  *

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared by the libFuzzer harnesses in tests/fuzz/: a quiet log, blob
- * copies, a text form of a whole IR (for round-trip comparisons) and a
- * static sanity check of generated programs.
+ * Shared by the libFuzzer harnesses in tests/fuzz/: a quiet log, the
+ * family of an input, blob copies, a text form of a whole IR (for
+ * round-trip comparisons) and a static sanity check of generated programs.
+ *
+ * Family: fuzz_xt, fuzz_gen and fuzz_load read an input that starts with
+ * '6' as IPv6 (ip6_tables blobs, IPv6 packets) with the rest of the bytes
+ * as their usual input; any other input is IPv4, whole (the IPv4 corpora
+ * predate the prefix).
  *
  * A harness reports a bug with fz_fail(): the message on stderr, then
  * abort(), which libFuzzer turns into a crash file.
@@ -11,10 +16,12 @@
 #define BF_FUZZ_UTIL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <linux/bpf.h>
 
 #include "bpfilter/codegen.h"
@@ -46,6 +53,78 @@ static inline void fz_fail(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	abort();
+}
+
+/*
+ * One family's front-end. struct ip6t_replace is laid out as struct
+ * ipt_replace (only the entries differ), so the harnesses edit the header
+ * of either through struct ipt_replace.
+ */
+_Static_assert(sizeof(struct ip6t_replace) == sizeof(struct ipt_replace) &&
+	       offsetof(struct ip6t_replace, entries) ==
+	       offsetof(struct ipt_replace, entries),
+	       "ip6t_replace and ipt_replace share their header");
+
+struct fz_fam {
+	int family;		/* AF_INET, AF_INET6 */
+	const char *name;	/* for messages */
+	int (*translate)(void *repl, size_t len, struct bf_ir **irp,
+			 struct bf_err *err);
+	int (*from_ir)(const struct bf_ir *ir, void **blobp, uint32_t *sizep,
+		       uint32_t *num_entries, uint32_t hook_entry[BF_NR_HOOKS],
+		       uint32_t underflow[BF_NR_HOOKS]);
+};
+
+static inline int fz_xt4_translate(void *repl, size_t len, struct bf_ir **irp,
+				   struct bf_err *err)
+{
+	return bf_xt4_translate(repl, len, irp, err);
+}
+
+static inline int fz_xt6_translate(void *repl, size_t len, struct bf_ir **irp,
+				   struct bf_err *err)
+{
+	return bf_xt6_translate(repl, len, irp, err);
+}
+
+static const struct fz_fam fz_fam4 = {
+	AF_INET, "ipv4", fz_xt4_translate, bf_xt4_from_ir,
+};
+static const struct fz_fam fz_fam6 = {
+	AF_INET6, "ipv6", fz_xt6_translate, bf_xt6_from_ir,
+};
+
+/* The family of an input; a leading '6' is consumed. */
+static inline const struct fz_fam *fz_family(const uint8_t **data, size_t *len)
+{
+	if (*len && (*data)[0] == '6') {
+		(*data)++;
+		(*len)--;
+		return &fz_fam6;
+	}
+	return &fz_fam4;
+}
+
+/*
+ * What translate() does with the input: it may refuse it, but only with a
+ * negative errno, no IR and a message.
+ */
+static inline int fz_translate(const struct fz_fam *fam, void *repl, size_t len,
+			       struct bf_ir **irp, struct bf_err *err)
+{
+	int ret;
+
+	*irp = NULL;
+	ret = fam->translate(repl, len, irp, err);
+	if (ret && (ret > 0 || *irp || !err->msg[0]))
+		fz_fail("bf_xt%c_translate: %d with ir %p, message '%s'",
+			fam->family == AF_INET6 ? '6' : '4', ret, (void *)*irp,
+			err->msg);
+	if (!ret && (!*irp || (*irp)->family != fam->family))
+		fz_fail("bf_xt%c_translate: 0 with ir %p of family %d",
+			fam->family == AF_INET6 ? '6' : '4', (void *)*irp,
+			*irp ? (*irp)->family : -1);
+	return ret;
 }
 
 /* A malloc'ed (so aligned) copy of the input, as the umh would hold it. */

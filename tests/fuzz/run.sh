@@ -44,7 +44,7 @@ for h in "${harnesses[@]}"; do
 		continue
 	fi
 	timeout=10
-	max_len=16384
+	max_len=65536
 	[ "$h" = fuzz_load ] && timeout=30
 	[ "$h" = fuzz_umh ] && max_len=131072
 	work=$top/build/fuzz/work/$h

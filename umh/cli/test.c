@@ -38,6 +38,7 @@ struct test_iface {
 
 struct test_ctx {
 	int family;		/* AF_INET, or AF_INET6 with -6 */
+	bool interp;		/* --interp: bf_interp_run_frame, no BPF run */
 	struct test_pkt *pkts;
 	size_t n_pkts;
 	size_t cap_pkts;
@@ -57,6 +58,8 @@ static void test_usage(FILE *f)
 		"  -H, --hook HOOK    xdp (default) or tc\n"
 		"  -c, --chain CHAIN  INPUT (default), FORWARD, or OUTPUT (tc only)\n"
 		"  -v, --verbose      print each program return code on stderr\n"
+		"  -I, --interp       judge with the reference interpreter of the IR\n"
+		"                     (codegen/interp.c) instead of running the program\n"
 		"  -h, --help         this text\n\n"
 		"A packet line is space-separated key=value tokens, each key at most once:\n"
 		"  src=A.B.C.D dst=A.B.C.D  IPv4 addresses\n"
@@ -111,22 +114,26 @@ static int test_parse_chain(const char *s, int *force_hook)
 }
 
 static int test_parse(int argc, char **argv, struct bf_umh_opts *opts,
-		      int *family, const char **file)
+		      int *family, const char **file, bool *interp)
 {
 	static const struct option longopts[] = {
 		{ "ipv6", no_argument, NULL, '6' },
 		{ "hook", required_argument, NULL, 'H' },
 		{ "chain", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "interp", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "6H:c:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "6H:c:vIh", longopts, NULL)) != -1) {
 		switch (c) {
 		case '6':
 			*family = AF_INET6;
+			break;
+		case 'I':
+			*interp = true;
 			break;
 		case 'v':
 			bf_cli_verbose = true;
@@ -296,6 +303,34 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
 	return 0;
 }
 
+/*
+ * --interp: the IR the helper translated, judged by the reference
+ * interpreter at the forced chain; what it passes unfiltered (not an IP
+ * packet the kernel would filter) is ACCEPT, as the program passes it.
+ */
+static int test_interp(const struct test_ctx *t, const struct bf_ir *ir,
+		       int nf_hook)
+{
+	uint8_t frame[BF_PKT_FRAME_MAX];
+	const struct test_pkt *p;
+	size_t k;
+	int len, v;
+
+	for (k = 0; k < t->n_pkts; k++) {
+		p = &t->pkts[k];
+		len = bf_pkt_build(&p->spec, frame, sizeof(frame));
+		v = len < 0 ? len : bf_interp_run_frame(ir, nf_hook, frame, (size_t)len,
+							 p->spec.iif, p->spec.oif, NULL);
+		if (v < 0) {
+			fprintf(stderr, "bpfilter test: stdin line %u: the interpreter failed: %s\n",
+				p->line, strerror(-v));
+			return v;
+		}
+		printf("%s\n", v == BF_V_DROP ? "DROP" : "ACCEPT");
+	}
+	return 0;
+}
+
 static int test_run(struct test_ctx *t, const struct bf_umh *umh,
 		    const struct bf_umh_opts *opts)
 {
@@ -305,6 +340,13 @@ static int test_run(struct test_ctx *t, const struct bf_umh *umh,
 	size_t k;
 	int r;
 
+	if (t->interp) {
+		if (!bf_umh_ir(umh, t->family)) {
+			fprintf(stderr, "bpfilter test: the helper holds no IR to interpret\n");
+			return -ENOENT;
+		}
+		return test_interp(t, bf_umh_ir(umh, t->family), opts->force_hook);
+	}
 	if (hook == BF_HOOK_TC_INGRESS && opts->force_hook == NF_INET_LOCAL_OUT)
 		hook = BF_HOOK_TC_EGRESS;
 	prog_fd = bf_umh_prog_fd(umh, t->family, hook);
@@ -352,7 +394,7 @@ int bf_cli_test(int argc, char **argv)
 	const char *file;
 	int ret;
 
-	ret = test_parse(argc, argv, &opts, &t.family, &file);
+	ret = test_parse(argc, argv, &opts, &t.family, &file, &t.interp);
 	if (ret)
 		return ret < 0 ? BF_EXIT_OK : ret;
 	bf_log_set_level(BF_LOG_WARN);	/* the helper's per-request info lines are noise here */
