@@ -39,7 +39,9 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: rulesets rulesets-check rulesets-bench faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: conntrack
+.PHONY: rulesets-check rulesets-bench
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -116,11 +118,17 @@ difftest: all
 	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} DIFF_AVOID=$${DIFF_AVOID:-rt-trunc} \
 		tests/diff/campaign.sh
 
-check: all unit progtest translate packet packet-kernel selftest faults difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-kernel selftest conntrack faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
 	$(B)/tests/progtest
+
+# -m conntrack / -m state end to end: INPUT, OUTPUT and FORWARD against the
+# kernel's iptables-legacy, packet by packet, at XDP and tc (tests/ct/)
+conntrack: all
+	tests/ct/run.sh
+	tests/ct/forward.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.

@@ -722,6 +722,8 @@ static void gen_main(struct bf_gen *g)
 	if (g->uses_addrtype)
 		gen_addrtype_fill(g);
 	gen_copy_l4(g);
+	if (g->uses_ct)
+		bf_gen_ct_state(g);
 	if (g->uses_tcpopt)
 		gen_tcpopt_walk(g);
 	if (g->ir->n_ifpats) {
@@ -804,6 +806,11 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 		ret = bf_gen_check_depth(&g);
 	if (ret)
 		goto out;
+	if (g.uses_ct) {
+		ret = bf_gen_ct_check(&g);
+		if (ret)
+			goto out;
+	}
 	g.count_label = bf_label_new(&g.e);
 	gen_main(&g);
 	if (gen_runs_a_chain(&g))

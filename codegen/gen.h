@@ -12,8 +12,10 @@
  *   r0-r5 are scratch everywhere and die at every call.
  *
  * Stack contract
- *   bpfilter_main: struct bf_pkt at fp - BF_PKT_FP (BF_PKT_SIZE bytes),
- *   nothing else. Its l4[] area doubles as the scratch buffer for the
+ *   bpfilter_main: struct bf_pkt at fp - BF_PKT_FP (BF_PKT_SIZE bytes);
+ *   when a rule uses the conntrack state, the BF_CT_AREA bytes below it
+ *   (pkt - BF_CT_AREA) hold the conntrack lookup's tuple and options
+ *   (gen_ct.c). Its l4[] area doubles as the scratch buffer for the
  *   Ethernet header, the IPv4 header (checksum) and the bpf_fib_lookup
  *   parameters before it receives the first L4 bytes.
  *   bpfilter_count, and a chain at the deepest call frame that counts
@@ -29,6 +31,7 @@
 #ifndef BF_GEN_H
 #define BF_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bpfilter/codegen.h"
@@ -40,7 +43,13 @@
 #define BF_PKT_IIF	8	/* u32 ifindex, 0 = none */
 #define BF_PKT_OIF	12	/* u32 ifindex, 0 = none */
 #define BF_PKT_LEN	16	/* u32 IPv4 total length (counters) */
-#define BF_PKT_L3OFF	20	/* u32 offset of the IPv4 header */
+#define BF_PKT_L3OFF	20	/* u32 offset of the IPv4 header (14; read by nobody) */
+/*
+ * u16 BF_CT_* state bit (filled when a rule uses it, gen_ct.c, after
+ * BF_PKT_L3OFF was stored): the upper half of BF_PKT_L3OFF, always zero
+ * otherwise, so struct bf_pkt keeps its size (and golden dumps theirs).
+ */
+#define BF_PKT_CTSTATE	22
 #define BF_PKT_L4OFF	24	/* u32 offset of the L4 header */
 #define BF_PKT_L4LEN	28	/* u32 L4 bytes inside the datagram */
 #define BF_PKT_FRAGOFF	32	/* u16 fragment offset (8-byte units) */
@@ -126,6 +135,7 @@ struct bf_gen {
 	bool uses_addrtype;	/* fill pkt's address types */
 	bool v6;		/* ir->family == AF_INET6 */
 	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */
+	bool uses_ct;		/* fill pkt->ctstate (gen_ct.c) */
 };
 
 /* gen6.c: bpfilter_main's parse and chain decision for IPv6 */
@@ -152,6 +162,26 @@ int bf_gen_chains(struct bf_gen *g);
 void bf_gen_count_fn(struct bf_gen *g);
 int bf_gen_check_depth(struct bf_gen *g);
 void bf_gen_reach(struct bf_gen *g, uint32_t chain);
+
+/* gen_ct.c: pkt->ctstate, in bpfilter_main after the L4 copy */
+#define BF_CT_AREA	96
+/* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
+int bf_gen_ct_check(struct bf_gen *g);
+void bf_gen_ct_state(struct bf_gen *g);
+
+/* ct_enable.c: does `prog` look conntrack up (kfunc calls)? */
+bool bf_prog_uses_ct(const struct bf_prog *prog);
+/* Take a conntrack reference in the current netns (nf_tables table bpfilter_ct). */
+int bf_ct_enable(struct bf_err *err);
+/*
+ * Where the conntrack kfuncs live in a module (kfunc calls with off 1: a
+ * kernel whose nf_conntrack is a module, as Debian's), fd_array[1] = that
+ * module's BTF fd (the caller closes it); else it stays -1.
+ */
+int bf_ct_kfunc_fds(const struct bf_prog *prog, int fd_array[2],
+		    struct bf_err *err);
+/* The module whose BTF holds the conntrack kfuncs when not vmlinux. */
+#define BF_CT_MODULE	"nf_conntrack"
 
 /* btf.c */
 struct btf;

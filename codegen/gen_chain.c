@@ -677,6 +677,13 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		gen_addrtype_side(e, p, false, next);
 		gen_addrtype_side(e, p, true, next);
 		return 0;
+	case BF_F_CTSTATE:
+		/* a packet has one state bit: (bit & value) != 0, XOR inv */
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_CTSTATE));
+		bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, (int32_t)p->value));
+		bf_emit_jmp(e, BPF_JMP32_IMM(p->inv ? BPF_JNE : BPF_JEQ, R1, 0, 0),
+			    next);
+		return 0;
 	case BF_F_SADDR6:
 	case BF_F_DADDR6:
 		gen6_addr(e, p, p->field == BF_F_SADDR6 ? BF_PKT_SADDR6 :
@@ -1078,6 +1085,8 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_limit = true;
 			if (r->preds[k].field == BF_F_ADDRTYPE)
 				g->uses_addrtype = true;
+			if (r->preds[k].field == BF_F_CTSTATE)
+				g->uses_ct = true;
 		}
 	}
 }

@@ -44,6 +44,7 @@ struct interp_pkt {
 	uint32_t len;		/* tot_len / skb->len, what counters count */
 	char iif[16];
 	char oif[16];
+	uint32_t ctstate;	/* BF_CT_* bit; 0 until decided */
 };
 
 struct interp {
@@ -467,6 +468,8 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return interp_addrtype(in, p);
 	case BF_F_LIMIT:
 		return interp_limit(in, p);
+	case BF_F_CTSTATE:
+		return (pkt->ctstate & p->value) != 0;
 	case BF_F_SADDR6:
 		return interp6_addr(pkt->saddr6, p);
 	case BF_F_DADDR6:
@@ -601,6 +604,64 @@ static int interp_chain(struct interp *in, uint32_t c, bool *returned)
 	return ANSWER_NONE;
 }
 
+/*
+ * The connection tracking state is an input of the interpreter (the
+ * kernel's table is not modelled): bf_interp_run_ct() takes it; 0, and
+ * bf_interp_run(), mean "the kernel has no entry for this packet", which
+ * this decides from the packet alone exactly as codegen/gen_ct.c does
+ * when its lookups find nothing (as in BPF_PROG_TEST_RUN in a namespace
+ * without traffic).
+ */
+static uint32_t interp_ct_tcp(const struct interp_pkt *pkt)
+{
+	static const uint8_t ok[] = { 0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31,
+				      0x10, 0x30 };
+	const uint8_t *th = pkt->l4;
+	uint8_t fl;
+	size_t i;
+
+	if (pkt->l4len < 20 || (th[12] >> 4) * 4u < 20 ||
+	    (th[12] >> 4) * 4u > pkt->l4len)
+		return BF_CT_INVALID;
+	fl = th[13] & 0x37;
+	for (i = 0; i < sizeof(ok) && ok[i] != fl; i++)
+		;
+	if (i == sizeof(ok) || (fl & 0x04) || (fl & 0x12) == 0x12 ||
+	    (!(fl & 0x02) && (fl & 0x01)))
+		return BF_CT_INVALID;	/* no entry: only SYN or ACK start one */
+	return BF_CT_NEW;
+}
+
+static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
+{
+	const uint8_t *l4 = pkt->l4;
+
+	if (pkt->fragoff)
+		return BF_CT_ESTABLISHED;
+	switch (pkt->proto) {
+	case 6:
+		return interp_ct_tcp(pkt);
+	case 17:
+		if (pkt->l4len < 8 || ((uint32_t)l4[4] << 8 | l4[5]) < 8 ||
+		    ((uint32_t)l4[4] << 8 | l4[5]) > pkt->l4len)
+			return BF_CT_INVALID;
+		return BF_CT_NEW;
+	case 1:
+		if (pkt->l4len < 8)
+			return BF_CT_INVALID;
+		switch (l4[0]) {
+		case 8: case 13: case 15: case 17:
+			return BF_CT_NEW;
+		case 0: case 14: case 16: case 18:
+			return BF_CT_ESTABLISHED;
+		default:	/* errors: no flow to be related to */
+			return BF_CT_INVALID;
+		}
+	default:
+		return BF_CT_NEW;
+	}
+}
+
 static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 		      size_t len, const char *iif, const char *oif,
 		      struct xt_counters *counters, struct interp_pkt *l2,
@@ -627,6 +688,8 @@ static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 	} else {
 		if (interp_parse(l3, len, &pkt))
 			return BF_INTERP_UNFILTERED;
+		if (!pkt.ctstate)
+			pkt.ctstate = interp_ct_nolookup(&pkt);
 		/* ip_forward() decrements the TTL before the FORWARD hook. */
 		if (hook == NF_INET_FORWARD && pkt.ttl)
 			pkt.ttl--;
@@ -653,6 +716,15 @@ int bf_interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 		  struct xt_counters *counters)
 {
 	struct interp_pkt l2 = {};
+
+	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2, NULL);
+}
+
+int bf_interp_run_ct(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		     size_t len, const char *iif, const char *oif,
+		     uint32_t ctstate, struct xt_counters *counters)
+{
+	struct interp_pkt l2 = { .ctstate = ctstate };
 
 	return interp_run(ir, hook, l3, len, iif, oif, counters, &l2, NULL);
 }

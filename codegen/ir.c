@@ -112,6 +112,32 @@ static const char *ir_proto_name(uint32_t proto)
 	return NULL;
 }
 
+/* "ctstate NEW,ESTABLISHED"; bits no packet has print as a number. */
+static void ir_put_ctstate(struct ir_str *s, const char *inv, uint32_t v)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ BF_CT_INVALID, "INVALID" }, { BF_CT_NEW, "NEW" },
+		{ BF_CT_RELATED, "RELATED" }, { BF_CT_ESTABLISHED, "ESTABLISHED" },
+		{ BF_CT_UNTRACKED, "UNTRACKED" },
+	};
+	const char *sep = " ";
+	size_t i;
+
+	ir_put(s, " %sctstate", inv);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (v & names[i].bit) {
+			ir_put(s, "%s%s", sep, names[i].name);
+			sep = ",";
+			v &= ~names[i].bit;
+		}
+	}
+	if (v || *sep == ' ')
+		ir_put(s, "%s0x%x", sep, v);
+}
+
 static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 			const struct bf_pred *p)
 {
@@ -221,6 +247,9 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	case BF_F_LIMIT:
 		ir_put(s, " %slimit avg %u burst %u (cost %u cap %u)", inv,
 		       p->value, p->lo, p->hi, p->mask);
+		return;
+	case BF_F_CTSTATE:
+		ir_put_ctstate(s, inv, p->value);
 		return;
 	case BF_F_MPORT_ITEM:
 		if (p->flags & BF_MPORT_RANGE)

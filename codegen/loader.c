@@ -360,10 +360,11 @@ out:
 
 static int load_prog(const struct bf_prog *prog, const struct bpf_insn *insns,
 		     int btf_fd, const struct bpf_func_info *finfo,
-		     char *log, size_t log_size)
+		     const int *fd_array, char *log, size_t log_size)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o,
 		    .prog_btf_fd = btf_fd,
+		    .fd_array = fd_array,
 		    .func_info = finfo,
 		    .func_info_cnt = prog->n_funcs,
 		    .func_info_rec_size = sizeof(*finfo),
@@ -446,11 +447,21 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 	struct bpf_insn *insns = NULL;
 	struct btf *btf = NULL;
 	char *log = NULL, tail[200];
-	int fd, ret;
+	int fd, ret, fd_array[2] = { -1, -1 };
 
 	if (!prog || !maps || !prog->n_insns || !prog->n_funcs ||
 	    prog->hook > BF_HOOK_TC_EGRESS)
 		return bf_err_set(err, -EINVAL, "bf_prog_load: bad arguments");
+	if (bf_prog_uses_ct(prog)) {
+		/* the kernel must be tracking for the lookups to find entries */
+		ret = bf_ct_enable(err);
+		if (ret)
+			return ret;
+		/* kfuncs of the nf_conntrack module: its BTF at fd_array[1] */
+		ret = bf_ct_kfunc_fds(prog, fd_array, err);
+		if (ret)
+			return ret;
+	}
 	ret = load_relocate(prog, maps, &insns, err);
 	if (ret)
 		return ret;
@@ -458,7 +469,8 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 	ret = load_btf(prog, &btf, &finfo, err);
 	if (ret)
 		goto out;
-	fd = load_prog(prog, insns, btf__fd(btf), finfo, NULL, 0);
+	fd = load_prog(prog, insns, btf__fd(btf), finfo,
+		       fd_array[1] >= 0 ? fd_array : NULL, NULL, 0);
 	if (fd >= 0) {
 		ret = fd;
 		goto out;
@@ -470,7 +482,8 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 				 strerror(-fd));
 		goto out;
 	}
-	fd = load_prog(prog, insns, btf__fd(btf), finfo, log, BF_LOG_SIZE_BIG);
+	fd = load_prog(prog, insns, btf__fd(btf), finfo,
+		       fd_array[1] >= 0 ? fd_array : NULL, log, BF_LOG_SIZE_BIG);
 	if (fd >= 0) {
 		ret = fd;
 		goto out;
@@ -490,6 +503,8 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		err->verifier_log = strdup(log);
 	}
 out:
+	if (fd_array[1] >= 0)
+		close(fd_array[1]);
 	free(log);
 	free(insns);
 	free(finfo);

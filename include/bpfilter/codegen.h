@@ -320,4 +320,16 @@ int bf_interp_run_env(const struct bf_ir *ir, int hook, const uint8_t *frame,
 		      const struct bf_interp_env *env,
 		      struct xt_counters *counters);
 
+/*
+ * bf_interp_run() with the packet's connection tracking state given:
+ * `ctstate` is one BF_CT_* bit (what the kernel's conntrack says of this
+ * packet), or 0 for "the kernel has no entry for it", which the
+ * interpreter then decides from the packet alone as the BPF programs do
+ * when their conntrack lookup finds nothing (bf_interp_run() does the
+ * same). The interpreter does not model the kernel's table.
+ */
+int bf_interp_run_ct(const struct bf_ir *ir, int hook, const uint8_t *l3,
+		     size_t len, const char *iif, const char *oif,
+		     uint32_t ctstate, struct xt_counters *counters);
+
 #endif /* BPFILTER_CODEGEN_H */

@@ -174,7 +174,28 @@ enum bf_field {
 	 * among the table's BF_F_LIMIT predicates in IR order.
 	 */
 	BF_F_LIMIT,
+	/*
+	 * Connection tracking state (-m conntrack --ctstate, -m state
+	 * --state): (state bit of the packet & value) != 0, XOR inv. The
+	 * bits are xt_conntrack's: 1 INVALID, 2 ESTABLISHED, 4 RELATED,
+	 * 8 NEW, 0x100 UNTRACKED (XT_CONNTRACK_STATE_*); a packet has
+	 * exactly one. Other bits never match. xt_state's UNTRACKED (64)
+	 * becomes 0x100 here; its bits that never match are kept in `lo`
+	 * for the round trip. flags, for round trips only: 0 = xt_state
+	 * (revision 0); else (conntrack revision << 16) | its match_flags
+	 * (XT_CONNTRACK_STATE, optionally XT_CONNTRACK_STATE_ALIAS, which
+	 * is what iptables writes for -m state). How the state is found at
+	 * each hook: docs/design-notes.md, "Connection tracking".
+	 */
+	BF_F_CTSTATE,
 };
+
+/* BF_F_CTSTATE value bits (XT_CONNTRACK_STATE_BIT of each ctinfo) */
+#define BF_CT_INVALID		0x01
+#define BF_CT_ESTABLISHED	0x02
+#define BF_CT_RELATED		0x04
+#define BF_CT_NEW		0x08
+#define BF_CT_UNTRACKED		0x100
 
 #define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */
 

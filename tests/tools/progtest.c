@@ -720,6 +720,84 @@ static void table_matches(void)
 }
 
 /* pkttype and mac: what the frame's Ethernet header says */
+/*
+ * -m conntrack: the state a packet gets when the kernel has no entry for
+ * it (gen_ct.c's lookups miss in this fresh namespace), BPF against the
+ * interpreter and the expectation. Runs in a namespace of its own: the
+ * program switches the kernel's tracking on where it is loaded (an
+ * nf_tables table), which must not touch the caller's namespace.
+ */
+static struct pkt ct_icmp_err(uint8_t inner_proto)
+{
+	struct pkt p = pkt_icmp("3.3.3.3", "9.9.9.9", 3, 3);
+
+	p.l4[8] = 0x45;
+	p.l4[8 + 9] = inner_proto;
+	memcpy(p.l4 + 8 + 12, "\x09\x09\x09\x09\x08\x08\x08\x08", 8);
+	p.l4[28 + 1] = 53;
+	p.l4_len = 36;
+	return p;
+}
+
+static void table_ct(void)
+{
+	struct bf_ir *ir;
+	uint32_t in;
+	struct bf_rule *r;
+	struct pkt ulen_small = pkt_udp("3.3.3.3", "9.9.9.9", 1, 53);
+	struct pkt ulen_big = pkt_udp("3.3.3.3", "9.9.9.9", 1, 53);
+
+	if (unshare(CLONE_NEWNET)) {
+		tap(false, "ct: unshare(CLONE_NEWNET): %s", strerror(errno));
+		return;
+	}
+	ulen_small.l4[5] = 4;
+	ulen_big.l4[5] = 200;
+	ir = tb_new();
+	in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 0: INVALID */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_INVALID, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 1: ESTABLISHED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_ESTABLISHED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 2: RELATED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_RELATED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 3: ! NEW,UNTRACKED */
+	tb_pred(r, BF_F_CTSTATE, true, BF_CT_NEW | BF_CT_UNTRACKED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);		/* 4: NEW (xt_state) */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_NEW, 0, 0, 0, 0);
+	/* policy: 5 */
+
+	struct tcase c[] = {
+		{ "tcp SYN: NEW", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x02, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp ACK: NEW (loose)", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x10, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp PSH ACK URG: NEW", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x38, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp SYN ECE CWR: NEW", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0xc2, NULL, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp FIN ACK: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x11, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN ACK: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x12, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp RST: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x04, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN FIN: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x03, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp no flags: INVALID", pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x00, NULL, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp doff 4: INVALID", with(pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x02, NULL, 0), 6, 0x40), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp 12 bytes: INVALID", with(pkt_tcp("3.3.3.3", "9.9.9.9", 1, 22, 0x02, NULL, 0), 5, 12), IN, 1, 0, E_DROP, CNT(0) },
+		{ "udp: NEW", pkt_udp("3.3.3.3", "9.9.9.9", 1, 53), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "udp length 4: INVALID", ulen_small, IN, 1, 0, E_DROP, CNT(0) },
+		{ "udp length past the datagram: INVALID", ulen_big, IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp echo: NEW", pkt_icmp("3.3.3.3", "9.9.9.9", 8, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp echo reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp timestamp reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 14, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp unreach, nothing quoted: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 3, 3), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp unreach, unknown udp flow: INVALID", ct_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp unreach, quoted gre: INVALID", ct_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp redirect 9: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 9, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp type 42: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 42, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "non-first fragment: ESTABLISHED", with_frag(pkt_udp("3.3.3.3", "9.9.9.9", 1, 53), 0x0010), IN, 1, 0, E_DROP, CNT(1) },
+		{ "gre: NEW", pkt_ip("3.3.3.3", "9.9.9.9", 47), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp SYN in OUTPUT: NEW", pkt_tcp("9.9.9.9", "3.3.3.3", 1, 22, 0x02, NULL, 0), OUT, 0, 1, E_ACCEPT, NONE },
+	};
+	run_table("ct", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
 static void table_l2(void)
 {
 	struct bf_ir *ir = tb_new();
@@ -3096,6 +3174,7 @@ int main(int argc, char **argv)
 			random_n = 100;
 		fuzz_tables(30, random_n);
 		ipv6_tests();
+		table_ct();	/* moves us to a new netns */
 		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);

@@ -13,7 +13,7 @@
 
 static const char *const fixtures[] = {
 	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
-	"matches", "l2", "xmatch",
+	"matches", "l2", "xmatch", "ct",
 };
 
 #define N_FIXTURES (int)(sizeof(fixtures) / sizeof(fixtures[0]))
@@ -39,6 +39,56 @@ END_TEST
 START_TEST(test_fixture_round_trip_twice)
 {
 	xtu_check_round_trip_twice(AF_INET, fixtures[_i]);
+}
+END_TEST
+
+/*
+ * -m state as xt_state revision 0 (what iptables writes when the kernel
+ * has no conntrack match): the "ct" fixture's first rule rewritten in IR
+ * as xt_state, serialised, translated back and serialised again: same
+ * bytes, the same IR (UNTRACKED is 64 in xt_state, 0x100 in the IR; a
+ * bit no packet has is kept for the round trip).
+ */
+START_TEST(test_state_rev0_round_trip)
+{
+	uint32_t size, size2, n, he[BF_NR_HOOKS], uf[BF_NR_HOOKS];
+	struct ipt_replace *repl, *again;
+	struct bf_err err = { 0 };
+	struct bf_ir *ir, *ir2;
+	struct bf_pred *p;
+	void *blob, *blob2;
+	char line[256];
+	size_t len;
+
+	ir = xtf_translate("ct", &repl, &len);
+	p = &ir->chains[0].rules[0].preds[0];
+	ck_assert_int_eq(p->field, BF_F_CTSTATE);
+	p->flags = 0;
+	p->value = BF_CT_ESTABLISHED | BF_CT_UNTRACKED;
+	p->lo = 0x20;
+	ck_assert_int_eq(bf_xt4_from_ir(ir, &blob, &size, &n, he, uf), 0);
+	ck_assert_uint_eq(size, repl->size - 160);	/* match of 200 bytes -> 40 */
+	again = calloc(1, sizeof(*again) + size);
+	memcpy(again, repl, sizeof(*again));
+	again->size = size;
+	memcpy(again->hook_entry, he, sizeof(he));
+	memcpy(again->underflow, uf, sizeof(uf));
+	memcpy(again->entries, blob, size);
+	ck_assert_int_eq(bf_xt4_translate(again, sizeof(*again) + size, &ir2, &err), 0);
+	p = &ir2->chains[0].rules[0].preds[0];
+	ck_assert_uint_eq(p->value, BF_CT_ESTABLISHED | BF_CT_UNTRACKED);
+	ck_assert_uint_eq(p->lo, 0x20);
+	bf_ir_rule_str(ir2, &ir2->chains[0], &ir2->chains[0].rules[0], line, sizeof(line));
+	ck_assert_str_eq(line, "INPUT#1 [0] ctstate ESTABLISHED,UNTRACKED -> ACCEPT");
+	ck_assert_int_eq(bf_xt4_from_ir(ir2, &blob2, &size2, &n, he, uf), 0);
+	ck_assert_uint_eq(size2, size);
+	ck_assert(!memcmp(blob2, blob, size));
+	free(blob2);
+	bf_ir_free(ir2);
+	free(again);
+	free(blob);
+	bf_ir_free(ir);
+	free(repl);
 }
 END_TEST
 
@@ -105,6 +155,10 @@ static const struct xtu_golden goldens[] = {
 	{ "l2", "INPUT", 3, "INPUT#3 [2] smac 02:00:00:00:aa:bb -> DROP" },
 	{ "l2", "FORWARD", 1, "FORWARD#1 [5] saddr 10.8.0.0/255.255.0.0 !smac 02:00:00:00:aa:bb -> DROP" },
 	{ "l2", "OUTPUT", 1, "OUTPUT#1 [8] pkttype 2 -> DROP" },
+	{ "ct", "INPUT", 1, "INPUT#1 [0] ctstate RELATED,ESTABLISHED -> ACCEPT" },
+	{ "ct", "INPUT", 4, "INPUT#4 [3] !ctstate NEW,UNTRACKED -> JUMP ctchk" },
+	{ "ct", "INPUT", 6, "INPUT#6 [5] saddr 10.1.0.0/255.255.0.0 !ctstate INVALID -> ACCEPT" },
+	{ "ct", "ctchk", 1, "ctchk#1 [11] ctstate INVALID,NEW,UNTRACKED -> DROP" },
 	{ "l2", "macs", 1, "macs#1 [11] smac 02:11:22:33:44:55 pkttype 0 -> ACCEPT" },
 	{ "xmatch", "INPUT", 1, "INPUT#1 [0] mark 0x5/0xff -> DROP" },
 	{ "xmatch", "INPUT", 2, "INPUT#2 [1] limit avg 200000 burst 4 (cost 640000 cap 2560000) -> ACCEPT" },
@@ -227,7 +281,14 @@ START_TEST(test_revision_probes)
 	ck_assert_int_eq(bf_xt4_match_revision("pkttype", 1), -EPROTONOSUPPORT);
 	ck_assert_int_eq(bf_xt4_match_revision("mac", 0), 0);
 	ck_assert_int_eq(bf_xt4_match_revision("mac", 1), -EPROTONOSUPPORT);
-	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 3), -ENOENT);
+	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 1), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 2), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 3), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 0), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("conntrack", 4), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("state", 0), 0);
+	ck_assert_int_eq(bf_xt4_match_revision("state", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_match_revision("string", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt4_target_revision("", 0), 0);
 	ck_assert_int_eq(bf_xt4_target_revision("ERROR", 0), 0);
 	ck_assert_int_eq(bf_xt4_target_revision("ERROR", 1), -EPROTONOSUPPORT);
@@ -245,6 +306,7 @@ static Suite *xt_fixtures_suite(void)
 	tcase_add_loop_test(tc, test_fixture_round_trip, 0, N_FIXTURES);
 	tcase_add_loop_test(tc, test_fixture_round_trip_twice, 0, N_FIXTURES);
 	tcase_add_test(tc, test_initial_filter_is_kernel_table);
+	tcase_add_test(tc, test_state_rev0_round_trip);
 	tcase_add_loop_test(tc, test_ir_golden_text, 0, N_GOLDENS);
 	tcase_add_test(tc, test_chains_structure);
 	tcase_add_test(tc, test_chain_without_return);

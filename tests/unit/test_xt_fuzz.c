@@ -33,7 +33,7 @@
 #define XTZ_SEED	0x5eed1234u
 
 static const char *const xtz_fixtures4[] = {
-	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
+	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested", "ct",
 };
 
 static const char *const xtz_fixtures6[] = {

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 
+#include <linux/netfilter/xt_conntrack.h>
+
 #include "unit.h"
 #include <linux/netfilter/xt_addrtype.h>
 #include <linux/netfilter/xt_iprange.h>
@@ -218,7 +220,42 @@ static void mut_dead_loop(struct ipt_replace *r, size_t *len)
 	set_verdict(xtu_entry(r, 20), xtu_entry_off(r, 5));	/* c6 -> c1 */
 }
 static void mut_error_cond(struct ipt_replace *r, size_t *len) { (void)len; xtu_entry(r, 3)->ip.proto = 6; }
+/* fixture "ct": entry 0 is -m conntrack --ctstate RELATED,ESTABLISHED (revision 3) */
+#define CT3(f) offsetof(struct xt_conntrack_mtinfo3, f)
+static void ct_flag(struct ipt_replace *r, uint16_t f) { set_u16(md(r, 0) + CT3(match_flags), XT_CONNTRACK_STATE | f); }
+static void mut_ct_proto(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_PROTO); set_u16(md(r, 0) + CT3(l4proto), 6); }
+static void mut_ct_origsrc(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_ORIGSRC); md(r, 0)[0] = 10; }
+static void mut_ct_repldst(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_REPLDST); }
+static void mut_ct_status(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_STATUS); set_u16(md(r, 0) + CT3(status_mask), 2); }
+static void mut_ct_expires(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_EXPIRES); md(r, 0)[CT3(expires_max)] = 10; }
+static void mut_ct_origdst_port(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_ORIGDST_PORT); }
+static void mut_ct_direction(struct ipt_replace *r, size_t *len) { (void)len; ct_flag(r, XT_CONNTRACK_DIRECTION); }
+static void mut_ct_only_proto(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(match_flags), XT_CONNTRACK_PROTO); }
+static void mut_ct_snat(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(state_mask), XT_CONNTRACK_STATE_SNAT); }
+static void mut_ct_dnat(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(state_mask), 2 | XT_CONNTRACK_STATE_DNAT); }
+static void mut_ct_inv_other(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(invert_flags), XT_CONNTRACK_PROTO); }
+static void mut_ct_stray(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(l4proto), 17); }
+static void mut_ct_rev0(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 0; }
+static void mut_ct_rev4(struct ipt_replace *r, size_t *len) { (void)len; m0(xtu_entry(r, 0))[31] = 4; }
+static void mut_ct_size(struct ipt_replace *r, size_t *len) { (void)len; set_u16(m0(xtu_entry(r, 0)), 32 + 160); }
+static void mut_ct_unused_bits(struct ipt_replace *r, size_t *len) { (void)len; set_u16(md(r, 0) + CT3(state_mask), 0x30); }
 static const struct xth_case cases[] = {
+	{ "ct_ctproto", "ct", mut_ct_proto, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctorigsrc", "ct", mut_ct_origsrc, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctrepldst", "ct", mut_ct_repldst, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctstatus", "ct", mut_ct_status, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctexpire", "ct", mut_ct_expires, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctorigdstport", "ct", mut_ct_origdst_port, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctdir", "ct", mut_ct_direction, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_ctproto_alone", "ct", mut_ct_only_proto, -EOPNOTSUPP, 0, "only --ctstate" },
+	{ "ct_state_snat", "ct", mut_ct_snat, -EOPNOTSUPP, 0, "SNAT and DNAT" },
+	{ "ct_state_dnat", "ct", mut_ct_dnat, -EOPNOTSUPP, 0, "SNAT and DNAT" },
+	{ "ct_invert_other", "ct", mut_ct_inv_other, -EOPNOTSUPP, 0, "inversion" },
+	{ "ct_stray_field", "ct", mut_ct_stray, -EOPNOTSUPP, 0, "no flag enables" },
+	{ "ct_rev0", "ct", mut_ct_rev0, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "ct_rev4", "ct", mut_ct_rev4, -EPROTOTYPE, -EPROTOTYPE, NULL },
+	{ "ct_size", "ct", mut_ct_size, -EINVAL, -EINVAL, NULL },
+	{ "ct_unused_state_bits", "ct", mut_ct_unused_bits, 0, 0, NULL },
 	{ "len_short", "empty", mut_len_short, -EINVAL, -EINVAL, NULL },
 	{ "counters_huge", "empty", mut_counters_huge, -ENOMEM, -ENOMEM, NULL },
 	{ "counters_zero", "empty", mut_counters_zero, -EINVAL, -EINVAL, "num_counters" },
@@ -407,7 +444,7 @@ START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
 					     "udp_icmp", "misc", "deep6", "deep7",
-					     "nested", "matches", "l2", "xmatch" };
+					     "nested", "matches", "l2", "xmatch", "ct" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;

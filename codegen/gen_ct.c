@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection tracking state of a packet, for -m conntrack --ctstate
+ * and -m state: pkt->ctstate = one BF_CT_* bit, computed once in
+ * bpfilter_main after the L4 copy. The kernel's own conntrack table is
+ * the state (docs/design-notes.md, "Connection tracking"): the entry is
+ * looked up with the BPF conntrack kfuncs (bpf_xdp_ct_lookup /
+ * bpf_skb_ct_lookup, then bpf_ct_release) and turned into the ctinfo the
+ * kernel's conntrack would give this packet when it processes it after
+ * XDP / tc ingress:
+ *
+ *   entry found:   reply direction: ESTABLISHED; original direction:
+ *                  ESTABLISHED once a reply was seen (IPS_SEEN_REPLY),
+ *                  RELATED for an expected connection (IPS_EXPECTED),
+ *                  else NEW (resolve_normal_ct()). TCP: the packet's
+ *                  flags against the entry's TCP state, as the kernel's
+ *                  transition table says (tcp_conntracks[]): an invalid
+ *                  transition is INVALID, a SYN that reopens a
+ *                  TIME_WAIT / CLOSE entry is NEW, ignored packets keep
+ *                  the entry's state.
+ *   no entry:      TCP: a SYN, or an ACK (nf_conntrack_tcp_loose)
+ *                  starts a connection: NEW; anything else INVALID.
+ *                  UDP: NEW.
+ *   malformed:     TCP header shorter than 20 bytes or than its doff,
+ *                  flag combinations tcp_error() refuses, UDP length
+ *                  out of bounds, ICMP shorter than 8 bytes or of a type
+ *                  above 18: INVALID.
+ *   ICMP errors:   (3, 4, 5, 11, 12) the quoted TCP/UDP header's flow,
+ *                  looked up inverted as nf_conntrack_inet_error() does:
+ *                  found and addressed to the flow's end: RELATED, else
+ *                  INVALID.
+ *   ICMP queries:  the kfuncs cannot look ICMP up: requests (8, 13, 15,
+ *                  17) are NEW, replies (0, 14, 16, 18) ESTABLISHED,
+ *                  other types INVALID.
+ *   other:         non-first fragments ESTABLISHED (their first
+ *                  fragment decided); other protocols NEW.
+ *
+ * TCP packets of an entry also go through tcp_in_window()'s INVALID
+ * checks. At tc egress (OUTPUT, after the kernel's conntrack) the skb's
+ * own _nfct is read instead where the kernel allows it (ct_from_skb()).
+ * What the kernel decides and this does not (checksums, ICMP query ids,
+ * SACK, ...) is listed in docs/design-notes.md.
+ *
+ * The kfuncs and struct nf_conn offsets come from the running kernel's
+ * BTF (/sys/kernel/btf/vmlinux), read once per process.
+ *
+ * Registers: r6 = ctx, r7 = pkt as in bpfilter_main; r8 holds the
+ * acquired struct nf_conn * until bpf_ct_release(), r9 the state being
+ * computed. Stack (BF_CT_AREA bytes below pkt): tuple at pkt - 48
+ * (struct bpf_sock_tuple's ipv4 part, 12 bytes), options at pkt - 32
+ * (struct bpf_ct_opts, the 12 bytes Linux 6.1 knows), then what the TCP
+ * checks copy out of the entry before it is released (CT_SCRATCH ...).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/btf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "gen.h"
+
+#define R0 BPF_REG_0
+#define R1 BPF_REG_1
+#define R2 BPF_REG_2
+#define R3 BPF_REG_3
+#define R4 BPF_REG_4
+#define R5 BPF_REG_5
+#define R6 BPF_REG_6
+#define R7 BPF_REG_7
+#define R8 BPF_REG_8
+#define R9 BPF_REG_9
+
+#define CT_SEENBUF	(-96)		/* relative to pkt (r7): 40 bytes, seen[2] */
+#define CT_TUPLE	(-48)
+#define CT_OPTS		(-32)
+#define CT_OPTS_DIR	(CT_OPTS + 9)	/* u8 dir, set by the lookup */
+#define CT_SCRATCH	(-20)		/* u8 TCP state */
+#define CT_SFLAGS	(-19)		/* u8 sender's ip_ct_tcp_state.flags */
+#define CT_S_MAXEND	(-16)		/* u32 sender's td_maxend */
+#define CT_S_MAXWIN	(-12)		/* u32 sender's td_maxwin */
+#define CT_R_END	(-8)		/* u32 receiver's td_end */
+#define CT_TUPLE_SZ	12
+#define CT_OPTS_SZ	12		/* NF_BPF_CT_OPTS_SZ of Linux 6.1 */
+
+#define IP_CT_TCP_FLAG_BE_LIBERAL_	0x08
+
+#define IPS_EXPECTED_	0x1
+#define IPS_SEEN_REPLY_	0x2
+
+/* tcp_conntrack states and get_conntrack_index() values */
+enum { CT_SNO, CT_SSS, CT_SSR, CT_SES, CT_SFW, CT_SCW, CT_SLA, CT_STW,
+       CT_SCL, CT_SS2, CT_NSTATES };
+enum { CT_I_SYN, CT_I_SYNACK, CT_I_FIN, CT_I_ACK, CT_I_RST, CT_I_NONE,
+       CT_NINDEX };
+
+/*
+ * The kernel's TCP transition table (tcp_conntracks[dir][index][state]),
+ * reduced to what decides the state match: 'v' valid transition, 'I'
+ * invalid (sIV: the packet is INVALID), 'g' ignored (sIG: the packet
+ * keeps the entry), 'R' reopening (the entry is killed and the packet
+ * starts a new connection: NEW). Columns: sNO sSS sSR sES sFW sCW sLA
+ * sTW sCL sS2.
+ */
+static const char ct_tcp_table[2][CT_NINDEX][CT_NSTATES + 1] = {
+	{	/* original direction */
+		"vvgggggRRv",	/* syn */
+		"IIvIIIIIIv",	/* synack */
+		"IIvvvvvvvI",	/* fin */
+		"vIvvvvvvvI",	/* ack */
+		"Ivvvvvvvvv",	/* rst */
+		"IIIIIIIIII",	/* none */
+	},
+	{	/* reply direction */
+		"IvIIIIIRIv",	/* syn */
+		"Ivgggggggv",	/* synack */
+		"IIvvvvvvvI",	/* fin */
+		"Igvvvvvvvg",	/* ack */
+		"Ivvvvvvvvv",	/* rst */
+		"IIIIIIIIII",	/* none */
+	},
+};
+
+/* tcp_valid_flags[]: flag combinations (FIN SYN RST ACK URG) tcp_error() takes */
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
+#define TCPF_URG 0x20
+#define CT_TCP_FLAGS_MASK (TCPF_FIN | TCPF_SYN | TCPF_RST | TCPF_ACK | TCPF_URG)
+
+static uint64_t ct_valid_flags(void)
+{
+	static const uint8_t ok[] = {
+		TCPF_SYN, TCPF_SYN | TCPF_URG, TCPF_SYN | TCPF_ACK, TCPF_RST,
+		TCPF_RST | TCPF_ACK, TCPF_FIN | TCPF_ACK,
+		TCPF_FIN | TCPF_ACK | TCPF_URG, TCPF_ACK, TCPF_ACK | TCPF_URG,
+	};
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok); i++)
+		m |= 1ULL << ok[i];
+	return m;
+}
+
+/* Bit (dir * 6 + index) * 10 + state of the table set where it says `c`. */
+static void ct_table_bits(char c, uint64_t bits[2])
+{
+	int d, i, s;
+
+	bits[0] = bits[1] = 0;
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < CT_NINDEX; i++)
+			for (s = 0; s < CT_NSTATES; s++) {
+				int k = (d * CT_NINDEX + i) * CT_NSTATES + s;
+
+				if (ct_tcp_table[d][i][s] == c)
+					bits[k / 64] |= 1ULL << (k % 64);
+			}
+}
+
+/* ---- the running kernel's BTF -------------------------------------------- */
+
+struct ct_btf {
+	int err;			/* 0 once loaded */
+	int32_t lookup_xdp, lookup_skb, release;
+	int16_t kfunc_off;		/* 0: vmlinux; 1: module BTF at fd_array[1] */
+	uint32_t status_off;		/* nf_conn.status */
+	uint32_t tcp_state_off;		/* nf_conn.proto.tcp.state */
+	uint32_t seen_off[2];		/* nf_conn.proto.tcp.seen[dir] */
+	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
+	int32_t cast_ctx;		/* bpf_cast_to_kern_ctx, < 0 if absent (6.1) */
+	/*
+	 * How proto.tcp.seen[] is read for the window check. Linux 6.1's
+	 * verifier walks union nf_conntrack_proto through its first member
+	 * (dccp) for offsets below 16 and refuses seen[0]'s fields, where
+	 * 6.18 finds the tcp member: there bpf_probe_read_kernel() copies
+	 * seen[] to the stack instead. Kernels with bpf_cast_to_kern_ctx
+	 * (6.3+) are taken to walk unions (measured: 6.18 yes, 6.1 no).
+	 * BPFILTER_CT_PROBE_READ=1 forces the copy (tests).
+	 */
+	bool window_direct;
+	uint32_t nfct_off;		/* sk_buff._nfct */
+};
+
+static int ct_member_off(const struct btf *btf, const char *sname,
+			 const char *mname, uint32_t *off)
+{
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, i;
+
+	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	if (id < 0)
+		id = btf__find_by_name_kind(btf, sname, BTF_KIND_UNION);
+	if (id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(btf, m->name_off), mname))
+			continue;
+		*off = btf_member_bit_offset(t, i) / 8;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int ct_find_kfuncs(const struct btf *btf, struct ct_btf *c)
+{
+	c->lookup_xdp = btf__find_by_name_kind(btf, "bpf_xdp_ct_lookup", BTF_KIND_FUNC);
+	c->lookup_skb = btf__find_by_name_kind(btf, "bpf_skb_ct_lookup", BTF_KIND_FUNC);
+	c->release = btf__find_by_name_kind(btf, "bpf_ct_release", BTF_KIND_FUNC);
+	if (c->lookup_xdp < 0 || c->lookup_skb < 0 || c->release < 0)
+		return -ENOENT;
+	return 0;
+}
+
+static int ct_offsets(const struct btf *btf, struct ct_btf *c)
+{
+	uint32_t proto = 0, tcp = 0, state = 0, seen = 0;
+	const struct btf_type *t;
+	int ret, id;
+
+	ret = ct_member_off(btf, "nf_conn", "status", &c->status_off);
+	if (!ret)
+		ret = ct_member_off(btf, "nf_conn", "proto", &proto);
+	if (!ret)
+		ret = ct_member_off(btf, "nf_conntrack_proto", "tcp", &tcp);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp", "state", &state);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp", "seen", &seen);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_end", &c->td_end);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_maxend", &c->td_maxend);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "td_maxwin", &c->td_maxwin);
+	if (!ret)
+		ret = ct_member_off(btf, "ip_ct_tcp_state", "flags", &c->td_flags);
+	if (ret)
+		return ret;
+	id = btf__find_by_name_kind(btf, "ip_ct_tcp_state", BTF_KIND_STRUCT);
+	t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	if (!t)
+		return -ENOENT;
+	c->seen_off[0] = proto + tcp + seen;
+	c->seen_off[1] = proto + tcp + seen + t->size;
+	c->tcp_state_off = proto + tcp + state;
+	return 0;
+}
+
+/*
+ * The kfuncs are in vmlinux when nf_conntrack is built in (this
+ * machine), else in the nf_conntrack module's BTF (Debian's 6.1), which
+ * exists only while the module is loaded: switching tracking on loads it.
+ */
+static int ct_btf_load(struct ct_btf *c)
+{
+	struct btf *vm, *mod = NULL;
+	const struct btf *types;
+	int ret;
+
+	vm = btf__load_vmlinux_btf();
+	if (!vm)
+		return -errno ? -errno : -ENOENT;
+	types = vm;
+	c->kfunc_off = 0;
+	if (ct_find_kfuncs(vm, c)) {
+		mod = btf__load_module_btf(BF_CT_MODULE, vm);
+		if (!mod && !bf_ct_enable(NULL))
+			mod = btf__load_module_btf(BF_CT_MODULE, vm);
+		if (!mod || ct_find_kfuncs(mod, c)) {
+			ret = -ENOENT;
+			goto out;
+		}
+		c->kfunc_off = 1;
+		types = mod;
+	}
+	ret = ct_offsets(types, c);
+	if (ret)
+		goto out;
+	/* core, always in vmlinux */
+	c->cast_ctx = btf__find_by_name_kind(vm, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
+	c->window_direct = c->cast_ctx >= 0 && !getenv("BPFILTER_CT_PROBE_READ");
+	if (c->cast_ctx >= 0 &&
+	    ct_member_off(vm, "sk_buff", "_nfct", &c->nfct_off))
+		c->cast_ctx = -1;
+out:
+	btf__free(mod);
+	btf__free(vm);
+	return ret;
+}
+
+/* Loaded once per process; a failure is tried again next time. */
+static const struct ct_btf *ct_btf_get(void)
+{
+	static struct ct_btf c;
+	static bool loaded;
+
+	if (!loaded) {
+		c.err = ct_btf_load(&c);
+		loaded = !c.err;
+	}
+	return &c;
+}
+
+/* ---- code ----------------------------------------------------------------- */
+
+struct ct_labels {
+	uint32_t done, invalid, est, new_, related, untracked;
+};
+
+/* A kfunc call; off 1 names the module BTF at fd_array[1] (loader.c). */
+static void ct_kfunc(struct bf_emit *e, int32_t btf_id, int16_t off)
+{
+	bf_emit(e, BF_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, off,
+			   btf_id));
+}
+
+/*
+ * Look up the tuple at pkt + CT_TUPLE for protocol `proto_reg` (a
+ * register) in the kernel's table: r0 = struct nf_conn * or NULL.
+ */
+static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_OPTS, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, CT_OPTS + 8, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, CT_OPTS, -1));	/* BPF_F_CURRENT_NETNS */
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, proto_reg, CT_OPTS + 8));
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_TUPLE));
+	bf_emit(e, BPF_MOV64_IMM(R3, CT_TUPLE_SZ));
+	bf_emit(e, BPF_MOV64_REG(R4, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, CT_OPTS));
+	bf_emit(e, BPF_MOV64_IMM(R5, CT_OPTS_SZ));
+	ct_kfunc(e, g->opts.hook == BF_HOOK_XDP ? c->lookup_xdp : c->lookup_skb,
+		 c->kfunc_off);
+}
+
+/* r9 = the ctinfo's state bit for the entry in r8 (resolve_normal_ct()). */
+static void ct_base_state(struct bf_emit *e, const struct ct_btf *c)
+{
+	uint32_t out = bf_label_new(e);
+
+	bf_emit(e, BPF_MOV64_IMM(R9, BF_CT_ESTABLISHED));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R8, c->status_off));
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, IPS_SEEN_REPLY_));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), out);
+	bf_emit(e, BPF_MOV64_IMM(R9, BF_CT_RELATED));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, IPS_EXPECTED_));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
+	bf_emit(e, BPF_MOV64_IMM(R9, BF_CT_NEW));
+	bf_label_bind(e, out);
+}
+
+static void ct_release(struct bf_emit *e, const struct ct_btf *c)
+{
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
+	ct_kfunc(e, c->release, c->kfunc_off);
+}
+
+/* Tuple from the packet: saddr, daddr, then L4 bytes 0-3 (the ports). */
+static void ct_tuple_pkt(struct bf_emit *e)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE + 4));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE + 8));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, CT_TUPLE + 12, 0));
+}
+
+/* pkt->key = get_conntrack_index(th), from the flags byte in r1 */
+static void ct_tcp_index(struct bf_emit *e)
+{
+	uint32_t out = bf_label_new(e), syn = bf_label_new(e);
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, CT_I_RST));
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, TCPF_RST));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), out);
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, TCPF_SYN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), syn);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, CT_I_FIN));
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, TCPF_FIN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, CT_I_ACK));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, TCPF_ACK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, CT_I_NONE));
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, syn);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, CT_I_SYN));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, TCPF_ACK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_KEY, CT_I_SYNACK));
+	bf_label_bind(e, out);
+}
+
+/* Jump to `yes` when bit r1 (< 128) of bits[] is set; clobbers r1-r3. */
+static void ct_test_bit(struct bf_emit *e, const uint64_t bits[2], uint32_t yes)
+{
+	uint32_t hi = bf_label_new(e), test = bf_label_new(e);
+
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGE, R1, 64, 0), hi);
+	bf_emit_ld_imm64(e, R3, bits[0]);
+	bf_emit_jmp(e, BPF_JMP_A(0), test);
+	bf_label_bind(e, hi);
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 64));
+	bf_emit_ld_imm64(e, R3, bits[1]);
+	bf_label_bind(e, test);
+	bf_emit(e, BPF_MOV64_IMM(R2, 1));
+	bf_emit(e, BPF_ALU64_REG(BPF_LSH, R2, R1));
+	bf_emit(e, BPF_ALU64_REG(BPF_AND, R2, R3));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R2, 0, 0), yes);
+}
+
+/*
+ * Copy what the window check needs for direction `dir`, from the entry
+ * (r8, `base` 0) or from its seen[] copied to the stack (r7, CT_SEENBUF).
+ */
+static void ct_read_seen(struct bf_emit *e, const struct ct_btf *c, int dir,
+			 int src, int32_t base)
+{
+	int32_t s = base + (int32_t)(c->seen_off[dir] - (base ? c->seen_off[0] : 0));
+	int32_t r = base + (int32_t)(c->seen_off[!dir] - (base ? c->seen_off[0] : 0));
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, src, s + c->td_flags));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SFLAGS));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, src, s + c->td_maxend));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_S_MAXEND));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, src, s + c->td_maxwin));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_S_MAXWIN));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, src, r + c->td_end));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_R_END));
+}
+
+static void ct_read_window(struct bf_emit *e, const struct ct_btf *c)
+{
+	uint32_t reply = bf_label_new(e), out = bf_label_new(e);
+	int32_t size = (int32_t)(c->seen_off[1] - c->seen_off[0]) * 2;
+	int src = R8, base = 0;
+
+	if (!c->window_direct) {
+		/* zeroed on failure: td_maxwin 0 skips the check */
+		bf_emit(e, BPF_MOV64_REG(R1, R7));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, CT_SEENBUF));
+		bf_emit(e, BPF_MOV64_IMM(R2, size));
+		bf_emit(e, BPF_MOV64_REG(R3, R8));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)c->seen_off[0]));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+		src = R7;
+		base = CT_SEENBUF;
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), reply);
+	ct_read_seen(e, c, 0, src, base);
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, reply);
+	ct_read_seen(e, c, 1, src, base);
+	bf_label_bind(e, out);
+}
+
+/*
+ * tcp_in_window()'s two checks that make a packet INVALID (the others
+ * make it "ignored", which keeps its state): the sequence number beyond
+ * what the receiver's window allows (seq > sender.td_maxend), and an ACK
+ * of data never sent (ack > receiver.td_end). Skipped where the kernel
+ * (re)initialises the sender from this very packet (td_maxwin == 0, a
+ * new SYN in SYN_SENT / SYN-ACK in SYN_RECV), for "be liberal"
+ * connections, for no ACK or a zero ACK on a RST (the kernel substitutes
+ * receiver.td_end), and for the RST answering a SYN (seq 0 in SYN_SENT).
+ * r2 = the entry's TCP state; jumps to `invalid`.
+ */
+static void ct_tcp_window(struct bf_emit *e, uint32_t invalid)
+{
+	uint32_t out = bf_label_new(e), ack = bf_label_new(e);
+	uint32_t orig = bf_label_new(e), check = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, CT_S_MAXWIN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_SFLAGS));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, IP_CT_TCP_FLAG_BE_LIBERAL_));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), orig);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, CT_SSR, 0), out);
+	bf_emit_jmp(e, BPF_JMP_A(0), check);
+	bf_label_bind(e, orig);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, CT_SSS, 0), out);
+	bf_label_bind(e, check);
+	/* I: seq <= sender.td_maxend (RST seq 0 in SYN_SENT cannot get here) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R3, 32));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, CT_S_MAXEND));
+	bf_emit(e, BPF_ALU32_REG(BPF_SUB, R3, R4));
+	bf_emit(e, BPF_ALU32_IMM(BPF_SUB, R3, 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JSGE, R3, 0, 0), invalid);
+	/* III: ack <= receiver.td_end, when the ACK counts */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit(e, BPF_MOV64_REG(R5, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R5, TCPF_ACK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R5, 0, 0), out);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4 + 8));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R3, 32));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, TCPF_RST));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), ack);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R3, 0, 0), out);
+	bf_label_bind(e, ack);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, CT_R_END));
+	bf_emit(e, BPF_ALU32_REG(BPF_SUB, R3, R4));
+	bf_emit(e, BPF_ALU32_IMM(BPF_SUB, R3, 1));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JSGE, R3, 0, 0), invalid);
+	bf_label_bind(e, out);
+}
+
+static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
+		   const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t found = bf_label_new(e), store = bf_label_new(e);
+	uint64_t iv[2], reopen[2], ign[2];
+
+	ct_table_bits('I', iv);
+	ct_table_bits('R', reopen);
+	ct_table_bits('g', ign);
+	/* tcp_error(): whole header, sane doff, a valid flag combination */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 20, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 12));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 2));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 20, 0), l->invalid);
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R2, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, CT_TCP_FLAGS_MASK));
+	bf_emit(e, BPF_MOV64_IMM(R2, 1));
+	bf_emit(e, BPF_ALU64_REG(BPF_LSH, R2, R1));
+	bf_emit_ld_imm64(e, R3, ct_valid_flags());
+	bf_emit(e, BPF_ALU64_REG(BPF_AND, R2, R3));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, 0, 0), l->invalid);
+	ct_tcp_index(e);
+	ct_tuple_pkt(e);
+	bf_emit(e, BPF_MOV64_IMM(R1, 6));
+	ct_lookup(g, c, R1);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), found);
+	/* no entry: tcp_new() takes a SYN, or an ACK (tcp_loose) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_I_SYN, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_I_ACK, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+
+	bf_label_bind(e, found);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	ct_base_state(e, c);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, c->tcp_state_off));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, CT_SCRATCH));
+	ct_read_window(e, c);
+	ct_release(e, c);
+	/* k = (dir * 6 + index) * 10 + state */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGE, R2, CT_NSTATES, 0), store);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_MUL, R1, CT_NINDEX));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_KEY));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGE, R3, CT_NINDEX, 0), store);
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R3));
+	bf_emit(e, BPF_ALU64_IMM(BPF_MUL, R1, CT_NSTATES));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R2));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, BF_PKT_KEY));
+	ct_test_bit(e, reopen, l->new_);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
+	ct_test_bit(e, iv, l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_KEY));
+	ct_test_bit(e, ign, store);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R2, R7, CT_SCRATCH));
+	ct_tcp_window(e, l->invalid);
+	bf_label_bind(e, store);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, BF_PKT_CTSTATE));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+static void ct_udp(struct bf_gen *g, const struct ct_btf *c,
+		   const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+
+	/* udp_error(): whole header, 8 <= length <= what the datagram has */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), l->invalid);
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R2, 0), l->invalid);
+	ct_tuple_pkt(e);
+	bf_emit(e, BPF_MOV64_IMM(R1, 17));
+	ct_lookup(g, c, R1);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->new_);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	ct_base_state(e, c);
+	ct_release(e, c);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, BF_PKT_CTSTATE));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+/*
+ * An ICMP error: the quoted IPv4 header (20 bytes, no options) and the
+ * first 8 bytes of its TCP/UDP header, looked up inverted.
+ */
+static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
+			  const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
+	uint32_t tcpudp = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 36, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0x45, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, in + 9));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), l->invalid);
+	bf_label_bind(e, tcpudp);
+	/* the flow the quoted packet belongs to, seen from the other end */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, in + 16));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, in + 12));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE + 4));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, in4 + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE + 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, in4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE + 10));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, CT_TUPLE + 12, 0));
+	ct_lookup(g, c, R9);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
+	bf_emit(e, BPF_MOV64_REG(R1, R0));
+	ct_kfunc(e, c->release, c->kfunc_off);
+	/* the error goes to the quoted packet's sender (outer daddr check) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+static void ct_icmp(struct bf_gen *g, const struct ct_btf *c,
+		    const struct ct_labels *l)
+{
+	static const uint8_t errors[] = { 3, 4, 5, 11, 12 };
+	static const uint8_t requests[] = { 8, 13, 15, 17 };
+	static const uint8_t replies[] = { 0, 14, 16, 18 };
+	struct bf_emit *e = &g->e;
+	uint32_t err = bf_label_new(e);
+	size_t i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	for (i = 0; i < sizeof(errors); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, errors[i], 0), err);
+	for (i = 0; i < sizeof(requests); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, requests[i], 0), l->new_);
+	for (i = 0; i < sizeof(replies); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, replies[i], 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	bf_label_bind(e, err);
+	ct_icmp_error(g, c, l);
+}
+
+int bf_gen_ct_check(struct bf_gen *g)
+{
+	const struct ct_btf *c = ct_btf_get();
+
+	if (g->ir->family != AF_INET)
+		return bf_err_set(g->err, -EOPNOTSUPP,
+				  "table %s: conntrack matches are translated for IPv4 only",
+				  g->ir->table);
+	if (!c->err)
+		return 0;
+	return bf_err_set(g->err, c->err,
+			  "table %s: conntrack matches need the kernel's BTF with the conntrack kfuncs (bpf_xdp_ct_lookup, bpf_skb_ct_lookup, bpf_ct_release; /sys/kernel/btf/vmlinux): %s",
+			  g->ir->table, strerror(-c->err));
+}
+
+/*
+ * tc egress (OUTPUT) runs after the kernel's conntrack saw the packet:
+ * where the kernel lets a program see the skb (bpf_cast_to_kern_ctx,
+ * Linux 6.3+), its _nfct is exactly what the filter table sees: no
+ * conntrack INVALID, IP_CT_UNTRACKED (7), else the ctinfo in the low 3
+ * bits (ESTABLISHED 0/3, RELATED 1/4, NEW 2).
+ */
+static void ct_from_skb(struct bf_gen *g, const struct ct_btf *c,
+			const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit_mark(e, "conntrack state: skb->_nfct, as the kernel's OUTPUT hook saw it");
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	ct_kfunc(e, c->cast_ctx, 0);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, c->nfct_off));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->invalid);
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 7, 0), l->untracked);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 3, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), l->related);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 4, 0), l->related);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 2, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+}
+
+void bf_gen_ct_state(struct bf_gen *g)
+{
+	const struct ct_btf *c = ct_btf_get();
+	struct bf_emit *e = &g->e;
+	struct ct_labels l;
+	uint32_t tcp, udp, icmp;
+
+	l.done = bf_label_new(e);
+	l.invalid = bf_label_new(e);
+	l.est = bf_label_new(e);
+	l.new_ = bf_label_new(e);
+	l.related = bf_label_new(e);
+	l.untracked = bf_label_new(e);
+	tcp = bf_label_new(e);
+	udp = bf_label_new(e);
+	icmp = bf_label_new(e);
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && g->opts.force_hook < 0 &&
+	    c->cast_ctx >= 0) {
+		ct_from_skb(g, c, &l);
+		goto states;
+	}
+	bf_emit_mark(e, "conntrack state: the kernel's entry (kfunc lookup) as its conntrack would see this packet");
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l.est);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 6, 0), tcp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 17, 0), udp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), icmp);
+	bf_emit_jmp(e, BPF_JMP_A(0), l.new_);
+	bf_label_bind(e, tcp);
+	ct_tcp(g, c, &l);
+	bf_label_bind(e, udp);
+	ct_udp(g, c, &l);
+	bf_label_bind(e, icmp);
+	ct_icmp(g, c, &l);
+states:
+	bf_label_bind(e, l.related);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l.done);
+	bf_label_bind(e, l.untracked);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_UNTRACKED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l.done);
+	bf_label_bind(e, l.new_);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_NEW));
+	bf_emit_jmp(e, BPF_JMP_A(0), l.done);
+	bf_label_bind(e, l.est);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_ESTABLISHED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l.done);
+	bf_label_bind(e, l.invalid);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_INVALID));
+	bf_label_bind(e, l.done);
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Send one bounded packet sequence from namespace A to B and print, after
+every packet, which INPUT rule of B counted it (the counter vector read
+with COUNTERS_CMD). Run inside A:
+
+  ctseq.py IFACE SRC_MAC DST_MAC SRC DST 'COUNTERS_CMD' 'B_CMD_PREFIX' [CHAINS]
+
+The same sequence, run against the kernel's iptables-legacy and against
+bpfilter at XDP and at tc, must print the same lines (tests/ct/run.sh).
+Packets are written with AF_PACKET (A's own stack never answers: A drops
+its INPUT). B's real TCP stack answers SYNs on port 22; the SYN-ACK is
+read back with AF_PACKET to learn B's sequence number.
+"""
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+IFACE, SMAC, DMAC, SRC, DST, COUNTERS, BCMD = sys.argv[1:8]
+# the chains whose counters are compared, in print order
+CHAINS = (sys.argv[8] if len(sys.argv) > 8 else "INPUT,OUTPUT").split(",")
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def mac(m):
+    return bytes(int(x, 16) for x in m.split(":"))
+
+
+def ip4(proto, payload, src=SRC, dst=DST, ident=[1]):
+    ident[0] += 1
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident[0], 0,
+                    64, proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def l4sum(proto, seg, src, dst):
+    ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, proto, len(seg))
+    return csum(ph + seg)
+
+
+def tcp(sport, dport, seq, ack, flags, data=b"", win=64240, src=SRC, dst=DST):
+    fl = 0
+    for c, b in zip("FSRPAU", (1, 2, 4, 8, 16, 32)):
+        if c in flags:
+            fl |= b
+    seg = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      5 << 4, fl, win, 0, 0) + data
+    seg = seg[:16] + struct.pack("!H", l4sum(6, seg, src, dst)) + seg[18:]
+    return ip4(6, seg, src, dst)
+
+
+def udp(sport, dport, data=b"x", src=SRC, dst=DST):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    seg = seg[:6] + struct.pack("!H", l4sum(17, seg, src, dst) or 0xFFFF) + seg[8:]
+    return ip4(17, seg, src, dst)
+
+
+def icmp(typ, code, rest=b"\0\0\0\0", body=b""):
+    m = struct.pack("!BBH", typ, code, 0) + rest + body
+    m = m[:2] + struct.pack("!H", csum(m)) + m[4:]
+    return ip4(1, m)
+
+
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind((IFACE, 0))
+s.settimeout(0.05)
+ETH = mac(DMAC) + mac(SMAC) + b"\x08\x00"
+
+
+def drain():
+    got = []
+    while True:
+        try:
+            got.append(s.recv(2048))
+        except socket.timeout:
+            return got
+
+
+def counters():
+    """{(chain, "policy" or "ruleN"): packets} for the CHAINS."""
+    out = subprocess.run(COUNTERS, shell=True, capture_output=True, text=True,
+                         timeout=30).stdout
+    vec = {}
+    chain = None
+    for line in out.splitlines():
+        f = line.split()
+        if line.startswith("Chain "):
+            chain = f[1]
+            if chain in CHAINS:
+                vec[(chain, "policy")] = f[4]
+        elif chain in CHAINS and f and f[0].isdigit():
+            vec[(chain, "rule" + f[0])] = f[1]
+    return vec
+
+
+last = None
+
+
+def send(name, pkt):
+    """Send one packet and print which counter moved."""
+    global last
+    if last is None:
+        last = counters()
+    s.send(ETH + pkt)
+    time.sleep(0.15)
+    now = counters()
+    hit = {}
+    for k in sorted(now):
+        if now[k] != last.get(k):
+            hit.setdefault(k[0], []).append(k[1])
+    last = now
+    print("%-28s %s" % (name, " ".join("%s=%s" % (c, ",".join(hit.get(c, ["none"])))
+                                       for c in CHAINS)), flush=True)
+    return drain()
+
+
+def synack_seq(frames, sport):
+    for f in frames:
+        ip = f[14:]
+        if len(ip) < 40 or ip[9] != 6:
+            continue
+        th = ip[(ip[0] & 15) * 4:]
+        dp, = struct.unpack("!H", th[2:4])
+        if dp == sport and th[13] & 0x12 == 0x12:
+            return struct.unpack("!I", th[4:8])[0]
+    return None
+
+
+drain()
+# --- TCP: handshake, data, out of window, FIN, RST ---------------------
+SP = 40100
+frames = send("tcp22 SYN", tcp(SP, 22, 1000, 0, "S"))
+srv = synack_seq(frames, SP)
+if srv is None:
+    srv = 0
+    print("# no SYN-ACK seen", flush=True)
+send("tcp22 SYN retransmit", tcp(SP, 22, 1000, 0, "S"))
+drain()
+send("tcp22 ACK", tcp(SP, 22, 1001, srv + 1, "A"))
+send("tcp22 data", tcp(SP, 22, 1001, srv + 1, "PA", b"hello\n"))
+send("tcp22 data out-of-window", tcp(SP, 22, 1007 + 5000000, srv + 1, "PA", b"x"))
+send("tcp22 ACK of unsent data", tcp(SP, 22, 1007, srv + 1 + 100000, "A"))
+send("tcp22 data retransmitted", tcp(SP, 22, 1001, srv + 1, "PA", b"hello\n"))
+send("tcp22 seq far below window", tcp(SP, 22, 1001 - 3000000, srv + 1, "PA", b"y"))
+send("tcp22 RST+ACK ack 0 bad seq", tcp(SP, 22, 1007 + 5000000, 0, "RA"))
+send("tcp22 SYN in ESTABLISHED", tcp(SP, 22, 99999, 0, "S"))
+send("tcp22 SYN-ACK from client", tcp(SP, 22, 1007, srv + 1, "SA"))
+send("tcp22 FIN", tcp(SP, 22, 1007, srv + 1, "FA"))
+send("tcp22 RST", tcp(SP, 22, 1008, 0, "R"))
+# --- TCP without an entry ----------------------------------------------
+send("tcp80 SYN (not allowed)", tcp(SP + 1, 80, 5000, 0, "S"))
+send("tcp22 ACK no entry (loose)", tcp(SP + 2, 22, 7000, 1, "A"))
+send("tcp22 FIN no entry", tcp(SP + 3, 22, 7000, 1, "FA"))
+send("tcp22 SYN-ACK no entry", tcp(SP + 4, 22, 7000, 1, "SA"))
+send("tcp22 SYN+FIN", tcp(SP + 5, 22, 7000, 0, "SF"))
+send("tcp22 no flags", tcp(SP + 6, 22, 7000, 0, ""))
+# --- UDP: B asks, A answers -------------------------------------------
+subprocess.run(BCMD + " python3 -c \"import socket; s=socket.socket(2,2); "
+               "s.bind(('%s',5300)); s.sendto(b'q',('%s',53))\"" % (DST, SRC),
+               shell=True, timeout=30)
+time.sleep(0.1)
+drain()
+send("udp reply to B's request", udp(53, 5300, b"r"))
+send("udp second reply", udp(53, 5300, b"r"))
+send("udp unsolicited", udp(54, 5301, b"u"))
+# --- ICMP --------------------------------------------------------------
+quoted = udp(5300, 53, b"q", src=DST, dst=SRC)[:28]
+send("icmp port-unreach RELATED", icmp(3, 3, b"\0\0\0\0", quoted))
+unknown = udp(5999, 53, b"q", src=DST, dst=SRC)[:28]
+send("icmp port-unreach unknown", icmp(3, 3, b"\0\0\0\0", unknown))
+quoted_tcp = tcp(22, SP + 2, 1, 7000, "A", src=DST, dst=SRC)[:28]
+send("icmp unreach about tcp flow", icmp(3, 1, b"\0\0\0\0", quoted_tcp))
+send("icmp echo request", icmp(8, 0, b"\x12\x34\0\1"))
+send("icmp echo request again", icmp(8, 0, b"\x12\x34\0\2"))
+send("icmp echo reply unsolicited", icmp(0, 0, b"\x43\x21\0\1"))
+send("icmp type 42", icmp(42, 0))
