@@ -39,7 +39,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
-.PHONY: conntrack
+.PHONY: conntrack targets-test
 .PHONY: rulesets-check rulesets-bench
 .PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
@@ -101,6 +101,13 @@ selftest: all
 	selftests/run.sh --hook xdp
 	selftests/run.sh --hook tc
 	selftests/matches.sh
+
+# -j LOG / -j REJECT against the kernel's own targets, real traffic between netns
+targets-test: all
+	tests/targets/log.sh --hook xdp
+	tests/targets/log.sh --hook tc
+	tests/targets/reject.sh --hook xdp
+	tests/targets/reject.sh --hook tc
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

@@ -22,6 +22,16 @@ static const char *dump_helper(int32_t id)
 	case BPF_FUNC_xdp_get_buff_len: return "bpf_xdp_get_buff_len";
 	case BPF_FUNC_xdp_load_bytes: return "bpf_xdp_load_bytes";
 	case BPF_FUNC_jiffies64: return "bpf_jiffies64";
+	case BPF_FUNC_ringbuf_reserve: return "bpf_ringbuf_reserve";
+	case BPF_FUNC_ringbuf_submit: return "bpf_ringbuf_submit";
+	case BPF_FUNC_ringbuf_discard: return "bpf_ringbuf_discard";
+	case BPF_FUNC_xdp_adjust_head: return "bpf_xdp_adjust_head";
+	case BPF_FUNC_xdp_adjust_tail: return "bpf_xdp_adjust_tail";
+	case BPF_FUNC_xdp_store_bytes: return "bpf_xdp_store_bytes";
+	case BPF_FUNC_skb_change_tail: return "bpf_skb_change_tail";
+	case BPF_FUNC_skb_store_bytes: return "bpf_skb_store_bytes";
+	case BPF_FUNC_redirect: return "bpf_redirect";
+	case BPF_FUNC_get_prandom_u32: return "bpf_get_prandom_u32";
 	}
 	return "helper";
 }
@@ -34,6 +44,8 @@ static const char *dump_map(int32_t id)
 	case BF_MAP_TEST: return "bpfilter_tst";
 	case BF_MAP_LIMIT: return "bpfilter_lim";
 	case BF_MAP_ADDRTYPE: return "bpfilter_adt";
+	case BF_MAP_LOG: return "bpfilter_log";
+	case BF_MAP_SCRATCH: return "bpfilter_scr";
 	}
 	return "?";
 }

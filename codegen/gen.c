@@ -640,13 +640,34 @@ static void gen_ifbits(struct bf_gen *g, int key_off, int dst_off)
 	bf_label_bind(e, none);
 }
 
+/* `label: return code`, only if something jumps there */
+static void gen_tail(struct bf_emit *e, uint32_t label, int code)
+{
+	if (!bf_label_used(e, label))
+		return;
+	bf_label_bind(e, label);
+	bf_emit(e, BPF_MOV64_IMM(R0, code));
+	bf_emit(e, BPF_EXIT_INSN());
+}
+
+static bool gen_uses_reject(const struct bf_gen *g)
+{
+	uint32_t c, k;
+
+	for (c = 0; c < g->ir->n_chains; c++)
+		for (k = 0; k < g->ir->chains[c].n_rules; k++)
+			if (g->ir->chains[c].rules[k].verdict == BF_V_REJECT)
+				return true;
+	return false;
+}
+
 static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 {
 	static const int hooks[] = {
 		NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT,
 	};
 	struct bf_emit *e = &g->e;
-	uint32_t i;
+	uint32_t i, tx = bf_label_new(e);
 
 	bf_emit_mark(e, "call the chain, map its answer to the hook's code");
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
@@ -661,6 +682,8 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 		bf_emit(e, BPF_MOV64_REG(R2, R7));
 		bf_emit_call(e, g->chain_label[g->ir->hook_chain[hooks[i]]]);
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_DROP, 0), m->drop);
+		if (gen_uses_reject(g))
+			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_TX, 0), tx);
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 		bf_label_bind(e, skip);
 	}
@@ -671,6 +694,8 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 	bf_label_bind(e, m->pass);
 	bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_PASS : TC_ACT_OK));
 	bf_emit(e, BPF_EXIT_INSN());
+	/* -j REJECT: the reply replaced the packet (gen_target.c) */
+	gen_tail(e, tx, gen_is_xdp(g) ? XDP_TX : TC_ACT_REDIRECT);
 }
 
 static bool gen_runs_a_chain(const struct bf_gen *g)

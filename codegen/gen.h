@@ -113,6 +113,7 @@
 #define BF_RET_ACCEPT	1
 #define BF_RET_DROP	2
 #define BF_RET_RETURN	3	/* pieces only */
+#define BF_RET_TX	4	/* -j REJECT built a reply: XDP_TX / the redirect set up */
 
 #define BF_PIECE_RULES_DEFAULT	256
 #define BF_MAX_FRAMES		8	/* MAX_CALL_FRAMES */
@@ -182,6 +183,11 @@ int bf_ct_kfunc_fds(const struct bf_prog *prog, int fd_array[2],
 		    struct bf_err *err);
 /* The module whose BTF holds the conntrack kfuncs when not vmlinux. */
 #define BF_CT_MODULE	"nf_conntrack"
+
+/* gen_target.c: side-effect targets inside a hit block (r6 = ctx, r7 = pkt) */
+int bf_gen_log(struct bf_gen *g, const struct bf_rule *r);
+/* Emits the reply and `return DROP`, or refuses with g->err set (-EOPNOTSUPP). */
+int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain);
 
 /* btf.c */
 struct btf;

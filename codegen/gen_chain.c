@@ -723,6 +723,10 @@ static int gen_verdict(struct bf_gen *g, const struct bf_rule *r,
 	case BF_V_RETURN:
 		bf_emit_jmp(e, BPF_JMP_A(0), fn->ret);
 		return 0;
+	case BF_V_LOG:
+		return bf_gen_log(g, r);
+	case BF_V_REJECT:
+		return bf_gen_reject(g, r, fn->chain->name);
 	case BF_V_JUMP:
 	case BF_V_GOTO:
 		if (r->target >= g->ir->n_chains)
@@ -838,12 +842,14 @@ static int gen_rule_cold(struct bf_gen *g, const struct bf_rule *r,
 		     r->index);
 	gen_counter(g, fn->chain, r->index);
 	ret = gen_verdict(g, r, fn, next);
+	if (ret == -EOPNOTSUPP)		/* refused with its own message */
+		return ret;
 	if (ret)
 		return bf_err_set(g->err, ret,
 				  "chain %s rule %u: bad verdict %d or target %u",
 				  fn->chain->name, r->num, r->verdict,
 				  r->target);
-	if (r->verdict == BF_V_NEXT)
+	if (r->verdict == BF_V_NEXT || r->verdict == BF_V_LOG)
 		bf_emit_jmp(e, BPF_JMP_A(0), next);
 	return 0;
 }

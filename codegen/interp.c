@@ -572,7 +572,10 @@ static int interp_chain(struct interp *in, uint32_t c, bool *returned)
 			continue;
 		switch (r->verdict) {
 		case BF_V_NEXT:
+		case BF_V_LOG:		/* logging changes no verdict */
 			continue;
+		case BF_V_REJECT:	/* the reply is a side effect; the packet drops */
+			return ANSWER_DROP;
 		case BF_V_ACCEPT:
 			return ANSWER_ACCEPT;
 		case BF_V_DROP:

@@ -261,6 +261,38 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	ir_put(s, " ?field%d", (int)p->field);
 }
 
+/* --reject-with names, by enum ipt_reject_with value */
+static const char *const ir_reject_names[] = {
+	"icmp-net-unreachable", "icmp-host-unreachable", "icmp-proto-unreachable",
+	"icmp-port-unreachable", "echo-reply", "icmp-net-prohibited",
+	"icmp-host-prohibited", "tcp-reset", "icmp-admin-prohibited",
+};
+
+/* " -> LOG level 4 flags 0x0 prefix \"x\"" and " -> REJECT tcp-reset" */
+static void ir_put_target(struct ir_str *s, const struct bf_rule *r)
+{
+	const char *p = r->log.prefix;
+	size_t i;
+
+	if (r->verdict == BF_V_REJECT) {
+		if (r->reject_with < sizeof(ir_reject_names) / sizeof(ir_reject_names[0]))
+			ir_put(s, " -> REJECT %s", ir_reject_names[r->reject_with]);
+		else
+			ir_put(s, " -> REJECT ?%u", r->reject_with);
+		return;
+	}
+	ir_put(s, " -> LOG level %u flags 0x%x prefix \"", r->log.level, r->log.flags);
+	for (i = 0; i < sizeof(r->log.prefix) && p[i]; i++) {
+		unsigned char c = p[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			ir_put(s, "\\x%02x", c);
+		else
+			ir_put(s, "%c", c);
+	}
+	ir_put(s, "\"");
+}
+
 static void ir_put_verdict(struct ir_str *s, const struct bf_ir *ir,
 			   const struct bf_rule *r)
 {
@@ -270,6 +302,10 @@ static void ir_put_verdict(struct ir_str *s, const struct bf_ir *ir,
 		[BF_V_JUMP] = "JUMP", [BF_V_GOTO] = "GOTO",
 	};
 
+	if (r->verdict == BF_V_LOG || r->verdict == BF_V_REJECT) {
+		ir_put_target(s, r);
+		return;
+	}
 	if ((unsigned int)r->verdict > BF_V_GOTO) {
 		ir_put(s, " -> ?verdict%d", (int)r->verdict);
 		return;

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfilter/log.h"
+#include "bpfilter/logrec.h"
 #include "gen.h"
 
 #define BF_IFB_MAX_DEVS		65536
@@ -84,6 +85,18 @@ static int maps_create_limit(const struct bf_ir *ir)
 	return fd;
 }
 
+/* -j LOG rules send struct bf_logrec records; a table without any keeps a minimal ring. */
+static uint32_t maps_log_ring_size(const struct bf_ir *ir)
+{
+	uint32_t c, k;
+
+	for (c = 0; c < ir->n_chains; c++)
+		for (k = 0; k < ir->chains[c].n_rules; k++)
+			if (ir->chains[c].rules[k].verdict == BF_V_LOG)
+				return BF_LOGREC_RINGBUF;
+	return BF_LOGREC_RING_MIN;
+}
+
 int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		   struct bf_err *err)
 {
@@ -111,6 +124,10 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 	maps->fd[BF_MAP_ADDRTYPE] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE,
 		"bpfilter_adt", sizeof(struct bf_addrtype_key),
 		sizeof(struct bf_addrtype_val), BF_ADDRTYPE_MAX, &noprealloc);
+	maps->fd[BF_MAP_LOG] = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
+		"bpfilter_log", 0, 0, maps_log_ring_size(ir), NULL);
+	maps->fd[BF_MAP_SCRATCH] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
+		"bpfilter_scr", sizeof(uint32_t), BF_SCRATCH_SIZE, 1, NULL);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;

@@ -406,8 +406,8 @@ check "tcp 8080 is dropped again after restore" tcp_blocked 8080
 before=$(ipt -S 2>&1 || true)
 check "a rule with an unsupported match (statistic) is refused with an error" \
 	refused 'statistic' -A INPUT -p tcp -m statistic --mode nth --every 2 --packet 0 -j ACCEPT
-check "a rule with an unsupported target (LOG) is refused with an error" \
-	refused 'LOG' -I INPUT -p udp -j LOG
+check "a rule with an unsupported target (NFLOG) is refused with an error" \
+	refused 'NFLOG' -I INPUT -p udp -j NFLOG
 check "the rules in force are unchanged after the refusals" s_is "$before"
 check "ping is still dropped after the refusals" ping_blocked
 check "tcp 8081 still passes after the refusals" tcp_ok 8081

@@ -55,6 +55,7 @@ struct bf_umh {
 	unsigned int n_nss;
 	struct umh_ns *cur_ns;		/* in nss, swapped out while its netns is served */
 	int self_nsfd;			/* the helper's own netns, -1 if not per_netns */
+	struct logd *logd;		/* -j LOG consumer (logd.c), NULL until used */
 };
 
 /* A network namespace's table while another namespace is served. */
@@ -143,6 +144,9 @@ void umh_ns_free(struct bf_umh *umh);
 int umh_sockopt(struct bf_umh *umh, const struct bpfilter_req *req,
 		const void *payload, struct bpfilter_reply *reply,
 		void **payload_out);
+
+/* logd.c */
+void umh_log_free(struct bf_umh *umh);
 
 /* persist.c */
 /* Save both families' tables (<family>-filter-<netns>.state). */

@@ -396,7 +396,7 @@ static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl,
 			    struct main_opts *o)
 {
 	struct main_conn conns[MAIN_MAX_CONNS];
-	struct pollfd pfd[MAIN_MAX_CONNS + 2];
+	struct pollfd pfd[MAIN_MAX_CONNS + 3];
 	unsigned int n = 0, i, npfd;
 	int r;
 
@@ -406,11 +406,15 @@ static int main_daemon_loop(struct bf_umh *umh, int lfd, struct mnl_socket *nl,
 		for (i = 0; i < n; i++)
 			pfd[i + 2] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
 		npfd = n + 2;
+		/* -j LOG records (fd -1 is ignored by poll) */
+		pfd[npfd++] = (struct pollfd){ .fd = bf_umh_log_fd(umh), .events = POLLIN };
 		r = poll(pfd, npfd, -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
+		if (pfd[npfd - 1].revents)
+			bf_umh_log_drain(umh);
 		if (pfd[1].revents)
 			main_rtnl_read(nl, umh, o);
 		/* Serve before accepting, so conns[] matches pfd[] here. */
@@ -450,24 +454,28 @@ static bool main_same_file(int a, int b)
 static int main_stdio_loop(struct bf_umh *umh, struct main_opts *o)
 {
 	struct mnl_socket *nl = NULL;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int r = 0;
 
 	if (main_rtnl_open(&nl) < 0) {
 		bf_warn("no link events: devices that appear later are not followed");
-		return bf_umh_serve_fd(umh, STDIN_FILENO);
+		nl = NULL;
 	}
 	while (!main_stop) {
 		pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = mnl_socket_get_fd(nl), .events = POLLIN };
-		r = poll(pfd, 2, -1);
+		pfd[1] = (struct pollfd){ .fd = nl ? mnl_socket_get_fd(nl) : -1, .events = POLLIN };
+		/* -j LOG records (fd -1 is ignored by poll) */
+		pfd[2] = (struct pollfd){ .fd = bf_umh_log_fd(umh), .events = POLLIN };
+		r = poll(pfd, 3, -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			r = -errno;
 			break;
 		}
-		if (pfd[1].revents)
+		if (pfd[2].revents)
+			bf_umh_log_drain(umh);
+		if (nl && pfd[1].revents)
 			main_rtnl_read(nl, umh, o);
 		r = 0;
 		if (pfd[0].revents) {
@@ -477,7 +485,8 @@ static int main_stdio_loop(struct bf_umh *umh, struct main_opts *o)
 			r = 0;
 		}
 	}
-	mnl_socket_close(nl);
+	if (nl)
+		mnl_socket_close(nl);
 	return r;
 }
 
@@ -557,7 +566,8 @@ out_sock:
 	close(lfd);
 	unlink(o->socket);
 out_nl:
-	mnl_socket_close(nl);
+	if (nl)
+		mnl_socket_close(nl);
 	return r;
 }
 

@@ -65,6 +65,8 @@ static const char *const umh_map_names[BF_MAP_NR] = {
 	[BF_MAP_TEST] = "bpfilter_tst",
 	[BF_MAP_LIMIT] = "bpfilter_lim",
 	[BF_MAP_ADDRTYPE] = "bpfilter_adt",
+	[BF_MAP_LOG] = "bpfilter_log",
+	[BF_MAP_SCRATCH] = "bpfilter_scr",
 };
 
 static uint32_t umh_prog_id(int fd)

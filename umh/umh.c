@@ -196,6 +196,7 @@ void bf_umh_free(struct bf_umh *umh)
 {
 	if (!umh)
 		return;
+	umh_log_free(umh);
 	umh_ns_free(umh);
 	umh_table_free(umh->t4);
 	umh_table_free(umh->t6);

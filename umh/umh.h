@@ -139,4 +139,13 @@ int bf_umh_new_per_netns(const struct bf_umh_opts *opts,
 /* The net cookie of the calling thread's network namespace, 0 if unknown. */
 uint64_t bf_umh_net_cookie(void);
 
+/*
+ * -j LOG (umh/logd.c): an fd that polls readable when a table's programs
+ * logged packets (-1: nothing to watch; call again after every request,
+ * the set of tables changes), and the drain that writes their lines to
+ * /dev/kmsg. ATTACH mode only. Returns records consumed or -errno.
+ */
+int bf_umh_log_fd(struct bf_umh *umh);
+int bf_umh_log_drain(struct bf_umh *umh);
+
 #endif /* BPFILTER_UMH_H */

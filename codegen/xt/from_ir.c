@@ -213,6 +213,9 @@ static int xt4_rule_verdict(struct xt4_out *o, const struct bf_ir *ir,
 		fx[o->n_fx++].chain = r->target;
 		*v = 0;
 		return 0;
+	case BF_V_LOG:		/* written by their target ops */
+	case BF_V_REJECT:
+		break;
 	}
 	return -EINVAL;
 }
@@ -227,19 +230,29 @@ static int xt4_out_rule(struct xt4_out *o, const struct bf_ir *ir,
 	int32_t v;
 	int ret;
 
+	const struct xt4_target_ops *tops = xt4_target_of(r->verdict);
+	uint32_t tsz = tops ? XT4_HDR_SZ + XT_ALIGN(tops->data_size) : XT4_STD_SZ;
+
 	ret = xt4_rule_matches_size(f, r, &msz);
 	if (ret)
 		return ret;
-	if (f->entry_sz + msz + XT4_STD_SZ > 0xffff)
+	if (f->entry_sz + msz + tsz > 0xffff)
 		return -E2BIG;
-	at = xt4_out_grow(o, f->entry_sz + msz + XT4_STD_SZ);
+	at = xt4_out_grow(o, f->entry_sz + msz + tsz);
 	if (at < 0)
 		return at;
 	e = o->buf + at;
-	xt4_set_offsets(f, e, f->entry_sz + msz, f->entry_sz + msz + XT4_STD_SZ);
+	xt4_set_offsets(f, e, f->entry_sz + msz, f->entry_sz + msz + tsz);
 	ret = f->ip_from_ir(ir, r, e);
 	if (!ret)
 		ret = xt4_rule_matches(f, r, e + f->entry_sz);
+	if (!ret && tops) {
+		uint8_t *t = xt4_target(f, e);
+
+		xt4_set_ext(t, tsz, tops->name);
+		t[offsetof(struct xt_entry_target, u.user.revision)] = tops->revision;
+		return tops->from_ir(r, t + XT4_HDR_SZ);
+	}
 	if (!ret)
 		ret = xt4_rule_verdict(o, ir, r, e, at, &v);
 	if (ret)

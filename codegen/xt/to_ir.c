@@ -324,6 +324,8 @@ static int xt4_rule_to_ir(struct xt4_tr *tr, uint32_t i, struct bf_rule *r)
 	}
 	r->preds = rb.preds;
 	r->n_preds = rb.n;
+	if (!xt4_is_std(xt4_target(f, e)))
+		return xt4_target_to_ir(tr->b, i, r, tr->err);
 	return xt4_verdict_to_ir(tr, i, r);
 }
 
@@ -367,7 +369,7 @@ static int xt4_check_depth(struct xt4_tr *tr)
 	}
 	for (c = 0; c < ir->n_chains; c++)
 		for (k = 0; k < ir->chains[c].n_rules; k++)
-			if (ir->chains[c].rules[k].verdict >= BF_V_JUMP)
+			if (xt4_is_jump(ir->chains[c].rules[k].verdict))
 				indeg[ir->chains[c].rules[k].target]++;
 	for (c = 0; c < ir->n_chains; c++) {
 		if (indeg[c])
@@ -383,7 +385,7 @@ static int xt4_check_depth(struct xt4_tr *tr)
 		for (k = 0; k < ch->n_rules; k++) {
 			uint32_t t = ch->rules[k].target;
 
-			if (ch->rules[k].verdict < BF_V_JUMP)
+			if (!xt4_is_jump(ch->rules[k].verdict))
 				continue;
 			if (level[t] < from + 1)
 				level[t] = from + 1;

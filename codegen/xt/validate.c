@@ -433,8 +433,7 @@ static int xt4_check_target(const struct xt4_blob *b, uint32_t i,
 	else if (xt4_is_error(t))
 		want = XT4_ERR_SZ;
 	else
-		return bf_err_set(err, -ENOENT, "%s: target '%s' is not supported",
-				  xt4_where(b, i), xt4_ext_name(t));
+		return xt4_target_check(b, i, err);
 	/* Per-family targets: a wrong revision is -ENOENT (see xt4_match_ops). */
 	if (xt4_ext_rev(t) != 0)
 		return bf_err_set(err, -ENOENT, "%s: target '%s' revision %u is not supported",
@@ -461,6 +460,20 @@ static void xt4_clean_ext(uint8_t *ext, uint32_t data_size)
 	       XT_ALIGN(data_size) - data_size);
 }
 
+/* Bytes of target data GET_ENTRIES shows (the rest of XT_ALIGN is cleared). */
+static uint32_t xt4_target_data_size(const uint8_t *t)
+{
+	const struct xt4_target_ops *ops;
+
+	if (xt4_is_std(t))
+		return sizeof(int);
+	if (xt4_is_error(t))
+		return XT_FUNCTION_MAXNAMELEN;
+	if (xt4_target_find(xt4_ext_name(t), xt4_ext_rev(t), false, &ops))
+		return xt4_ext_size(t) - XT4_HDR_SZ;
+	return ops->data_size;
+}
+
 int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err)
 {
 	const struct xt4_match_ops *ops;
@@ -485,7 +498,7 @@ int xt4_check_exts(const struct xt4_blob *b, struct bf_err *err)
 		ret = xt4_check_target(b, i, err);
 		if (ret)
 			return ret;
-		xt4_clean_ext(t, xt4_is_std(t) ? sizeof(int) : XT_FUNCTION_MAXNAMELEN);
+		xt4_clean_ext(t, xt4_target_data_size(t));
 	}
 	return 0;
 }

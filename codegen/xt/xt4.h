@@ -266,6 +266,50 @@ int xt4_match_find_fam(uint8_t fam, const char *name, uint8_t revision,
 const struct xt4_match_ops *xt4_match_claiming_fam(uint8_t fam,
 						   const struct bf_pred *pred);
 
+/*
+ * One iptables target other than standard and ERROR (target.c holds the
+ * registry). `data_size` is the kernel's targetsize (before XT_ALIGN);
+ * `hooks` (1 << NF_INET_*) where it may run, 0: everywhere; `check` its
+ * checkentry, given the entry for ipt_ip (0 or the kernel's errno);
+ * `to_ir` sets the rule's verdict and parameters (-EOPNOTSUPP with *why
+ * for what bpfilter does not do); `from_ir` writes the data back.
+ */
+struct xt4_target_ops {
+	const char *name;
+	uint8_t revision;
+	uint32_t data_size;
+	uint32_t hooks;
+	enum bf_verdict verdict;
+	int (*check)(const struct ipt_entry *e, const void *data);
+	int (*to_ir)(struct bf_rule *r, const void *data, const char **why);
+	int (*from_ir)(const struct bf_rule *r, void *data);
+};
+
+extern const struct xt4_target_ops xt4_target_log;
+extern const struct xt4_target_ops xt4_target_reject;
+
+/*
+ * target.c: 0 and *opsp; -ENOENT for an unknown name; a known name with
+ * another revision: -EPROTONOSUPPORT if `probe`, else -ENOENT (LOG and
+ * REJECT are registered per family in the kernel).
+ */
+int xt4_target_find(const char *name, uint8_t revision, bool probe,
+		    const struct xt4_target_ops **opsp);
+/* The revision probe for a non-standard target: 0, -ENOENT, -EPROTONOSUPPORT. */
+int xt4_target_revision(const char *name, uint8_t revision);
+/* The target that produces IR verdict v, NULL for standard verdicts. */
+const struct xt4_target_ops *xt4_target_of(enum bf_verdict v);
+/* xt_check_target() + checkentry for the non-standard target of entry i. */
+int xt4_target_check(const struct xt4_blob *b, uint32_t i, struct bf_err *err);
+/* The rule's verdict and parameters from entry i's non-standard target. */
+int xt4_target_to_ir(const struct xt4_blob *b, uint32_t i, struct bf_rule *r,
+		     struct bf_err *err);
+
+static inline bool xt4_is_jump(enum bf_verdict v)
+{
+	return v == BF_V_JUMP || v == BF_V_GOTO;
+}
+
 /* to_ir.c */
 int xt4_to_ir(const struct xt4_blob *b, struct bf_ir **irp,
 	      struct bf_err *err);

@@ -117,6 +117,8 @@ enum bf_map_id {
 	BF_MAP_LIMIT,
 	/* LPM trie, key struct bf_addrtype_key, value struct bf_addrtype_val */
 	BF_MAP_ADDRTYPE,
+	BF_MAP_LOG,		/* ringbuf of struct bf_logrec (include/bpfilter/logrec.h) */
+	BF_MAP_SCRATCH,		/* percpu array[1] of BF_SCRATCH_SIZE bytes: -j REJECT builds its reply there */
 	BF_MAP_NR,
 };
 
@@ -126,6 +128,7 @@ struct bf_test_ifs {
 };
 
 #define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
+#define BF_SCRATCH_SIZE	768	/* BF_MAP_SCRATCH value size */
 
 /*
  * -m limit (BF_F_LIMIT): the kernel's jiffies (HZ 250, Debian's) and

@@ -33,6 +33,13 @@ enum bf_verdict {
 	BF_V_RETURN,	/* back to the calling chain; in a built-in: its policy */
 	BF_V_JUMP,	/* call chain `target`, continue here if it returns */
 	BF_V_GOTO,	/* continue in chain `target`; its RETURN returns from us */
+	/*
+	 * Added after the first release (targets other than standard/ERROR);
+	 * appended so existing values keep their numbers. Neither is a jump:
+	 * test JUMP/GOTO by name, never with >= BF_V_JUMP.
+	 */
+	BF_V_LOG,	/* -j LOG: log (rule->log), then continue with the next rule */
+	BF_V_REJECT,	/* -j REJECT: send rule->reject_with's reply, then DROP */
 };
 
 enum bf_field {
@@ -215,6 +222,14 @@ struct bf_pred {
 	uint8_t b6[16];
 };
 
+/* -j LOG's parameters (xt_log_info / ipt_log_info, kept byte for byte). */
+#define BF_LOG_PREFIX_LEN	30
+struct bf_log {
+	uint8_t level;		/* syslog level 0-7 */
+	uint8_t flags;		/* XT_LOG_* */
+	char prefix[BF_LOG_PREFIX_LEN];	/* NUL terminated; bytes after the NUL kept */
+};
+
 struct bf_rule {
 	uint32_t index;		/* blob entry index = counter slot */
 	uint32_t num;		/* 1-based position in its chain */
@@ -222,6 +237,9 @@ struct bf_rule {
 	uint32_t n_preds;
 	enum bf_verdict verdict;
 	uint32_t target;	/* chain index, for JUMP and GOTO */
+	/* Appended: target parameters. */
+	struct bf_log log;	/* BF_V_LOG */
+	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4) */
 };
 
 /* A device name pattern exactly as ipt_ip carries it. */

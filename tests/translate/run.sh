@@ -50,7 +50,7 @@ rc=0
 out=$(cd "$work" && "${runas[@]}" ./bpfilter translate unsupported.rules 2>&1) || rc=$?
 check "an unsupported match exits 1" test "$rc" -eq 1
 check "the refusal names chain, rule and reason" \
-	has "chain INPUT rule 2: match 'limit' is not supported"
+	has "chain INPUT rule 2: match 'statistic' is not supported"
 
 # IPv6: translate -6 runs ip6tables-legacy-restore, prints the IPv6 IR
 rc=0
@@ -73,7 +73,7 @@ rc=0
 out=$(cd "$work" && "${runas[@]}" ./bpfilter translate -6 unsupported6.rules 2>&1) || rc=$?
 check "-6: an unsupported match exits 1" test "$rc" -eq 1
 check "-6: the refusal names chain, rule and reason" \
-	has "chain INPUT rule 2: match 'limit' is not supported"
+	has "chain INPUT rule 2: match 'statistic' is not supported"
 
 echo "1..$n"
 [[ $fails -eq 0 ]]

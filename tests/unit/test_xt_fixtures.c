@@ -13,7 +13,7 @@
 
 static const char *const fixtures[] = {
 	"empty", "basic", "chains", "tcp", "udp_icmp", "misc", "deep6", "nested",
-	"matches", "l2", "xmatch", "ct",
+	"matches", "l2", "xmatch", "ct", "targets",
 };
 
 #define N_FIXTURES (int)(sizeof(fixtures) / sizeof(fixtures[0]))
@@ -292,8 +292,12 @@ START_TEST(test_revision_probes)
 	ck_assert_int_eq(bf_xt4_target_revision("", 0), 0);
 	ck_assert_int_eq(bf_xt4_target_revision("ERROR", 0), 0);
 	ck_assert_int_eq(bf_xt4_target_revision("ERROR", 1), -EPROTONOSUPPORT);
-	ck_assert_int_eq(bf_xt4_target_revision("REJECT", 0), -ENOENT);
-	ck_assert_int_eq(bf_xt4_target_revision("LOG", 0), -ENOENT);
+	ck_assert_int_eq(bf_xt4_target_revision("REJECT", 0), 0);
+	ck_assert_int_eq(bf_xt4_target_revision("REJECT", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_target_revision("LOG", 0), 0);
+	ck_assert_int_eq(bf_xt4_target_revision("LOG", 1), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt4_target_revision("NFLOG", 0), -ENOENT);
+	ck_assert_int_eq(bf_xt4_target_revision("MASQUERADE", 0), -ENOENT);
 }
 END_TEST
 

@@ -204,7 +204,7 @@ static void mut_icmp_badinv(struct ipt_replace *r, size_t *len) { (void)len; m0(
 static void mut_match_noterm(struct ipt_replace *r, size_t *len) { (void)len; memset(m0(xtu_entry(r, 0)) + 2, 'A', XT_EXTENSION_MAXNAMELEN); }
 static void mut_target_noterm(struct ipt_replace *r, size_t *len) { (void)len; memset(tg(xtu_entry(r, 0)) + 2, 'A', XT_EXTENSION_MAXNAMELEN); }
 static void mut_target_unknown(struct ipt_replace *r, size_t *len) { (void)len; set_name(tg(xtu_entry(r, 0)), "NOSUCH"); }
-static void mut_target_reject(struct ipt_replace *r, size_t *len) { (void)len; set_name(tg(xtu_entry(r, 0)), "REJECT"); }
+static void mut_target_nflog(struct ipt_replace *r, size_t *len) { (void)len; set_name(tg(xtu_entry(r, 0)), "NFLOG"); }
 static void mut_error_nonul(struct ipt_replace *r, size_t *len) { (void)len; memset(tg(xtu_entry(r, 3)) + 32, 'A', XT_FUNCTION_MAXNAMELEN); }
 static void mut_error_size(struct ipt_replace *r, size_t *len) { (void)len; set_u16(tg(xtu_entry(r, 3)), 60); }
 static void mut_table_name(struct ipt_replace *r, size_t *len) { (void)len; strcpy(r->name, "nosuch"); }
@@ -311,8 +311,8 @@ static const struct xth_case cases[] = {
 	{ "valid_hooks_more", "empty", mut_hooks_more, -EINVAL, -EINVAL, NULL },
 	{ "valid_hooks_less", "empty", mut_hooks_less, -EINVAL, -EINVAL, NULL },
 	/* Known to the kernel, not translated by bpfilter. */
-	{ "target_reject", "basic", mut_target_reject, -ENOENT, XTH_SKIP,
-	  "chain INPUT rule 1: target 'REJECT' is not supported" },
+	{ "target_nflog", "basic", mut_target_nflog, -ENOENT, XTH_SKIP,
+	  "chain INPUT rule 1: target 'NFLOG' is not supported" },
 	/* limit is translated now: a tcp match renamed "limit" has limit's wrong size */
 	{ "match_limit", "basic", mut_match_limit, -EINVAL, -EINVAL,
 	  "chain INPUT rule 1: match 'limit': bad size, hook, protocol or options" },
@@ -444,7 +444,7 @@ START_TEST(test_fixtures_kernel)
 {
 	static const char *const names[] = { "empty", "basic", "chains", "tcp",
 					     "udp_icmp", "misc", "deep6", "deep7",
-					     "nested", "matches", "l2", "xmatch", "ct" };
+					     "nested", "matches", "l2", "xmatch", "ct", "targets" };
 	struct ipt_replace *r;
 	size_t len;
 	unsigned int i;

@@ -30,12 +30,14 @@ static int run_verdict(enum bf_hook hook, int code)
 	if (hook == BF_HOOK_XDP) {
 		if (code == XDP_PASS)
 			return 1;
-		if (code == XDP_DROP)
+		/* XDP_TX: -j REJECT sent its reply instead; the packet is dropped */
+		if (code == XDP_DROP || code == XDP_TX)
 			return 0;
 	} else {
 		if (code == TC_ACT_OK)
 			return 1;
-		if (code == TC_ACT_SHOT)
+		/* TC_ACT_REDIRECT: -j REJECT's reply, as above */
+		if (code == TC_ACT_SHOT || code == TC_ACT_REDIRECT)
 			return 0;
 	}
 	fprintf(stderr, "bpfilter test: the %s program returned %d, neither ACCEPT nor DROP\n",

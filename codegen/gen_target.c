@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Targets with side effects, emitted inline in a rule's hit block of a
+ * chain or piece function (r6 = ctx, r7 = pkt; see gen.h), after its
+ * counter:
+ *
+ * -j LOG: reserve a struct bf_logrec in the table's ring buffer
+ *   (BF_MAP_LOG), fill it (rule, devices, mark, hook, level, flags, prefix
+ *   as immediates, the Ethernet header at ingress, the first
+ *   BF_LOGREC_CAP bytes of the datagram) and submit it; the packet then
+ *   goes on with the next rule. A full ring loses the record (the kernel's
+ *   printk can lose lines too); the verdict never depends on it. r8 holds
+ *   the record (chain functions keep nothing else in r8).
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
+
+#include "bpfilter/logrec.h"
+#include "gen.h"
+
+#define R0 BPF_REG_0
+#define R1 BPF_REG_1
+#define R2 BPF_REG_2
+#define R3 BPF_REG_3
+#define R4 BPF_REG_4
+#define R6 BPF_REG_6
+#define R7 BPF_REG_7
+#define R8 BPF_REG_8
+
+#define GEN_ETH_HLEN	14
+
+static int gen_load_fn(const struct bf_gen *g)
+{
+	return g->opts.hook == BF_HOOK_XDP ? BPF_FUNC_xdp_load_bytes :
+					     BPF_FUNC_skb_load_bytes;
+}
+
+/* The constant part of the record: rule, level, flags, prefix. */
+static void gen_log_consts(struct bf_gen *g, const struct bf_rule *r)
+{
+	struct bf_emit *e = &g->e;
+	char prefix[32] = { 0 };
+	uint32_t w;
+	int i;
+
+	memcpy(prefix, r->log.prefix, strnlen(r->log.prefix, sizeof(r->log.prefix)));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_RULE, r->index));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_LEVEL, r->log.level));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_FLAGS, r->log.flags));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_HASMAC,
+			      g->opts.hook != BF_HOOK_TC_EGRESS));
+	for (i = 0; i < 32; i += 4) {
+		memcpy(&w, prefix + i, 4);
+		bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_PREFIX + i, (int32_t)w));
+	}
+}
+
+/* Devices, hook, mark and lengths from pkt and ctx. */
+static void gen_log_pkt(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_IIF));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_IIF));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_OIF));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_OIF));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, BF_LOGREC_OFF_HOOK));
+	if (g->opts.hook == BF_HOOK_XDP) {
+		bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_MARK, 0));
+	} else {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, mark)));
+		bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_MARK));
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_LEN));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, BF_LOGREC_OFF_TOTLEN));
+}
+
+/* mac[] = the Ethernet header (ingress) or zeroes; r0 != 0 on failure. */
+static void gen_log_mac(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_ST_MEM(BPF_DW, R8, BF_LOGREC_OFF_MAC, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_DW, R8, BF_LOGREC_OFF_MAC + 8, 0));
+	if (g->opts.hook == BF_HOOK_TC_EGRESS) {
+		bf_emit(e, BPF_MOV64_IMM(R0, 0));
+		return;
+	}
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_LOGREC_OFF_MAC));
+	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+}
+
+/* data[] = min(totlen, CAP) bytes from the IPv4 header; r0 != 0 on failure. */
+static void gen_log_data(struct bf_gen *g, uint32_t fail)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t ok = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, BF_PKT_LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R4, BF_LOGREC_CAP, 0), ok);
+	bf_emit(e, BPF_MOV64_IMM(R4, BF_LOGREC_CAP));
+	bf_label_bind(e, ok);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R4, 1, 0), fail);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R4, BF_LOGREC_OFF_CAPLEN));
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L3OFF));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_LOGREC_OFF_DATA));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+}
+
+int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t done = bf_label_new(e), fail = bf_label_new(e);
+
+	if (r->log.level >= 8)
+		return -EINVAL;
+	bf_emit_ld_map(e, R1, BF_MAP_LOG);
+	bf_emit(e, BPF_MOV64_IMM(R2, BF_LOGREC_SIZE));
+	bf_emit(e, BPF_MOV64_IMM(R3, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_ringbuf_reserve));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), done);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	gen_log_consts(g, r);
+	gen_log_pkt(g);
+	gen_log_mac(g);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), fail);
+	gen_log_data(g, fail);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), fail);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_ringbuf_submit));
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, fail);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_ringbuf_discard));
+	bf_label_bind(e, done);
+	return 0;
+}
+
+/*
+ * -j REJECT. The reply is built in the per-CPU scratch buffer
+ * (BF_MAP_SCRATCH, r8) with the kernel's headers (nf_reject_ipv4.c,
+ * icmp_send()), then the packet is reshaped to the reply's length and
+ * overwritten with it, and sent back where the packet came from: XDP_TX
+ * at XDP, bpf_redirect() to the ingress device at tc; at OUTPUT (tc egress)
+ * bpf_redirect() into the device's own ingress, as the kernel's reply to a
+ * local packet is delivered locally. No reply (the packet
+ * is only dropped, as the kernel does) for non-first fragments, multicast
+ * or broadcast destinations, frames not for this host, an ICMP error
+ * answering an ICMP error, a RST answering a RST or a truncated TCP header.
+ *
+ * Scratch layout: 0 Ethernet, 14 IPv4, 34 ICMP or TCP header, 42 quoted
+ * datagram (ICMP), 54 TCP pseudo header (RST), 600 the packet's Ethernet
+ * header, 640 bpf_fib_lookup parameters.
+ */
+#define R5 BPF_REG_5
+#define R9 BPF_REG_9
+
+#define SCR_ETH		0
+#define SCR_IP		14
+#define SCR_L4		34
+#define SCR_QUOTE	42
+#define SCR_PSEUDO	54
+#define SCR_OETH	600
+#define SCR_FIB		640
+#define ICMP_QUOTE_MAX	548	/* 576 - IPv4 header - ICMP header (icmp_send) */
+#define RST_LEN		54
+
+struct gen_rej {
+	uint32_t noreply;	/* r0 = DROP; exit */
+};
+
+/* r0 = one's complement sum of r8[off, off + len) folded, inverted. */
+static void gen_csum_fold(struct bf_emit *e)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		bf_emit(e, BPF_MOV64_REG(R1, R0));
+		bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 16));
+		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R0, 0xffff));
+		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R0, R1));
+	}
+	bf_emit(e, BPF_ALU64_IMM(BPF_XOR, R0, 0xffff));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R0, 0xffff));
+}
+
+/* checksum of r8[off, off + len) (len <= 512, a multiple of 4), stored at r8 + at */
+static void gen_csum_imm(struct bf_emit *e, int off, int len, int at)
+{
+	bf_emit(e, BPF_MOV64_IMM(R1, 0));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, off));
+	bf_emit(e, BPF_MOV64_IMM(R4, len));
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_csum_diff));
+	gen_csum_fold(e);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, at));
+}
+
+/* r8 = the scratch buffer, else no reply */
+static void gen_rej_scratch(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
+	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+}
+
+/* The conditions under which the kernel sends no reply, both kinds. */
+static void gen_rej_checks(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
+	/* multicast (224/4) or limited broadcast destination (rt_flags) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, -1, 0), rj->noreply);
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xf0));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xe0, 0), rj->noreply);
+	/* the packet's Ethernet header, kept for the reply's addresses */
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_OETH));
+	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	/* skb->pkt_type != PACKET_HOST: no reply (XDP: the group bit) */
+	if (g->opts.hook == BF_HOOK_TC_INGRESS) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, pkt_type)));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
+	} else if (g->opts.hook == BF_HOOK_XDP) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, SCR_OETH));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1, 0), rj->noreply);
+	}
+}
+
+/* Reply Ethernet header: back to the sender, IPv4. */
+static void gen_rej_eth(struct bf_emit *e)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_OETH + 6));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_ETH));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_OETH + 10));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_ETH + 4));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_OETH));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_ETH + 6));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_OETH + 4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_ETH + 10));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_ETH + 12, 0x0008));	/* htons(ETH_P_IP) */
+}
+
+/*
+ * Reply IPv4 header without checksum: ihl 5, tos, total length in r9's
+ * terms (written by the caller), id, frag, ttl 64, protocol, daddr = the
+ * packet's saddr. The caller writes saddr.
+ */
+static void gen_rej_ip(struct bf_emit *e, uint8_t proto, uint16_t frag_be)
+{
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP, 0x45));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 6, frag_be));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP + 8, 64));	/* ip4_dst_hoplimit: ip_default_ttl */
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP + 9, proto));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 10, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 16));
+}
+
+/*
+ * Replace the packet with the r9 bytes at r8 and send it back; jumps to
+ * noreply on failure (the packet is dropped either way).
+ */
+static void gen_rej_send(struct bf_gen *g, const struct gen_rej *rj, bool grow)
+{
+	struct bf_emit *e = &g->e;
+
+	if (g->opts.hook == BF_HOOK_XDP) {
+		if (grow) {	/* room for the new headers in front (XDP headroom) */
+			bf_emit(e, BPF_MOV64_REG(R1, R6));
+			bf_emit(e, BPF_MOV64_IMM(R2, -(SCR_QUOTE - GEN_ETH_HLEN)));
+			bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_adjust_head));
+			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+		}
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_get_buff_len));
+		bf_emit(e, BPF_MOV64_REG(R2, R9));
+		bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R0));
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_adjust_tail));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_MOV64_IMM(R2, 0));
+		bf_emit(e, BPF_MOV64_REG(R3, R8));
+		bf_emit(e, BPF_MOV64_REG(R4, R9));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_store_bytes));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	} else {
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_MOV64_REG(R2, R9));
+		bf_emit(e, BPF_MOV64_IMM(R3, 0));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_skb_change_tail));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+		bf_emit(e, BPF_MOV64_REG(R1, R6));
+		bf_emit(e, BPF_MOV64_IMM(R2, 0));
+		bf_emit(e, BPF_MOV64_REG(R3, R8));
+		bf_emit(e, BPF_MOV64_REG(R4, R9));
+		bf_emit(e, BPF_MOV64_IMM(R5, 0));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_skb_store_bytes));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+		/* OUTPUT: the reply is for this host: in through the device */
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, ifindex)));
+		bf_emit(e, BPF_MOV64_IMM(R2, g->opts.hook == BF_HOOK_TC_EGRESS ? BPF_F_INGRESS : 0));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_redirect));
+	}
+	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_TX));
+	bf_emit(e, BPF_EXIT_INSN());
+}
+
+/* nf_send_reset(): RST from the packet's destination, DF, id 0, ttl 64. */
+static void gen_rst(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t tcp_done = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 20, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x04, 0), rj->noreply);
+	gen_rej_checks(g, rj);
+	gen_rej_eth(e);
+	gen_rej_ip(e, 6, 0x0040);		/* htons(IP_DF) */
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP + 1, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 2, 0x2800));	/* htons(40) */
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 4, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 12));
+	/* ports swapped; doff 5; window, checksum, urgent 0 */
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_L4));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_L4 + 2));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_L4 + 12, 0x50));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 16, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_L4 + 14, 0));
+	/* ACK set: seq = its ack_seq, RST alone; else ack = seq + SYN + FIN + payload, RST|ACK */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	{
+		uint32_t ack = bf_label_new(e);
+
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x10, 0), ack);
+		/* no ACK in the packet */
+		bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 4, 0));
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 4));
+		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
+		bf_emit(e, BPF_MOV64_REG(R3, R1));
+		bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 1));
+		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, 1));		/* SYN */
+		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
+		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));		/* FIN */
+		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R1));
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4LEN));
+		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R3, R7, BF_PKT_L4 + 12));
+		bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 4));
+		bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R3, 2));
+		bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R3));
+		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
+		bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, SCR_L4 + 8));
+		bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_L4 + 13, 0x14));
+		bf_emit_jmp(e, BPF_JMP_A(0), tcp_done);
+		bf_label_bind(e, ack);
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 8));
+		bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, SCR_L4 + 4));
+		bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 8, 0));
+		bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_L4 + 13, 0x04));
+	}
+	bf_label_bind(e, tcp_done);
+	/* pseudo header after the TCP header: saddr, daddr, 0, 6, htons(20) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_IP + 12));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_PSEUDO));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_IP + 16));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_PSEUDO + 4));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_PSEUDO + 8, 0x14000600));	/* 00 06 00 14 */
+	gen_csum_imm(e, SCR_L4, 32, SCR_L4 + 16);
+	gen_csum_imm(e, SCR_IP, 20, SCR_IP + 10);
+	bf_emit(e, BPF_MOV64_IMM(R9, RST_LEN));
+	gen_rej_send(g, rj, false);
+}
+
+/* The reply's source: the packet's destination, or at FORWARD the address routing picks toward the sender. */
+static void gen_icmp_saddr(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t local = bf_label_new(e), done = bf_label_new(e);
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), local);
+	for (i = 0; i < 64; i += 8)
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R8, SCR_FIB + i, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_FIB, 2));		/* AF_INET */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_IIF));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_FIB + 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_FIB + 32));	/* ipv4_dst */
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R2, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, SCR_FIB));
+	bf_emit(e, BPF_MOV64_IMM(R3, 64));
+	bf_emit(e, BPF_MOV64_IMM(R4, BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH |
+				 BPF_FIB_LOOKUP_SRC));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_fib_lookup));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, BPF_FIB_LKUP_RET_SUCCESS, 0), local);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_FIB + 16));	/* ipv4_src */
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 12));
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, local);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 12));
+	bf_label_bind(e, done);
+}
+
+/* ICMP types icmp_send() will not answer (errors, and unknown types) */
+static void gen_icmp_inner(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t ok = bf_label_new(e);
+	static const int errs[] = { 3, 4, 5, 11, 12 };
+	unsigned int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), ok);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 1, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGT, R1, 18, 0), rj->noreply);
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, errs[i], 0), rj->noreply);
+	bf_label_bind(e, ok);
+}
+
+/*
+ * At FORWARD the kernel quotes the datagram as ip_forward() left it: TTL
+ * decremented, checksum patched as ip_decrease_ttl() does.
+ */
+static void gen_quote_forward_ttl(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t skip = bf_label_new(e), nowrap = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, SCR_QUOTE + 8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, SCR_QUOTE + 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_QUOTE + 10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 0x0001));	/* htons(0x0100) on little endian */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 0xffff, 0), nowrap);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_label_bind(e, nowrap);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_QUOTE + 10));
+	bf_label_bind(e, skip);
+}
+
+/* icmp_send(ICMP_DEST_UNREACH, code): quotes up to 548 bytes of the datagram. */
+static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t clamp = bf_label_new(e), two = bf_label_new(e), summed = bf_label_new(e);
+
+	gen_icmp_inner(g, rj);
+	gen_rej_checks(g, rj);
+	/* r9 = quoted bytes = min(total length, 548) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, ICMP_QUOTE_MAX, 0), clamp);
+	bf_emit(e, BPF_MOV64_IMM(R9, ICMP_QUOTE_MAX));
+	bf_label_bind(e, clamp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, 20, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L3OFF));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_QUOTE));
+	bf_emit(e, BPF_MOV64_REG(R4, R9));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));			/* zero pad to 4 bytes */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R1, SCR_QUOTE, 0));
+	gen_quote_forward_ttl(g);
+	gen_rej_eth(e);
+	gen_rej_ip(e, 1, 0);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TOS));	/* (tos & TOS_MASK) | PREC_INTERNETCONTROL */
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0x1e));
+	bf_emit(e, BPF_ALU64_IMM(BPF_OR, R1, 0xc0));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, SCR_IP + 1));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 28));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_IP + 2));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_get_prandom_u32));	/* ip_select_ident(): unpredictable too */
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, SCR_IP + 4));
+	gen_icmp_saddr(g);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4, code << 8 | 3));	/* type 3, code, csum 0 */
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 4, 0));
+	/* ICMP checksum over 8 + r9 bytes rounded up to 4, in pieces of <= 512 */
+	bf_emit(e, BPF_MOV64_REG(R4, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, 8 + 3));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R4, ~3));
+	/* 8 + r9 > 512: two pieces (tested on r9, which the call keeps) */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JGT, R9, 512 - 8, 0), two);
+	bf_emit(e, BPF_MOV64_IMM(R1, 0));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_L4));
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_csum_diff));
+	bf_emit_jmp(e, BPF_JMP_A(0), summed);
+	bf_label_bind(e, two);
+	bf_emit(e, BPF_MOV64_IMM(R1, 0));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_L4));
+	bf_emit(e, BPF_MOV64_IMM(R4, 512));
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_csum_diff));
+	bf_emit(e, BPF_MOV64_REG(R5, R0));
+	bf_emit(e, BPF_MOV64_REG(R4, R9));		/* 505..548 */
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R4, 512 - 8 - 3));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R4, ~3));
+	bf_emit(e, BPF_MOV64_IMM(R1, 0));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_L4 + 512));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_csum_diff));
+	bf_label_bind(e, summed);
+	gen_csum_fold(e);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, SCR_L4 + 2));
+	gen_csum_imm(e, SCR_IP, 20, SCR_IP + 10);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, SCR_QUOTE));
+	gen_rej_send(g, rj, true);
+}
+
+/* enum ipt_reject_with -> ICMP destination unreachable code, -1 for tcp-reset/none */
+static int gen_unreach_code(uint32_t with)
+{
+	static const int codes[] = {
+		[IPT_ICMP_NET_UNREACHABLE] = 0, [IPT_ICMP_HOST_UNREACHABLE] = 1,
+		[IPT_ICMP_PROT_UNREACHABLE] = 2, [IPT_ICMP_PORT_UNREACHABLE] = 3,
+		[IPT_ICMP_ECHOREPLY] = -1, [IPT_ICMP_NET_PROHIBITED] = 9,
+		[IPT_ICMP_HOST_PROHIBITED] = 10, [IPT_TCP_RESET] = -1,
+		[IPT_ICMP_ADMIN_PROHIBITED] = 13,
+	};
+
+	return with < sizeof(codes) / sizeof(codes[0]) ? codes[with] : -1;
+}
+
+int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
+{
+	struct bf_emit *e = &g->e;
+	struct gen_rej rj = { .noreply = bf_label_new(e) };
+	int code = gen_unreach_code(r->reject_with);
+
+	/*
+	 * At OUTPUT the kernel's ICMP error travels over lo from a local
+	 * source; injected at the device's ingress such a packet is a martian.
+	 * Not reproduced yet: refused (tcp-reset at OUTPUT is, and is tested).
+	 */
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IPT_TCP_RESET)
+		return bf_err_set(g->err, -EOPNOTSUPP,
+				  "chain %s rule %u: REJECT with an ICMP error at OUTPUT (tc egress) is not supported; tcp-reset is",
+				  chain, r->num);
+	if (r->reject_with != IPT_TCP_RESET && code < 0)
+		return bf_err_set(g->err, -EOPNOTSUPP,
+				  "chain %s rule %u: REJECT --reject-with %u is not supported",
+				  chain, r->num, r->reject_with);
+	gen_rej_scratch(g, &rj);
+	if (r->reject_with == IPT_TCP_RESET)
+		gen_rst(g, &rj);
+	else
+		gen_unreach(g, &rj, code);
+	bf_label_bind(e, rj.noreply);
+	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_DROP));
+	bf_emit(e, BPF_EXIT_INSN());
+	return 0;
+}

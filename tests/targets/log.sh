@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# -j LOG against the kernel's own LOG target (TAP). Three network
+# namespaces A - B - C over veth (fixed MACs); the same hand-made packets
+# (tests/targets/sendpkt.py: fixed ID/TTL/TOS/options) are sent twice:
+#   1. B's kernel iptables-legacy has the LOG rules (nf_log_all_netns is set
+#      to 1 for this phase only and restored: the kernel logs nothing from
+#      a non-init netns otherwise);
+#   2. bpfilter's daemon in B (XDP or tc on B's veth toward A, plus tc on
+#      the veth toward C for OUTPUT) has the same rules through bpfilter exec.
+# Each kernel line and bpfilter line (dmesg -r) must be equal, field by field,
+# level included. Normalised: only the prefix, which names the phase
+# ("bfk<pid>:" vs "bfb<pid>:", same length). Nothing else differs: the
+# packets are byte-identical, so IDs need no normalising.
+# Checked: INPUT TCP SYN (--log-tcp-sequence --log-tcp-options), UDP
+# (--log-macdecode), ICMP echo with IP options (--log-ip-options), an ICMP
+# error quoting UDP (the kernel's recursive dump), FORWARD UDP (TTL after
+# ip_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT).
+#
+#   tests/targets/log.sh --hook xdp|tc
+# Exit: 0 pass, 1 failure, 4 skipped (not root).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BPFILTER=${BPFILTER:-$root/build/bpfilter}
+SEND=$here/sendpkt.py
+hook=${2:-}
+[[ ${1:-} == --hook && ( $hook == xdp || $hook == tc ) ]] || { echo "usage: $0 --hook xdp|tc" >&2; exit 1; }
+
+echo "TAP version 13"
+echo "# -j LOG vs the kernel's LOG target, hook $hook"
+if ((EUID != 0)); then
+	echo "1..0 # SKIP needs root"
+	exit 4
+fi
+
+A=bflg-a-$$ B=bflg-b-$$ C=bflg-c-$$
+IF_AB=lga$$ IF_BA=lgb$$ IF_BC=lgc$$ IF_CB=lgd$$
+tmp=$(mktemp -d /tmp/bpfilter-logtest.XXXXXX)
+SOCK=$tmp/sock
+daemon_pid=
+allns_file=/proc/sys/net/netfilter/nf_log_all_netns
+allns_old=$(cat "$allns_file")
+
+cleanup() {
+	set +e
+	echo "$allns_old" >"$allns_file"
+	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+num=0 failed=0
+ok() { num=$((num + 1)); echo "ok $num - $*"; }
+not_ok() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num - $*"; }
+
+ip netns add "$A"; ip netns add "$B"; ip netns add "$C"
+ip link add "$IF_AB" address 02:00:00:00:0a:01 netns "$A" type veth peer name "$IF_BA" address 02:00:00:00:0b:01 netns "$B"
+ip link add "$IF_BC" address 02:00:00:00:0b:02 netns "$B" type veth peer name "$IF_CB" address 02:00:00:00:0c:01 netns "$C"
+ip -n "$A" addr add 10.202.0.1/24 dev "$IF_AB"; ip -n "$A" link set "$IF_AB" up; ip -n "$A" link set lo up
+ip -n "$B" addr add 10.202.0.2/24 dev "$IF_BA"; ip -n "$B" link set "$IF_BA" up; ip -n "$B" link set lo up
+ip -n "$B" addr add 10.203.0.2/24 dev "$IF_BC"; ip -n "$B" link set "$IF_BC" up
+ip -n "$C" addr add 10.203.0.1/24 dev "$IF_CB"; ip -n "$C" link set "$IF_CB" up; ip -n "$C" link set lo up
+ip -n "$A" route add 10.203.0.0/24 via 10.202.0.2
+ip -n "$C" route add 10.202.0.0/24 via 10.203.0.2
+ip netns exec "$B" sysctl -qw net.ipv4.ip_forward=1
+# C answers nothing (its ICMP errors would carry an ID that differs per run).
+ip netns exec "$C" iptables-legacy -A OUTPUT -p icmp -j DROP
+# Static neighbours: no ARP between the two runs, same path both times.
+ip -n "$A" neigh add 10.202.0.2 lladdr 02:00:00:00:0b:01 dev "$IF_AB"
+ip -n "$B" neigh add 10.202.0.1 lladdr 02:00:00:00:0a:01 dev "$IF_BA"
+ip -n "$B" neigh add 10.203.0.1 lladdr 02:00:00:00:0c:01 dev "$IF_BC"
+ip -n "$C" neigh add 10.203.0.2 lladdr 02:00:00:00:0b:02 dev "$IF_CB"
+
+rules() {	# rules PREFIX: iptables-restore input
+	cat <<-R
+	*filter
+	:INPUT ACCEPT [0:0]
+	:FORWARD ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	-A INPUT -p tcp --dport 2222 -j LOG --log-prefix "$1 " --log-level 5 --log-tcp-sequence --log-tcp-options
+	-A INPUT -p udp --dport 2223 -j LOG --log-prefix "$1 " --log-macdecode
+	-A INPUT -p icmp -j LOG --log-prefix "$1 " --log-level 3 --log-ip-options
+	-A FORWARD -p udp -j LOG --log-prefix "$1 " --log-level 6
+	-A OUTPUT -p udp --dport 2224 -j LOG --log-prefix "$1 " --log-level 7
+	COMMIT
+	R
+}
+
+send_all() {
+	ip netns exec "$A" python3 "$SEND" tcp-syn 10.202.0.1 10.202.0.2
+	ip netns exec "$A" python3 "$SEND" udp 10.202.0.1 10.202.0.2
+	ip netns exec "$A" python3 "$SEND" icmp-echo-opt 10.202.0.1 10.202.0.2
+	ip netns exec "$A" python3 "$SEND" icmp-unreach 10.202.0.1 10.202.0.2
+	ip netns exec "$A" python3 "$SEND" udp-fwd 10.202.0.1 10.203.0.1
+	ip netns exec "$B" python3 "$SEND" udp-out 10.203.0.2 10.203.0.1
+}
+
+# lines TAG: the kernel log lines carrying TAG as "<level name> text"
+# (dmesg -x; the facility, "kern" vs "user", is cut: /dev/kmsg never lets
+# userspace write facility kern).
+lines() {
+	dmesg -x | grep -F "$1 " | sed -E 's/^[a-z]+ *:([a-z]+) *: \[[^]]*\] ?/\1 /' | sed "s/$1 //"
+}
+
+wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
+	local i
+	for ((i = 0; i < 50; i++)); do
+		(( $(lines "$1" | wc -l) >= $2 )) && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+KT="bfk$$:" BT="bfb$$:"
+expect=6
+[[ $hook == xdp ]] && expect=5
+
+# ---- phase 1: the kernel's own LOG target ----
+echo 1 >"$allns_file"
+rules "$KT" | ip netns exec "$B" iptables-legacy-restore
+send_all
+wait_lines "$KT" 6 || true
+sleep 0.5
+echo "$allns_old" >"$allns_file"
+ip netns exec "$B" iptables-legacy -F
+lines "$KT" >"$tmp/kernel"
+# XDP has no OUTPUT: the kernel's OUTPUT line has no bpfilter counterpart.
+[[ $hook == xdp ]] && { grep -v " IN= OUT=" "$tmp/kernel" >"$tmp/k2" || true; mv "$tmp/k2" "$tmp/kernel"; }
+if (( $(wc -l <"$tmp/kernel") == expect )); then ok "kernel LOG wrote $expect lines"; else not_ok "kernel LOG wrote $(wc -l <"$tmp/kernel") lines, expected $expect"; sed 's/^/#   /' "$tmp/kernel"; fi
+
+# ---- phase 2: bpfilter ----
+ifaces=(--iface "$IF_BA")
+[[ $hook == tc ]] && ifaces+=(--iface "$IF_BC")
+ip netns exec "$B" "$BPFILTER" daemon "${ifaces[@]}" --hook "$hook" --socket "$SOCK" \
+	--state-dir "$tmp/state" >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+for ((i = 0; i < 100; i++)); do [[ -S $SOCK ]] && break; sleep 0.1; done
+if rules "$BT" | ip netns exec "$B" timeout 30 "$BPFILTER" exec --socket "$SOCK" -- iptables-legacy-restore; then
+	ok "LOG rules load through bpfilter exec ($hook)"
+else
+	not_ok "LOG rules load through bpfilter exec ($hook)"; sed 's/^/#   /' "$tmp/daemon.log"
+fi
+send_all
+wait_lines "$BT" "$expect" || true
+sleep 0.5
+lines "$BT" >"$tmp/bpf"
+if (( $(wc -l <"$tmp/bpf") == expect )); then ok "bpfilter LOG wrote $expect lines"; else not_ok "bpfilter LOG wrote $(wc -l <"$tmp/bpf") lines, expected $expect"; sed 's/^/#   /' "$tmp/bpf"; fi
+
+# ---- compare, line by line and field by field ----
+names=("INPUT tcp syn, seq + tcp options" "INPUT udp, macdecode" "INPUT icmp echo, ip options"
+       "INPUT icmp error quoting udp" "FORWARD udp" "OUTPUT udp")
+for ((i = 1; i <= expect; i++)); do
+	k=$(sed -n "${i}p" "$tmp/kernel")
+	b=$(sed -n "${i}p" "$tmp/bpf")
+	if [[ -n $k && $k == "$b" ]]; then
+		ok "${names[i - 1]}: same line as the kernel"
+	else
+		not_ok "${names[i - 1]}: differs from the kernel"
+		echo "#   kernel:   $k"
+		echo "#   bpfilter: $b"
+		diff <(tr ' ' '\n' <<<"$k") <(tr ' ' '\n' <<<"$b") | sed 's/^/#   /' || true
+	fi
+done
+echo "1..$num"
+((failed == 0))
