@@ -180,6 +180,7 @@ class Topo:
 		self.host = "rs-h-%s" % tag
 		self.ns = {n: "rs-%s-%s" % (n[:4], tag) for n in nets}
 		self.created = []
+		self.helpers = []	# processes to kill before the namespaces go
 
 	def nsx(self, ns, *cmd, check=True):
 		return sh("ip", "netns", "exec", ns, *cmd, check=check)
@@ -235,6 +236,9 @@ class Topo:
 		return out.strip()
 
 	def teardown(self):
+		for h in self.helpers:
+			h.kill()
+			h.wait()
 		for ns in self.created:
 			sh("ip", "netns", "del", ns, check=False)
 
@@ -630,6 +634,19 @@ def start_bpfilter(topo, fam, rules, hook, bpfilter, tmp):
 		if os.path.exists(sock) or d.poll() is not None:
 			break
 		time.sleep(0.1)
+	if hook == "xdp":
+		# veth hands XDP_TX frames (REJECT at XDP) only to a peer with an
+		# XDP program: a pass-all bpfilter (no rules) on each endpoint.
+		for name, ns in topo.ns.items():
+			ep = subprocess.Popen(["ip", "netns", "exec", ns, bpfilter, "daemon", "--iface", "ep0",
+			                       "--hook", "xdp", "--socket", os.path.join(tmp, name + ".sock"),
+			                       "--state-dir", os.path.join(tmp, name + ".state")],
+			                      stdout=log, stderr=subprocess.STDOUT)
+			topo.helpers.append(ep)
+		for _ in range(50):
+			if all(os.path.exists(os.path.join(tmp, n + ".sock")) for n in topo.ns):
+				break
+			time.sleep(0.1)
 	tool = "ip6tables-legacy-restore" if fam == 6 else "iptables-legacy-restore"
 	r = subprocess.run(["ip", "netns", "exec", topo.host, "timeout", "60", bpfilter, "exec",
 	                    "--socket", sock, "--", tool], stdin=open(rules),
