@@ -40,6 +40,7 @@ SAN_UNIT_OBJS := $(call obj,$(SAN),$(UNIT_SRCS))
 BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
 .PHONY: conntrack targets-test
+.PHONY: rulesets-check rulesets-bench
 .PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
@@ -167,3 +168,14 @@ include tests/fuzz/fuzz.mk
 # Which real rule sets (tests/rulesets/) translate today: a report.
 rulesets: all
 	tests/rulesets/run.sh
+
+# The real rule sets with their packet sequences, real packets between
+# namespaces, verdicts of the kernel's iptables-legacy vs bpfilter at XDP
+# and tc (TAP; tests/rulesets/README.md).
+rulesets-check: all
+	tests/rulesets/check.sh
+
+# Per-packet cost of ufw's table: bpfilter (BPF_PROG_TEST_RUN) vs the
+# kernel's iptables-legacy, measured as make bench does.
+rulesets-bench: all
+	tests/bench/run.sh --rules tests/rulesets/ufw/ufw.rules

@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make rulesets-check: every real rule set (*/NAME.rules) with its packet
+# sequence (*/NAME.seq) played with real packets between network
+# namespaces (seqrun.py): once with the rules in the kernel's own
+# iptables-legacy / ip6tables-legacy, then through bpfilter at XDP and at
+# tc. TAP, one line per packet and run:
+#   kernel  the kernel's verdict must be the one the .seq line expects
+#           (the sequences are checked against the oracle itself);
+#   xdp/tc  bpfilter's verdict and replies must equal the kernel's.
+# A rule set bpfilter refuses is one "not ok ... # refused: REASON" line per
+# hook, never a silent skip. OUTPUT lines at XDP are SKIPs (XDP sees no
+# locally generated packets; README "Hooks").
+#
+#   tests/rulesets/check.sh [NAME...]      e.g. ufw server6
+#
+# Exit: 0 all ok, 1 a failure, 4 skipped (not root).
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BPFILTER=${BPFILTER:-$root/build/bpfilter}
+HOOKS=${HOOKS-"xdp tc"}
+
+echo "TAP version 13"
+if ((EUID != 0)); then
+	echo "1..0 # SKIP needs root (netns, BPF, iptables)"
+	exit 4
+fi
+[[ -x $BPFILTER ]] || { echo "Bail out! $BPFILTER is missing; run make first"; exit 1; }
+tmp=$(mktemp -d /tmp/bpfilter-rulesets.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+
+num=0
+failed=0
+tap() {	# tap ok|not_ok DESC [DIRECTIVE]
+	num=$((num + 1))
+	[[ $1 == ok ]] || failed=$((failed + 1))
+	printf '%s %d - %s%s\n' "${1/_/ }" "$num" "$2" "${3:+ # $3}"
+}
+
+names=("$@")
+if ((${#names[@]} == 0)); then
+	for s in "$here"/*/*.seq; do
+		names+=("$(basename "$s" .seq)")
+	done
+fi
+
+# play NAME MODE OUT: one run of seqrun.py (bounded by timeout).
+play() {
+	local dir=${1%6}
+	local tag=()
+	# LOG lines are compared too: a per-run tag in the prefixes (rs<pid><k|x|t>:,
+	# the same length in every run) finds them in the kernel log.
+	grep -q -- '-j LOG' "$here/$dir/$1.rules" && tag=(--log-tag "rs$$-$setno${2:0:1}:")
+	timeout 300 /usr/bin/python3 "$here/seqrun.py" --rules "$here/$dir/$1.rules" \
+		--seq "$here/$dir/$1.seq" --mode "$2" --bpfilter "$BPFILTER" --tmp "$3.d" \
+		"${tag[@]}" >"$3" 2>"$3.err"
+}
+
+# text LINENO FILE: the sequence line, for the TAP description.
+text() { sed -n "${1}p" "$2" | sed -e 's/[[:space:]]*=>.*//' -e 's/#/\\#/g'; }
+
+setno=10
+for name in "${names[@]}"; do
+	setno=$((setno + 1))
+	dir=${name%6}
+	seq=$here/$dir/$name.seq
+	if [[ ! -f $seq ]]; then
+		tap not_ok "$name: no sequence file $seq"
+		continue
+	fi
+	echo "# ---- $name ($dir/$name.rules, $(grep -cE '^(INPUT|FORWARD|OUTPUT) ' "$seq") packets)"
+	k=$tmp/$name.kernel
+	mkdir -p "$k.d"
+	play "$name" kernel "$k"
+	if ! grep -qE '^[0-9]+ ' "$k"; then
+		tap not_ok "$name kernel: the sequence did not run: $(head -c 300 "$k" "$k.err" | tr '\n' ' ')"
+		continue
+	fi
+	npk=$(grep -cE '^(INPUT|FORWARD|OUTPUT) ' "$seq")
+	if (($(grep -cE '^[0-9]+ ' "$k") != npk)); then
+		tap not_ok "$name kernel: $(grep -cE '^[0-9]+ ' "$k") of $npk packets played: $(tail -n 3 "$k.err" | tr '\n' ' ')"
+	fi
+	if grep -q '^log ' "$k"; then
+		echo "# kernel LOG lines: $(grep -c '^log ' "$k")"
+		grep '^log ' "$k" | sed 's/^/#   /'
+	fi
+	while read -r no verdict; do
+		want=$(sed -n "${no}p" "$seq" | sed -n 's/.*=>[[:space:]]*//p' | sed 's/[[:space:]]*#.*//')
+		if [[ $verdict == "$want" ]]; then
+			tap ok "$name kernel line $no: $(text "$no" "$seq") => $verdict"
+		else
+			tap not_ok "$name kernel line $no: $(text "$no" "$seq"): kernel '$verdict', the sequence expects '$want'"
+		fi
+	done < <(grep -E '^[0-9]+ ' "$k")
+	for hook in $HOOKS; do
+		b=$tmp/$name.$hook
+		mkdir -p "$b.d"
+		play "$name" "$hook" "$b"
+		if grep -q '^refused: ' "$b"; then
+			tap not_ok "$name $hook: bpfilter refuses the rule set" \
+				"refused: $(sed -n 's/^refused: //p' "$b" | head -1 | sed 's/#/\\#/g')"
+			continue
+		fi
+		if ! grep -qE '^[0-9]+ ' "$b"; then
+			tap not_ok "$name $hook: the sequence did not run: $(head -c 300 "$b" "$b.err" | tr '\n' ' ')"
+			continue
+		fi
+		while read -r no verdict; do
+			got=$(awk -v n="$no" '$1 == n { $1 = ""; sub(/^ /, ""); print }' "$b")
+			hk=$(sed -n "${no}p" "$seq" | awk '{ print $1 }')
+			desc="$name $hook line $no: $(text "$no" "$seq")"
+			if [[ $hook == xdp && $hk == OUTPUT ]]; then
+				tap ok "$desc: kernel '$verdict', bpfilter '$got'" "SKIP XDP sees no OUTPUT"
+			elif [[ $got == "$verdict" ]]; then
+				tap ok "$desc => $got"
+			else
+				tap not_ok "$desc: kernel '$verdict', bpfilter '${got:-nothing}'"
+			fi
+		done < <(grep -E '^[0-9]+ ' "$k")
+		if grep -q '^log ' "$k" "$b"; then
+			# XDP has no OUTPUT: the kernel's OUTPUT lines (IN= empty) are left out.
+			kl=$(grep '^log ' "$k" | { if [[ $hook == xdp ]]; then grep -v ' IN= ' || true; else cat; fi; })
+			bl=$(grep '^log ' "$b" || true)
+			if [[ $kl == "$bl" ]]; then
+				tap ok "$name $hook: the same $(grep -c . <<<"$kl") LOG lines as the kernel"
+			else
+				tap not_ok "$name $hook: LOG lines differ from the kernel's"
+				diff <(echo "$kl") <(echo "$bl") | sed 's/^/#   /' | head -n 20
+			fi
+		fi
+	done
+done
+echo "1..$num"
+echo "# $((num - failed)) of $num passed"
+((failed == 0))
