@@ -120,10 +120,12 @@ while IFS=$'\t' read -r kc _ kr kw; do
 	known_why+=("$kw")
 done <"$KNOWN"
 
+# known_match CHAIN LINE FAMILY(4|6): an entry's chain may carry /4 or /6.
 known_match() {
 	local i
 	for i in "${!known_chain[@]}"; do
-		if [[ ${known_chain[i]} == "$1" && $2 =~ ${known_re[i]} ]]; then
+		if [[ ${known_chain[i]} == "$1" || ${known_chain[i]} == "$1/$3" ]] &&
+		   [[ $2 =~ ${known_re[i]} ]]; then
 			echo "${known_why[i]}"
 			return 0
 		fi
@@ -209,7 +211,7 @@ for run in "${runs[@]}"; do
 		i=$((i + 1))
 		if ((skip6)); then
 			ok "$label # SKIP no IPv6 support (-6) in this bpfilter test / oracle yet"
-		elif ((kernel)) && why=$(known_match "$chain" "$line"); then
+		elif ((kernel)) && why=$(known_match "$chain" "$line" "$([[ ${fam[*]} == -6 ]] && echo 6 || echo 4)"); then
 			ok "$label # SKIP designed difference: $why"
 		elif [[ $v == "$want" ]]; then
 			ok "$label"
