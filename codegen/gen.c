@@ -331,6 +331,25 @@ static void gen_fib_params4(struct bf_gen *g)
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, p + 32));	/* ipv4_dst */
 }
 
+/*
+ * ip_route_input_noref() sends a multicast (224/4) or limited broadcast
+ * (255.255.255.255) destination to local delivery before any FIB lookup
+ * (or drops it before any hook), never to ip_forward(). bpf_fib_lookup()
+ * has no such test: with a default route it answers SUCCESS and the
+ * packet would run FORWARD (ufw's DHCP offers, mDNS and SSDP). So they
+ * run INPUT (multicast of a group the host did not join: the kernel drops
+ * it in routing, so only INPUT's counters can differ). Subnet broadcasts
+ * have a broadcast route in table local: NOT_FWDED already.
+ */
+static void gen_decide_mc_bcast4(struct bf_emit *e, uint32_t input)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, -1, 0), input);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_DADDR));	/* first octet */
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xf0));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xe0, 0), input);
+}
+
 /* INPUT or FORWARD by bpf_fib_lookup, as ip_route_input decides. */
 static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 {
@@ -344,10 +363,12 @@ static void gen_decide_fib(struct bf_gen *g, const struct gen_main *m)
 		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
 		return;
 	}
-	if (g->v6)
+	if (g->v6) {
 		bf_gen6_fib_params(g);
-	else
+	} else {
 		gen_fib_params4(g);
+		gen_decide_mc_bcast4(e, input);
+	}
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R2, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, p));

@@ -1591,6 +1591,79 @@ static void traffic_forward(enum bf_hook h, int ifindex)
 	tb_free(ir);
 }
 
+/*
+ * Multicast and limited broadcast destinations run INPUT even when a
+ * default route would forward them (ip_route_input_noref() delivers them
+ * locally before any FIB lookup; bpf_fib_lookup() answers SUCCESS): ufw's
+ * DHCP offers, mDNS and SSDP. INPUT accepts UDP (counted), FORWARD's
+ * policy drops; a unicast destination through the default route is the
+ * control that the route makes bpf_fib_lookup() answer FORWARD.
+ * BPF_PROG_TEST_RUN frames arrive on lo (forwarding on).
+ */
+static void traffic_mc_bcast(void)
+{
+	static const struct { const char *dst; enum expect e; } c[] = {
+		{ "224.0.0.251", E_ACCEPT },		/* mDNS */
+		{ "239.255.255.250", E_ACCEPT },	/* SSDP */
+		{ "255.255.255.255", E_ACCEPT },	/* DHCP offer */
+		{ "10.99.0.1", E_DROP },		/* default route: FORWARD */
+	};
+	struct bf_ir *ir = tb_new();
+	uint32_t in = tb_chain(ir, "INPUT", IN, BF_V_DROP, true);
+	uint32_t fwd = tb_chain(ir, "FORWARD", FWD, BF_V_DROP, true);
+	struct xt_counters a[8], b[8];
+	struct bf_err err = { 0 };
+	struct bf_maps maps;
+	struct bf_rule *r;
+	uint8_t frame[256];
+	uint32_t code;
+	size_t i, h, len;
+	int fd;
+
+	(void)fwd;
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);
+	tb_pred(r, BF_F_PROTO, false, 17, 0, 0, 0, 0);
+	tb_finish(ir);
+	if (sh("ip route add default via 10.202.0.2")) {
+		tap(false, "mcbcast: default route");
+		tb_free(ir);
+		return;
+	}
+	if (bf_maps_create(ir, &maps, &err)) {
+		tap(false, "mcbcast: maps: %s", err.msg);
+		goto out_route;
+	}
+	for (h = 0; h < 2; h++) {	/* xdp, tc ingress */
+		fd = load_one(ir, test_hooks[h], -1, &maps, 0, false);
+		if (fd < 0) {
+			tap(false, "mcbcast/%s: load", hook_names[h]);
+			continue;
+		}
+		for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			struct pkt p = pkt_udp("10.201.0.2", c[i].dst, 67, 68);
+			bool counted;
+
+			len = pkt_frame(&p, frame);
+			bf_maps_read_counters(&maps, a);
+			if (run_frame(fd, frame, len, &code))
+				code = 999;
+			bf_maps_read_counters(&maps, b);
+			counted = b[0].pcnt == a[0].pcnt + 1;
+			tap(code == (uint32_t)expect_code(test_hooks[h], c[i].e) &&
+			    counted == (c[i].e == E_ACCEPT),
+			    "mcbcast/%s: udp to %s runs %s (code %u, INPUT rule counted %d)",
+			    hook_names[h], c[i].dst,
+			    c[i].e == E_ACCEPT ? "INPUT" : "FORWARD", code,
+			    counted);
+		}
+		close(fd);
+	}
+	bf_maps_close(&maps);
+out_route:
+	sh("ip route del default via 10.202.0.2");
+	tb_free(ir);
+}
+
 static void traffic6_tests(int ifindex);
 static void traffic6_forward_tests(int ifindex);
 
@@ -1627,6 +1700,7 @@ static void traffic_tests(int ifindex)
 	} else {
 		traffic_forward(BF_HOOK_XDP, ifindex);
 		traffic_forward(BF_HOOK_TC_INGRESS, ifindex);
+		traffic_mc_bcast();
 		traffic6_forward_tests(ifindex);
 	}
 	sh("ip netns del %s2 2>/dev/null", peer_ns);
