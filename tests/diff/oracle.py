@@ -80,7 +80,7 @@ KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts", "mark",
 SO_MARK = 36
 # IPv6 (`bpfilter test -6`): the same keys and ext=; ttl= is the hop limit.
 DEFAULTS6 = dict(DEFAULTS, src="fd00::2", dst="fd00::1", type="128")
-KEYS6 = KEYS | {"ext"}
+KEYS6 = KEYS | {"ext", "rt"}
 PROTOS6 = {"tcp": 6, "udp": 17, "icmp6": 58, "icmpv6": 58}
 # pkttype= names the Ethernet destination (umh/cli/pktline.h); unicast is
 # the receiving tap's own address here.
@@ -116,6 +116,16 @@ def parse_packet(line, chain, family=4):
     for e in pkt["ext"]:
         if e not in EXT_HDRS:
             raise PacketError("bad extension header '%s'" % e)
+    # rt=TYPE:SEGS[:HDRLEN[:RESERVED]], the routing header of ext=rt (as
+    # `bpfilter test -6`): HDRLEN 8-byte units follow its first 8 bytes.
+    try:
+        rt = [int(x, 0) for x in fields.get("rt", "0:0").split(":")]
+    except ValueError:
+        raise PacketError("bad rt '%s'" % fields["rt"]) from None
+    if not 2 <= len(rt) <= 4 or any(v < 0 for v in rt) or \
+       max(rt[:3]) > 255 or (len(rt) == 4 and rt[3] > 0xFFFFFFFF):
+        raise PacketError("bad rt '%s'" % fields.get("rt"))
+    pkt["rt"] = (rt + [0, 0])[:4]
     for key in ("sport", "dport", "type", "code", "ttl"):
         pkt[key] = int(fields[key], 0)
     flags = 0
@@ -239,7 +249,9 @@ def ext_header(kind, nexthdr, pkt, ident):
     if kind in ("hop", "dst"):
         return bytes([nexthdr, 0, 1, 4, 0, 0, 0, 0])	# PadN
     if kind == "rt":
-        return bytes([nexthdr, 0, 0, 0, 0, 0, 0, 0])	# type 0, segleft 0
+        rtype, segs, hdrlen, res = pkt["rt"]
+        return bytes([nexthdr, hdrlen, rtype, segs]) + struct.pack("!I", res) + \
+            b"\0" * (hdrlen * 8)
     if kind == "frag":
         frag = pkt["frag"]
         if isinstance(frag, int):
