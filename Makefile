@@ -108,6 +108,10 @@ targets-test: all
 	tests/targets/log.sh --hook tc
 	tests/targets/reject.sh --hook xdp
 	tests/targets/reject.sh --hook tc
+	tests/targets/log.sh --hook xdp --ct
+	tests/targets/log.sh --hook tc --ct
+	tests/targets/reject.sh --hook xdp --ct
+	tests/targets/reject.sh --hook tc --ct
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

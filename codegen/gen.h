@@ -43,7 +43,8 @@
 #define BF_PKT_IIF	8	/* u32 ifindex, 0 = none */
 #define BF_PKT_OIF	12	/* u32 ifindex, 0 = none */
 #define BF_PKT_LEN	16	/* u32 IPv4 total length (counters) */
-#define BF_PKT_L3OFF	20	/* u32 offset of the IPv4 header (14; read by nobody) */
+#define BF_PKT_L3OFF	20	/* u32 offset of the IPv4 header (14); read it as a u16:
+				   LOG and REJECT do (gen_target.c) */
 /*
  * u16 BF_CT_* state bit (filled when a rule uses it, gen_ct.c, after
  * BF_PKT_L3OFF was stored): the upper half of BF_PKT_L3OFF, always zero

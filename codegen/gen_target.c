@@ -110,7 +110,7 @@ static void gen_log_data(struct bf_gen *g, uint32_t fail)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R4, 1, 0), fail);
 	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R4, BF_LOGREC_OFF_CAPLEN));
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L3OFF));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L3OFF));	/* u16: ctstate is the upper half */
 	bf_emit(e, BPF_MOV64_REG(R3, R8));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_LOGREC_OFF_DATA));
 	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
@@ -496,7 +496,7 @@ static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code
 	bf_label_bind(e, clamp);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, 20, 0), rj->noreply);
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L3OFF));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L3OFF));	/* u16: ctstate is the upper half */
 	bf_emit(e, BPF_MOV64_REG(R3, R8));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_QUOTE));
 	bf_emit(e, BPF_MOV64_REG(R4, R9));

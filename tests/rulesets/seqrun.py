@@ -686,12 +686,18 @@ def main():
 	rules = a.rules
 	allns = "/proc/sys/net/netfilter/nf_log_all_netns"
 	allns_old = None
+	devkmsg = "/proc/sys/kernel/printk_devkmsg"
+	devkmsg_old = None
 	if a.log_tag:
 		os.makedirs(a.tmp, exist_ok=True)
 		rules = tag_rules(a.rules, a.log_tag, a.tmp)
 		if a.mode == "kernel":	# the kernel logs nothing from a netns otherwise
 			allns_old = open(allns).read().strip()
 			open(allns, "w").write("1")
+		else:	# /dev/kmsg's default "ratelimit" passes 10 lines per 5 s per
+			# writer (docs/design-notes.md); the kernel's LOG has no limit
+			devkmsg_old = open(devkmsg).read().strip()
+			open(devkmsg, "w").write("on")
 	try:
 		topo.setup()
 		for pfx, via in routes:
@@ -718,6 +724,8 @@ def main():
 	finally:
 		if allns_old is not None:
 			open(allns, "w").write(allns_old)
+		if devkmsg_old is not None:
+			open(devkmsg, "w").write(devkmsg_old)
 		if daemon:
 			daemon.kill()
 			daemon.wait()

@@ -17,7 +17,7 @@
 # A runs a pass-all bpfilter XDP program on its veth in both phases: veth
 # delivers XDP_TX frames only to a peer with XDP (or GRO) enabled.
 #
-#   tests/targets/reject.sh --hook xdp|tc
+#   tests/targets/reject.sh --hook xdp|tc [--ct]
 # Exit: 0 pass, 1 failure, 4 skipped (not root).
 set -euo pipefail
 
@@ -27,10 +27,19 @@ BPFILTER=${BPFILTER:-$root/build/bpfilter}
 SEND=$here/sendpkt.py
 SNIFF=$here/sniff.py
 hook=${2:-}
-[[ ${1:-} == --hook && ( $hook == xdp || $hook == tc ) ]] || { echo "usage: $0 --hook xdp|tc" >&2; exit 1; }
+ct=${3:-}
+[[ ${1:-} == --hook && ( $hook == xdp || $hook == tc ) && ( -z $ct || $ct == --ct ) ]] ||
+	{ echo "usage: $0 --hook xdp|tc [--ct]" >&2; exit 1; }
+# --ct: the table also has a conntrack rule that no test packet reaches
+# (tcp port 9): every packet then carries its conntrack state in struct
+# bf_pkt (the upper half of l3_off), which LOG and REJECT must not
+# mistake for the IPv4 header's offset (issue: no LOG line and no ICMP
+# error from the real rule sets, which all use conntrack).
+CTRULE=
+[[ -n $ct ]] && CTRULE='-A INPUT -p tcp --dport 9 -m conntrack --ctstate NEW -j DROP'
 
 echo "TAP version 13"
-echo "# -j REJECT vs the kernel's REJECT target, hook $hook"
+echo "# -j REJECT vs the kernel's REJECT target, hook $hook${ct:+, with a conntrack rule}"
 if ((EUID != 0)); then
 	echo "1..0 # SKIP needs root"
 	exit 4
@@ -103,6 +112,7 @@ RULES='*filter
 -A INPUT -p icmp -j REJECT --reject-with icmp-admin-prohibited
 -A FORWARD -p udp -j REJECT --reject-with icmp-host-prohibited
 -A OUTPUT -p tcp --dport 2226 -j REJECT --reject-with tcp-reset
+'"$CTRULE"'
 COMMIT'
 
 # OUTPUT (tc only: XDP has no OUTPUT; ICMP errors at OUTPUT are refused by
