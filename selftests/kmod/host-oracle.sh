@@ -4,8 +4,9 @@
 # and test_link_events of guest.sh on this machine, in a private network
 # namespace, against the kernel's own ip_tables/ip6_tables (the oracle).
 # Every step must pass here; a step that fails here expects something the
-# kernel does not do. The helper-only checks (kernel log lines) are
-# stubbed out. Prints TAP; exits 0 or 1. Run as root.
+# kernel does not do. Waiting for the helper's "attached" log line
+# (wait_log) means nothing here, since the kernel filters every device at
+# once, so it returns at once. Prints TAP; exits 0 or 1. Run as root.
 #
 #   selftests/kmod/host-oracle.sh
 set -u
