@@ -561,6 +561,26 @@ static void gen6_rt(struct bf_emit *e, const struct bf_pred *p,
 	}
 }
 
+/*
+ * -m frag / -m hbh / -m dst (ir.h BF_F_FRAG6, BF_F_OPTS6): bpfilter_main
+ * evaluated the predicate's slot (gen.h BF_PKT6_XMATCH).
+ */
+static int gen6_xh_pred(struct bf_gen *g, const struct bf_pred *p,
+			const struct gen_fn *fn, uint32_t next)
+{
+	struct bf_emit *e = &g->e;
+	int slot = bf_gen6_xh_slot(g, p);
+
+	if (slot < 0 || p->inv || (p->field == BF_F_OPTS6 && p->hi > 16))
+		return -EINVAL;
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_XDROP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1 << slot, 0), fn->hotdrop);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_XMATCH));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, 1 << slot));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0, 0), next);
+	return 0;
+}
+
 /* Is `f` a field of this family's programs? */
 static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 {
@@ -581,6 +601,8 @@ static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:
 	case BF_F_RT:
+	case BF_F_FRAG6:
+	case BF_F_OPTS6:
 		return g->v6;
 	default:
 		return true;
@@ -741,6 +763,9 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 			return -EINVAL;
 		gen6_rt(e, p, fn, next);
 		return 0;
+	case BF_F_FRAG6:
+	case BF_F_OPTS6:
+		return gen6_xh_pred(g, p, fn, next);
 	}
 	return -EINVAL;
 }
@@ -1134,6 +1159,9 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_rt = true;
 			if (r->preds[k].field == BF_F_CTSTATE)
 				g->uses_ct = true;
+			if (r->preds[k].field == BF_F_FRAG6 ||
+			    r->preds[k].field == BF_F_OPTS6)
+				bf_gen6_xh_add(g, &r->preds[k]);
 		}
 	}
 }
