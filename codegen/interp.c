@@ -519,6 +519,30 @@ static bool interp_addrtype(const struct interp *in, const struct bf_pred *p)
 	return true;
 }
 
+/* match_type6() without the route lookup (ir.h BF_F_ADDRTYPE6) */
+static bool interp6_type(const uint8_t *a, uint32_t mask)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool mc = a[0] == 0xff, any = interp6_zero(a, 16);
+	bool unicast = !mc && !any && memcmp(a, mapped, sizeof(mapped));
+
+	if ((mask & 0x20) && !mc)
+		return false;
+	if ((mask & 0x02) && !unicast)
+		return false;
+	return !((mask & 0x01) && !any);
+}
+
+/* addrtype_mt6(): each side with bits, XOR its inversion */
+static bool interp6_addrtype(const struct interp_pkt *pkt, const struct bf_pred *p)
+{
+	if (p->lo && interp6_type(pkt->saddr6, p->lo) == !!(p->flags & 1))
+		return false;
+	if (p->hi && interp6_type(pkt->daddr6, p->hi) == !!(p->flags & 2))
+		return false;
+	return true;
+}
+
 /* -m limit: bucket bf_ir_pred_ordinal() at env->jiffies */
 static bool interp_limit(const struct interp *in, const struct bf_pred *p)
 {
@@ -572,6 +596,7 @@ static bool interp_field_ok(bool v6, enum bf_field f)
 	case BF_F_RT:
 	case BF_F_FRAG6:
 	case BF_F_OPTS6:
+	case BF_F_ADDRTYPE6:
 		return v6;
 	default:
 		return true;
@@ -642,6 +667,8 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return interp_limit(in, p);
 	case BF_F_CTSTATE:
 		return (pkt->ctstate & p->value) != 0;
+	case BF_F_ADDRTYPE6:
+		return interp6_addrtype(pkt, p);
 	case BF_F_SADDR6:
 		return interp6_addr(pkt->saddr6, p);
 	case BF_F_DADDR6:

@@ -314,6 +314,12 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	case BF_F_FRAG6:
 		ir_put_frag6(s, p);
 		return;
+	case BF_F_ADDRTYPE6:
+		ir_put(s, " %saddrtype6 src%s 0x%x dst%s 0x%x%s", inv,
+		       p->flags & 1 ? " !" : "", p->lo, p->flags & 2 ? " !" : "",
+		       p->hi, p->flags & 4 ? " iface-in" :
+		       p->flags & 8 ? " iface-out" : "");
+		return;
 	case BF_F_OPTS6:
 		ir_put_opts6(s, p);
 		return;

@@ -262,6 +262,21 @@ enum bf_field {
 	 * ip6t_opts.flags | invflags << 8 | its trailing pad byte << 16.
 	 */
 	BF_F_OPTS6,
+	/*
+	 * Appended for xt_addrtype rev 1 in ip6tables (addrtype_mt6(); IPv6
+	 * only): lo = --src-type bits, hi = --dst-type bits (XT_ADDRTYPE_*),
+	 * flags = its flags word (inversions, limits: kept for round trips).
+	 * Each side whose bits are not 0 must hold, XOR its inversion:
+	 *   MULTICAST: the address is ff00::/8;
+	 *   UNICAST: it is not ff00::/8, not :: and not ::ffff:0:0/96
+	 *   (ipv6_addr_type()'s IPV6_ADDR_UNICAST);
+	 *   UNSPEC: it is ::;
+	 * all the given bits at once. LOCAL, ANYCAST and UNREACHABLE (the
+	 * kernel's route lookup) are refused by the front-end; with only the
+	 * bits above, --limit-iface-in/out change nothing (no lookup).
+	 * `inv` is never set.
+	 */
+	BF_F_ADDRTYPE6,
 };
 
 /* BF_F_CTSTATE value bits (XT_CONNTRACK_STATE_BIT of each ctinfo) */

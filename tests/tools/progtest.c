@@ -2665,7 +2665,14 @@ static void fuzz6_match(struct bf_rule *r, bool inv)
 	static const char *const hi[] = { "fd00::2", "fd00::5", "fd00:0:0:1::1", "ff00::" };
 	uint32_t n;
 
-	switch (rnd() % 8) {
+	switch (rnd() % 9) {
+	case 8: {	/* -m addrtype (ip6tables): UNSPEC, UNICAST, MULTICAST */
+		static const uint32_t t[] = { 0, 0x01, 0x02, 0x20, 0x03, 0x22 };
+
+		tb_pred(r, BF_F_ADDRTYPE6, false, 0, 0, t[rnd() % 6], t[rnd() % 6],
+			rnd() & 0x0b);
+		break;
+	}
 	case 6: {	/* -m frag: id range around the packets' (0x12000000, 0x1000000...) */
 		uint32_t lo = (rnd() % 4) << 24, f = rnd() & 0x3f;
 
@@ -2802,8 +2809,17 @@ static struct pkt6 fuzz_pkt6(void)
 	struct pkt6 p;
 	int k;
 
+	static const char *const odd[] = {	/* -m addrtype's classes */
+		"::", "::ffff:10.0.0.1", "::10.0.0.1", "ff02::1", "ff0e::5",
+		"fe80::1", "::ffff:0:0", "e000::1",
+	};
+
 	snprintf(s, sizeof(s), "fd00::%x", rnd() % 6);
 	snprintf(d, sizeof(d), rnd() % 4 ? "fd00::%x" : "2001:db8::%x", rnd() % 6);
+	if (rnd() % 8 == 0)
+		snprintf(s, sizeof(s), "%s", odd[rnd() % 8]);
+	if (rnd() % 8 == 0)
+		snprintf(d, sizeof(d), "%s", odd[rnd() % 8]);
 	switch (rnd() % 3) {
 	case 0:
 		p = p6_tcp(s, d, rnd() % 12, rnd() % 12, rnd() & 0x3f);

@@ -199,6 +199,24 @@ MUT(hbh_size, set_u16(m0(E(r, 3)), 32 + 32))
 MUT(dst_badinv, md(r, 5)[5] = 0x80)
 MUT(dst_rev, m0(E(r, 5))[31] = 1)
 MUT(dst_as_hbh, set_name(m0(E(r, 5)), "hbh"))
+/*
+ * ip6_adt: 0 INPUT --src-type UNICAST, 1 INPUT ! src MULTICAST ! dst
+ * UNSPEC --limit-iface-in, 3 FORWARD --dst-type MULTICAST
+ * --limit-iface-out, 5 OUTPUT --src-type UNSPEC,UNICAST.
+ * struct xt_addrtype_info_v1: source 0, dest 2, flags 4.
+ */
+MUT(adt6_blackhole, set_u16(md(r, 0), 0x40))
+MUT(adt6_prohibit, set_u16(md(r, 3) + 2, 0x100))
+MUT(adt6_throw, set_u16(md(r, 5), 0x202))
+MUT(adt6_broadcast, set_u16(md(r, 0), 0x08))
+MUT(adt6_both_limits, md(r, 3)[4] |= 0x04)
+MUT(adt6_out_in_input, md(r, 0)[4] |= 0x08)
+MUT(adt6_in_in_output, md(r, 5)[4] |= 0x04)
+MUT(adt6_local, set_u16(md(r, 0), 0x04))
+MUT(adt6_anycast, set_u16(md(r, 3) + 2, 0x10))
+MUT(adt6_unreachable, set_u16(md(r, 5), 0x80))
+MUT(adt6_unknown_flags, md(r, 0)[5] = 0x01)
+MUT(adt6_rev0, m0(E(r, 0))[31] = 0)
 
 static const struct xt6h_case cases[] = {
 	{ "len_short", "ip6_empty", mut_len_short, -EINVAL, -EINVAL, NULL },
@@ -331,6 +349,21 @@ static const struct xt6h_case cases[] = {
 	{ "dst_bad_invflags", "ip6_xh", mut_dst_badinv, -EINVAL, -EINVAL, "match 'dst'" },
 	{ "dst_revision", "ip6_xh", mut_dst_rev, -ENOENT, -ENOENT, "match 'dst' revision 1" },
 	{ "dst_renamed_hbh", "ip6_xh", mut_dst_as_hbh, 0, 0, NULL },
+	/* -m addrtype: the kernel's IPv6 type checks; route-lookup types refused */
+	{ "addrtype6_blackhole", "ip6_adt", mut_adt6_blackhole, -EINVAL, -EINVAL, "match 'addrtype'" },
+	{ "addrtype6_prohibit", "ip6_adt", mut_adt6_prohibit, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_throw", "ip6_adt", mut_adt6_throw, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_broadcast", "ip6_adt", mut_adt6_broadcast, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_both_limits", "ip6_adt", mut_adt6_both_limits, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_limit_out_in_input", "ip6_adt", mut_adt6_out_in_input, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_limit_in_in_output", "ip6_adt", mut_adt6_in_in_output, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_unknown_flags", "ip6_adt", mut_adt6_unknown_flags, 0, 0, NULL },
+	{ "addrtype6_revision_0", "ip6_adt", mut_adt6_rev0, -ENOENT, -ENOENT, NULL },
+	/* LOCAL, ANYCAST, UNREACHABLE: the kernel takes them, bpfilter refuses them */
+	{ "addrtype6_local", "ip6_adt", mut_adt6_local, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 1: match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE" },
+	{ "addrtype6_anycast", "ip6_adt", mut_adt6_anycast, -EOPNOTSUPP, 0, "not modelled" },
+	{ "addrtype6_unreachable", "ip6_adt", mut_adt6_unreachable, -EOPNOTSUPP, 0, "not modelled" },
 	/* --rt-0-addrs: the kernel takes it, bpfilter refuses it */
 	{ "rt_addrs", "ip6_rt", mut_rt_addrs, -EOPNOTSUPP, 0,
 	  "chain INPUT rule 1: match 'rt': --rt-0-addrs is not supported" },
