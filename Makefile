@@ -135,10 +135,13 @@ progtest: all
 	$(B)/tests/progtest
 
 # -m conntrack / -m state end to end: INPUT, OUTPUT and FORWARD against the
-# kernel's iptables-legacy, packet by packet, at XDP and tc (tests/ct/)
+# kernel's iptables-legacy and ip6tables-legacy, packet by packet, at XDP and
+# tc (tests/ct/)
 conntrack: all
 	tests/ct/run.sh
 	tests/ct/forward.sh
+	tests/ct/run.sh -6
+	tests/ct/forward.sh -6
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.

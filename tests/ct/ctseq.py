@@ -135,6 +135,7 @@ last = None
 def send(name, pkt):
     """Send one packet and print which counter moved."""
     global last
+    assert len(name) <= 28, "run.sh compares the first 28 columns: " + name
     if last is None:
         last = counters()
     s.send(ETH + pkt)
@@ -259,6 +260,13 @@ def icmp6_part():
     seq = synack_seq(frames, SP + 10)
     ack = tcp(SP + 10, 22, 3001, (seq or 0) + 1, "A")[40:]
     send("tcp22 ACK behind dstopts", ip6(60, dopt + ack))
+    # errors about that established TCP flow, quoting B's segment
+    quoted_est = tcp(22, SP + 10, (seq or 0) + 1, 3001, "A", src=DST, dst=SRC)[:60]
+    send("icmp6 too big, tcp flow", icmp(2, 0, struct.pack("!I", 1280), quoted_est))
+    send("icmp6 unreach, tcp flow", icmp(1, 1, b"\0\0\0\0", quoted_est))
+    inner = quoted_est[40:]
+    quoted_dopt = ip6(60, bytes([6]) + dopt[1:] + inner, src=DST, dst=SRC)
+    send("icmp6 error quoting dstopts", icmp(1, 1, b"\0\0\0\0", quoted_dopt))
 
 
 if V6:
