@@ -3142,6 +3142,9 @@ static void table6_ct(void)
 		{ "icmp6 unreach, unknown udp flow: INVALID", ct6_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp6 unreach, quoted gre: INVALID", ct6_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp6 type 0, unknown udp flow: INVALID", ct6_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown udp flow behind dstopts: INVALID", ct6_icmp_err(60), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown tcp flow behind AH 12: INVALID", ct6_icmp_err(51), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, quoted non-first fragment: INVALID", ct6_icmp_err(44), IN, 1, 0, E_DROP, CNT(0) },
 		{ "no next header: INVALID", p6_ext(p6_udp(S6, D6, 1, 53), X_NONE, 0), IN, 1, 0, E_DROP, CNT(0) },
 		{ "non-first fragment: ESTABLISHED", p6_ext(p6_udp(S6, D6, 1, 53), X_FRAG, 1480), IN, 1, 0, E_DROP, CNT(1) },
 		{ "first fragment udp: NEW", p6_ext(p6_udp(S6, D6, 1, 53), X_FRAG, 1), IN, 1, 0, E_ACCEPT, CNT(4) },
@@ -3158,6 +3161,20 @@ static void table6_ct(void)
 			c[i].pkt.l4_len = 4;
 		if (!strcmp(c[i].name, "icmp6 type 0, unknown udp flow: INVALID"))
 			c[i].pkt.l4[0] = 0;
+		if (strstr(c[i].name, "behind dstopts")) {	/* next 17, hdrlen 0 */
+			c[i].pkt.l4[48] = 17;
+			c[i].pkt.l4_len = 64;
+		}
+		if (strstr(c[i].name, "behind AH 12")) {	/* next 6, hdrlen 1 */
+			c[i].pkt.l4[48] = 6;
+			c[i].pkt.l4[49] = 1;
+			c[i].pkt.l4_len = 64;
+		}
+		if (strstr(c[i].name, "non-first fragment: INVALID")) {
+			c[i].pkt.l4[48] = 17;
+			c[i].pkt.l4[51] = 0x10;
+			c[i].pkt.l4_len = 64;
+		}
 	}
 	run_table6("ct6", ir, c, sizeof(c) / sizeof(c[0]), 0);
 	tb_free(ir);
