@@ -115,9 +115,10 @@ targets-test: all
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
-	DIFF_PAIRS=10000 DIFF_SEED=smoke DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
-	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_SEED=smoke6 DIFF_ATTACHED=1 DIFF_ATTACHED_COUNT=200 \
+	DIFF_PAIRS=10000 DIFF_COUNT=500 DIFF_SEED=smoke-2 DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 \
 		tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_COUNT=500 DIFF_SEED=smoke6-38 DIFF_ATTACHED=1 \
+		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
 # campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
