@@ -182,7 +182,8 @@ rulesets: all
 rulesets-check: all
 	tests/rulesets/check.sh
 
-# Per-packet cost of ufw's table: bpfilter (BPF_PROG_TEST_RUN) vs the
+# Per-packet cost of every real rule set with a NAME.bench packet: bpfilter
+# (BPF_PROG_TEST_RUN at XDP and tc) vs the
 # kernel's iptables-legacy, measured as make bench does.
 rulesets-bench: all
-	tests/bench/run.sh --rules tests/rulesets/ufw/ufw.rules
+	tests/rulesets/bench.sh
