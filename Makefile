@@ -139,6 +139,7 @@ progtest: all
 conntrack: all
 	tests/ct/run.sh
 	tests/ct/forward.sh
+	tests/ct/nat.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.
