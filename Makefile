@@ -143,6 +143,7 @@ conntrack: all
 	tests/ct/forward.sh
 	tests/ct/run.sh -6
 	tests/ct/forward.sh -6
+	tests/ct/nat.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.

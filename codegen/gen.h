@@ -188,6 +188,10 @@ void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 /* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
 int bf_gen_ct_check(struct bf_gen *g);
 void bf_gen_ct_state(struct bf_gen *g);
+/* Where bpfilter_main passes a packet after the chains: feed the ICMP query tracker. */
+void bf_gen_ct_accept(struct bf_gen *g);
+/* The observer program's body (opts.observe): feed the tracker, r6/r7 as in main. */
+void bf_gen_ct_observe(struct bf_gen *g);
 
 /* ct_enable.c: does `prog` look conntrack up (kfunc calls)? */
 bool bf_prog_uses_ct(const struct bf_prog *prog);

@@ -739,9 +739,7 @@ static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
 		switch (l4[0]) {
 		case 8: case 13: case 15: case 17:
 			return BF_CT_NEW;
-		case 0: case 14: case 16: case 18:
-			return BF_CT_ESTABLISHED;
-		default:	/* errors: no flow to be related to */
+		default:	/* replies: no request; errors: no flow */
 			return BF_CT_INVALID;
 		}
 	default:
