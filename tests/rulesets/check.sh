@@ -62,6 +62,14 @@ play() {
 # text LINENO FILE: the sequence line, for the TAP description.
 text() { sed -n "${1}p" "$2" | sed -e 's/[[:space:]]*=>.*//' -e 's/#/\\#/g'; }
 
+# The bpfilter runs' LOG lines need printk_devkmsg=on to take (seqrun.py's
+# sysctl_set; ufw writes 11 lines in a few seconds, above "ratelimit"'s 10).
+if r=$(/usr/bin/python3 "$here/devkmsg_test.py"); then
+	tap ok "${r#ok - }"
+else
+	tap not_ok "${r#not ok - }"
+fi
+
 setno=10
 for name in "${names[@]}"; do
 	setno=$((setno + 1))
