@@ -112,6 +112,10 @@ targets-test: all
 	tests/targets/log.sh --hook tc --ct
 	tests/targets/reject.sh --hook xdp --ct
 	tests/targets/reject.sh --hook tc --ct
+	tests/targets/log6.sh --hook xdp
+	tests/targets/log6.sh --hook tc
+	tests/targets/reject6.sh --hook xdp
+	tests/targets/reject6.sh --hook tc
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

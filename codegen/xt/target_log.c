@@ -63,6 +63,7 @@ const struct xt4_target_ops xt4_target_log = {
 	.revision = 0,
 	.data_size = sizeof(struct xt_log_info),
 	.verdict = BF_V_LOG,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,	/* xt_log_info for both */
 	.check = log_check,
 	.to_ir = log_to_ir,
 	.from_ir = log_from_ir,

@@ -269,7 +269,7 @@ struct bf_rule {
 	uint32_t target;	/* chain index, for JUMP and GOTO */
 	/* Appended: target parameters. */
 	struct bf_log log;	/* BF_V_LOG */
-	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4) */
+	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4), enum ip6t_reject_with (AF_INET6 IR) */
 };
 
 /* A device name pattern exactly as ipt_ip carries it. */
