@@ -112,6 +112,7 @@ targets-test: all
 	tests/targets/log.sh --hook tc --ct
 	tests/targets/reject.sh --hook xdp --ct
 	tests/targets/reject.sh --hook tc --ct
+	tests/targets/reject-output.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

@@ -747,14 +747,15 @@ int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 	int code = gen_unreach_code(r->reject_with);
 
 	/*
-	 * At OUTPUT the kernel's ICMP error travels over lo from a local
-	 * source; injected at the device's ingress such a packet is a martian.
-	 * Not reproduced yet: refused (tcp-reset at OUTPUT is, and is tested).
+	 * At OUTPUT the kernel's ICMP error goes from the local address to the
+	 * local sender over lo (with the output route attached). Injected
+	 * without a route, at lo's or the device's ingress, an error from a
+	 * local source is a martian (fib_validate_source()); from the
+	 * packet's destination it is delivered and the socket sees the same
+	 * error (ECONNREFUSED for port unreachable). So at tc egress the
+	 * error comes from the packet's destination (gen_icmp_saddr) into
+	 * the device's own ingress, as tcp-reset does.
 	 */
-	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IPT_TCP_RESET)
-		return bf_err_set(g->err, -EOPNOTSUPP,
-				  "chain %s rule %u: REJECT with an ICMP error at OUTPUT (tc egress) is not supported; tcp-reset is",
-				  chain, r->num);
 	if (r->reject_with != IPT_TCP_RESET && code < 0)
 		return bf_err_set(g->err, -EOPNOTSUPP,
 				  "chain %s rule %u: REJECT --reject-with %u is not supported",
