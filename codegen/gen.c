@@ -871,8 +871,11 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 		goto out;
 	}
 	ret = bf_emit_to_prog(&g.e, opts->hook, progp);
-	if (!ret)
+	if (!ret) {
 		(*progp)->family = g.v6 ? AF_INET6 : AF_INET;
+		if (g.uses_ct)
+			(*progp)->ct_families = g.v6 ? BF_CT_FAM6 : BF_CT_FAM4;
+	}
 out:
 	bf_emit_free(&g.e);
 	free(g.chain_label);

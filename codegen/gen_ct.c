@@ -82,6 +82,13 @@
 #define CT_S_MAXWIN	(-12)		/* u32 sender's td_maxwin */
 #define CT_R_END	(-8)		/* u32 receiver's td_end */
 #define CT_TUPLE_SZ	12
+/*
+ * IPv6 programs: struct bpf_sock_tuple's ipv6 part (36 bytes) at
+ * pkt - 96, sharing the seen[] buffer: the lookup reads the tuple, and
+ * seen[] is copied there only after it (Linux 6.1 only).
+ */
+#define CT_TUPLE6	(-96)
+#define CT_TUPLE6_SZ	36
 #define CT_OPTS_SZ	12		/* NF_BPF_CT_OPTS_SZ of Linux 6.1 */
 
 #define IP_CT_TCP_FLAG_BE_LIBERAL_	0x08
@@ -322,8 +329,9 @@ static void ct_kfunc(struct bf_emit *e, int32_t btf_id, int16_t off)
 }
 
 /*
- * Look up the tuple at pkt + CT_TUPLE for protocol `proto_reg` (a
- * register) in the kernel's table: r0 = struct nf_conn * or NULL.
+ * Look up the tuple at pkt + CT_TUPLE (IPv6: CT_TUPLE6) for protocol
+ * `proto_reg` (a register) in the kernel's table: r0 = struct nf_conn *
+ * or NULL.
  */
 static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 {
@@ -335,8 +343,8 @@ static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, proto_reg, CT_OPTS + 8));
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R2, R7));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_TUPLE));
-	bf_emit(e, BPF_MOV64_IMM(R3, CT_TUPLE_SZ));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, g->v6 ? CT_TUPLE6 : CT_TUPLE));
+	bf_emit(e, BPF_MOV64_IMM(R3, g->v6 ? CT_TUPLE6_SZ : CT_TUPLE_SZ));
 	bf_emit(e, BPF_MOV64_REG(R4, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, CT_OPTS));
 	bf_emit(e, BPF_MOV64_IMM(R5, CT_OPTS_SZ));
@@ -369,9 +377,28 @@ static void ct_release(struct bf_emit *e, const struct ct_btf *c)
 	ct_kfunc(e, c->release, c->kfunc_off);
 }
 
-/* Tuple from the packet: saddr, daddr, then L4 bytes 0-3 (the ports). */
-static void ct_tuple_pkt(struct bf_emit *e)
+/* IPv6 tuple from the packet: saddr6, daddr6, then the ports. */
+static void ct_tuple_pkt6(struct bf_emit *e)
 {
+	int i;
+
+	for (i = 0; i < 32; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + i));
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE6 + 32));
+}
+
+/* Tuple from the packet: saddr, daddr, then L4 bytes 0-3 (the ports). */
+static void ct_tuple_pkt(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	if (g->v6) {
+		ct_tuple_pkt6(e);
+		return;
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
@@ -553,7 +580,7 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_ALU64_REG(BPF_AND, R2, R3));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, 0, 0), l->invalid);
 	ct_tcp_index(e);
-	ct_tuple_pkt(e);
+	ct_tuple_pkt(g);
 	bf_emit(e, BPF_MOV64_IMM(R1, 6));
 	ct_lookup(g, c, R1);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), found);
@@ -606,7 +633,7 @@ static void ct_udp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), l->invalid);
 	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R2, 0), l->invalid);
-	ct_tuple_pkt(e);
+	ct_tuple_pkt(g);
 	bf_emit(e, BPF_MOV64_IMM(R1, 17));
 	ct_lookup(g, c, R1);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->new_);
@@ -682,14 +709,94 @@ static void ct_icmp(struct bf_gen *g, const struct ct_btf *c,
 	ct_icmp_error(g, c, l);
 }
 
+/*
+ * An ICMPv6 error (type < 128: nf_conntrack_icmpv6_error() hands every
+ * one to nf_conntrack_inet_error()): the quoted IPv6 header (40 bytes,
+ * TCP or UDP right after it) and the quoted ports, looked up inverted.
+ * RELATED when found and the error goes to the quoted packet's sender
+ * (outer daddr == quoted saddr), else INVALID.
+ */
+static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
+			   const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 48;
+	uint32_t tcpudp = bf_label_new(e);
+	int i;
+
+	/* the quoted header and the ports (nf_ct_get_tuple() reads 4 bytes) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8 + 40 + 4, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, in + 6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), l->invalid);
+	bf_label_bind(e, tcpudp);
+	/* the flow the quoted packet belongs to, seen from the other end */
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, in + 24 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + i));
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, in + 8 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + 16 + i));
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, in4 + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 32));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, in4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 34));
+	ct_lookup(g, c, R9);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
+	bf_emit(e, BPF_MOV64_REG(R1, R0));
+	ct_kfunc(e, c->release, c->kfunc_off);
+	/* the error goes to the quoted packet's sender (outer daddr check) */
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R2, R7, in + 8 + i));
+		bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	}
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+/*
+ * ICMPv6 (nf_conntrack_icmpv6_error(), then the ICMPv6 tracker): shorter
+ * than 8 bytes INVALID; MLD, neighbour discovery and multicast router
+ * discovery (130-136, 143, 151, 152) UNTRACKED, as the kernel leaves
+ * them; errors (< 128) RELATED to the quoted flow or INVALID; echo and
+ * node information queries (128, 139) NEW, their replies (129, 140)
+ * ESTABLISHED (the kfuncs cannot look ICMPv6 up: an unsolicited reply is
+ * INVALID for the kernel); every other type INVALID (no tuple inverts).
+ */
+static void ct_icmp6(struct bf_gen *g, const struct ct_btf *c,
+		     const struct ct_labels *l)
+{
+	static const uint8_t untracked[] = { 130, 131, 132, 133, 134, 135, 136,
+					     143, 151, 152 };
+	struct bf_emit *e = &g->e;
+	uint32_t err = bf_label_new(e);
+	size_t i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	for (i = 0; i < sizeof(untracked); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, untracked[i], 0),
+			    l->untracked);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 128, 0), err);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 128, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 139, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 129, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 140, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	bf_label_bind(e, err);
+	ct_icmp6_error(g, c, l);
+}
+
 int bf_gen_ct_check(struct bf_gen *g)
 {
 	const struct ct_btf *c = ct_btf_get();
 
-	if (g->ir->family != AF_INET)
-		return bf_err_set(g->err, -EOPNOTSUPP,
-				  "table %s: conntrack matches are translated for IPv4 only",
-				  g->ir->table);
 	if (!c->err)
 		return 0;
 	return bf_err_set(g->err, c->err,
@@ -748,17 +855,31 @@ void bf_gen_ct_state(struct bf_gen *g)
 	bf_emit_mark(e, "conntrack state: the kernel's entry (kfunc lookup) as its conntrack would see this packet");
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l.est);
+	if (g->v6) {
+		/*
+		 * ipv6_get_l4proto(): ipv6_skip_exthdr() failing (a header
+		 * not inside the packet) or ending at NEXTHDR_NONE: no
+		 * conntrack, INVALID.
+		 */
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_WALKERR));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l.invalid);
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 6, 0), tcp);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 17, 0), udp);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), icmp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, g->v6 ? 58 : 1, 0), icmp);
+	if (g->v6)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 59, 0), l.invalid);
 	bf_emit_jmp(e, BPF_JMP_A(0), l.new_);
 	bf_label_bind(e, tcp);
 	ct_tcp(g, c, &l);
 	bf_label_bind(e, udp);
 	ct_udp(g, c, &l);
 	bf_label_bind(e, icmp);
-	ct_icmp(g, c, &l);
+	if (g->v6)
+		ct_icmp6(g, c, &l);
+	else
+		ct_icmp(g, c, &l);
 states:
 	bf_label_bind(e, l.related);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));

@@ -471,7 +471,7 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		return bf_err_set(err, -EINVAL, "bf_prog_load: bad arguments");
 	if (bf_prog_uses_ct(prog)) {
 		/* the kernel must be tracking for the lookups to find entries */
-		ret = bf_ct_enable(err);
+		ret = bf_ct_enable_prog(prog, err);
 		if (ret)
 			return ret;
 		/* kfuncs of the nf_conntrack module: its BTF at fd_array[1] */

@@ -209,6 +209,7 @@ static int att_combine(enum bf_hook hook, const struct umh_table *t4,
 
 		if (!p || !p->n_insns || !p->n_funcs)
 			continue;
+		c->ct_families |= p->ct_families;
 		parts[n] = (struct att_part){
 			.family = tabs[k]->family,
 			.prog = p,

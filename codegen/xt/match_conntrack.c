@@ -142,6 +142,7 @@ const struct xt4_match_ops xt4_match_conntrack##n = {			\
 	.revision = n,							\
 	.data_size = sizeof(struct xt_conntrack_mtinfo##n),		\
 	.unspec = true,							\
+	.families = XT4_FAM_V4 | XT4_FAM_V6,				\
 	.to_ir = ct_to_ir##n,						\
 	.claims = ct_claims##n,						\
 	.from_ir = ct_from_ir##n,					\

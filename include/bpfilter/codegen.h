@@ -200,7 +200,17 @@ struct bf_prog {
 	struct bf_map_reloc *relocs;
 	uint32_t n_relocs;
 	int family;		/* AF_INET or AF_INET6 (0: AF_INET) */
+	/*
+	 * BF_CT_FAM_* bits: the families whose conntrack the program looks
+	 * up; the loader switches tracking on for each (a program carrying
+	 * both families ORs its halves'). 0 in a program with conntrack
+	 * lookups means prog->family's.
+	 */
+	unsigned int ct_families;
 };
+
+#define BF_CT_FAM4	0x1
+#define BF_CT_FAM6	0x2
 
 /* ir->family (AF_INET or AF_INET6) decides the program's family. */
 int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
