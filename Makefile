@@ -116,6 +116,7 @@ targets-test: all
 	tests/targets/log6.sh --hook tc
 	tests/targets/reject6.sh --hook xdp
 	tests/targets/reject6.sh --hook tc
+	tests/targets/reject-output.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
