@@ -41,7 +41,7 @@ BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
 .PHONY: conntrack targets-test
 .PHONY: rulesets-check rulesets-bench
-.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet packet-interp selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -79,6 +79,10 @@ unit: $(SAN)/unit-tests
 
 packet: all
 	tests/packet/run.sh
+
+# the IPv6 packet cases judged by the reference interpreter (bpfilter test --interp)
+packet-interp: all
+	tests/packet/run.sh --hook interp $(wildcard tests/packet/cases/*.rules6)
 
 # a table the verifier rejects: clear errno, the verifier log, the old rules stay
 faults: all
