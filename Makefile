@@ -116,12 +116,18 @@ targets-test: all
 	tests/targets/log.sh --hook tc --ct
 	tests/targets/reject.sh --hook xdp --ct
 	tests/targets/reject.sh --hook tc --ct
+	tests/targets/log6.sh --hook xdp
+	tests/targets/log6.sh --hook tc
+	tests/targets/reject6.sh --hook xdp
+	tests/targets/reject6.sh --hook tc
+	tests/targets/reject-output.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
-	DIFF_PAIRS=10000 DIFF_SEED=smoke DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
-	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_SEED=smoke6 DIFF_ATTACHED=1 DIFF_ATTACHED_COUNT=200 \
+	DIFF_PAIRS=10000 DIFF_COUNT=500 DIFF_SEED=smoke-2 DIFF_ATTACHED=2 DIFF_ATTACHED_COUNT=200 \
 		tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_COUNT=500 DIFF_SEED=smoke6-38 DIFF_ATTACHED=1 \
+		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
 # campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
@@ -139,10 +145,14 @@ progtest: all
 	$(B)/tests/progtest
 
 # -m conntrack / -m state end to end: INPUT, OUTPUT and FORWARD against the
-# kernel's iptables-legacy, packet by packet, at XDP and tc (tests/ct/)
+# kernel's iptables-legacy and ip6tables-legacy, packet by packet, at XDP and
+# tc (tests/ct/)
 conntrack: all
 	tests/ct/run.sh
 	tests/ct/forward.sh
+	tests/ct/run.sh -6
+	tests/ct/forward.sh -6
+	tests/ct/nat.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.
@@ -182,7 +192,8 @@ rulesets: all
 rulesets-check: all
 	tests/rulesets/check.sh
 
-# Per-packet cost of ufw's table: bpfilter (BPF_PROG_TEST_RUN) vs the
+# Per-packet cost of every real rule set with a NAME.bench packet: bpfilter
+# (BPF_PROG_TEST_RUN at XDP and tc) vs the
 # kernel's iptables-legacy, measured as make bench does.
 rulesets-bench: all
-	tests/bench/run.sh --rules tests/rulesets/ufw/ufw.rules
+	tests/rulesets/bench.sh

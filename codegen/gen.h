@@ -208,11 +208,19 @@ void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 /* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
 int bf_gen_ct_check(struct bf_gen *g);
 void bf_gen_ct_state(struct bf_gen *g);
+/* Where bpfilter_main passes a packet after the chains: feed the ICMP query tracker. */
+void bf_gen_ct_accept(struct bf_gen *g);
+/* The observer program's body (opts.observe): feed the tracker, r6/r7 as in main. */
+void bf_gen_ct_observe(struct bf_gen *g);
 
 /* ct_enable.c: does `prog` look conntrack up (kfunc calls)? */
 bool bf_prog_uses_ct(const struct bf_prog *prog);
 /* Take a conntrack reference in the current netns (nf_tables table bpfilter_ct). */
 int bf_ct_enable(struct bf_err *err);
+/* The same for `family` (AF_INET: table ip bpfilter_ct, AF_INET6: ip6). */
+int bf_ct_enable_family(int family, struct bf_err *err);
+/* For every family whose conntrack `prog` looks up (prog->ct_families). */
+int bf_ct_enable_prog(const struct bf_prog *prog, struct bf_err *err);
 /*
  * Where the conntrack kfuncs live in a module (kfunc calls with off 1: a
  * kernel whose nf_conntrack is a module, as Debian's), fd_array[1] = that

@@ -180,16 +180,17 @@ static void gen_port(struct bf_emit *e, const struct bf_pred *p, int off,
 	gen_range(e, p->lo, p->hi, p->inv, next);
 }
 
-static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
-		     uint32_t next)
+/*
+ * The type/code test both families share (icmp_type_code_match(),
+ * icmp6_type_code_match()): (type == value && lo <= code <= hi) XOR inv on
+ * the first two bytes of the ICMP / ICMPv6 header; jump to `next` when
+ * that is false.
+ */
+static void gen_icmp_type_code(struct bf_emit *e, const struct bf_pred *p,
+			       uint32_t next)
 {
 	uint32_t yes = bf_label_new(e), no = bf_label_new(e);
 
-	if (p->value == 0xff) {
-		if (p->inv)
-			bf_emit_jmp(e, BPF_JMP_A(0), next);
-		return;
-	}
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
 	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), no);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
@@ -200,6 +201,18 @@ static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
 	if (!p->inv)
 		bf_emit_jmp(e, BPF_JMP_A(0), next);
 	bf_label_bind(e, yes);
+}
+
+/* ipt_icmp: type 0xff is "any" (icmp_type_code_match()), else the shared test */
+static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
+		     uint32_t next)
+{
+	if (p->value == 0xff) {
+		if (p->inv)
+			bf_emit_jmp(e, BPF_JMP_A(0), next);
+		return;
+	}
+	gen_icmp_type_code(e, p, next);
 }
 
 /* Jump to `next` unless (lo <= r1 <= hi) != inv, 32-bit unsigned. */
@@ -513,24 +526,6 @@ static void gen6_proto(struct bf_emit *e, const struct bf_pred *p,
 	gen_eq32(e, p->value, !p->inv, next);
 }
 
-/* icmp6_match(): (type == value && lo <= code <= hi) XOR inv */
-static void gen6_icmp(struct bf_emit *e, const struct bf_pred *p,
-		      uint32_t next)
-{
-	uint32_t yes = bf_label_new(e), no = bf_label_new(e);
-
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
-	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), no);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
-	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)p->lo, 0), no);
-	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)p->hi, 0), no);
-	bf_emit_jmp(e, BPF_JMP_A(0), p->inv ? next : yes);
-	bf_label_bind(e, no);
-	if (!p->inv)
-		bf_emit_jmp(e, BPF_JMP_A(0), next);
-	bf_label_bind(e, yes);
-}
-
 /* ip6t_rt (ir.h BF_F_RT) on what the walk recorded (gen.h BF_PKT6_RT) */
 static void gen6_rt(struct bf_emit *e, const struct bf_pred *p,
 		    const struct gen_fn *fn, uint32_t next)
@@ -810,7 +805,7 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	case BF_F_ICMP6:
 		if (p->value > 0xff || p->lo > 0xff || p->hi > 0xff)
 			return -EINVAL;
-		gen6_icmp(e, p, next);
+		gen_icmp_type_code(e, p, next);	/* icmp6_match(): no "any" type */
 		return 0;
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:

@@ -860,11 +860,55 @@ static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
 		switch (l4[0]) {
 		case 8: case 13: case 15: case 17:
 			return BF_CT_NEW;
-		case 0: case 14: case 16: case 18:
-			return BF_CT_ESTABLISHED;
-		default:	/* errors: no flow to be related to */
+		default:	/* replies: no request; errors: no flow */
 			return BF_CT_INVALID;
 		}
+	default:
+		return BF_CT_NEW;
+	}
+}
+
+/*
+ * IPv6, as gen_ct.c decides it when its lookups find nothing: the
+ * extension-header walk failing or ending at NEXTHDR_NONE INVALID;
+ * ICMPv6 MLD / neighbour discovery / multicast router discovery
+ * UNTRACKED, errors INVALID (no flow), echo and node information
+ * queries NEW, their replies ESTABLISHED, other types INVALID.
+ */
+static uint32_t interp6_ct_icmp6(const struct interp_pkt *pkt)
+{
+	static const uint8_t untracked[] = { 130, 131, 132, 133, 134, 135, 136,
+					     143, 151, 152 };
+	uint8_t type;
+	size_t i;
+
+	if (pkt->l4len < 8)
+		return BF_CT_INVALID;
+	type = pkt->l4[0];
+	for (i = 0; i < sizeof(untracked); i++)
+		if (untracked[i] == type)
+			return BF_CT_UNTRACKED;
+	if (type == 128 || type == 139)
+		return BF_CT_NEW;
+	if (type == 129 || type == 140)
+		return BF_CT_ESTABLISHED;
+	return BF_CT_INVALID;
+}
+
+static uint32_t interp6_ct_nolookup(const struct interp_pkt *pkt)
+{
+	if (pkt->fragoff)
+		return BF_CT_ESTABLISHED;
+	if (pkt->walkerr)
+		return BF_CT_INVALID;
+	switch (pkt->proto) {
+	case 6:
+	case 17:
+		return interp_ct_nolookup(pkt);
+	case 58:
+		return interp6_ct_icmp6(pkt);
+	case 59:
+		return BF_CT_INVALID;
 	default:
 		return BF_CT_NEW;
 	}
@@ -888,6 +932,8 @@ static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 	if (in.v6) {
 		if (interp6_parse(l3, len, hook, &pkt))
 			return BF_INTERP_UNFILTERED;
+		if (!pkt.ctstate)
+			pkt.ctstate = interp6_ct_nolookup(&pkt);
 		/* ip6_forward(): hop limit <= 1 never reaches FORWARD */
 		if (hook == NF_INET_FORWARD && pkt.ttl <= 1)
 			return BF_INTERP_UNFILTERED;

@@ -343,12 +343,26 @@ static const char *const ir_reject_names[] = {
 	"icmp-host-prohibited", "tcp-reset", "icmp-admin-prohibited",
 };
 
+/* ... by enum ip6t_reject_with value (AF_INET6 IR) */
+static const char *const ir_reject6_names[] = {
+	"icmp6-no-route", "icmp6-adm-prohibited", "icmp6-not-neighbour",
+	"icmp6-addr-unreachable", "icmp6-port-unreachable", "echo-reply",
+	"tcp-reset", "icmp6-policy-fail", "icmp6-reject-route",
+};
+
 /* " -> LOG level 4 flags 0x0 prefix \"x\"" and " -> REJECT tcp-reset" */
-static void ir_put_target(struct ir_str *s, const struct bf_rule *r)
+static void ir_put_target(struct ir_str *s, const struct bf_ir *ir, const struct bf_rule *r)
 {
 	const char *p = r->log.prefix;
 	size_t i;
 
+	if (r->verdict == BF_V_REJECT && ir->family == AF_INET6) {
+		if (r->reject_with < sizeof(ir_reject6_names) / sizeof(ir_reject6_names[0]))
+			ir_put(s, " -> REJECT %s", ir_reject6_names[r->reject_with]);
+		else
+			ir_put(s, " -> REJECT ?%u", r->reject_with);
+		return;
+	}
 	if (r->verdict == BF_V_REJECT) {
 		if (r->reject_with < sizeof(ir_reject_names) / sizeof(ir_reject_names[0]))
 			ir_put(s, " -> REJECT %s", ir_reject_names[r->reject_with]);
@@ -378,7 +392,7 @@ static void ir_put_verdict(struct ir_str *s, const struct bf_ir *ir,
 	};
 
 	if (r->verdict == BF_V_LOG || r->verdict == BF_V_REJECT) {
-		ir_put_target(s, r);
+		ir_put_target(s, ir, r);
 		return;
 	}
 	if ((unsigned int)r->verdict > BF_V_GOTO) {

@@ -284,6 +284,13 @@ enum bf_field {
 #define BF_CT_ESTABLISHED	0x02
 #define BF_CT_RELATED		0x04
 #define BF_CT_NEW		0x08
+/*
+ * XT_CONNTRACK_STATE_SNAT / _DNAT: set next to the ctinfo bit when the
+ * packet's entry has IPS_SRC_NAT / IPS_DST_NAT (conntrack_mt()), never
+ * with INVALID or UNTRACKED.
+ */
+#define BF_CT_SNAT		0x40
+#define BF_CT_DNAT		0x80
 #define BF_CT_UNTRACKED		0x100
 
 #define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */
@@ -321,7 +328,7 @@ struct bf_rule {
 	uint32_t target;	/* chain index, for JUMP and GOTO */
 	/* Appended: target parameters. */
 	struct bf_log log;	/* BF_V_LOG */
-	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4) */
+	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4), enum ip6t_reject_with (AF_INET6 IR) */
 };
 
 /* A device name pattern exactly as ipt_ip carries it. */

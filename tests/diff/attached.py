@@ -269,7 +269,8 @@ def send(bench, pkt, ip):
     if pkt.get("wait"):
         time.sleep(pkt["wait"] / 1000.0)	# time-based matches (-m limit)
     if chain == "OUTPUT":
-        bench.tx.setsockopt(socket.SOL_SOCKET, oracle.SO_MARK, pkt["mark"])
+        bench.tx.setsockopt(socket.SOL_SOCKET, oracle.SO_MARK,
+                            struct.pack("=I", pkt["mark"]))
         bench.route_via(pkt["oif"])
         af = socket.AF_INET if pkt["family"] == 4 else socket.AF_INET6
         try:

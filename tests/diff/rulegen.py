@@ -58,16 +58,26 @@ class RuleSet:
         self.policies = {}
         self.chains = []
         self.rules = []
+        self.netns = []     # "# netns: CMD" lines (-m addrtype's routes)
 
     def copy(self):
         rs = RuleSet()
         rs.policies = dict(self.policies)
         rs.chains = list(self.chains)
         rs.rules = [(c, list(p), t) for c, p, t in self.rules]
+        rs.netns = list(self.netns)
         return rs
 
+    def text(self):
+        """Every rule token and target, for feature tests."""
+        return " ".join(" ".join(p) + " " + t for _, p, t in self.rules)
+
+    def uses(self, what):
+        """Does the rule set use -m mark / -m limit / -m addrtype?"""
+        return ("-m %s " % what) in self.text() + " "
+
     def render(self):
-        out = ["*filter"]
+        out = ["# netns: " + cmd for cmd in self.netns] + ["*filter"]
         for c in CHAINS:
             out.append(":%s %s [0:0]" % (c, self.policies[c]))
         for c in self.chains:
@@ -101,6 +111,12 @@ class Pools:
         self.opts = set(TCP_OPTS)
         self.macs = set(MACS)
         self.flags = {"S", "SA", "A", "FA", "R", "PA", "", "FSRPAU", "FSRPAUEC"}
+        self.marks = set(MARKS)
+        self.rts = {(0, 0, 0, 0), (2, 1, 2, 0), (4, 3, 4, 0)}
+        # Which new features the rule set uses (packets follow them).
+        self.mark = False
+        self.rt = False
+        self.features = set()
 
 
 def ip2int(a):
@@ -277,6 +293,130 @@ def gen_comment(rng, pools):
                              "rule-%d" % rng.randrange(99)))
 
 
+# Matches and targets whose verdict depends on more than the packet:
+# -m mark (skb->mark: tc only, packets carry mark=), -m limit (a bucket
+# per rule: rates so low nothing refills during a run, so only the burst
+# counts and the kernel and bpfilter agree packet by packet in order),
+# -m addrtype (the routes of ADDRTYPE_NETNS, set up in every namespace).
+MARKS = (0, 1, 2, 0x10, 0xff, 0x100, 0xffffffff, 0x80000000)
+LIMIT_RATES = ("1/hour", "2/hour", "1/day", "3/day", "1/minute")
+ADDR_TYPES = ("UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST",
+              "MULTICAST", "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW",
+              "NAT", "XRESOLVE")
+# Routes every namespace of a rule set with -m addrtype gets (the oracle's
+# and `bpfilter test`'s): a local /24 and a broadcast address, never
+# destinations at FORWARD or OUTPUT (the stack would deliver them
+# locally), anywhere as sources and at INPUT (where every destination is
+# local already: the oracle's local 0.0.0.0/0 route, ADDRTYPE_INPUT).
+ADDRTYPE_NETNS = ("ip link set lo up",
+                  "ip route add local 10.1.2.0/24 dev lo table local",
+                  "ip route add broadcast 10.1.3.255 dev lo table local")
+ADDRTYPE_INPUT = "ip route add local 0.0.0.0/0 dev lo table local"
+ADDRTYPE_LOCAL = (0x0A010200, 0xFFFFFF00)
+ADDRTYPE_BCAST = 0x0A0103FF
+LOG_LEVELS = ("emerg", "alert", "crit", "error", "warning", "notice",
+              "info", "debug", "0", "4", "7")
+REJECT_WITH = ("icmp-net-unreachable", "icmp-host-unreachable",
+               "icmp-port-unreachable", "icmp-proto-unreachable",
+               "icmp-net-prohibited", "icmp-host-prohibited",
+               "icmp-admin-prohibited")
+REJECT_WITH6 = ("icmp6-no-route", "no-route", "icmp6-adm-prohibited",
+                "adm-prohibited", "icmp6-addr-unreachable", "addr-unreach",
+                "icmp6-port-unreachable")
+
+
+def gen_mark(rng, pools):
+    val = rng.choice(MARKS)
+    pools.mark = True
+    if rng.random() < 0.4:
+        mask = rng.choice((0xf, 0xff, 0xff00, 0x80000000, 0xffffffff, 1))
+        pools.marks.update((val & mask, (val & mask) ^ 1, val | ~mask & 0xf0))
+        return "-m mark %s--mark 0x%x/0x%x" % ("! " if inv(rng) else "",
+                                                val, mask)
+    pools.marks.update((val, val ^ 1, val + 1 & 0xffffffff))
+    return "-m mark %s--mark 0x%x" % ("! " if inv(rng) else "", val)
+
+
+def gen_limit(rng, pools):
+    """The kernel (and bpfilter) refuse a burst whose credits pass 32
+    bits (seconds per packet * burst < 134217 at HZ 250): 1/day takes a
+    burst of 1, 3/day up to 4."""
+    rate = rng.choice(LIMIT_RATES)
+    burst = rng.choice((1, 1, 2, 3, 5, 10))
+    burst = min(burst, {"1/day": 1, "3/day": 4}.get(rate, burst))
+    return "-m limit --limit %s --limit-burst %d" % (rate, burst)
+
+
+def gen_addrtype(rng, pools, chain):
+    """xt_addrtype rev 1; --limit-iface-in/out only where the chain's
+    hook allows it (built-in chains: user chains may be called from any)."""
+    parts = []
+    if rng.random() < 0.6:
+        parts.append(("! " if inv(rng) else "") + "--src-type " +
+                     ",".join(rng.sample(ADDR_TYPES, rng.choice((1, 1, 2)))))
+    if not parts or rng.random() < 0.5:
+        parts.append(("! " if inv(rng) else "") + "--dst-type " +
+                     ",".join(rng.sample(ADDR_TYPES, rng.choice((1, 1, 2)))))
+    roll = rng.random()
+    if chain in ("INPUT", "FORWARD") and roll < 0.2:
+        parts.append("--limit-iface-in")
+    elif chain in ("OUTPUT", "FORWARD") and roll < 0.4:
+        parts.append("--limit-iface-out")
+    pools.addrs.update((ADDRTYPE_LOCAL, (ADDRTYPE_BCAST, 0xFFFFFFFF)))
+    return "-m addrtype " + " ".join(parts)
+
+
+def gen_rt(rng, pools):
+    """-m rt: type, segments left, length (ranges), --rt-0-res."""
+    parts = []
+    pools.rt = True
+    typ = None
+    if rng.random() < 0.6:
+        typ = rng.choice((0, 0, 2, 3, 4, 255))
+        neg = inv(rng)
+        parts.append(("! " if neg else "") + "--rt-type %d" % typ)
+        if neg:
+            typ = None
+    if rng.random() < 0.5:
+        a = rng.choice((0, 1, 2, 3, 255))
+        spec = str(a)
+        if rng.random() < 0.4:
+            spec = "%d:%d" % (a, min(a + rng.choice((0, 1, 5)), 255))
+        parts.append(("! " if inv(rng) else "") + "--rt-segsleft " + spec)
+        pools.rts.add((typ or 0, a, rng.choice((0, 1, 2)), 0))
+    if rng.random() < 0.4:
+        # --rt-len: the header's size in bytes, (length byte + 1) * 8.
+        a = rng.choice((8, 16, 24, 40, 0, 2, 136))
+        parts.append(("! " if inv(rng) else "") + "--rt-len %d" % a)
+        pools.rts.add((typ or 0, 0, max(a // 8 - 1, 0), 0))
+    if typ == 0 and rng.random() < 0.3:
+        parts.append("--rt-0-res")
+        pools.rts.add((0, 1, 2, 1))
+    return "-m rt " + " ".join(parts)
+
+
+def gen_log(rng):
+    out = ["-j LOG"]
+    if rng.random() < 0.5:
+        out.append('--log-prefix "%s"' % rng.choice(("d: ", "x", "rule 7 ")))
+    if rng.random() < 0.3:
+        out.append("--log-level " + rng.choice(LOG_LEVELS))
+    if rng.random() < 0.2:
+        out.append(rng.choice(("--log-tcp-sequence", "--log-tcp-options",
+                               "--log-ip-options")))
+    return " ".join(out)
+
+
+def gen_reject(rng, parts, family):
+    """-j REJECT: tcp-reset only with -p tcp (not inverted)."""
+    withs = REJECT_WITH if family == 4 else REJECT_WITH6
+    if "-p tcp" in parts and rng.random() < 0.4:
+        return "-j REJECT --reject-with tcp-reset"
+    if rng.random() < 0.3:
+        return "-j REJECT"
+    return "-j REJECT --reject-with " + rng.choice(withs)
+
+
 def gen_rule(rng, pools, chain, allow_mac=True):
     parts = []
     if rng.random() < 0.35:
@@ -310,11 +450,30 @@ def gen_rule(rng, pools, chain, allow_mac=True):
     for fn in extra:
         if rng.random() < 0.12:
             parts.append(fn(rng, pools))
+    gen_new(rng, pools, chain, parts, allow_mac)
     return parts
 
 
-def gen_target(rng, chain, users):
+def gen_new(rng, pools, chain, parts, builtin, family=4):
+    """The matches whose verdict needs more than the packet, each in a
+    rule set's share FEATURES[...] decides (generate())."""
+    feat = pools.features
+    if "mark" in feat and rng.random() < 0.15:
+        parts.append(gen_mark(rng, pools))
+    if "limit" in feat and rng.random() < 0.1:
+        parts.append(gen_limit(rng, pools))
+    if "addrtype" in feat and family == 4 and rng.random() < 0.2:
+        parts.append(gen_addrtype(rng, pools, chain if builtin else "ANY"))
+    if "rt" in feat and family == 6 and rng.random() < 0.3:
+        parts.append(gen_rt(rng, pools))
+
+
+def gen_target(rng, chain, users, parts=(), feat=(), family=4):
     later = users[users.index(chain) + 1:] if chain in users else users
+    if "log" in feat and rng.random() < 0.12:
+        return gen_log(rng)
+    if "reject" in feat and rng.random() < 0.12:
+        return gen_reject(rng, parts, family)
     roll = rng.random()
     if later and roll < 0.25:
         return "-j " + rng.choice(later)
@@ -341,6 +500,18 @@ def reachable(rs, root):
     return seen
 
 
+def reject_output(rs):
+    """bpfilter refuses REJECT with an ICMP error where OUTPUT reaches
+    (tc egress; tcp-reset is supported): those become tcp-reset after
+    -p tcp, else DROP (REJECT's verdict)."""
+    out = reachable(rs, "OUTPUT")
+    for n, (c, parts, t) in enumerate(rs.rules):
+        if c in out and t.startswith("-j REJECT") and "tcp-reset" not in t:
+            t = "-j REJECT --reject-with tcp-reset" if "-p tcp" in parts \
+                else "-j DROP"
+            rs.rules[n] = (c, parts, t)
+
+
 def avoid(rs, what):
     """Strip matches that hit a known, not yet fixed bpfilter bug, so that
     a long campaign looks for new ones. "ttl-forward": -m ttl wherever
@@ -354,10 +525,26 @@ def avoid(rs, what):
     return rs
 
 
+# The share of rule sets using each feature (a rule set draws its own
+# set: mark rule sets are judged at tc only, limit and addrtype ones are
+# not sent through the attached program).
+FEATURES = {"mark": 0.25, "limit": 0.25, "addrtype": 0.3, "rt": 0.4,
+            "log": 0.35, "reject": 0.35}
+# What a family has no such thing for (-m addrtype for IPv6 is not in the
+# generator yet); campaign.py adds what bpfilter still refuses.
+NO_FEATURES = {4: {"rt"}, 6: {"addrtype"}}
+
+
+def pick_features(rng, family):
+    return {f for f, share in sorted(FEATURES.items())
+            if rng.random() < share and f not in NO_FEATURES[family]}
+
+
 def generate(rng, avoid_bugs=(), family=4):
     """A random RuleSet and the Pools its packets draw from."""
     rs = RuleSet()
     pools = Pools()
+    pools.features = pick_features(rng, family)
     if family == 6:
         pools.lengths = set(LENGTHS6)
         pools.icmp = set(ICMP6_TYPES)
@@ -375,8 +562,13 @@ def generate(rng, avoid_bugs=(), family=4):
                          chain in CHAINS)
             if kind == "ANY" and rng.random() < 0.2:
                 parts.insert(0, ("! " if inv(rng) else "") + "-i " + rng.choice(IF_RULE))
-            rs.rules.append((chain, parts, gen_target(rng, chain, rs.chains)))
+            rs.rules.append((chain, parts, gen_target(rng, chain, rs.chains,
+                                                      parts, pools.features,
+                                                      family)))
     rs.prune()
+    reject_output(rs)
+    if rs.uses("addrtype"):
+        rs.netns = list(ADDRTYPE_NETNS)
     avoid(rs, avoid_bugs)
     return rs, pools
 
@@ -512,6 +704,7 @@ def gen_rule6(rng, pools, chain, allow_mac=True):
     for fn in extra:
         if rng.random() < 0.12:
             parts.append(fn(rng, pools))
+    gen_new(rng, pools, chain, parts, allow_mac, 6)
     return parts
 
 
@@ -576,8 +769,29 @@ def pick_opts(rng, pools):
     return out[:40].hex()
 
 
+def addrtype_local(addr):
+    """Is addr local or broadcast by ADDRTYPE_NETNS's routes?"""
+    n = ip2int(addr)
+    return n & ADDRTYPE_LOCAL[1] == ADDRTYPE_LOCAL[0] or n == ADDRTYPE_BCAST
+
+
+def pick_mark(rng, pools, toks):
+    """mark= for rule sets with -m mark (a few values per rule set, so
+    the oracle changes its MARK rule rarely)."""
+    if pools.mark and rng.random() < 0.6:
+        if not hasattr(pools, "mark_pick"):
+            vals = sorted(pools.marks)
+            pools.mark_pick = rng.sample(vals, min(6, len(vals)))
+        toks.append("mark=0x%x" % rng.choice(pools.mark_pick))
+
+
 def packet(rng, pools, chain):
-    toks = ["src=" + pick_addr(rng, pools), "dst=" + pick_addr(rng, pools)]
+    dst = pick_addr(rng, pools)
+    # At FORWARD and OUTPUT the stack would deliver these locally.
+    while "addrtype" in pools.features and chain != "INPUT" and \
+            addrtype_local(dst):
+        dst = pick_addr(rng, pools)
+    toks = ["src=" + pick_addr(rng, pools), "dst=" + dst]
     proto = rng.choice(("tcp", "tcp", "tcp", "udp", "udp", "icmp", "icmp",
                 "47", "132"))
     toks.append("proto=" + proto)
@@ -637,6 +851,7 @@ def packet(rng, pools, chain):
             toks.append("pkttype=" + rng.choice(("broadcast", "multicast")))
         if rng.random() < 0.3:
             toks.append("smac=" + rng.choice(sorted(pools.macs)))
+    pick_mark(rng, pools, toks)
     return " ".join(toks)
 
 
@@ -766,11 +981,21 @@ def packet6(rng, pools, chain, avoid_bugs=()):
             ttl = 2
         toks.append("ttl=%d" % ttl)
     exts, frag = pick_ext(rng, chain)
+    if pools.rt and rng.random() < 0.3 and "rt" not in exts:
+        exts.insert(1 if exts[:1] == ["hop"] else 0, "rt")
     if exts:
         toks.append("ext=" + ",".join(exts))
+    if "rt" in exts and pools.rt and rng.random() < 0.8:
+        typ, segs, hlen, res = rng.choice(sorted(pools.rts))
+        if rng.random() < 0.3:
+            segs = min(segs + rng.choice((-1, 1)), 255) if segs else 1
+        toks.append("rt=%d:%d:%d:%d" % (typ, segs, hlen, res))
     if frag:
         toks.append("frag=" + frag)
     ext_len = sum(16 if e == "ah" else 8 for e in exts if e != "none")
+    rt_tok = [t for t in toks if t.startswith("rt=")]
+    if rt_tok:
+        ext_len += 8 * int(rt_tok[0].split(":")[2])
     # ip6_rcv_core() parses only a first hop-by-hop header.
     hop = 48 if exts and exts[0] == "hop" else 40
     roll = rng.random()
@@ -795,6 +1020,7 @@ def packet6(rng, pools, chain, avoid_bugs=()):
             toks.append("pkttype=" + rng.choice(("broadcast", "multicast")))
         if rng.random() < 0.3:
             toks.append("smac=" + rng.choice(sorted(pools.macs)))
+    pick_mark(rng, pools, toks)
     return " ".join(toks)
 
 

@@ -15,6 +15,7 @@
  *                            interpreter clock, BPF on every CPU
  *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
  *   progtest --attach        attach and real-traffic tests only (IPv4, IPv6)
+ *   progtest --ct [N]        the conntrack tables only (IPv4, IPv6; N random)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -783,8 +784,9 @@ static void table_ct(void)
 		{ "udp length 4: INVALID", ulen_small, IN, 1, 0, E_DROP, CNT(0) },
 		{ "udp length past the datagram: INVALID", ulen_big, IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp echo: NEW", pkt_icmp("3.3.3.3", "9.9.9.9", 8, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
-		{ "icmp echo reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(1) },
-		{ "icmp timestamp reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 14, 0), IN, 1, 0, E_DROP, CNT(1) },
+		/* no request in the ICMP query tracker (test programs only read it) */
+		{ "icmp echo reply, no request: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp timestamp reply, no request: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 14, 0), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp unreach, nothing quoted: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 3, 3), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp unreach, unknown udp flow: INVALID", ct_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp unreach, quoted gre: INVALID", ct_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
@@ -3133,6 +3135,121 @@ static int bench6_one(uint32_t n)
 	return 0;
 }
 
+/*
+ * -m conntrack in an IPv6 table: the state without a kernel entry, as
+ * table_ct() for IPv4, plus what only IPv6 has: ICMPv6 messages the
+ * kernel leaves UNTRACKED (MLD, neighbour and router discovery), the
+ * extension-header walk (NEXTHDR_NONE INVALID, headers before TCP).
+ * UNTRACKED reaches the policy (counter 5), NEW rule 4.
+ */
+static struct pkt6 ct6_icmp_err(uint8_t inner_proto)
+{
+	struct pkt6 p = p6_icmp(S6, D6, 1, 4);
+
+	p.l4[8] = 0x60;
+	p.l4[8 + 6] = inner_proto;
+	memcpy(p.l4 + 8 + 8, p.d, 16);
+	memcpy(p.l4 + 8 + 24, p.s, 16);
+	p.l4[48 + 1] = 53;
+	p.l4_len = 56;
+	return p;
+}
+
+static void table6_ct(void)
+{
+	struct bf_ir *ir;
+	uint32_t in;
+	struct bf_rule *r;
+
+	if (unshare(CLONE_NEWNET)) {
+		tap(false, "ct6: unshare(CLONE_NEWNET): %s", strerror(errno));
+		return;
+	}
+	ir = tb_new6();
+	in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 0: INVALID */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_INVALID, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 1: ESTABLISHED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_ESTABLISHED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 2: RELATED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_RELATED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 3: ! NEW,UNTRACKED */
+	tb_pred(r, BF_F_CTSTATE, true, BF_CT_NEW | BF_CT_UNTRACKED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);		/* 4: NEW (xt_state) */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_NEW, 0, 0, 0, 0);
+	/* policy: 5 */
+
+	struct tcase6 c[] = {
+		{ "tcp SYN: NEW", p6_tcp(S6, D6, 1, 22, 0x02), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp ACK: NEW (loose)", p6_tcp(S6, D6, 1, 22, 0x10), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp FIN ACK: INVALID", p6_tcp(S6, D6, 1, 22, 0x11), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN ACK: INVALID", p6_tcp(S6, D6, 1, 22, 0x12), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp RST: INVALID", p6_tcp(S6, D6, 1, 22, 0x04), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN FIN: INVALID", p6_tcp(S6, D6, 1, 22, 0x03), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp doff 4: INVALID", p6_tcp(S6, D6, 1, 22, 0x02), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN behind hop-by-hop and dst: NEW", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 0x02), X_HOP, 0), X_DST, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "udp: NEW", p6_udp(S6, D6, 1, 53), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "udp length 4: INVALID", p6_udp(S6, D6, 1, 53), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 echo request: NEW", p6_icmp(S6, D6, 128, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp6 node information query: NEW", p6_icmp(S6, D6, 139, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp6 echo reply: ESTABLISHED", p6_icmp(S6, D6, 129, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp6 node information reply: ESTABLISHED", p6_icmp(S6, D6, 140, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp6 mld query: UNTRACKED", p6_icmp(S6, D6, 130, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mld report: UNTRACKED", p6_icmp(S6, D6, 131, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mld done: UNTRACKED", p6_icmp(S6, D6, 132, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 router solicitation: UNTRACKED", p6_icmp(S6, D6, 133, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 router advertisement: UNTRACKED", p6_icmp(S6, D6, 134, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 neighbour solicitation: UNTRACKED", p6_icmp(S6, D6, 135, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 neighbour advertisement: UNTRACKED", p6_icmp(S6, D6, 136, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mldv2 report behind hop-by-hop: UNTRACKED", p6_ext(p6_icmp(S6, D6, 143, 0), X_HOP, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mrd advertisement: UNTRACKED", p6_icmp(S6, D6, 151, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mrd solicitation: UNTRACKED", p6_icmp(S6, D6, 152, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 redirect: INVALID", p6_icmp(S6, D6, 137, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 mrd termination 153: INVALID", p6_icmp(S6, D6, 153, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 type 200: INVALID", p6_icmp(S6, D6, 200, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 4 bytes: INVALID", p6_icmp(S6, D6, 130, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, nothing quoted: INVALID", p6_icmp(S6, D6, 1, 4), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown udp flow: INVALID", ct6_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, quoted gre: INVALID", ct6_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 type 0, unknown udp flow: INVALID", ct6_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown udp flow behind dstopts: INVALID", ct6_icmp_err(60), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown tcp flow behind AH 12: INVALID", ct6_icmp_err(51), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, quoted non-first fragment: INVALID", ct6_icmp_err(44), IN, 1, 0, E_DROP, CNT(0) },
+		{ "no next header: INVALID", p6_ext(p6_udp(S6, D6, 1, 53), X_NONE, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "non-first fragment: ESTABLISHED", p6_ext(p6_udp(S6, D6, 1, 53), X_FRAG, 1480), IN, 1, 0, E_DROP, CNT(1) },
+		{ "first fragment udp: NEW", p6_ext(p6_udp(S6, D6, 1, 53), X_FRAG, 1), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "gre: NEW", p6_ip(S6, D6, 47), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp (IPv4's protocol 1): NEW", p6_ip(S6, D6, 1), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp SYN in OUTPUT: NEW", p6_tcp(D6, S6, 1, 22, 0x02), OUT, 0, 1, E_ACCEPT, NONE },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (!strcmp(c[i].name, "tcp doff 4: INVALID"))
+			c[i].pkt.l4[12] = 0x40;
+		if (!strcmp(c[i].name, "udp length 4: INVALID"))
+			c[i].pkt.l4[5] = 4;
+		if (!strcmp(c[i].name, "icmp6 4 bytes: INVALID"))
+			c[i].pkt.l4_len = 4;
+		if (!strcmp(c[i].name, "icmp6 type 0, unknown udp flow: INVALID"))
+			c[i].pkt.l4[0] = 0;
+		if (strstr(c[i].name, "behind dstopts")) {	/* next 17, hdrlen 0 */
+			c[i].pkt.l4[48] = 17;
+			c[i].pkt.l4_len = 64;
+		}
+		if (strstr(c[i].name, "behind AH 12")) {	/* next 6, hdrlen 1 */
+			c[i].pkt.l4[48] = 6;
+			c[i].pkt.l4[49] = 1;
+			c[i].pkt.l4_len = 64;
+		}
+		if (strstr(c[i].name, "non-first fragment: INVALID")) {
+			c[i].pkt.l4[48] = 17;
+			c[i].pkt.l4[51] = 0x10;
+			c[i].pkt.l4_len = 64;
+		}
+	}
+	run_table6("ct6", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
 static void ipv6_tests(void)
 {
 	table6_basic();
@@ -3304,6 +3421,13 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--ct")) {
+		random_n = argc > 2 ? atoi(argv[2]) : 100;
+		table_ct();
+		table6_ct();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--attach")) {
 		table_attach();
 		printf("1..%d\n", tap_n);
@@ -3340,6 +3464,7 @@ int main(int argc, char **argv)
 		fuzz_tables(30, random_n);
 		ipv6_tests();
 		table_ct();	/* moves us to a new netns */
+		table6_ct();	/* moves us to a new netns */
 		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);

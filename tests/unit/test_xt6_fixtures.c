@@ -209,7 +209,9 @@ START_TEST(test6_revision_probes)
 	ck_assert_int_eq(bf_xt6_match_revision("ttl", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt6_match_revision("pkttype", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("mac", 0), 0);
-	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 3), -ENOENT);
+	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 3), 0);
+	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 4), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt6_match_revision("state", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("rt", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("rt", 1), -EPROTONOSUPPORT);
 	ck_assert_int_eq(bf_xt4_match_revision("rt", 0), -ENOENT);
@@ -218,7 +220,10 @@ START_TEST(test6_revision_probes)
 	ck_assert_int_eq(bf_xt6_target_revision("", 0), 0);
 	ck_assert_int_eq(bf_xt6_target_revision("ERROR", 0), 0);
 	ck_assert_int_eq(bf_xt6_target_revision("ERROR", 1), -EPROTONOSUPPORT);
-	ck_assert_int_eq(bf_xt6_target_revision("REJECT", 0), -ENOENT);
+	/* ip6t_REJECT and LOG exist for IPv6 (the kernel agrees: xt6_targets_kernel) */
+	ck_assert_int_eq(bf_xt6_target_revision("REJECT", 0), 0);
+	ck_assert_int_eq(bf_xt6_target_revision("LOG", 0), 0);
+	ck_assert_int_eq(bf_xt6_target_revision("NFLOG", 0), -ENOENT);
 }
 END_TEST
 

@@ -285,7 +285,11 @@ static const struct xt6h_case cases[] = {
 	{ "match_name_unterminated", "ip6_basic", mut_match_noterm, -EINVAL, -EINVAL, NULL },
 	{ "target_name_unterminated", "ip6_basic", mut_target_noterm, -EINVAL, -EINVAL, NULL },
 	{ "target_unknown", "ip6_basic", mut_target_unknown, -ENOENT, -ENOENT, NULL },
-	{ "target_reject", "ip6_basic", mut_target_reject, -ENOENT, XT6H_SKIP, "target 'REJECT' is not supported" },
+	/*
+	 * A standard target renamed REJECT: its verdict (-1, DROP) is read as
+	 * --reject-with 0xffffffff, which the kernel accepts (and only drops).
+	 */
+	{ "target_reject", "ip6_basic", mut_target_reject, -EOPNOTSUPP, 0, "past icmp6-reject-route" },
 	{ "verdict_queue", "ip6_basic", mut_queue, -EOPNOTSUPP, 0, "chain INPUT rule 2: verdict QUEUE" },
 	{ "jump_mid_rule", "ip6_chains", mut_jump_mid, -ELOOP, -ELOOP, NULL },
 	{ "jump_past_end", "ip6_chains", mut_jump_end, -ELOOP, -ELOOP, NULL },

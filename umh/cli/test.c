@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
 
 #include "bpfilter/log.h"
 #include "cli.h"
@@ -312,29 +314,87 @@ static int test_one(struct test_ctx *t, const struct test_pkt *p, int prog_fd,
  * interpreter at the forced chain; what it passes unfiltered (not an IP
  * packet the kernel would filter) is ACCEPT, as the program passes it.
  */
-static int test_interp(const struct test_ctx *t, const struct bf_ir *ir,
-		       int nf_hook)
+/*
+ * inet_dev_addr_type() for the interpreter: the routes the helper copied
+ * into BF_MAP_ADDRTYPE for the program (bf_maps_sync_addrs()), so both
+ * judge -m addrtype from the same namespace. A route on another device
+ * than `dev` answers UNICAST, as the kernel does.
+ */
+static unsigned int test_addr_type(void *ctx, uint32_t addr, const char *dev)
 {
-	struct bf_interp_env env = { .sz = sizeof(env) };
+	const int *fd = ctx;
+	struct bf_addrtype_key key = { .prefixlen = 32, .addr = addr };
+	struct bf_addrtype_val val;
+
+	if (*fd < 0 || bpf_map_lookup_elem(*fd, &key, &val))
+		return RTN_UNICAST;
+	if (dev && val.ifindex != if_nametoindex(dev))
+		return RTN_UNICAST;
+	return val.type;
+}
+
+/*
+ * -m limit for the interpreter: one bucket per BF_F_LIMIT predicate,
+ * full at the start; time moves only by the lines' wait= (in jiffies of
+ * BF_LIMIT_HZ), as the program sees it when the lines follow at once.
+ */
+static struct bf_limit_state *test_limits(const struct bf_ir *ir, uint64_t now)
+{
+	uint32_t n = bf_ir_count_field(ir, BF_F_LIMIT), c, r, i;
+	struct bf_limit_state *st;
+	const struct bf_rule *rule;
+	int32_t slot;
+
+	st = calloc(n ? n : 1, sizeof(*st));
+	if (!st)
+		return NULL;
+	for (c = 0; c < ir->n_chains; c++) {
+		for (r = 0; r < ir->chains[c].n_rules; r++) {
+			rule = &ir->chains[c].rules[r];
+			for (i = 0; i < rule->n_preds; i++) {
+				if (rule->preds[i].field != BF_F_LIMIT)
+					continue;
+				slot = bf_ir_pred_ordinal(ir, &rule->preds[i]);
+				if (slot >= 0 && (uint32_t)slot < n)
+					bf_limit_init(&rule->preds[i], now, &st[slot]);
+			}
+		}
+	}
+	return st;
+}
+
+static int test_interp(const struct test_ctx *t, const struct bf_ir *ir,
+		       int nf_hook, int addr_fd)
+{
+	struct bf_interp_env env = {
+		.sz = sizeof(env), .jiffies = 1000000,
+		.addr_type = test_addr_type, .addr_ctx = &addr_fd,
+	};
 	uint8_t frame[BF_PKT_FRAME_MAX];
 	const struct test_pkt *p;
 	size_t k;
-	int len, v;
+	int len, v = 0;
 
+	env.limits = test_limits(ir, env.jiffies);
+	if (!env.limits)
+		return -ENOMEM;
 	for (k = 0; k < t->n_pkts; k++) {
 		p = &t->pkts[k];
 		env.mark = p->spec.mark;
+		env.jiffies += (uint64_t)p->spec.wait_ms * BF_LIMIT_HZ / 1000;
 		len = bf_pkt_build(&p->spec, frame, sizeof(frame));
 		v = len < 0 ? len : bf_interp_run_env(ir, nf_hook, frame, (size_t)len,
 						       p->spec.iif, p->spec.oif, &env, NULL);
 		if (v < 0) {
 			fprintf(stderr, "bpfilter test: stdin line %u: the interpreter failed: %s\n",
 				p->line, strerror(-v));
-			return v;
+			break;
 		}
 		printf("%s\n", v == BF_V_DROP ? "DROP" : "ACCEPT");
+		v = 0;
 	}
-	return 0;
+	free(env.limits);
+	return v;
 }
 
 static int test_run(struct test_ctx *t, const struct bf_umh *umh,
@@ -351,7 +411,8 @@ static int test_run(struct test_ctx *t, const struct bf_umh *umh,
 			fprintf(stderr, "bpfilter test: the helper holds no IR to interpret\n");
 			return -ENOENT;
 		}
-		return test_interp(t, bf_umh_ir(umh, t->family), opts->force_hook);
+		return test_interp(t, bf_umh_ir(umh, t->family), opts->force_hook,
+				   maps ? maps->fd[BF_MAP_ADDRTYPE] : -1);
 	}
 	if (hook == BF_HOOK_TC_INGRESS && opts->force_hook == NF_INET_LOCAL_OUT)
 		hook = BF_HOOK_TC_EGRESS;
