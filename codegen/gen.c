@@ -888,6 +888,12 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	for (i = 0; i < ir->n_chains; i++)
 		g.chain_label[i] = bf_label_new(&g.e);
 	gen_mark_used(&g);
+	if (g.xh_overflow) {
+		ret = bf_err_set(err, -E2BIG,
+				 "table %s: more than %d different -m frag/hbh/dst matches, at most %d supported",
+				 ir->table, BF_XH_MAX, BF_XH_MAX);
+		goto out;
+	}
 	ret = gen_check_xdp_mark(&g);
 	if (!ret)
 		ret = bf_gen_check_depth(&g);

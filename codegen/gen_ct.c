@@ -1037,9 +1037,82 @@ static void ct_natbits_join(struct bf_emit *e)
 }
 
 /*
+ * The quoted ports at pkt->l4 + `off` into the inverted IPv6 tuple, when
+ * the datagram has them (nf_ct_get_tuple() reads 4 bytes); r9 = the
+ * quoted protocol, which must be TCP or UDP.
+ */
+static void ct6_quoted_ports(struct bf_emit *e, int off, uint32_t lookup,
+			     uint32_t invalid)
+{
+	uint32_t tcpudp = bf_label_new(e);
+
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), invalid);
+	bf_label_bind(e, tcpudp);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, off + 4, 0), invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + off + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 32));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + off));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 34));
+	bf_emit_jmp(e, BPF_JMP_A(0), lookup);
+}
+
+/*
+ * The quoted packet's transport header, as ipv6_skip_exthdr() finds it
+ * (ipv6_get_l4proto() on the quoted packet), inside the BF_PKT_L4_MAX
+ * bytes bpfilter_main copied: right after the quoted IPv6 header (l4 +
+ * 48), or behind one extension header of 8 bytes (hop-by-hop, routing,
+ * destination options, a first fragment, AH with hdrlen 0) or AH of 12.
+ * Longer chains do not fit the copy: INVALID (docs/design-notes.md).
+ * Ports into the tuple, r9 = the protocol, then `lookup`.
+ */
+static void ct6_quoted_l4(struct bf_emit *e, uint32_t lookup, uint32_t invalid)
+{
+	const int ext = BF_PKT_L4 + 48;
+	uint32_t opt = bf_label_new(e), frag = bf_label_new(e);
+	uint32_t auth = bf_label_new(e), next8 = bf_label_new(e);
+	uint32_t auth12 = bf_label_new(e), direct = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, BF_PKT_L4 + 8 + 6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 0, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 43, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 60, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 44, 0), frag);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 51, 0), auth);
+	bf_emit_jmp(e, BPF_JMP_A(0), direct);
+	/* (hdrlen + 1) * 8 bytes: 8 fit */
+	bf_label_bind(e, opt);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, ext + 1));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), invalid);
+	bf_emit_jmp(e, BPF_JMP_A(0), next8);
+	/* a non-first fragment has no ports: ipv6_skip_exthdr() stops */
+	bf_label_bind(e, frag);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, ext + 2));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xfff8));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), invalid);
+	bf_emit_jmp(e, BPF_JMP_A(0), next8);
+	/* (hdrlen + 2) * 4 bytes: 8 or 12 fit */
+	bf_label_bind(e, auth);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, ext + 1));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), next8);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, ext));
+	bf_emit_jmp(e, BPF_JMP_A(0), auth12);
+	bf_label_bind(e, next8);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, ext));
+	ct6_quoted_ports(e, 56, lookup, invalid);
+	bf_label_bind(e, auth12);
+	ct6_quoted_ports(e, 60, lookup, invalid);
+	bf_label_bind(e, direct);
+	ct6_quoted_ports(e, 48, lookup, invalid);
+}
+
+/*
  * An ICMPv6 error (type < 128: nf_conntrack_icmpv6_error() hands every
- * one to nf_conntrack_inet_error()): the quoted IPv6 header (40 bytes,
- * TCP or UDP right after it) and the quoted ports, looked up inverted.
+ * one to nf_conntrack_inet_error()): the quoted IPv6 header (40 bytes),
+ * its TCP or UDP header (ct6_quoted_l4) and ports, looked up inverted.
  * RELATED when found and the error goes to the quoted packet's sender
  * (outer daddr == quoted saddr), else INVALID.
  */
@@ -1047,20 +1120,18 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
 			   const struct ct_labels *l)
 {
 	struct bf_emit *e = &g->e;
-	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 48;
-	uint32_t tcpudp = bf_label_new(e);
+	const int in = BF_PKT_L4 + 8;
+	uint32_t lookup = bf_label_new(e);
 	int i;
 
-	/* the quoted header and the ports (nf_ct_get_tuple() reads 4 bytes) */
+	/* the quoted header and at least the ports behind it */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8 + 40 + 4, 0), l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in));
 	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), l->invalid);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, in + 6));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), l->invalid);
-	bf_label_bind(e, tcpudp);
+	ct6_quoted_l4(e, lookup, l->invalid);
+	bf_label_bind(e, lookup);
 	/* the flow the quoted packet belongs to, seen from the other end */
 	for (i = 0; i < 16; i += 8) {
 		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, in + 24 + i));
@@ -1068,10 +1139,6 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
 		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, in + 8 + i));
 		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + 16 + i));
 	}
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, in4 + 2));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 32));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, in4));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 34));
 	ct_lookup(g, c, R9);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
 	bf_emit(e, BPF_MOV64_REG(R8, R0));

@@ -137,7 +137,7 @@ struct bf_test_ifs {
 };
 
 #define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
-#define BF_SCRATCH_SIZE	768	/* BF_MAP_SCRATCH value size */
+#define BF_SCRATCH_SIZE	1600	/* BF_MAP_SCRATCH value size (IPv6 REJECT quotes 1232 bytes) */
 
 /*
  * -m limit (BF_F_LIMIT): the kernel's jiffies (HZ 250, Debian's) and

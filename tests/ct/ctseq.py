@@ -339,8 +339,17 @@ def icmp6_part():
     send("icmp6 too big, tcp flow", icmp(2, 0, struct.pack("!I", 1280), quoted_est))
     send("icmp6 unreach, tcp flow", icmp(1, 1, b"\0\0\0\0", quoted_est))
     inner = quoted_est[40:]
-    quoted_dopt = ip6(60, bytes([6]) + dopt[1:] + inner, src=DST, dst=SRC)
+    quoted_dopt = ip6(60, dopt + inner, src=DST, dst=SRC)
     send("icmp6 error quoting dstopts", icmp(1, 1, b"\0\0\0\0", quoted_dopt))
+    frag0 = bytes([6, 0, 0, 1, 0, 0, 0, 7])  # offset 0, more fragments
+    quoted_frag = ip6(44, frag0 + inner, src=DST, dst=SRC)
+    send("icmp6 error quoting 1st frag", icmp(3, 1, b"\0\0\0\0", quoted_frag))
+    frag1 = bytes([6, 0, 0, 0x11, 0, 0, 0, 7])  # offset 16: no ports
+    quoted_frag1 = ip6(44, frag1 + inner, src=DST, dst=SRC)
+    send("icmp6 error quoting 2nd frag", icmp(3, 1, b"\0\0\0\0", quoted_frag1))
+    big = bytes([6, 1]) + bytes([1, 12]) + bytes(12)  # 16 bytes: beyond the copy
+    quoted_big = ip6(60, big + inner, src=DST, dst=SRC)
+    send("icmp6 error quoting 16B dst", icmp(1, 1, b"\0\0\0\0", quoted_big))
 
 
 if V6:

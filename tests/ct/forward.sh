@@ -166,7 +166,7 @@ run() {
 declare -A known=(
 	["icmp echo reply unsolicited"]="ICMP queries cannot be looked up by the kfuncs: ESTABLISHED instead of INVALID"
 	["icmp6 echo reply unsolicited"]="ICMPv6 queries cannot be looked up by the kfuncs: ESTABLISHED instead of INVALID"
-	["icmp6 error quoting dstopts"]="a quoted packet with extension headers is not looked up: INVALID instead of RELATED"
+	["icmp6 error quoting 16B dst"]="quoted ports beyond the 64 L4 bytes bpfilter_main copies: INVALID instead of RELATED"
 )
 
 run kernel
