@@ -26,7 +26,8 @@
  *                  out of bounds, ICMP shorter than 8 bytes or of a type
  *                  above 18: INVALID.
  *   ICMP errors:   (3, 4, 5, 11, 12) the quoted TCP/UDP header's flow,
- *                  looked up inverted as nf_conntrack_inet_error() does:
+ *                  looked up inverted as nf_conntrack_inet_error() does
+ *                  (a quoted ICMP query: in the ICMP query tracker):
  *                  found and addressed to the flow's end: RELATED, else
  *                  INVALID.
  *   ICMP queries:  the kfuncs cannot look ICMP up: bpfilter's own
@@ -727,6 +728,8 @@ static void ct_udp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
+static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l);
+
 /*
  * An ICMP error: the quoted IPv4 header (20 bytes, no options) and the
  * first 8 bytes of its TCP/UDP header, looked up inverted.
@@ -736,7 +739,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 {
 	struct bf_emit *e = &g->e;
 	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
-	uint32_t tcpudp = bf_label_new(e);
+	uint32_t tcpudp = bf_label_new(e), icmpq = bf_label_new(e);
 
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 36, 0), l->invalid);
@@ -744,6 +747,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0x45, 0), l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, in + 9));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 1, 0), icmpq);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), l->invalid);
 	bf_label_bind(e, tcpudp);
 	/* the flow the quoted packet belongs to, seen from the other end */
@@ -767,6 +771,9 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+	/* a quoted ICMP query: the ICMP query tracker's entry */
+	bf_label_bind(e, icmpq);
+	ct_icmpq_error(g, l);
 }
 
 /* ---- ICMP queries: bpfilter's tracker (BF_MAP_ICMPCT) ------------------- */
@@ -792,11 +799,14 @@ static bool ct_icmpq_feeds(const struct bf_gen *g)
 }
 
 /*
- * r1 = the ICMP type of a query packet (l4len >= 8 checked): build the
- * key of its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types
- * jump to `other` with nothing written but OP none.
+ * r1 = the ICMP type of a query (l4len >= 8 checked): build the key of
+ * its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types jump to
+ * `other`. The query's addresses are at pkt + sa / da, its ICMP header
+ * at pkt + l4: the packet's own (BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4),
+ * or one an ICMP error quotes.
  */
-static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
+static void ct_icmpq_key(struct bf_emit *e, uint32_t other, int sa, int da,
+			 int l4)
 {
 	static const uint8_t req[] = { 8, 13, 15, 17 }, rep[] = { 0, 14, 16, 18 };
 	uint32_t is_req = bf_label_new(e), is_rep = bf_label_new(e);
@@ -825,8 +835,8 @@ static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
 	bf_label_bind(e, common);
 	for (i = 0; i < sizeof(struct bf_icmpct_key); i += 8)
 		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_KEY + (int32_t)i, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, BF_PKT_SADDR));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R5, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, sa));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R5, R7, da));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY + 16));
@@ -836,12 +846,12 @@ static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY + 16));
 	bf_label_bind(e, common);
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, l4 + 4));
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R4, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, id)));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, type)));
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R4, R7, BF_PKT_L4 + 1));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R4, R7, l4 + 1));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R4, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, code)));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_KEY +
@@ -879,7 +889,7 @@ static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
 	struct bf_emit *e = &g->e;
 	uint32_t miss = bf_label_new(e);
 
-	ct_icmpq_key(e, l->invalid);
+	ct_icmpq_key(e, l->invalid, BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4);
 	ct_icmpq_find(e, miss);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REPLY, 0), l->est);
@@ -892,6 +902,28 @@ static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REQUEST, 0), l->new_);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+}
+
+/*
+ * An ICMP error quoting an ICMP query (nf_conntrack_inet_error() with
+ * the quoted echo, timestamp, ... tuple inverted): RELATED when the
+ * tracker has the query's entry and the error goes to the quoted
+ * packet's sender, else INVALID. The error changes nothing in the entry.
+ */
+static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in4));
+	ct_icmpq_key(e, l->invalid, in + 12, in + 16, in4);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_find(e, l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
 /*
@@ -952,7 +984,7 @@ static void ct_icmpq_egress(struct bf_gen *g)
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
-	ct_icmpq_key(e, skip);
+	ct_icmpq_key(e, skip, BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4);
 	ct_icmpq_update(g);
 	bf_label_bind(e, skip);
 }
