@@ -18,6 +18,8 @@
  *      A new peer starts 60 * HZ in the past: a full burst of 6;
  *   4. a message that passed both consumes 0, 1 or 2 credits of the
  *      global bucket (icmp_global_consume(): get_random_u32_below(3)).
+ * Nothing is limited at OUTPUT: the rejected packet then has the loopback
+ * device (nf_send_unreach{,6}), which both functions exempt.
  *
  * State: BF_MAP_ICMPRL, an LRU hash keyed by the reply's destination (16
  * bytes; IPv4 in the first 4) whose value is the peer's u64 (last jiffy
@@ -306,6 +308,12 @@ void bf_gen_icmp_ratelimit(struct bf_gen *g, bool v6, uint32_t limited)
 	uint32_t pass = bf_label_new(e);
 	struct icmprl p;
 
+	/*
+	 * OUTPUT: nf_send_unreach{,6}() gives the local packet the loopback
+	 * device, and icmp_send()/icmp6_send() limit nothing from loopback.
+	 */
+	if (g->opts.hook == BF_HOOK_TC_EGRESS)
+		return;
 	icmprl_params(v6, &p);
 	if (!p.limit)
 		return;

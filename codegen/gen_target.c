@@ -14,9 +14,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <linux/btf.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/xt_LOG.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
+#include <bpf/btf.h>
 
 #include "bpfilter/logrec.h"
 #include "gen.h"
@@ -29,6 +32,7 @@
 #define R6 BPF_REG_6
 #define R7 BPF_REG_7
 #define R8 BPF_REG_8
+#define R9 BPF_REG_9
 
 #define GEN_ETH_HLEN	14
 
@@ -117,6 +121,166 @@ static void gen_log_data(struct bf_gen *g, uint32_t fail)
 	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
 }
 
+/*
+ * --log-uid: nf_log_dump_sk_uid_gid() prints the fsuid/fsgid of
+ * skb->sk->sk_socket->file->f_cred when skb->sk is a full socket with a
+ * file. The offsets of that walk come from the kernel's BTF
+ * (/sys/kernel/btf/vmlinux), read once per process; 0 or a negative errno.
+ */
+struct log_cred_off {
+	int err;
+	uint32_t sk_socket, file, f_cred, fsuid, fsgid;
+};
+
+/* byte offset of member `name` of struct `sname`, looking into anonymous members */
+static int log_btf_member(const struct btf *btf, int id, const char *name, uint32_t base)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	int i, n, ret;
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_composite(t))
+		return -ENOENT;
+	m = btf_members(t);
+	n = btf_vlen(t);
+	for (i = 0; i < n; i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		uint32_t off = base + btf_member_bit_offset(t, i) / 8;
+
+		if (mn && !strcmp(mn, name))
+			return (int)off;
+		if ((!mn || !mn[0]) && (ret = log_btf_member(btf, m->type, name, off)) >= 0)
+			return ret;
+	}
+	return -ENOENT;
+}
+
+static int log_btf_off(const struct btf *btf, const char *sname, const char *name,
+		       uint32_t *out)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT), off;
+
+	if (id < 0)
+		return -ENOENT;
+	off = log_btf_member(btf, id, name, 0);
+	if (off < 0)
+		return off;
+	*out = (uint32_t)off;
+	return 0;
+}
+
+static const struct log_cred_off *log_cred_off_get(void)
+{
+	static struct log_cred_off o;
+	static bool done;
+	struct btf *vm;
+
+	if (done)
+		return &o;
+	done = true;
+	vm = btf__load_vmlinux_btf();
+	if (!vm) {
+		o.err = -ENOENT;
+		return &o;
+	}
+	o.err = log_btf_off(vm, "sock", "sk_socket", &o.sk_socket);
+	if (!o.err)
+		o.err = log_btf_off(vm, "socket", "file", &o.file);
+	if (!o.err)
+		o.err = log_btf_off(vm, "file", "f_cred", &o.f_cred);
+	if (!o.err)
+		o.err = log_btf_off(vm, "cred", "fsuid", &o.fsuid);
+	if (!o.err)
+		o.err = log_btf_off(vm, "cred", "fsgid", &o.fsgid);
+	if (!o.err && (o.fsgid != o.fsuid + 4 || o.sk_socket + 8 > BF_SCRATCH_SIZE))
+		o.err = -EOPNOTSUPP;
+	btf__free(vm);
+	return &o;
+}
+
+/* r1 = *(u64 *)r9 after bpf_probe_read_kernel(r9, 8, r1 + off); no_cred when it fails or is NULL */
+static void gen_log_deref(struct bf_emit *e, uint32_t off, uint32_t no_cred)
+{
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)off));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R9, 0));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
+}
+
+/*
+ * uid/gid/has_cred of the record. At tc egress (OUTPUT) skb->sk is the
+ * sending socket: bpf_sk_fullsock(), then the walk above with
+ * bpf_probe_read_kernel() through the scratch buffer (r9; a socket
+ * pointer takes no arithmetic, so the first read copies struct sock up to
+ * sk_socket). Elsewhere there is no socket yet: no UID=/GID=.
+ */
+static void gen_log_cred(struct bf_gen *g, const struct bf_rule *r)
+{
+	const struct log_cred_off *o = log_cred_off_get();
+	struct bf_emit *e = &g->e;
+	uint32_t no_cred = bf_label_new(e);
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_UID, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_GID, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_HASCRED, 0));
+	if (!(r->log.flags & XT_LOG_UID) || g->opts.hook != BF_HOOK_TC_EGRESS || o->err)
+		goto out;
+	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
+	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_MOV64_REG(R9, R0));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R6, offsetof(struct __sk_buff, sk)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_fullsock));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_MOV64_REG(R3, R0));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, o->sk_socket + 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R9, o->sk_socket));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
+	gen_log_deref(e, o->file, no_cred);
+	gen_log_deref(e, o->f_cred, no_cred);
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)o->fsuid));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 0));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_UID));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_GID));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_HASCRED, 1));
+out:
+	bf_label_bind(e, no_cred);
+}
+
+/* --log-uid needs the BTF offsets of the socket -> file -> cred walk */
+static int gen_log_check(struct bf_gen *g, const struct bf_rule *r)
+{
+	const struct log_cred_off *o;
+
+	if (!(r->log.flags & XT_LOG_UID))
+		return 0;
+	o = log_cred_off_get();
+	if (!o->err)
+		return 0;
+	return bf_err_set(g->err, o->err,
+			  "table %s: rule %u: --log-uid needs the kernel's BTF (/sys/kernel/btf/vmlinux) for struct sock, socket, file and cred: %s",
+			  g->ir->table, r->index, strerror(-o->err));
+}
+
 int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
 {
 	struct bf_emit *e = &g->e;
@@ -124,6 +288,8 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
 
 	if (r->log.level >= 8)
 		return -EINVAL;
+	if (gen_log_check(g, r))
+		return -EOPNOTSUPP;
 	bf_emit_ld_map(e, R1, BF_MAP_LOG);
 	bf_emit(e, BPF_MOV64_IMM(R2, BF_LOGREC_SIZE));
 	bf_emit(e, BPF_MOV64_IMM(R3, 0));
@@ -131,6 +297,7 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), done);
 	bf_emit(e, BPF_MOV64_REG(R8, R0));
 	gen_log_consts(g, r);
+	gen_log_cred(g, r);
 	gen_log_pkt(g);
 	gen_log_mac(g);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), fail);
@@ -972,14 +1139,15 @@ int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 	if (g->v6)
 		return gen6_reject(g, r, chain);
 	/*
-	 * At OUTPUT the kernel's ICMP error travels over lo from a local
-	 * source; injected at the device's ingress such a packet is a martian.
-	 * Not reproduced yet: refused (tcp-reset at OUTPUT is, and is tested).
+	 * At OUTPUT the kernel's ICMP error goes from the local address to the
+	 * local sender over lo (with the output route attached). Injected
+	 * without a route, at lo's or the device's ingress, an error from a
+	 * local source is a martian (fib_validate_source()); from the
+	 * packet's destination it is delivered and the socket sees the same
+	 * error (ECONNREFUSED for port unreachable). So at tc egress the
+	 * error comes from the packet's destination (gen_icmp_saddr) into
+	 * the device's own ingress, as tcp-reset does.
 	 */
-	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IPT_TCP_RESET)
-		return bf_err_set(g->err, -EOPNOTSUPP,
-				  "chain %s rule %u: REJECT with an ICMP error at OUTPUT (tc egress) is not supported; tcp-reset is",
-				  chain, r->num);
 	if (r->reject_with != IPT_TCP_RESET && code < 0)
 		return bf_err_set(g->err, -EOPNOTSUPP,
 				  "chain %s rule %u: REJECT --reject-with %u is not supported",

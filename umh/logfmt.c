@@ -6,7 +6,7 @@
  * the kernel's own iptables-legacy -j LOG wrote):
  *   <prefix>IN=<in> OUT=<out> [MAC=<14 bytes> | MACSRC= MACDST= MACPROTO=]
  *   SRC= DST= LEN= TOS=0x.. PREC=0x.. TTL= ID= [CE] [DF] [MF] [FRAG:n]
- *   [OPT (..)] PROTO=... [MARK=0x..]
+ *   [OPT (..)] PROTO=... [UID= GID=] [MARK=0x..]
  * MAC fields only when there is an input device (INPUT, FORWARD). At
  * FORWARD the kernel logs after ip_forward() decremented the TTL, so the
  * outer TTL is the captured one minus 1. Reads past the datagram are
@@ -34,6 +34,7 @@ struct lf {
 	uint32_t have;		/* bytes of d we may read: min(totlen, caplen) */
 	uint32_t skblen;	/* totlen */
 	uint8_t flags;
+	const struct bf_logrec *rec;	/* the record (--log-uid's credentials) */
 };
 
 static void lf_put(struct lf *m, const char *fmt, ...)
@@ -276,6 +277,8 @@ static void lf_ipv4(struct lf *m, uint32_t ioff, int ttl_delta, uint32_t mark)
 	default:
 		lf_put(m, "PROTO=%u ", proto);
 	}
+	if (!ioff && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
+		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
 	if (!ioff && mark)
 		lf_put(m, "MARK=0x%x ", mark);
 }
@@ -444,6 +447,8 @@ static void lf_ipv6(struct lf *m, uint32_t ioff, int hl_delta, uint32_t mark, bo
 	default:
 		lf_put(m, "PROTO=%u ", hdr);
 	}
+	if (recurse && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
+		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
 	if (recurse && mark)
 		lf_put(m, "MARK=0x%x ", mark);
 }
@@ -453,7 +458,7 @@ int bf_logrec_format(const struct bf_logrec *rec, const char *in,
 {
 	struct lf m = {
 		.buf = buf, .len = len, .d = rec->data, .skblen = rec->totlen,
-		.flags = rec->flags,
+		.flags = rec->flags, .rec = rec,
 	};
 
 	if (buf && len)

@@ -32,6 +32,10 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt6_match_hl,
 	&xt6_match_iprange,
 	&xt6_match_rt,
+	&xt6_match_frag,
+	&xt6_match_hbh,
+	&xt6_match_dst,
+	&xt6_match_addrtype,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))

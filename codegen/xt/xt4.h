@@ -246,6 +246,10 @@ extern const struct xt4_match_ops xt6_match_icmp6;
 extern const struct xt4_match_ops xt6_match_hl;
 extern const struct xt4_match_ops xt6_match_iprange;
 extern const struct xt4_match_ops xt6_match_rt;
+extern const struct xt4_match_ops xt6_match_frag;
+extern const struct xt4_match_ops xt6_match_hbh;
+extern const struct xt4_match_ops xt6_match_dst;
+extern const struct xt4_match_ops xt6_match_addrtype;
 
 /* A port range predicate, omitted when 0-65535 and not inverted. */
 int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,
