@@ -29,6 +29,7 @@
 #define R2 BPF_REG_2
 #define R3 BPF_REG_3
 #define R4 BPF_REG_4
+#define R5 BPF_REG_5
 #define R6 BPF_REG_6
 #define R7 BPF_REG_7
 #define R8 BPF_REG_8
@@ -214,11 +215,134 @@ static void gen_log_deref(struct bf_emit *e, uint32_t off, uint32_t no_cred)
 }
 
 /*
- * uid/gid/has_cred of the record. At tc egress (OUTPUT) skb->sk is the
- * sending socket: bpf_sk_fullsock(), then the walk above with
- * bpf_probe_read_kernel() through the scratch buffer (r9; a socket
+ * r3 = a full socket: uid/gid/has_cred from sock -> socket -> file -> cred
+ * with bpf_probe_read_kernel() through the scratch buffer (r9; a socket
  * pointer takes no arithmetic, so the first read copies struct sock up to
- * sk_socket). Elsewhere there is no socket yet: no UID=/GID=.
+ * sk_socket); jumps to `fail` when a pointer is NULL or a read fails.
+ */
+static void gen_log_walk(struct bf_emit *e, const struct log_cred_off *o, uint32_t fail)
+{
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, o->sk_socket + 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), fail);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R9, o->sk_socket));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), fail);
+	gen_log_deref(e, o->file, fail);
+	gen_log_deref(e, o->f_cred, fail);
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)o->fsuid));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), fail);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 0));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_UID));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_GID));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_HASCRED, 1));
+}
+
+/* r9 = the scratch buffer, else `fail` */
+static void gen_log_scratch(struct bf_emit *e, uint32_t fail)
+{
+	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
+	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), fail);
+	bf_emit(e, BPF_MOV64_REG(R9, R0));
+}
+
+/*
+ * INPUT at XDP / tc ingress: the kernel's early demux (ip_rcv_finish ->
+ * tcp_v4_early_demux / udp_v4_early_demux) has put the socket on the skb
+ * before LOCAL_IN when the packet belongs to an established-hash TCP socket
+ * or a connected UDP one (IPv6: tcp_v6_early_demux / udp_v6_early_demux,
+ * the same rule with the 36-byte tuple). bpf_sk_lookup_tcp/udp on the packet's tuple; a
+ * TCP listener, or a UDP socket not connected to the sender, is not what
+ * early demux finds. The reference is kept at fp - 16 and released.
+ */
+/* copy n words of the packet record at from to the scratch buffer (R9) at to */
+static void gen_log_copy(struct bf_emit *e, int from, int to, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, from + 4 * i));
+		bf_emit(e, BPF_STX_MEM(BPF_W, R9, R1, to + 4 * i));
+	}
+}
+
+static void gen_log_cred_in(struct bf_emit *e, const struct log_cred_off *o, bool v6,
+			    uint32_t no_cred)
+{
+	uint32_t udp = bf_label_new(e), rel = bf_label_new(e);
+	uint32_t walk = bf_label_new(e);
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_LOCAL_IN, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, IPPROTO_UDP, 0), udp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, IPPROTO_TCP, 0), no_cred);
+	bf_label_bind(e, udp);
+	gen_log_scratch(e, no_cred);
+	/* struct bpf_sock_tuple.ipv4/.ipv6: saddr, daddr, sport, dport as received */
+	if (v6) {
+		gen_log_copy(e, BF_PKT_SADDR6, 0, 4);
+		gen_log_copy(e, BF_PKT_DADDR6, 16, 4);
+		gen_log_copy(e, BF_PKT_L4, 32, 1);
+	} else {
+		gen_log_copy(e, BF_PKT_SADDR, 0, 1);
+		gen_log_copy(e, BF_PKT_DADDR, 4, 1);
+		gen_log_copy(e, BF_PKT_L4, 8, 1);
+	}
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R2, R9));
+	bf_emit(e, BPF_MOV64_IMM(R3, v6 ? 36 : 12));
+	bf_emit(e, BPF_MOV64_IMM(R4, -1));		/* BPF_F_CURRENT_NETNS */
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R0, R7, BF_PKT_PROTO));
+	udp = bf_label_new(e);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, IPPROTO_UDP, 0), udp);
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_lookup_tcp));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_STX_MEM(BPF_DW, BPF_REG_10, R0, -16));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, offsetof(struct bpf_sock, state)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 10, 0), rel);	/* TCP_LISTEN */
+	bf_emit_jmp(e, BPF_JMP_A(0), walk);
+	bf_label_bind(e, udp);
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_lookup_udp));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_STX_MEM(BPF_DW, BPF_REG_10, R0, -16));
+	/* connected to the sender: the socket's peer is the packet's source */
+	for (i = 0; i < (v6 ? 4 : 1); i++) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, v6 ? offsetof(struct bpf_sock, dst_ip6) + 4 * i :
+					       offsetof(struct bpf_sock, dst_ip4)));
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, v6 ? BF_PKT_SADDR6 + 4 * i : BF_PKT_SADDR));
+		bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), rel);
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R0, offsetof(struct bpf_sock, dst_port)));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L4));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), rel);
+	bf_label_bind(e, walk);
+	bf_emit(e, BPF_MOV64_REG(R3, R0));
+	gen_log_walk(e, o, rel);
+	bf_label_bind(e, rel);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, BPF_REG_10, -16));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_release));
+}
+
+/*
+ * uid/gid/has_cred of the record. At tc egress (OUTPUT) skb->sk is the
+ * sending socket (bpf_sk_fullsock()); at XDP and tc ingress, INPUT, the
+ * socket early demux would attach (gen_log_cred_in). FORWARD: none.
  */
 static void gen_log_cred(struct bf_gen *g, const struct bf_rule *r)
 {
@@ -229,39 +353,19 @@ static void gen_log_cred(struct bf_gen *g, const struct bf_rule *r)
 	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_UID, 0));
 	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_GID, 0));
 	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_HASCRED, 0));
-	if (!(r->log.flags & XT_LOG_UID) || g->opts.hook != BF_HOOK_TC_EGRESS || o->err)
+	if (!(r->log.flags & XT_LOG_UID) || o->err)
 		goto out;
-	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
-	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
-	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
-	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
-	bf_emit(e, BPF_MOV64_REG(R9, R0));
+	if (g->opts.hook != BF_HOOK_TC_EGRESS) {
+		gen_log_cred_in(e, o, g->v6, no_cred);
+		goto out;
+	}
+	gen_log_scratch(e, no_cred);
 	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R6, offsetof(struct __sk_buff, sk)));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_fullsock));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
 	bf_emit(e, BPF_MOV64_REG(R3, R0));
-	bf_emit(e, BPF_MOV64_REG(R1, R9));
-	bf_emit(e, BPF_MOV64_IMM(R2, o->sk_socket + 8));
-	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
-	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R9, o->sk_socket));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
-	gen_log_deref(e, o->file, no_cred);
-	gen_log_deref(e, o->f_cred, no_cred);
-	bf_emit(e, BPF_MOV64_REG(R3, R1));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)o->fsuid));
-	bf_emit(e, BPF_MOV64_REG(R1, R9));
-	bf_emit(e, BPF_MOV64_IMM(R2, 8));
-	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 0));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_UID));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 4));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_GID));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_HASCRED, 1));
+	gen_log_walk(e, o, no_cred);
 out:
 	bf_label_bind(e, no_cred);
 }
@@ -331,7 +435,6 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
  * datagram (ICMP), 54 TCP pseudo header (RST), 600 the packet's Ethernet
  * header, 640 bpf_fib_lookup parameters.
  */
-#define R5 BPF_REG_5
 #define R9 BPF_REG_9
 
 #define SCR_ETH		0

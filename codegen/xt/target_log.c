@@ -8,7 +8,8 @@
  * byte NUL is -EINVAL; flag bits are not checked (nf_log_syslog tests the
  * ones it knows and ignores the rest), so they are kept as they are.
  * --log-uid (XT_LOG_UID): the sending socket file's fsuid/fsgid, read by
- * the program at tc egress (OUTPUT; codegen/gen_target.c gen_log_cred).
+ * the program at tc egress (OUTPUT) and, for INPUT, from the socket the
+ * kernel's early demux would attach (codegen/gen_target.c gen_log_cred).
  * --log-tcp-sequence, --log-tcp-options, --log-ip-options and
  * --log-macdecode are formatted by the helper from the headers the
  * program sends (umh/logfmt.c).

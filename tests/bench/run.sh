@@ -64,7 +64,7 @@ while (($#)); do
 done
 
 bench_hook=INPUT bench_in=bbench1 bench_in_addr=10.0.0.1/24 bench_peer=10.0.0.2
-bench_out= bench_out_addr= bench_far= bench_routes= bench_desc=
+bench_out= bench_out_addr= bench_far= bench_routes= bench_desc= bench_family=4
 bench_pkt="udp 172.16.0.1:40000 10.0.0.1:9999"
 if [[ -n $rules_file ]]; then
 	spec=${rules_file%.rules}.bench
@@ -79,6 +79,8 @@ if [[ -n $rules_file ]]; then
 		exit 1
 	fi
 fi
+RESTORE=iptables-legacy-restore
+((bench_family == 6)) && RESTORE=ip6tables-legacy-restore
 # The measured host's MAC on the arrival interface and the neighbours'.
 MAC_IN=02:00:00:00:b0:01 MAC_PEER=02:00:00:00:b0:02 MAC_OUT=02:00:00:00:b0:03 MAC_FAR=02:00:00:00:b0:04
 
@@ -141,9 +143,11 @@ def csum(b):
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF
 w = sys.argv[2].split()
-proto, (src, sport), (dst, dport) = w[0], w[1].split(":"), w[2].split(":")
+proto, (src, sport), (dst, dport) = w[0], w[1].rsplit(":", 1), w[2].rsplit(":", 1)
 sport, dport = int(sport), int(dport)
-sa, da = socket.inet_aton(src), socket.inet_aton(dst)
+v6 = ":" in src
+fam = socket.AF_INET6 if v6 else socket.AF_INET
+sa, da = socket.inet_pton(fam, src), socket.inet_pton(fam, dst)
 if proto == "udp":
     l4 = struct.pack("!HHHH", sport, dport, 10, 0) + b"xx"
     num = 17
@@ -152,16 +156,26 @@ else:
     fl = sum(bits[c] for c in (w[3] if len(w) > 3 else "S"))
     l4 = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, fl, 64240, 0, 0)
     num = 6
-ph = sa + da + struct.pack("!BBH", 0, num, len(l4))
+if v6:
+    ph = sa + da + struct.pack("!IxxxB", len(l4), num)
+else:
+    ph = sa + da + struct.pack("!BBH", 0, num, len(l4))
 c = csum(ph + l4)
 l4 = l4[:6] + struct.pack("!H", c) + l4[8:] if num == 17 else l4[:16] + struct.pack("!H", c) + l4[18:]
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, num, 0, sa, da)
-ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-if da[0] >= 224 and da[0] < 240:
+if v6:
+    ip = struct.pack("!IHBB16s16s", 6 << 28, len(l4), num, 64, sa, da)
+    etype = b"\x86\xdd"
+else:
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, num, 0, sa, da)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    etype = b"\x08\x00"
+if v6 and da[0] == 0xff:
+    dmac = bytes([0x33, 0x33]) + da[12:]
+elif not v6 and da[0] >= 224 and da[0] < 240:
     dmac = bytes([1, 0, 0x5e, da[1] & 0x7f, da[2], da[3]])
 else:
     dmac = bytes.fromhex(sys.argv[3].replace(":", ""))
-eth = dmac + bytes.fromhex(sys.argv[4].replace(":", "")) + b"\x08\x00"
+eth = dmac + bytes.fromhex(sys.argv[4].replace(":", "")) + etype
 open(sys.argv[1], "wb").write(eth + ip + l4)
 PY
 
@@ -186,7 +200,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 now_ms() { date +%s%3N; }
 
 nsx() { ip netns exec "$NS" "$@"; }
-restore() { nsx timeout 600 "$BPFILTER" exec --socket "$tmp/sock" -- iptables-legacy-restore; }
+restore() { nsx timeout 600 "$BPFILTER" exec --socket "$tmp/sock" -- "$RESTORE"; }
 
 prog_id() {	# prog_id HOOK
 	if [[ $1 == xdp ]]; then
@@ -228,17 +242,18 @@ open(out + ".tc", "wb").write(struct.pack("=11I", *skb))' "$idx" "$len" "$tmp/pk
 # bbd0 in D), fixed MACs, permanent neighbour entries, forwarding on, the
 # bench_routes back through S, no reverse-path filter.
 topo_up() {
-	local r=$1 s=$2 d=${3:-} x
+	local r=$1 s=$2 d=${3:-} x nodad=
+	((bench_family == 6)) && nodad=nodad
 	ip netns add "$r"
 	ip netns add "$s"
 	ip -n "$r" link set lo up
 	ip link add "$bench_in" netns "$r" address "$MAC_IN" type veth \
 		peer name bbs0 netns "$s" address "$MAC_PEER"
-	ip -n "$r" addr add "$bench_in_addr" dev "$bench_in"
-	ip -n "$s" addr add "$bench_peer/${bench_in_addr#*/}" dev bbs0
+	ip -n "$r" addr add "$bench_in_addr" dev "$bench_in" $nodad
+	ip -n "$s" addr add "$bench_peer/${bench_in_addr#*/}" dev bbs0 $nodad
 	ip -n "$r" link set "$bench_in" up
 	ip -n "$s" link set bbs0 up
-	ip -n "$s" route add 224.0.0.0/4 dev bbs0
+	((bench_family == 4)) && ip -n "$s" route add 224.0.0.0/4 dev bbs0
 	ip -n "$r" neigh replace "$bench_peer" lladdr "$MAC_PEER" dev "$bench_in" nud permanent
 	for x in $bench_routes; do
 		ip -n "$r" route add "$x" via "$bench_peer"
@@ -250,12 +265,13 @@ topo_up() {
 	ip netns add "$d"
 	ip link add "$bench_out" netns "$r" address "$MAC_OUT" type veth \
 		peer name bbd0 netns "$d" address "$MAC_FAR"
-	ip -n "$r" addr add "$bench_out_addr" dev "$bench_out"
-	ip -n "$d" addr add "$bench_far/${bench_out_addr#*/}" dev bbd0
+	ip -n "$r" addr add "$bench_out_addr" dev "$bench_out" $nodad
+	ip -n "$d" addr add "$bench_far/${bench_out_addr#*/}" dev bbd0 $nodad
 	ip -n "$r" link set "$bench_out" up
 	ip -n "$d" link set bbd0 up
 	ip -n "$r" neigh replace "$bench_far" lladdr "$MAC_FAR" dev "$bench_out" nud permanent
 	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$r" sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
 start_daemon() {	# start_daemon HOOK
@@ -369,9 +385,11 @@ for hook in xdp tc; do
 	stop_daemon
 done
 
+xlate_fam=()
+((bench_family == 6)) && xlate_fam=(-6)
 for n in $sizes; do
 	t0=$(now_ms)
-	if "$BPFILTER" translate "$tmp/rules.$n" >/dev/null 2>&1; then
+	if "$BPFILTER" translate "${xlate_fam[@]}" "$tmp/rules.$n" >/dev/null 2>&1; then
 		t1=$(now_ms)
 		xlate_ms[$n]=$((t1 - t0))
 	else
@@ -396,9 +414,24 @@ kernel_round_veth() {
 	[[ -n $bench_out ]] && d=bpfbench-d-$$
 	[[ $bench_hook == FORWARD ]] && hk=2
 	topo_up "$r" "$s" "$d"
-	[[ -n ${1:-} ]] && ip netns exec "$r" iptables-legacy-restore <"$tmp/rules.$1"
-	dst=$(awk '{ split($3, a, ":"); print a[1] }' <<<"$bench_pkt")
-	if [[ ${dst%%.*} -ge 224 && ${dst%%.*} -lt 240 ]]; then
+	[[ -n ${1:-} ]] && ip netns exec "$r" "$RESTORE" <"$tmp/rules.$1"
+	dst=$(awk '{ print $3 }' <<<"$bench_pkt")
+	dst=${dst%:*}
+	if [[ $dst == [fF][fF]* ]]; then
+		rm -f "$tmp/mc.ready"
+		ip netns exec "$r" /usr/bin/python3 -c '
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+             socket.inet_pton(socket.AF_INET6, sys.argv[1]) + struct.pack("@I", socket.if_nametoindex(sys.argv[2])))
+print("ready", flush=True)
+time.sleep(120)' "$dst" "$bench_in" >"$tmp/mc.ready" &
+		lpid=$!
+		for ((i = 0; i < 50; i++)); do
+			grep -q ready "$tmp/mc.ready" 2>/dev/null && break
+			sleep 0.1
+		done
+	elif [[ $bench_family == 4 && ${dst%%.*} -ge 224 && ${dst%%.*} -lt 240 ]]; then
 		rm -f "$tmp/mc.ready"
 		ip netns exec "$r" /usr/bin/python3 -c '
 import socket, sys, time
@@ -414,7 +447,8 @@ time.sleep(120)' "$dst" "${bench_in_addr%/*}" >"$tmp/mc.ready" &
 			sleep 0.1
 		done
 	fi
-	ip netns exec "$r" "$BENCH_NF" --hook "$hk" -- ip netns exec "$s" /usr/bin/python3 \
+	ip netns exec "$r" "$BENCH_NF" --pf "$([[ $bench_family == 6 ]] && echo 10 || echo 2)" \
+		--hook "$hk" -- ip netns exec "$s" /usr/bin/python3 \
 		"$tmp/send_raw.py" "$tmp/pkt.bin" "$KPKTS" >"$tmp/nf.out"
 	# Every frame must have got through the table (bench_nf counts those).
 	awk -v k="$KPKTS" '$2 >= k * 0.9 { print $4; next }
@@ -441,7 +475,7 @@ for n in $sizes; do
 	k_ns[$n]=$(awk -v b="$base" '{ printf "%.1f\n", $1 - b }' "$tmp/kruns" | median)
 	echo "# kernel $n rules: $(tr '\n' ' ' <"$tmp/kruns")ns raw" >&2
 	t0=$(now_ms)
-	unshare --net bash -c "iptables-legacy-restore <'$tmp/rules.$n'"
+	unshare --net bash -c "$RESTORE <'$tmp/rules.$n'"
 	t1=$(now_ms)
 	k_load[$n]=$((t1 - t0))
 done

@@ -18,8 +18,10 @@
 # error quoting UDP (the kernel's recursive dump), FORWARD UDP (TTL after
 # ip_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT),
 # OUTPUT UDP from a raw socket opened as uid 1234 gid 2345 with --log-uid
-# (UID=1234 GID=2345, tc only), and --log-uid on the INPUT UDP rule (no
-# socket yet: no UID= field at either hook).
+# (UID=1234 GID=2345, tc only), --log-uid on the INPUT UDP rule (no
+# socket: no UID= field at either hook), and INPUT UDP to a socket of uid
+# 1234 gid 2345 connected to the sender (the kernel's early demux ties
+# the packet to it: UID=1234 GID=2345; bpfilter looks the socket up).
 #
 #   tests/targets/log.sh --hook xdp|tc [--ct]
 # Exit: 0 pass, 1 failure, 4 skipped (not root).
@@ -102,6 +104,7 @@ rules() {	# rules PREFIX: iptables-restore input
 	-A FORWARD -p udp -j LOG --log-prefix "$1 " --log-level 6
 	-A OUTPUT -p udp --dport 2224 -j LOG --log-prefix "$1 " --log-level 7
 	-A OUTPUT -p udp --dport 2227 -j LOG --log-prefix "$1 " --log-uid
+	-A INPUT -p udp --dport 2229 -j LOG --log-prefix "$1 " --log-uid
 	$CTRULE
 	COMMIT
 	R
@@ -117,6 +120,22 @@ send_all() {
 	# --log-uid: the socket file's fsuid/fsgid (CAP_NET_RAW kept for the raw socket)
 	ip netns exec "$B" setpriv --reuid 1234 --regid 2345 --clear-groups --inh-caps +net_raw \
 		--ambient-caps +net_raw /usr/bin/python3 "$SEND" udp-port-2227 10.203.0.2 10.203.0.1
+	# --log-uid at INPUT: a UDP socket of uid 1234 in B connected to A's sender
+	# (the old "ready" goes first: the second phase must wait for its own socket)
+	rm -f "$tmp/holder"
+	ip netns exec "$B" setpriv --reuid 1234 --regid 2345 --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.202.0.2", 2229))
+s.connect(("10.202.0.1", 40001))
+print("ready", flush=True)
+time.sleep(3)' >"$tmp/holder" &
+	local hp=$! i
+	for ((i = 0; i < 50; i++)); do grep -q ready "$tmp/holder" 2>/dev/null && break; sleep 0.1; done
+	ip netns exec "$A" python3 "$SEND" udp-port-2229 10.202.0.1 10.202.0.2
+	sleep 0.2
+	kill "$hp" 2>/dev/null || true
+	wait "$hp" 2>/dev/null || true
 }
 
 # lines TAG: the kernel log lines carrying TAG as "<level name> text"
@@ -136,14 +155,14 @@ wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
 }
 
 KT="bfk$$:" BT="bfb$$:"
-expect=7
-[[ $hook == xdp ]] && expect=5
+expect=8
+[[ $hook == xdp ]] && expect=6
 
 # ---- phase 1: the kernel's own LOG target ----
 echo 1 >"$allns_file"
 rules "$KT" | ip netns exec "$B" iptables-legacy-restore
 send_all
-wait_lines "$KT" 7 || true
+wait_lines "$KT" 8 || true
 sleep 0.5
 echo "$allns_old" >"$allns_file"
 ip netns exec "$B" iptables-legacy -F
@@ -172,7 +191,10 @@ if (( $(wc -l <"$tmp/bpf") == expect )); then ok "bpfilter LOG wrote $expect lin
 
 # ---- compare, line by line and field by field ----
 names=("INPUT tcp syn, seq + tcp options" "INPUT udp, macdecode" "INPUT icmp echo, ip options"
-       "INPUT icmp error quoting udp" "FORWARD udp" "OUTPUT udp" "OUTPUT udp --log-uid, uid 1234 gid 2345")
+       "INPUT icmp error quoting udp" "FORWARD udp" "OUTPUT udp" "OUTPUT udp --log-uid, uid 1234 gid 2345"
+       "INPUT udp --log-uid to a connected socket of uid 1234 gid 2345")
+# XDP has no OUTPUT lines: their names go too
+[[ $hook == xdp ]] && names=("${names[@]:0:5}" "${names[@]:7}")
 for ((i = 1; i <= expect; i++)); do
 	k=$(sed -n "${i}p" "$tmp/kernel")
 	b=$(sed -n "${i}p" "$tmp/bpf")

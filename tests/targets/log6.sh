@@ -18,7 +18,9 @@
 # ip6_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT),
 # OUTPUT UDP from a raw socket opened as uid 1234 gid 2345 with --log-uid
 # (UID=1234 GID=2345, tc only), and --log-uid on the INPUT UDP rule (no
-# socket: no UID= field at either hook).
+# socket: no UID= field at either hook), and INPUT UDP to a socket of uid
+# 1234 gid 2345 connected to the sender (early demux ties the packet to it:
+# UID=1234 GID=2345; bpfilter looks the socket up).
 # kernel.printk_devkmsg is set to "on" for the run (more than 10 lines in
 # 5 s otherwise meet /dev/kmsg's rate limit) and restored.
 #
@@ -88,6 +90,7 @@ rules() {	# rules PREFIX: ip6tables-restore input
 	-A FORWARD -p udp -j LOG --log-prefix "$1 " --log-level 6
 	-A OUTPUT -p udp --dport 2224 -j LOG --log-prefix "$1 " --log-level 7
 	-A OUTPUT -p udp --dport 2228 -j LOG --log-prefix "$1 " --log-uid
+	-A INPUT -p udp --dport 2229 -j LOG --log-prefix "$1 " --log-uid
 	$CTRULE
 	COMMIT
 	R
@@ -104,6 +107,22 @@ send_all() {
 	# --log-uid: the socket file's fsuid/fsgid (CAP_NET_RAW kept for the raw socket)
 	ip netns exec "$B" setpriv --reuid 1234 --regid 2345 --clear-groups --inh-caps +net_raw \
 		--ambient-caps +net_raw /usr/bin/python3 "$SEND" udp-port-2228 fd03::2 fd03::1
+	# --log-uid at INPUT: a UDP socket of uid 1234 in B connected to A's sender
+	# (udp_v6_early_demux ties the packet to it; the old "ready" goes first)
+	rm -f "$tmp/holder"
+	ip netns exec "$B" setpriv --reuid 1234 --regid 2345 --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("fd02::2", 2229))
+s.connect(("fd02::1", 40001))
+print("ready", flush=True)
+time.sleep(3)' >"$tmp/holder" &
+	local hp=$! i
+	for ((i = 0; i < 50; i++)); do grep -q ready "$tmp/holder" 2>/dev/null && break; sleep 0.1; done
+	ip netns exec "$A" python3 "$SEND" udp-port-2229 fd02::1 fd02::2
+	sleep 0.2
+	kill "$hp" 2>/dev/null || true
+	wait "$hp" 2>/dev/null || true
 }
 
 lines() {
@@ -120,8 +139,8 @@ wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
 }
 
 KT="bk6$$:" BT="bb6$$:"
-expect=8
-[[ $hook == xdp ]] && expect=6
+expect=9
+[[ $hook == xdp ]] && expect=7
 # ---- phase 1: the kernel's own LOG target ----
 echo 1 >"$allns_file"
 rules "$KT" | ip netns exec "$B" ip6tables-legacy-restore
@@ -166,7 +185,9 @@ for ((i = 1; i <= expect; i++)); do
 		diff <(tr ' ' '\n' <<<"$k") <(tr ' ' '\n' <<<"$b") | sed 's/^/#   /' || true
 	fi
 done
-# the --log-uid line is compared above; it must carry the credentials
+# the --log-uid lines are compared above; they must carry the credentials
+if grep "DPT=2229 " "$tmp/bpf" | grep -q "UID=1234 GID=2345 "; then ok "--log-uid at INPUT, connected socket: UID=1234 GID=2345"
+else not_ok "--log-uid at INPUT, connected socket: no UID=1234 GID=2345"; fi
 if [[ $hook == tc ]]; then
 	if grep -q "UID=1234 GID=2345 " "$tmp/bpf"; then ok "--log-uid: UID=1234 GID=2345 in bpfilter's OUTPUT line"
 	else not_ok "--log-uid: no UID=1234 GID=2345 in bpfilter's lines"; fi

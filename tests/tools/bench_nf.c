@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench_nf: the per-packet cost of whatever runs at an IPv4 netfilter hook
+ * bench_nf: the per-packet cost of whatever runs at a netfilter hook (IPv4,
+ * or IPv6 with --pf 10)
  * between two priorities (the kernel's iptables filter table sits at
  * priority 0 of LOCAL_IN), measured from BPF:
  *
- *   bench_nf [--hook N] [--lo PRIO] [--hi PRIO] -- CMD [ARGS...]
+ *   bench_nf [--pf 2|10] [--hook N] [--lo PRIO] [--hi PRIO] -- CMD [ARGS...]
  *
  * Two BPF_PROG_TYPE_NETFILTER programs are linked at the hook (default
  * NF_INET_LOCAL_IN = 1), one at priority --lo (default -1) that stores
@@ -127,12 +128,12 @@ static int bnf_prog_load(int map_fd, bool start)
 	return fd;
 }
 
-static int bnf_link(int prog_fd, int hook, int prio)
+static int bnf_link(int prog_fd, int pf, int hook, int prio)
 {
 	struct bnf_link_attr attr = {
 		.prog_fd = (uint32_t)prog_fd,
 		.attach_type = BNF_ATTACH_NETFILTER,
-		.pf = BNF_NFPROTO_IPV4,
+		.pf = (uint32_t)pf,
 		.hooknum = (uint32_t)hook,
 		.priority = prio,
 	};
@@ -192,23 +193,25 @@ out:
 
 static void bnf_usage(FILE *f)
 {
-	fprintf(f, "usage: bench_nf [--hook N] [--lo PRIO] [--hi PRIO] -- CMD [ARGS...]\n");
+	fprintf(f, "usage: bench_nf [--pf 2|10] [--hook N] [--lo PRIO] [--hi PRIO] -- CMD [ARGS...]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "pf", required_argument, NULL, 'p' },
 		{ "hook", required_argument, NULL, 'k' },
 		{ "lo", required_argument, NULL, 'l' },
 		{ "hi", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int hook = 1, lo = -1, hi = 1, c;
+	int pf = BNF_NFPROTO_IPV4, hook = 1, lo = -1, hi = 1, c;
 	int map_fd, lo_fd, hi_fd, lo_link, hi_link, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'p': pf = atoi(optarg); break;
 		case 'k': hook = atoi(optarg); break;
 		case 'l': lo = atoi(optarg); break;
 		case 'u': hi = atoi(optarg); break;
@@ -229,8 +232,8 @@ int main(int argc, char **argv)
 	hi_fd = bnf_prog_load(map_fd, false);
 	if (lo_fd < 0 || hi_fd < 0)
 		return 1;
-	lo_link = bnf_link(lo_fd, hook, lo);
-	hi_link = bnf_link(hi_fd, hook, hi);
+	lo_link = bnf_link(lo_fd, pf, hook, lo);
+	hi_link = bnf_link(hi_fd, pf, hook, hi);
 	if (lo_link < 0 || hi_link < 0)
 		return 1;
 	if (bnf_run(argv + optind))
