@@ -55,6 +55,7 @@ IF_AB=lga$$ IF_BA=lgb$$ IF_BC=lgc$$ IF_CB=lgd$$
 tmp=$(mktemp -d /tmp/bpfilter-logtest.XXXXXX)
 SOCK=$tmp/sock
 daemon_pid=
+kmsg_pid=
 allns_file=/proc/sys/net/netfilter/nf_log_all_netns
 allns_old=$(cat "$allns_file")
 
@@ -62,6 +63,7 @@ cleanup() {
 	set +e
 	echo "$allns_old" >"$allns_file"
 	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	[[ -n $kmsg_pid ]] && kill "$kmsg_pid" 2>/dev/null && wait "$kmsg_pid" 2>/dev/null
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
@@ -142,7 +144,27 @@ time.sleep(3)' >"$tmp/holder" &
 # (dmesg -x; the facility, "kern" vs "user", is cut: /dev/kmsg never lets
 # userspace write facility kern).
 lines() {
-	dmesg -x | grep -F "$1 " | sed -E 's/^[a-z]+ *:([a-z]+) *: \[[^]]*\] ?/\1 /' | sed "s/$1 //"
+	{ grep -F "$1 " "$tmp/kmsg" || true; } | sed -E 's/^[a-z]+ *:([a-z]+) *: \[[^]]*\] ?/\1 /' | sed "s/$1 //"
+}
+
+# The kernel log is one ring for the whole machine (128 KiB here, ~650
+# LOG lines): tests running at the same time (rule-set checks, the
+# random campaign, other LOG tests) can write hundreds of lines a second
+# and overwrite the first lines of a phase before "dmesg" reads them
+# (seen: INPUT TCP SYN and UDP missing under load). So the log is
+# followed from before phase 1 (dmesg -w: each record as it is written)
+# and the phases read that copy.
+kmsg_follow() {
+	local mark="bfm$$-start" i
+	dmesg -x -w >"$tmp/kmsg" 2>/dev/null &
+	kmsg_pid=$!
+	# the follower has caught up once our own marker is in its copy (bounded: 5 s)
+	for ((i = 0; i < 50; i++)); do
+		echo "<6>$mark" >/dev/kmsg
+		grep -qF "$mark" "$tmp/kmsg" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
@@ -158,6 +180,7 @@ KT="bfk$$:" BT="bfb$$:"
 expect=8
 [[ $hook == xdp ]] && expect=6
 
+kmsg_follow || { echo "Bail out! cannot follow the kernel log (dmesg -w)"; exit 1; }
 # ---- phase 1: the kernel's own LOG target ----
 echo 1 >"$allns_file"
 rules "$KT" | ip netns exec "$B" iptables-legacy-restore

@@ -51,6 +51,7 @@ IF_AB=l6a$$ IF_BA=l6b$$ IF_BC=l6c$$ IF_CB=l6d$$
 tmp=$(mktemp -d /tmp/bpfilter-log6test.XXXXXX)
 SOCK=$tmp/sock
 daemon_pid=
+kmsg_pid=
 allns_file=/proc/sys/net/netfilter/nf_log_all_netns
 allns_old=$(cat "$allns_file")
 devkmsg_file=/proc/sys/kernel/printk_devkmsg
@@ -61,6 +62,7 @@ cleanup() {
 	echo "$allns_old" >"$allns_file"
 	echo "$devkmsg_old" >"$devkmsg_file"
 	[[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	[[ -n $kmsg_pid ]] && kill "$kmsg_pid" 2>/dev/null && wait "$kmsg_pid" 2>/dev/null
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
@@ -126,7 +128,27 @@ time.sleep(3)' >"$tmp/holder" &
 }
 
 lines() {
-	{ dmesg -x || true; } | { grep -F "$1 " || true; } | sed -E 's/^[a-z]+ *:([a-z]+) *: \[[^]]*\] ?/\1 /' | sed "s/$1 //"
+	{ grep -F "$1 " "$tmp/kmsg" || true; } | sed -E 's/^[a-z]+ *:([a-z]+) *: \[[^]]*\] ?/\1 /' | sed "s/$1 //"
+}
+
+# The kernel log is one ring for the whole machine (128 KiB here, ~650
+# LOG lines): tests running at the same time (rule-set checks, the
+# random campaign, other LOG tests) can write hundreds of lines a second
+# and overwrite the first lines of a phase before "dmesg" reads them
+# (seen: INPUT TCP SYN and UDP missing under load). So the log is
+# followed from before phase 1 (dmesg -w: each record as it is written)
+# and the phases read that copy.
+kmsg_follow() {
+	local mark="bfm$$-start" i
+	dmesg -x -w >"$tmp/kmsg" 2>/dev/null &
+	kmsg_pid=$!
+	# the follower has caught up once our own marker is in its copy (bounded: 5 s)
+	for ((i = 0; i < 50; i++)); do
+		echo "<6>$mark" >/dev/kmsg
+		grep -qF "$mark" "$tmp/kmsg" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
@@ -141,6 +163,7 @@ wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
 KT="bk6$$:" BT="bb6$$:"
 expect=9
 [[ $hook == xdp ]] && expect=7
+kmsg_follow || { echo "Bail out! cannot follow the kernel log (dmesg -w)"; exit 1; }
 # ---- phase 1: the kernel's own LOG target ----
 echo 1 >"$allns_file"
 rules "$KT" | ip netns exec "$B" ip6tables-legacy-restore
