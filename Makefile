@@ -41,7 +41,7 @@ BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
 .PHONY: conntrack targets-test
 .PHONY: rulesets-check rulesets-bench
-.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet packet-interp selftest difftest-smoke difftest bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -80,6 +80,10 @@ unit: $(SAN)/unit-tests
 packet: all
 	tests/packet/run.sh
 
+# the IPv6 packet cases judged by the reference interpreter (bpfilter test --interp)
+packet-interp: all
+	tests/packet/run.sh --hook interp $(wildcard tests/packet/cases/*.rules6)
+
 # a table the verifier rejects: clear errno, the verifier log, the old rules stay
 faults: all
 	tests/faults/run.sh --hook xdp
@@ -112,6 +116,11 @@ targets-test: all
 	tests/targets/log.sh --hook tc --ct
 	tests/targets/reject.sh --hook xdp --ct
 	tests/targets/reject.sh --hook tc --ct
+	tests/targets/log6.sh --hook xdp
+	tests/targets/log6.sh --hook tc
+	tests/targets/reject6.sh --hook xdp
+	tests/targets/reject6.sh --hook tc
+	tests/targets/reject-output.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
@@ -143,6 +152,7 @@ conntrack: all
 	tests/ct/forward.sh
 	tests/ct/run.sh -6
 	tests/ct/forward.sh -6
+	tests/ct/nat.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.

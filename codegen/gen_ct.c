@@ -29,9 +29,12 @@
  *                  looked up inverted as nf_conntrack_inet_error() does:
  *                  found and addressed to the flow's end: RELATED, else
  *                  INVALID.
- *   ICMP queries:  the kfuncs cannot look ICMP up: requests (8, 13, 15,
- *                  17) are NEW, replies (0, 14, 16, 18) ESTABLISHED,
- *                  other types INVALID.
+ *   ICMP queries:  the kfuncs cannot look ICMP up: bpfilter's own
+ *                  tracker (BF_MAP_ICMPCT, below) has the entries. A
+ *                  request (8, 13, 15, 17) is ESTABLISHED when its entry
+ *                  saw a reply, else NEW; a reply (0, 14, 16, 18)
+ *                  ESTABLISHED when the request's entry is there, else
+ *                  INVALID; other types INVALID.
  *   other:         non-first fragments ESTABLISHED (their first
  *                  fragment decided); other protocols NEW.
  *
@@ -40,6 +43,18 @@
  * own _nfct is read instead where the kernel allows it (ct_from_skb()).
  * What the kernel decides and this does not (checksums, ICMP query ids,
  * SACK, ...) is listed in docs/design-notes.md.
+ *
+ * The ICMP query tracker mirrors the kernel's ICMP entries: the key is
+ * the kernel's tuple in the original direction (addresses, id, request
+ * type, code), the value its timeout and IPS_SEEN_REPLY. It is fed by
+ * the packets the kernel's conntrack gets to see: at XDP / tc ingress
+ * those bpfilter accepts (a request creates or refreshes its entry, a
+ * reply marks it replied and refreshes it), at tc egress every ICMP query
+ * (the kernel's conntrack ran before tc egress) - the OUTPUT program's,
+ * or at XDP the observer program (opts.observe) attached at tc egress.
+ * Timeout: nf_conntrack_icmp_timeout of the namespace, read when the
+ * program is generated. BPF_PROG_TEST_RUN programs (force_hook) only
+ * read it.
  *
  * The kfuncs and struct nf_conn offsets come from the running kernel's
  * BTF (/sys/kernel/btf/vmlinux), read once per process.
@@ -52,6 +67,8 @@
  * checks copy out of the entry before it is released (CT_SCRATCH ...).
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -89,6 +106,17 @@
  */
 #define CT_TUPLE6	(-96)
 #define CT_TUPLE6_SZ	36
+/*
+ * ICMP queries (BF_MAP_ICMPCT): the key is built over CT_SEENBUF (TCP
+ * only) and stays there until the packet is accepted; the op byte says
+ * what accepting it does to the tracker; a new entry's value is built
+ * over CT_TUPLE (TCP/UDP only).
+ */
+#define CT_ICMPQ_KEY	CT_SEENBUF	/* struct bf_icmpct_key, 40 bytes */
+#define CT_ICMPQ_OP	(-52)		/* u8 CT_OP_* */
+#define CT_NATBITS	(-56)		/* u16 BF_CT_SNAT | BF_CT_DNAT of the entry found */
+#define CT_ICMPQ_VAL	CT_TUPLE	/* struct bf_icmpct_val, 16 bytes */
+enum { CT_OP_NONE, CT_OP_REQUEST, CT_OP_REPLY };
 #define CT_OPTS_SZ	12		/* NF_BPF_CT_OPTS_SZ of Linux 6.1 */
 
 #define IP_CT_TCP_FLAG_BE_LIBERAL_	0x08
@@ -175,6 +203,7 @@ struct ct_btf {
 	int32_t lookup_xdp, lookup_skb, release;
 	int16_t kfunc_off;		/* 0: vmlinux; 1: module BTF at fd_array[1] */
 	uint32_t status_off;		/* nf_conn.status */
+	uint32_t ips_snat, ips_dnat;	/* IPS_SRC_NAT, IPS_DST_NAT (enum ip_conntrack_status) */
 	uint32_t tcp_state_off;		/* nf_conn.proto.tcp.state */
 	uint32_t seen_off[2];		/* nf_conn.proto.tcp.seen[dir] */
 	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
@@ -213,6 +242,27 @@ static int ct_member_off(const struct btf *btf, const char *sname,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* The value of enumerator `name` in `btf`, or `dflt`. */
+static uint32_t ct_enum_val(const struct btf *btf, const char *name,
+			    uint32_t dflt)
+{
+	uint32_t id, n = btf__type_cnt(btf);
+	int i;
+
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *v;
+
+		if (!btf_is_enum(t))
+			continue;
+		v = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++, v++)
+			if (!strcmp(btf__name_by_offset(btf, v->name_off), name))
+				return (uint32_t)v->val;
+	}
+	return dflt;
 }
 
 static int ct_find_kfuncs(const struct btf *btf, struct ct_btf *c)
@@ -290,6 +340,9 @@ static int ct_btf_load(struct ct_btf *c)
 	ret = ct_offsets(types, c);
 	if (ret)
 		goto out;
+	/* the bits conntrack_mt() tests for --ctstate SNAT / DNAT */
+	c->ips_snat = ct_enum_val(vm, "IPS_SRC_NAT", 0x10);
+	c->ips_dnat = ct_enum_val(vm, "IPS_DST_NAT", 0x20);
 	/* core, always in vmlinux */
 	c->cast_ctx = btf__find_by_name_kind(vm, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
 	c->window_direct = c->cast_ctx >= 0 && !getenv("BPFILTER_CT_PROBE_READ");
@@ -352,11 +405,41 @@ static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 		 c->kfunc_off);
 }
 
+/*
+ * --ctstate SNAT / DNAT (conntrack_mt()): r1 = the entry's status; store
+ * its NAT bits at CT_NATBITS. They join the state in bf_gen_ct_state()'s
+ * tail unless the packet is INVALID. Clobbers r1, r2.
+ */
+static void ct_natbits_from(struct bf_emit *e, const struct ct_btf *c)
+{
+	uint32_t no_s = bf_label_new(e), no_d = bf_label_new(e);
+
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, (int32_t)c->ips_snat));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, 0, 0), no_s);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, CT_NATBITS, BF_CT_SNAT));
+	bf_label_bind(e, no_s);
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, (int32_t)c->ips_dnat));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_d);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, CT_NATBITS));
+	bf_emit(e, BPF_ALU64_IMM(BPF_OR, R1, BF_CT_DNAT));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_NATBITS));
+	bf_label_bind(e, no_d);
+}
+
+/* The same from the entry at `reg` (acquired). */
+static void ct_natbits(struct bf_emit *e, const struct ct_btf *c, int reg)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, reg, c->status_off));
+	ct_natbits_from(e, c);
+}
+
 /* r9 = the ctinfo's state bit for the entry in r8 (resolve_normal_ct()). */
 static void ct_base_state(struct bf_emit *e, const struct ct_btf *c)
 {
 	uint32_t out = bf_label_new(e);
 
+	ct_natbits(e, c, R8);
 	bf_emit(e, BPF_MOV64_IMM(R9, BF_CT_ESTABLISHED));
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
@@ -675,8 +758,9 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_ST_MEM(BPF_W, R7, CT_TUPLE + 12, 0));
 	ct_lookup(g, c, R9);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
-	bf_emit(e, BPF_MOV64_REG(R1, R0));
-	ct_kfunc(e, c->release, c->kfunc_off);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	ct_natbits(e, c, R8);
+	ct_release(e, c);
 	/* the error goes to the quoted packet's sender (outer daddr check) */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
@@ -685,12 +769,214 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
+/* ---- ICMP queries: bpfilter's tracker (BF_MAP_ICMPCT) ------------------- */
+
+uint32_t bf_icmpct_timeout(void)
+{
+	unsigned int v = 30;	/* the kernel's default */
+	FILE *f;
+
+	f = fopen("/proc/sys/net/netfilter/nf_conntrack_icmp_timeout", "re");
+	if (!f)
+		return v;
+	if (fscanf(f, "%u", &v) != 1)
+		v = 30;
+	fclose(f);
+	return v;
+}
+
+/* Does this program feed the tracker (not BPF_PROG_TEST_RUN's)? */
+static bool ct_icmpq_feeds(const struct bf_gen *g)
+{
+	return g->opts.force_hook < 0 && !g->v6;
+}
+
+/*
+ * r1 = the ICMP type of a query packet (l4len >= 8 checked): build the
+ * key of its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types
+ * jump to `other` with nothing written but OP none.
+ */
+static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
+{
+	static const uint8_t req[] = { 8, 13, 15, 17 }, rep[] = { 0, 14, 16, 18 };
+	uint32_t is_req = bf_label_new(e), is_rep = bf_label_new(e);
+	uint32_t rep_addrs = bf_label_new(e), common = bf_label_new(e);
+	size_t i;
+
+	for (i = 0; i < sizeof(req); i++) {
+		uint32_t next = bf_label_new(e);
+
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, req[i], 0), next);
+		bf_emit(e, BPF_MOV64_IMM(R2, req[i]));
+		bf_emit_jmp(e, BPF_JMP_A(0), is_req);
+		bf_label_bind(e, next);
+		next = bf_label_new(e);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, rep[i], 0), next);
+		bf_emit(e, BPF_MOV64_IMM(R2, req[i]));
+		bf_emit_jmp(e, BPF_JMP_A(0), is_rep);
+		bf_label_bind(e, next);
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), other);
+	bf_label_bind(e, is_req);
+	bf_emit(e, BPF_MOV64_IMM(R3, CT_OP_REQUEST));
+	bf_emit_jmp(e, BPF_JMP_A(0), common);
+	bf_label_bind(e, is_rep);
+	bf_emit(e, BPF_MOV64_IMM(R3, CT_OP_REPLY));
+	bf_label_bind(e, common);
+	for (i = 0; i < sizeof(struct bf_icmpct_key); i += 8)
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_KEY + (int32_t)i, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, BF_PKT_SADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R5, R7, BF_PKT_DADDR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY + 16));
+	common = bf_label_new(e);
+	bf_emit_jmp(e, BPF_JMP_A(0), common);
+	bf_label_bind(e, rep_addrs);
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY + 16));
+	bf_label_bind(e, common);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R4, CT_ICMPQ_KEY +
+			       (int32_t)offsetof(struct bf_icmpct_key, id)));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, CT_ICMPQ_KEY +
+			       (int32_t)offsetof(struct bf_icmpct_key, type)));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R4, R7, BF_PKT_L4 + 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R4, CT_ICMPQ_KEY +
+			       (int32_t)offsetof(struct bf_icmpct_key, code)));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_KEY +
+			      (int32_t)offsetof(struct bf_icmpct_key, family),
+			      AF_INET));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R3, CT_ICMPQ_OP));
+}
+
+/*
+ * r8 = the key's entry or NULL, r9 = now; jumps to `miss` when there is
+ * none or it timed out (nf_ct_is_expired()).
+ */
+static void ct_icmpq_find(struct bf_emit *e, uint32_t miss)
+{
+	bf_emit_ld_map(e, R1, BF_MAP_ICMPCT);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_ktime_get_ns));
+	bf_emit(e, BPF_MOV64_REG(R9, R0));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, 0, 0), miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R8, offsetof(struct bf_icmpct_val, expires)));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R1, R9));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSLE, R1, 0, 0), miss);
+}
+
+/*
+ * The state of an ICMP query (r1 = its type) from the tracker: a request
+ * ESTABLISHED once its entry saw a reply, else NEW; a reply ESTABLISHED
+ * with its request's entry, else INVALID (and nothing to record).
+ */
+static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t miss = bf_label_new(e);
+
+	ct_icmpq_key(e, l->invalid);
+	ct_icmpq_find(e, miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REPLY, 0), l->est);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, offsetof(struct bf_icmpct_val, status)));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, BF_ICMPCT_SEEN_REPLY));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->new_);
+	bf_label_bind(e, miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REQUEST, 0), l->new_);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+}
+
+/*
+ * What the kernel's conntrack does with the query at pkt + CT_ICMPQ_KEY
+ * (CT_ICMPQ_OP): an entry in force is refreshed (nf_ct_refresh_acct) and
+ * a reply marks it replied; a request without one creates it. Clobbers
+ * r0-r5, r8, r9.
+ */
+static void ct_icmpq_update(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t out = bf_label_new(e), miss = bf_label_new(e);
+	uint64_t tmo = (uint64_t)bf_icmpct_timeout() * 1000000000ULL;
+
+	bf_emit_mark(e, "conntrack: the ICMP query tracker sees the packet the kernel's conntrack gets");
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_NONE, 0), out);
+	ct_icmpq_find(e, miss);
+	bf_emit_ld_imm64(e, R1, tmo);
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, offsetof(struct bf_icmpct_val, expires)));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, CT_OP_REPLY, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, offsetof(struct bf_icmpct_val, status),
+			      BF_ICMPCT_SEEN_REPLY));
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, CT_OP_REQUEST, 0), out);
+	bf_emit_ld_imm64(e, R1, tmo);
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_ICMPQ_VAL));
+	bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_VAL + 8, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_ICMPCT);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_MOV64_REG(R3, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, CT_ICMPQ_VAL));
+	bf_emit(e, BPF_MOV64_IMM(R4, BPF_ANY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_update_elem));
+	bf_label_bind(e, out);
+}
+
+/*
+ * Record an ICMP query the kernel's conntrack has already seen (tc
+ * egress): the key, then the update, whatever the verdict.
+ */
+static void ct_icmpq_egress(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t skip = bf_label_new(e);
+
+	bf_emit_mark(e, "conntrack: a locally sent ICMP query, for the tracker");
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	ct_icmpq_key(e, skip);
+	ct_icmpq_update(g);
+	bf_label_bind(e, skip);
+}
+
+void bf_gen_ct_accept(struct bf_gen *g)
+{
+	if (!g->uses_ct || !ct_icmpq_feeds(g) ||
+	    g->opts.hook == BF_HOOK_TC_EGRESS)
+		return;
+	ct_icmpq_update(g);
+}
+
+void bf_gen_ct_observe(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_egress(g);
+}
+
 static void ct_icmp(struct bf_gen *g, const struct ct_btf *c,
 		    const struct ct_labels *l)
 {
 	static const uint8_t errors[] = { 3, 4, 5, 11, 12 };
-	static const uint8_t requests[] = { 8, 13, 15, 17 };
-	static const uint8_t replies[] = { 0, 14, 16, 18 };
 	struct bf_emit *e = &g->e;
 	uint32_t err = bf_label_new(e);
 	size_t i;
@@ -700,13 +986,22 @@ static void ct_icmp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
 	for (i = 0; i < sizeof(errors); i++)
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, errors[i], 0), err);
-	for (i = 0; i < sizeof(requests); i++)
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, requests[i], 0), l->new_);
-	for (i = 0; i < sizeof(replies); i++)
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, replies[i], 0), l->est);
-	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	ct_icmpq_state(g, l);
 	bf_label_bind(e, err);
 	ct_icmp_error(g, c, l);
+}
+
+/* pkt->ctstate |= the NAT bits, unless the packet is INVALID (no entry then). */
+static void ct_natbits_join(struct bf_emit *e)
+{
+	uint32_t skip = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_CTSTATE));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, BF_CT_INVALID, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, CT_NATBITS));
+	bf_emit(e, BPF_ALU64_REG(BPF_OR, R1, R2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_CTSTATE));
+	bf_label_bind(e, skip);
 }
 
 /*
@@ -814,8 +1109,9 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
 	}
 	ct_lookup(g, c, R9);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
-	bf_emit(e, BPF_MOV64_REG(R1, R0));
-	ct_kfunc(e, c->release, c->kfunc_off);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	ct_natbits(e, c, R8);
+	ct_release(e, c);
 	/* the error goes to the quoted packet's sender (outer daddr check) */
 	for (i = 0; i < 16; i += 8) {
 		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
@@ -886,10 +1182,23 @@ static void ct_from_skb(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_mark(e, "conntrack state: skb->_nfct, as the kernel's OUTPUT hook saw it");
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	ct_kfunc(e, c->cast_ctx, 0);
-	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, c->nfct_off));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R8, R0, c->nfct_off));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, 0, 0), l->invalid);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 7, 0), l->untracked);
+	/* the entry's status (_nfct is a plain word to the verifier): NAT bits */
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, -8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)c->status_off));
+	bf_emit(e, BPF_MOV64_REG(R1, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, CT_TUPLE));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, CT_TUPLE));
+	ct_natbits_from(e, c);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->est);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 3, 0), l->est);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), l->related);
@@ -914,8 +1223,12 @@ void bf_gen_ct_state(struct bf_gen *g)
 	tcp = bf_label_new(e);
 	udp = bf_label_new(e);
 	icmp = bf_label_new(e);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, CT_NATBITS, 0));
 	if (g->opts.hook == BF_HOOK_TC_EGRESS && g->opts.force_hook < 0 &&
 	    c->cast_ctx >= 0) {
+		if (ct_icmpq_feeds(g))
+			ct_icmpq_egress(g);
 		ct_from_skb(g, c, &l);
 		goto states;
 	}
@@ -963,4 +1276,9 @@ states:
 	bf_label_bind(e, l.invalid);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_INVALID));
 	bf_label_bind(e, l.done);
+	ct_natbits_join(e);
+	/* tc egress without _nfct (Linux 6.1): conntrack ran, whatever the verdict */
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && ct_icmpq_feeds(g) &&
+	    c->cast_ctx < 0)
+		ct_icmpq_update(g);
 }

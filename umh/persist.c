@@ -44,7 +44,7 @@
 #include "internal.h"
 
 #define UMH_STATE_MAGIC		0x62706673	/* "bpfs" */
-#define UMH_STATE_VERSION	2
+#define UMH_STATE_VERSION	3	/* 3: BF_MAP_ICMPCT added to map_ids[] */
 
 struct umh_state_hdr {
 	uint32_t magic;
@@ -67,6 +67,7 @@ static const char *const umh_map_names[BF_MAP_NR] = {
 	[BF_MAP_ADDRTYPE] = "bpfilter_adt",
 	[BF_MAP_LOG] = "bpfilter_log",
 	[BF_MAP_SCRATCH] = "bpfilter_scr",
+	[BF_MAP_ICMPCT] = "bpfilter_icq",
 };
 
 static uint32_t umh_prog_id(int fd)

@@ -4,7 +4,10 @@
 every packet, which INPUT rule of B counted it (the counter vector read
 with COUNTERS_CMD). Run inside A:
 
-  ctseq.py IFACE SRC_MAC DST_MAC SRC DST 'COUNTERS_CMD' 'B_CMD_PREFIX' [CHAINS]
+  ctseq.py IFACE SRC_MAC DST_MAC SRC DST 'COUNTERS_CMD' 'B_CMD_PREFIX' [CHAINS [SEQ]]
+
+SEQ "main" (default) is tests/ct/run.sh's sequence, "nat" tests/ct/nat.sh's
+(B DNATs tcp 2222 to its port 22 and SNATs its UDP to port 5301 to B2).
 
 The same sequence, run against the kernel's iptables-legacy and against
 bpfilter at XDP and at tc, must print the same lines (tests/ct/run.sh).
@@ -15,6 +18,7 @@ Packets are written with AF_PACKET (A's own stack never answers: A drops
 its INPUT). B's real TCP stack answers SYNs on port 22; the SYN-ACK is
 read back with AF_PACKET to learn B's sequence number.
 """
+import os
 import socket
 import struct
 import subprocess
@@ -27,6 +31,7 @@ AF = socket.AF_INET6 if V6 else socket.AF_INET
 ICMP = 58 if V6 else 1
 # the chains whose counters are compared, in print order
 CHAINS = (sys.argv[8] if len(sys.argv) > 8 else "INPUT,OUTPUT").split(",")
+SEQ = sys.argv[9] if len(sys.argv) > 9 else "main"
 
 
 def csum(data):
@@ -83,10 +88,22 @@ def udp(sport, dport, data=b"x", src=SRC, dst=DST):
     return ip4(17, seg, src, dst)
 
 
-def icmp(typ, code, rest=b"\0\0\0\0", body=b""):
+def icmp_msg(typ, code, rest=b"\0\0\0\0", body=b""):
     m = struct.pack("!BBH", typ, code, 0) + rest + body
-    m = m[:2] + struct.pack("!H", l4sum(58, m, SRC, DST) if V6 else csum(m)) + m[4:]
-    return ip4(ICMP, m)
+    return m[:2] + struct.pack("!H", l4sum(58, m, SRC, DST) if V6 else csum(m)) + m[4:]
+
+
+def icmp(typ, code, rest=b"\0\0\0\0", body=b""):
+    return ip4(ICMP, icmp_msg(typ, code, rest, body))
+
+
+def b_sends_icmp(msg):
+    """B's own stack sends an ICMP message to A (a raw socket in B; IPv4)."""
+    subprocess.run(BCMD + " python3 -c \"import socket; s=socket.socket(2,3,1); "
+                   "s.sendto(bytes.fromhex('%s'),('%s',0))\"" % (msg.hex(), SRC),
+                   shell=True, timeout=30)
+    time.sleep(0.1)
+    drain()
 
 
 def icmp6_ext(typ, body, ext, hl=64):
@@ -169,6 +186,44 @@ def synack_seq(frames, sport):
 
 
 drain()
+
+
+def nat_sequence():
+    """--ctstate SNAT / DNAT: B's nft nat table made by tests/ct/nat.sh.
+    UDP first: B's TCP server closes idle connections after 5 s, and its
+    FIN must not land in a later packet's line."""
+    b2 = os.environ["CT_NAT_B2"]
+    sp = 40200
+    # the counters' baseline, so that B's request shows in the next line
+    send("udp to B2 before", udp(5303, 5300, b"u", dst=b2))
+    subprocess.run(BCMD + " python3 -c \"import socket; s=socket.socket(2,2); "
+                   "s.bind(('%s',5300)); s.sendto(b'q',('%s',5301))\"" % (DST, SRC),
+                   shell=True, timeout=30)
+    time.sleep(0.1)
+    drain()
+    send("udp reply to snat request", udp(5301, 5300, b"r", dst=b2))
+    send("udp second reply snat", udp(5301, 5300, b"r", dst=b2))
+    send("udp to B2 no entry", udp(5302, 5300, b"u", dst=b2))
+    quoted = udp(5300, 5301, b"q", src=b2, dst=SRC)[:28]
+    m = icmp_msg(3, 3, b"\0\0\0\0", quoted)
+    send("icmp unreach snat flow", ip4(1, m, dst=b2))
+    frames = send("tcp2222 SYN dnat", tcp(sp, 2222, 1000, 0, "S"))
+    srv = synack_seq(frames, sp) or 0
+    send("tcp2222 ACK dnat", tcp(sp, 2222, 1001, srv + 1, "A"))
+    send("tcp2222 data dnat", tcp(sp, 2222, 1001, srv + 1, "PA", b"hello\n"))
+    send("tcp22 SYN plain", tcp(sp + 1, 22, 5000, 0, "S"))
+    # UNTRACKED: nft notrack rules in B's raw priority chains
+    send("udp notrack at prerouting", udp(5301, 5556, b"n"))
+    subprocess.run(BCMD + " python3 -c \"import socket; s=socket.socket(2,2); "
+                   "s.sendto(b'n',('%s',5555))\"" % SRC, shell=True, timeout=30)
+    time.sleep(0.1)
+    drain()
+    send("udp after B's notrack out", udp(5301, 5557, b"n"))
+
+
+if SEQ == "nat":
+    nat_sequence()
+    sys.exit(0)
 # --- TCP: handshake, data, out of window, FIN, RST ---------------------
 SP = 40100
 frames = send("tcp22 SYN", tcp(SP, 22, 1000, 0, "S"))
@@ -218,6 +273,20 @@ def icmp4_part():
     send("icmp echo request again", icmp(8, 0, b"\x12\x34\0\2"))
     send("icmp echo reply unsolicited", icmp(0, 0, b"\x43\x21\0\1"))
     send("icmp type 42", icmp(42, 0))
+    # ICMP queries B sends: A's replies (the ICMP query tracker)
+    b_sends_icmp(icmp_msg(8, 0, b"\x51\x51\0\1"))
+    send("icmp echo reply to B's ping", icmp(0, 0, b"\x51\x51\0\1"))
+    send("icmp echo reply wrong id", icmp(0, 0, b"\x51\x52\0\1"))
+    send("icmp echo reply wrong code", icmp(0, 1, b"\x51\x51\0\1"))
+    send("icmp echo reply again", icmp(0, 0, b"\x51\x51\0\2"))
+    send("icmp echo request A same id", icmp(8, 0, b"\x51\x51\0\3"))
+    b_sends_icmp(icmp_msg(13, 0, b"\x52\x52\0\1", bytes(12)))
+    send("icmp timestamp reply to B", icmp(14, 0, b"\x52\x52\0\1", bytes(12)))
+    send("icmp echo reply to timestamp", icmp(0, 0, b"\x52\x52\0\1"))
+    # B's nf_conntrack_icmp_timeout is CT_ICMP_TIMEOUT seconds (tests/ct/run.sh)
+    b_sends_icmp(icmp_msg(8, 0, b"\x53\x53\0\1"))
+    time.sleep(float(os.environ.get("CT_ICMP_TIMEOUT", "5")) + 1.5)
+    send("icmp echo reply timed out", icmp(0, 0, b"\x53\x53\0\1"))
 
 
 def icmp6_part():

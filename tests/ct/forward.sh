@@ -27,6 +27,8 @@ fi
 hooks=("$@")
 # bound of one sequence run (slow emulated guests need more)
 SEQ_TIMEOUT=${CT_SEQ_TIMEOUT:-120}
+# R's nf_conntrack_icmp_timeout (seconds), also read by ctseq.py
+export CT_ICMP_TIMEOUT=${CT_ICMP_TIMEOUT:-5}
 ((${#hooks[@]})) || hooks=(xdp tc)
 
 echo "TAP version 13"
@@ -102,6 +104,8 @@ setup() {
 	ip -n "$NS_A" link set cfa$$ up
 	ip -n "$NS_R" link set cfra$$ up
 	ip -n "$NS_R" link set cfrc$$ up
+	# a short ICMP timeout, so that ctseq.py can see an entry time out
+	ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_icmp_timeout="$CT_ICMP_TIMEOUT"
 	ip -n "$NS_C" link set cfc$$ up
 	ip $FAM -n "$NS_A" route add default via "$RA"
 	ip $FAM -n "$NS_C" route add default via "$RC"

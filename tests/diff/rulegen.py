@@ -338,8 +338,13 @@ def gen_mark(rng, pools):
 
 
 def gen_limit(rng, pools):
-    return "-m limit --limit %s --limit-burst %d" % (
-        rng.choice(LIMIT_RATES), rng.choice((1, 1, 2, 3, 5, 10)))
+    """The kernel (and bpfilter) refuse a burst whose credits pass 32
+    bits (seconds per packet * burst < 134217 at HZ 250): 1/day takes a
+    burst of 1, 3/day up to 4."""
+    rate = rng.choice(LIMIT_RATES)
+    burst = rng.choice((1, 1, 2, 3, 5, 10))
+    burst = min(burst, {"1/day": 1, "3/day": 4}.get(rate, burst))
+    return "-m limit --limit %s --limit-burst %d" % (rate, burst)
 
 
 def gen_addrtype(rng, pools, chain):

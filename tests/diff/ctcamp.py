@@ -1,0 +1,461 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Stateful differential campaign: random rule sets with -m conntrack /
+-m state (and REJECT, LOG, ports, addresses, devices, user chains) and
+random packet sequences, played with real packets through the kernel's
+own iptables-legacy and through the program `bpfilter daemon` attached
+at XDP and at tc (tests/rulesets/seqrun.py: one host namespace H between
+two endpoint namespaces, INPUT, FORWARD and OUTPUT, H's kernel answering
+as a real host).
+
+    ctcamp.py [--sets N] [--seed S] [--jobs J] [--hooks xdp,tc]
+              [--out DIR] [-v]
+
+Rule set i and its sequence come from seed "S/i". A sequence interleaves
+short scenarios: TCP handshakes (to a listener, to a closed port), data,
+out-of-window segments, FIN, RST and segments after them, stray ACKs,
+UDP request and answer, ICMP errors about a flow (and about none),
+pings, H's own connections out, and the same through FORWARD. Every
+line's verdict and the replies the sender got (reply=: the SYN-ACK, RST,
+ICMP error, REJECT's answer) must be the kernel's; OUTPUT lines at XDP
+are not compared (XDP sees no locally generated packets). A line that
+differs is played again (both sides, the whole sequence): if it then
+agrees it was a flake (timing under load), counted and printed;
+otherwise the rule set and the sequence cut after that line are written
+to DIR (NAME.rules, NAME.seq) as the reproducer.
+
+Exit: 0 no mismatch and no error, 1 otherwise, 4 skipped (not root).
+"""
+
+import argparse
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SEQRUN = os.path.join(ROOT, "tests", "rulesets", "seqrun.py")
+BPFILTER = os.environ.get("BPFILTER", os.path.join(ROOT, "build", "bpfilter"))
+
+HEAD = """family 4
+net peer 10.77.1.2/24 host 10.77.1.1 if eth0
+net far 10.77.2.2/24 host 10.77.2.1 if eth1
+listen tcp 22 80
+listen udp 53
+"""
+STATES = ("NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED")
+ADDRS = ("10.77.1.0/24", "10.77.2.0/24", "10.77.1.2", "10.77.2.2",
+         "10.77.1.1", "10.77.2.1", "10.0.0.0/8")
+TCP_PORTS = ("22", "80", "81", "8080", "1024:65535", "22:80")
+REJECT4 = ("icmp-port-unreachable", "icmp-host-prohibited",
+           "icmp-net-unreachable", "icmp-admin-prohibited")
+
+
+def inv(rng, p=0.2):
+    return "! " if rng.random() < p else ""
+
+
+def gen_state(rng):
+    states = rng.sample(STATES, rng.choice((1, 1, 1, 2, 3)))
+    if rng.random() < 0.3:
+        states = [s for s in states if s != "UNTRACKED"] or ["NEW"]
+        return "-m state %s--state %s" % (inv(rng), ",".join(states))
+    return "-m conntrack %s--ctstate %s" % (inv(rng), ",".join(states))
+
+
+def gen_rule(rng, chain):
+    parts = []
+    if rng.random() < 0.2:
+        parts.append("%s-s %s" % (inv(rng), rng.choice(ADDRS)))
+    if rng.random() < 0.2:
+        parts.append("%s-d %s" % (inv(rng), rng.choice(ADDRS)))
+    if chain in ("INPUT", "FORWARD") and rng.random() < 0.15:
+        parts.append("%s-i %s" % (inv(rng), rng.choice(("eth0", "eth1", "eth+"))))
+    if chain in ("OUTPUT", "FORWARD") and rng.random() < 0.15:
+        parts.append("%s-o %s" % (inv(rng), rng.choice(("eth0", "eth1", "eth+"))))
+    proto = None
+    if rng.random() < 0.5:
+        proto = rng.choice(("tcp", "tcp", "udp", "icmp"))
+        parts.append("-p " + proto)
+        if proto == "tcp" and rng.random() < 0.7:
+            sub = []
+            if rng.random() < 0.6:
+                sub.append("%s--dport %s" % (inv(rng), rng.choice(TCP_PORTS)))
+            if rng.random() < 0.3:
+                sub.append("%s--sport %s" % (inv(rng), rng.choice(TCP_PORTS)))
+            if rng.random() < 0.3:
+                sub.append(rng.choice(("--syn", "! --syn",
+                                       "--tcp-flags SYN,ACK,FIN,RST ACK",
+                                       "--tcp-flags RST RST")))
+            parts.append("-m tcp " + " ".join(sub))
+        elif proto == "udp" and rng.random() < 0.6:
+            parts.append("-m udp %s--%s %s" % (
+                inv(rng), rng.choice(("dport", "sport")),
+                rng.choice(("53", "5000", "1024:65535"))))
+        elif proto == "icmp" and rng.random() < 0.6:
+            parts.append("-m icmp %s--icmp-type %s" % (
+                inv(rng), rng.choice(("echo-request", "echo-reply",
+                                      "destination-unreachable", "3/3"))))
+    if rng.random() < 0.7:
+        parts.append(gen_state(rng))
+    return parts, proto
+
+
+def gen_target(rng, chain, proto, users, output):
+    later = users[users.index(chain) + 1:] if chain in users else users
+    roll = rng.random()
+    if later and roll < 0.15:
+        return "-j " + rng.choice(later)
+    if roll < 0.22:
+        return '-j LOG --log-prefix "ct "'
+    if roll < 0.35:
+        if proto == "tcp" and rng.random() < 0.5:
+            return "-j REJECT --reject-with tcp-reset"
+        if output:
+            return "-j DROP"	# bpfilter refuses ICMP REJECT at OUTPUT
+        return "-j REJECT --reject-with " + rng.choice(REJECT4)
+    if chain in users and roll < 0.45:
+        return "-j RETURN"
+    return "-j " + rng.choice(("ACCEPT", "ACCEPT", "DROP"))
+
+
+def gen_rules(rng):
+    users = ["c%d" % i for i in range(rng.randrange(0, 3))]
+    out = ["*filter"]
+    for c in ("INPUT", "FORWARD", "OUTPUT"):
+        pol = rng.choice(("ACCEPT", "DROP")) if c != "OUTPUT" else \
+            rng.choice(("ACCEPT", "ACCEPT", "DROP"))
+        out.append(":%s %s [0:0]" % (c, pol))
+    for u in users:
+        out.append(":%s - [0:0]" % u)
+    # A designed difference: the kernel's conntrack confirms a locally
+    # generated connection's first packet before tc egress, so when
+    # bpfilter's OUTPUT drops it the entry stays (the kernel's OUTPUT
+    # drops it before the confirmation: no entry, the answer is INVALID,
+    # not ESTABLISHED). OUTPUT lets NEW through first.
+    out.append("-A OUTPUT -m conntrack --ctstate NEW -j ACCEPT")
+    # user chains may be reached from OUTPUT: no ICMP REJECT there
+    for chain in ("INPUT", "FORWARD", "OUTPUT") + tuple(users):
+        for _ in range(rng.randrange(1, 7 if chain not in users else 4)):
+            parts, proto = gen_rule(rng, chain if chain not in users else "ANY")
+            tgt = gen_target(rng, chain, proto, users,
+                             chain == "OUTPUT" or chain in users)
+            out.append(" ".join(["-A", chain] + parts + [tgt]))
+    out.append("COMMIT")
+    return "\n".join(out) + "\n"
+
+
+# Scenarios: lists of sequence lines (without "=>"), played in order;
+# several are interleaved. P is a client port unique to the scenario.
+
+def sc_tcp_in(rng, p):
+    port = rng.choice((22, 80, 81))
+    f = "INPUT peer:%d>host:%d tcp" % (p, port)
+    lines = [f + " flags=S"]
+    if rng.random() < 0.8:
+        lines.append(f + " flags=A")
+        if rng.random() < 0.7:
+            lines.append(f + " flags=PA data=20")
+        if rng.random() < 0.3:
+            lines.append(f + " flags=PA data=10 seq=300000000")
+        if rng.random() < 0.2:
+            lines.append(f + " flags=S")	# a SYN in an established flow
+        end = rng.choice(("FA", "R", "RA", None))
+        if end:
+            lines.append(f + " flags=" + end)
+            if rng.random() < 0.5:
+                lines.append(f + " flags=PA data=10")
+    return lines
+
+
+def sc_stray(rng, p):
+    return ["INPUT peer:%d>host:%d tcp flags=%s" % (
+        p, rng.choice((22, 80, 81)), rng.choice(("A", "PA data=5", "R", "FA",
+                                                 "SA", "F")))]
+
+
+def sc_udp_in(rng, p):
+    port = rng.choice((53, 53, 5000))
+    lines = ["INPUT peer:%d>host:%d udp data=12" % (p, port)]
+    if rng.random() < 0.4:
+        lines.append("INPUT peer:%d>host:%d udp data=12" % (p, port))
+    return lines
+
+
+def sc_udp_out(rng, p):
+    lines = ["OUTPUT host:%d>peer:53 udp send data=12" % p]
+    roll = rng.random()
+    if roll < 0.6:
+        lines.append("INPUT peer:53>host:%d udp data=40" % p)
+    if rng.random() < 0.4:
+        lines.append("INPUT peer>host icmp type=3 code=%d about=host:%d>peer:53/udp"
+                     % (rng.choice((3, 1, 13)), p))
+    return lines
+
+
+def sc_icmp_unknown(rng, p):
+    return ["INPUT peer>host icmp type=3 code=3 about=host:%d>peer:53/udp" % p]
+
+
+def sc_ping(rng, p):
+    lines = ["INPUT peer>host icmp type=8 id=%d" % (p % 60000)]
+    if rng.random() < 0.3:
+        lines.append("INPUT peer>host icmp type=0 id=%d" % (p % 60000))
+    return lines
+
+
+def sc_tcp_out(rng, p):
+    f = "INPUT far:8080>host:%d tcp" % p
+    lines = ["OUTPUT host:%d>far:8080 tcp connect" % p, f + " flags=SA"]
+    if rng.random() < 0.4:
+        lines.append(f + " flags=PA data=10")
+    if rng.random() < 0.3:
+        lines.append(f + " flags=" + rng.choice(("R", "FA")))
+    return lines
+
+
+def sc_fwd_tcp(rng, p):
+    a = "FORWARD peer:%d>far:80 tcp" % p
+    b = "FORWARD far:80>peer:%d tcp" % p
+    lines = [a + " flags=S"]
+    if rng.random() < 0.8:
+        lines.append(b + " flags=SA")
+        lines.append(a + " flags=A")
+        if rng.random() < 0.6:
+            lines.append(a + " flags=PA data=10")
+        if rng.random() < 0.3:
+            lines.append(b + " flags=PA data=10 seq=300000000")
+        if rng.random() < 0.5:
+            lines.append(rng.choice((a, b)) + " flags=" + rng.choice(("R", "FA")))
+            if rng.random() < 0.4:
+                lines.append(a + " flags=PA data=5")
+    elif rng.random() < 0.5:
+        lines.append(b + " flags=R")
+    return lines
+
+
+def sc_fwd_udp(rng, p):
+    lines = ["FORWARD peer:%d>far:53 udp data=8" % p]
+    if rng.random() < 0.7:
+        lines.append("FORWARD far:53>peer:%d udp data=20" % p)
+    if rng.random() < 0.4:
+        lines.append("FORWARD far>peer icmp type=3 code=3 about=peer:%d>far:53/udp"
+                     % p)
+    return lines
+
+
+def sc_fwd_ping(rng, p):
+    lines = ["FORWARD peer>far icmp type=8 id=%d" % (p % 60000)]
+    if rng.random() < 0.6:
+        lines.append("FORWARD far>peer icmp type=0 id=%d" % (p % 60000))
+    return lines
+
+
+SCENARIOS = (sc_tcp_in, sc_tcp_in, sc_stray, sc_udp_in, sc_udp_out,
+             sc_icmp_unknown, sc_ping, sc_tcp_out, sc_fwd_tcp, sc_fwd_tcp,
+             sc_fwd_udp, sc_fwd_ping)
+
+
+def gen_seq(rng):
+    scen = []
+    for k in range(rng.randrange(3, 8)):
+        port = 40000 + 100 * k + rng.randrange(100)
+        scen.append(list(rng.choice(SCENARIOS)(rng, port)))
+    lines = []
+    while any(scen):
+        live = [s for s in scen if s]
+        # mostly one after the other, sometimes interleaved
+        s = live[0] if rng.random() < 0.6 else rng.choice(live)
+        lines.append(s.pop(0) + " => accept")
+    return HEAD + "\n".join(lines) + "\n"
+
+
+def play(rules, seq, mode, tmp):
+    """seqrun.py's lines: {line number: verdict and replies}, or an
+    error string."""
+    try:
+        res = subprocess.run([sys.executable, SEQRUN, "--rules", rules,
+                              "--seq", seq, "--mode", mode,
+                              "--bpfilter", BPFILTER, "--tmp", tmp],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        return "%s: timed out" % mode
+    out = {}
+    for line in res.stdout.splitlines():
+        if line.startswith("refused: "):
+            return "%s refused: %s" % (mode, line[9:])
+        if line.startswith("error: "):
+            return "%s: %s" % (mode, line)
+        no, _, rest = line.partition(" ")
+        if no.isdigit():
+            out[int(no)] = rest
+    if res.returncode:
+        return "%s: exit %d: %s" % (mode, res.returncode,
+                                    res.stderr.strip()[-500:])
+    return out
+
+
+def seq_hooks(seq_text):
+    return {n: text.split()[0] for n, text in
+            enumerate(seq_text.splitlines(), 1)
+            if text.split()[:1] and text.split()[0] in
+            ("INPUT", "FORWARD", "OUTPUT")}
+
+
+def output_drops(rules_text):
+    """Can OUTPUT (or a user chain) drop H's own packets?"""
+    for line in rules_text.splitlines():
+        if line.startswith(":OUTPUT DROP") or (
+                line.startswith("-A ") and not line.startswith("-A INPUT") and
+                not line.startswith("-A FORWARD") and
+                ("-j DROP" in line or "-j REJECT" in line)):
+            return True
+    return False
+
+
+def verdict_only(text):
+    return text.split(" reply=")[0] if text else text
+
+
+def diff(kern, got, hooks_of, hook, drops):
+    """Lines that differ. At XDP, OUTPUT lines are not compared, and
+    where OUTPUT drops, the replies are not either: XDP has no OUTPUT, H's
+    answers (and the kernel's REJECT answers) leave unfiltered."""
+    def norm(text):
+        return verdict_only(text) if hook == "xdp" and drops else text
+    return [n for n in sorted(kern) if not (hook == "xdp" and
+                                            hooks_of[n] == "OUTPUT")
+            and norm(got.get(n)) != norm(kern[n])]
+
+
+def one_set(job):
+    seed, idx, hooks = job
+    rng = random.Random("%s/%d" % (seed, idx))
+    rules_text = gen_rules(rng)
+    seq_text = gen_seq(rng)
+    hooks_of = seq_hooks(seq_text)
+    res = {"idx": idx, "lines": 0, "pairs": 0, "agree": 0, "flaky": [],
+           "mism": [], "errors": [], "rules": rules_text, "seq": seq_text}
+    with tempfile.TemporaryDirectory(prefix="bpfilter-ctcamp.") as tmp:
+        rules = os.path.join(tmp, "r.rules")
+        seq = os.path.join(tmp, "s.seq")
+        with open(rules, "w") as f:
+            f.write(rules_text)
+        with open(seq, "w") as f:
+            f.write(seq_text)
+        kern = play(rules, seq, "kernel", tmp)
+        if isinstance(kern, str):
+            res["errors"].append(kern)
+            return res
+        res["lines"] = len(kern)
+        for hook in hooks:
+            got = play(rules, seq, hook, tmp)
+            if isinstance(got, str):
+                res["errors"].append(got)
+                continue
+            bad = diff(kern, got, hooks_of, hook, output_drops(rules_text))
+            if bad:
+                # Once more, both sides: a line that then agrees (and
+                # whose kernel verdict held) was timing.
+                kern2 = play(rules, seq, "kernel", tmp)
+                got2 = play(rules, seq, hook, tmp)
+                if isinstance(kern2, str) or isinstance(got2, str):
+                    again = set(bad)
+                else:
+                    again = set(diff(kern2, got2, hooks_of, hook,
+                                     output_drops(rules_text)))
+                    again |= {n for n in bad if n not in kern2}
+                res["flaky"] += [(hook, n, kern[n], got.get(n))
+                                 for n in bad if n not in again]
+                bad = [n for n in bad if n in again]
+            for n in sorted(kern):
+                if hook == "xdp" and hooks_of[n] == "OUTPUT":
+                    continue
+                res["pairs"] += 1
+                if n not in bad:
+                    res["agree"] += 1
+            for n in bad:
+                res["mism"].append((hook, n, kern[n], got.get(n)))
+    return res
+
+
+def write_case(out, name, res, hook, n):
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, name)
+    lines = res["seq"].splitlines()
+    with open(base + ".rules", "w") as f:
+        f.write("# ctcamp %s: %s line %d differs from the kernel\n" %
+                (name, hook, n))
+        f.write(res["rules"])
+    with open(base + ".seq", "w") as f:
+        f.write("\n".join(lines[:n]) + "\n")
+    return base
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", type=int,
+                    default=int(os.environ.get("CT_SETS", "20")))
+    ap.add_argument("--seed", default=os.environ.get("CT_SEED", "1"))
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--hooks", default="xdp,tc")
+    ap.add_argument("--out", default="/tmp/bpfilter-ctcamp")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("# SKIP: the stateful campaign needs root (netns, iptables, bpf)")
+        sys.exit(4)
+    if not os.access(BPFILTER, os.X_OK):
+        sys.exit("ctcamp: %s is missing; run make first" % BPFILTER)
+    hooks = [h for h in args.hooks.split(",") if h]
+    print("# stateful campaign seed %s: %d rule sets with sequences, hooks %s,"
+          " %d jobs" % (args.seed, args.sets, ",".join(hooks), args.jobs),
+          flush=True)
+    tot = {"sets": 0, "lines": 0, "pairs": 0, "agree": 0, "mism": 0,
+           "errors": 0, "flaky": 0}
+    start = time.time()
+    jobs = [(args.seed, i, hooks) for i in range(args.start,
+                                                  args.start + args.sets)]
+    with multiprocessing.Pool(args.jobs) as pool:
+        for res in pool.imap_unordered(one_set, jobs):
+            tot["sets"] += 1
+            for key in ("lines", "pairs", "agree"):
+                tot[key] += res[key]
+            for err in res["errors"]:
+                tot["errors"] += 1
+                print("# ERROR set %s/%d: %s" % (args.seed, res["idx"], err),
+                      flush=True)
+            for hook, n, kv, bv in res["flaky"]:
+                tot["flaky"] += 1
+                print("# FLAKY set %s/%d %s line %d: kernel '%s', bpfilter "
+                      "'%s'; agreed when played again" %
+                      (args.seed, res["idx"], hook, n, kv, bv), flush=True)
+            for hook, n, kv, bv in res["mism"]:
+                tot["mism"] += 1
+                name = "ct-%s-%d-%s-%d" % (args.seed, res["idx"], hook, n)
+                base = write_case(args.out, name, res, hook, n)
+                print("MISMATCH set %s/%d %s line %d: %s: kernel '%s', "
+                      "bpfilter '%s' (%s.rules/.seq)" %
+                      (args.seed, res["idx"], hook, n,
+                       res["seq"].splitlines()[n - 1].split(" =>")[0], kv,
+                       bv, base), flush=True)
+            if args.verbose or tot["sets"] % 5 == 0:
+                print("# %d sets, %d pairs, %d mismatches, %.0f s" %
+                      (tot["sets"], tot["pairs"], tot["mism"],
+                       time.time() - start), flush=True)
+    print("# stateful campaign seed %s: %d rule sets, %d sequence lines, %d "
+          "(line, hook) pairs, %d agree, %d mismatch, %d errors, %d flakes "
+          "(agreed when played again), %.0f s" %
+          (args.seed, tot["sets"], tot["lines"], tot["pairs"], tot["agree"],
+           tot["mism"], tot["errors"], tot["flaky"], time.time() - start))
+    sys.exit(0 if tot["mism"] == 0 and tot["errors"] == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
