@@ -785,25 +785,74 @@ uint32_t bf_icmpct_timeout(void)
 	return v;
 }
 
+/* nf_conntrack_icmpv6_timeout, as bf_icmpct_timeout() reads ICMP's */
+static uint32_t ct_icmpq_timeout(const struct bf_gen *g)
+{
+	unsigned int v = 30;	/* the kernel's default */
+	FILE *f;
+
+	if (!g->v6)
+		return bf_icmpct_timeout();
+	f = fopen("/proc/sys/net/netfilter/nf_conntrack_icmpv6_timeout", "re");
+	if (!f)
+		return v;
+	if (fscanf(f, "%u", &v) != 1)
+		v = 30;
+	fclose(f);
+	return v;
+}
+
 /* Does this program feed the tracker (not BPF_PROG_TEST_RUN's)? */
 static bool ct_icmpq_feeds(const struct bf_gen *g)
 {
-	return g->opts.force_hook < 0 && !g->v6;
+	return g->opts.force_hook < 0;
+}
+
+/* The query's addresses into the key: r3 = CT_OP_*; clobbers r4, r5. */
+static void ct_icmpq_addrs(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t rep_addrs = bf_label_new(e), out = bf_label_new(e);
+	int s = g->v6 ? BF_PKT_SADDR6 : BF_PKT_SADDR;
+	int d = g->v6 ? BF_PKT_DADDR6 : BF_PKT_DADDR;
+	int i, n = g->v6 ? 16 : 4, sz = g->v6 ? BPF_DW : BPF_W;
+
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
+	for (i = 0; i < n; i += g->v6 ? 8 : 4) {
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, s + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + i));
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, d + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + 16 + i));
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, rep_addrs);
+	for (i = 0; i < n; i += g->v6 ? 8 : 4) {
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, d + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + i));
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, s + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + 16 + i));
+	}
+	bf_label_bind(e, out);
 }
 
 /*
  * r1 = the ICMP type of a query packet (l4len >= 8 checked): build the
  * key of its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types
- * jump to `other` with nothing written but OP none.
+ * jump to `other` with nothing written but OP none. ICMPv6: echo (128,
+ * 129) and node information (139, 140), as icmpv6_invert_tuple() pairs
+ * them.
  */
-static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
+static void ct_icmpq_key(struct bf_gen *g, uint32_t other)
 {
-	static const uint8_t req[] = { 8, 13, 15, 17 }, rep[] = { 0, 14, 16, 18 };
+	static const uint8_t req4[] = { 8, 13, 15, 17 }, rep4[] = { 0, 14, 16, 18 };
+	static const uint8_t req6[] = { 128, 139 }, rep6[] = { 129, 140 };
+	const uint8_t *req = g->v6 ? req6 : req4, *rep = g->v6 ? rep6 : rep4;
+	size_t i, n = g->v6 ? sizeof(req6) : sizeof(req4);
+	struct bf_emit *e = &g->e;
 	uint32_t is_req = bf_label_new(e), is_rep = bf_label_new(e);
-	uint32_t rep_addrs = bf_label_new(e), common = bf_label_new(e);
-	size_t i;
+	uint32_t common = bf_label_new(e);
 
-	for (i = 0; i < sizeof(req); i++) {
+	for (i = 0; i < n; i++) {
 		uint32_t next = bf_label_new(e);
 
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, req[i], 0), next);
@@ -825,17 +874,7 @@ static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
 	bf_label_bind(e, common);
 	for (i = 0; i < sizeof(struct bf_icmpct_key); i += 8)
 		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_KEY + (int32_t)i, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, BF_PKT_SADDR));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R5, R7, BF_PKT_DADDR));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY + 16));
-	common = bf_label_new(e);
-	bf_emit_jmp(e, BPF_JMP_A(0), common);
-	bf_label_bind(e, rep_addrs);
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY + 16));
-	bf_label_bind(e, common);
+	ct_icmpq_addrs(g);
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, BF_PKT_L4 + 4));
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R4, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, id)));
@@ -846,7 +885,7 @@ static void ct_icmpq_key(struct bf_emit *e, uint32_t other)
 			       (int32_t)offsetof(struct bf_icmpct_key, code)));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_KEY +
 			      (int32_t)offsetof(struct bf_icmpct_key, family),
-			      AF_INET));
+			      g->v6 ? AF_INET6 : AF_INET));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R3, CT_ICMPQ_OP));
 }
 
@@ -879,7 +918,7 @@ static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
 	struct bf_emit *e = &g->e;
 	uint32_t miss = bf_label_new(e);
 
-	ct_icmpq_key(e, l->invalid);
+	ct_icmpq_key(g, l->invalid);
 	ct_icmpq_find(e, miss);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REPLY, 0), l->est);
@@ -904,7 +943,7 @@ static void ct_icmpq_update(struct bf_gen *g)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t out = bf_label_new(e), miss = bf_label_new(e);
-	uint64_t tmo = (uint64_t)bf_icmpct_timeout() * 1000000000ULL;
+	uint64_t tmo = (uint64_t)ct_icmpq_timeout(g) * 1000000000ULL;
 
 	bf_emit_mark(e, "conntrack: the ICMP query tracker sees the packet the kernel's conntrack gets");
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
@@ -948,11 +987,11 @@ static void ct_icmpq_egress(struct bf_gen *g)
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), skip);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, g->v6 ? 58 : 1, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
-	ct_icmpq_key(e, skip);
+	ct_icmpq_key(g, skip);
 	ct_icmpq_update(g);
 	bf_label_bind(e, skip);
 }
@@ -1127,9 +1166,8 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
  * than 8 bytes INVALID; MLD, neighbour discovery and multicast router
  * discovery (130-136, 143, 151, 152) UNTRACKED, as the kernel leaves
  * them; errors (< 128) RELATED to the quoted flow or INVALID; echo and
- * node information queries (128, 139) NEW, their replies (129, 140)
- * ESTABLISHED (the kfuncs cannot look ICMPv6 up: an unsolicited reply is
- * INVALID for the kernel); every other type INVALID (no tuple inverts).
+ * node information queries (128/129, 139/140) from the ICMP query
+ * tracker as for IPv4; every other type INVALID (no tuple inverts).
  */
 static void ct_icmp6(struct bf_gen *g, const struct ct_btf *c,
 		     const struct ct_labels *l)
@@ -1147,11 +1185,7 @@ static void ct_icmp6(struct bf_gen *g, const struct ct_btf *c,
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, untracked[i], 0),
 			    l->untracked);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 128, 0), err);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 128, 0), l->new_);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 139, 0), l->new_);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 129, 0), l->est);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 140, 0), l->est);
-	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	ct_icmpq_state(g, l);	/* 128, 129, 139, 140; the rest INVALID */
 	bf_label_bind(e, err);
 	ct_icmp6_error(g, c, l);
 }
