@@ -138,7 +138,7 @@ difftest: all
 	tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} tests/diff/campaign.sh
 
-check: all unit progtest translate packet packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all

@@ -26,7 +26,8 @@
  *                  out of bounds, ICMP shorter than 8 bytes or of a type
  *                  above 18: INVALID.
  *   ICMP errors:   (3, 4, 5, 11, 12) the quoted TCP/UDP header's flow,
- *                  looked up inverted as nf_conntrack_inet_error() does:
+ *                  looked up inverted as nf_conntrack_inet_error() does
+ *                  (a quoted ICMP query: in the ICMP query tracker):
  *                  found and addressed to the flow's end: RELATED, else
  *                  INVALID.
  *   ICMP queries:  the kfuncs cannot look ICMP up: bpfilter's own
@@ -727,6 +728,8 @@ static void ct_udp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
+static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l);
+
 /*
  * An ICMP error: the quoted IPv4 header (20 bytes, no options) and the
  * first 8 bytes of its TCP/UDP header, looked up inverted.
@@ -736,7 +739,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 {
 	struct bf_emit *e = &g->e;
 	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
-	uint32_t tcpudp = bf_label_new(e);
+	uint32_t tcpudp = bf_label_new(e), icmpq = bf_label_new(e);
 
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 36, 0), l->invalid);
@@ -744,6 +747,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0x45, 0), l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, in + 9));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 1, 0), icmpq);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), l->invalid);
 	bf_label_bind(e, tcpudp);
 	/* the flow the quoted packet belongs to, seen from the other end */
@@ -767,6 +771,9 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+	/* a quoted ICMP query: the ICMP query tracker's entry */
+	bf_label_bind(e, icmpq);
+	ct_icmpq_error(g, l);
 }
 
 /* ---- ICMP queries: bpfilter's tracker (BF_MAP_ICMPCT) ------------------- */
@@ -808,13 +815,14 @@ static bool ct_icmpq_feeds(const struct bf_gen *g)
 	return g->opts.force_hook < 0;
 }
 
-/* The query's addresses into the key: r3 = CT_OP_*; clobbers r4, r5. */
-static void ct_icmpq_addrs(struct bf_gen *g)
+/*
+ * The query's addresses (at pkt + s, pkt + d; 16 bytes, 8-aligned, for
+ * IPv6) into the key, the request's first: r3 = CT_OP_*; clobbers r4.
+ */
+static void ct_icmpq_addrs(struct bf_gen *g, int s, int d)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t rep_addrs = bf_label_new(e), out = bf_label_new(e);
-	int s = g->v6 ? BF_PKT_SADDR6 : BF_PKT_SADDR;
-	int d = g->v6 ? BF_PKT_DADDR6 : BF_PKT_DADDR;
 	int i, n = g->v6 ? 16 : 4, sz = g->v6 ? BPF_DW : BPF_W;
 
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
@@ -836,13 +844,15 @@ static void ct_icmpq_addrs(struct bf_gen *g)
 }
 
 /*
- * r1 = the ICMP type of a query packet (l4len >= 8 checked): build the
- * key of its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types
- * jump to `other` with nothing written but OP none. ICMPv6: echo (128,
- * 129) and node information (139, 140), as icmpv6_invert_tuple() pairs
- * them.
+ * r1 = the ICMP type of a query (l4len >= 8 checked): build the key of
+ * its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types jump to
+ * `other`. The query's addresses are at pkt + sa / da, its ICMP header
+ * at pkt + l4: the packet's own (ct_icmpq_key_pkt()), or one an ICMP
+ * error quotes. ICMPv6: echo (128, 129) and node information (139, 140),
+ * as icmpv6_invert_tuple() pairs them; 16-byte addresses.
  */
-static void ct_icmpq_key(struct bf_gen *g, uint32_t other)
+static void ct_icmpq_key(struct bf_gen *g, uint32_t other, int sa, int da,
+			 int l4)
 {
 	static const uint8_t req4[] = { 8, 13, 15, 17 }, rep4[] = { 0, 14, 16, 18 };
 	static const uint8_t req6[] = { 128, 139 }, rep6[] = { 129, 140 };
@@ -874,19 +884,26 @@ static void ct_icmpq_key(struct bf_gen *g, uint32_t other)
 	bf_label_bind(e, common);
 	for (i = 0; i < sizeof(struct bf_icmpct_key); i += 8)
 		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_KEY + (int32_t)i, 0));
-	ct_icmpq_addrs(g);
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, BF_PKT_L4 + 4));
+	ct_icmpq_addrs(g, sa, da);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, l4 + 4));
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R4, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, id)));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, type)));
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R4, R7, BF_PKT_L4 + 1));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R4, R7, l4 + 1));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R4, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, code)));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_KEY +
 			      (int32_t)offsetof(struct bf_icmpct_key, family),
 			      g->v6 ? AF_INET6 : AF_INET));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R3, CT_ICMPQ_OP));
+}
+
+/* The key of the packet's own query (r1 = its type). */
+static void ct_icmpq_key_pkt(struct bf_gen *g, uint32_t other)
+{
+	ct_icmpq_key(g, other, g->v6 ? BF_PKT_SADDR6 : BF_PKT_SADDR,
+		     g->v6 ? BF_PKT_DADDR6 : BF_PKT_DADDR, BF_PKT_L4);
 }
 
 /*
@@ -918,7 +935,7 @@ static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
 	struct bf_emit *e = &g->e;
 	uint32_t miss = bf_label_new(e);
 
-	ct_icmpq_key(g, l->invalid);
+	ct_icmpq_key_pkt(g, l->invalid);
 	ct_icmpq_find(e, miss);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REPLY, 0), l->est);
@@ -931,6 +948,28 @@ static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REQUEST, 0), l->new_);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+}
+
+/*
+ * An ICMP error quoting an ICMP query (nf_conntrack_inet_error() with
+ * the quoted echo, timestamp, ... tuple inverted): RELATED when the
+ * tracker has the query's entry and the error goes to the quoted
+ * packet's sender, else INVALID. The error changes nothing in the entry.
+ */
+static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in4));
+	ct_icmpq_key(g, l->invalid, in + 12, in + 16, in4);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_find(e, l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
 /*
@@ -991,7 +1030,7 @@ static void ct_icmpq_egress(struct bf_gen *g)
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
-	ct_icmpq_key(g, skip);
+	ct_icmpq_key_pkt(g, skip);
 	ct_icmpq_update(g);
 	bf_label_bind(e, skip);
 }

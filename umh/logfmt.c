@@ -447,6 +447,8 @@ static void lf_ipv6(struct lf *m, uint32_t ioff, int hl_delta, uint32_t mark, bo
 	default:
 		lf_put(m, "PROTO=%u ", hdr);
 	}
+	if (recurse && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
+		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
 	if (recurse && mark)
 		lf_put(m, "MARK=0x%x ", mark);
 }

@@ -535,6 +535,10 @@ int umh_state_restore(struct bf_umh *umh)
 	r = umh_restore_tables(umh, hdrs, got);
 	if (r)
 		return r;
+	/* the previous XDP daemon had the conntrack observer at tc egress: so do we */
+	if (got[0] && umh->hook == BF_HOOK_XDP && hdrs[0].hook == BF_HOOK_XDP &&
+	    hdrs[0].prog_ids[BF_HOOK_TC_EGRESS])
+		umh->xdp_observe = true;
 	if (umh_can_adopt(umh, hdrs, got) && !umh_adopt(umh, &hdrs[0])) {
 		bf_info("adopted the attached programs and their counters (IPv4 %u entries%s)",
 			umh->t4->ir->n_entries, umh->t6 ? ", IPv6 too" : "");

@@ -281,6 +281,11 @@ def icmp4_part():
     send("icmp echo reply wrong code", icmp(0, 1, b"\x51\x51\0\1"))
     send("icmp echo reply again", icmp(0, 0, b"\x51\x51\0\2"))
     send("icmp echo request A same id", icmp(8, 0, b"\x51\x51\0\3"))
+    # ICMP errors quoting B's echo request: RELATED to the tracked query
+    qping = ip4(1, icmp_msg(8, 0, b"\x51\x51\0\1"), src=DST, dst=SRC)[:28]
+    send("icmp err quoting B's ping", icmp(3, 1, b"\0\0\0\0", qping))
+    qother = ip4(1, icmp_msg(8, 0, b"\x59\x98\0\1"), src=DST, dst=SRC)[:28]
+    send("icmp err quoting other ping", icmp(3, 1, b"\0\0\0\0", qother))
     b_sends_icmp(icmp_msg(13, 0, b"\x52\x52\0\1", bytes(12)))
     send("icmp timestamp reply to B", icmp(14, 0, b"\x52\x52\0\1", bytes(12)))
     send("icmp echo reply to timestamp", icmp(0, 0, b"\x52\x52\0\1"))

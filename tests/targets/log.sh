@@ -185,5 +185,12 @@ for ((i = 1; i <= expect; i++)); do
 		diff <(tr ' ' '\n' <<<"$k") <(tr ' ' '\n' <<<"$b") | sed 's/^/#   /' || true
 	fi
 done
+# the --log-uid line is compared above; it must carry the credentials
+if [[ $hook == tc ]]; then
+	if grep -q "UID=1234 GID=2345 " "$tmp/bpf"; then ok "--log-uid: UID=1234 GID=2345 in bpfilter's OUTPUT line"
+	else not_ok "--log-uid: no UID=1234 GID=2345 in bpfilter's lines"; fi
+fi
+if grep "DPT=2223 " "$tmp/bpf" | grep -q "UID="; then not_ok "--log-uid at INPUT printed a UID"
+else ok "--log-uid at INPUT (no socket): no UID= field"; fi
 echo "1..$num"
 ((failed == 0))

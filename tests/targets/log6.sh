@@ -15,7 +15,10 @@
 # (--log-macdecode), an echo request behind a hop-by-hop header
 # (--log-ip-options: "OPT ( )"), a first fragment (FRAG: ... ID:), an
 # ICMPv6 error quoting UDP (the one-level dump), FORWARD UDP (HOPLIMIT after
-# ip6_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT).
+# ip6_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT),
+# OUTPUT UDP from a raw socket opened as uid 1234 gid 2345 with --log-uid
+# (UID=1234 GID=2345, tc only), and --log-uid on the INPUT UDP rule (no
+# socket: no UID= field at either hook).
 # kernel.printk_devkmsg is set to "on" for the run (more than 10 lines in
 # 5 s otherwise meet /dev/kmsg's rate limit) and restored.
 #
@@ -79,11 +82,12 @@ rules() {	# rules PREFIX: ip6tables-restore input
 	:FORWARD ACCEPT [0:0]
 	:OUTPUT ACCEPT [0:0]
 	-A INPUT -p tcp --dport 2222 -j LOG --log-prefix "$1 " --log-level 5 --log-tcp-sequence --log-tcp-options
-	-A INPUT -p udp --dport 2223 -j LOG --log-prefix "$1 " --log-macdecode
+	-A INPUT -p udp --dport 2223 -j LOG --log-prefix "$1 " --log-macdecode --log-uid
 	-A INPUT -p ipv6-icmp -j LOG --log-prefix "$1 " --log-level 3 --log-ip-options
 	-A INPUT -p udp --dport 2227 -j LOG --log-prefix "$1 " --log-level 6
 	-A FORWARD -p udp -j LOG --log-prefix "$1 " --log-level 6
 	-A OUTPUT -p udp --dport 2224 -j LOG --log-prefix "$1 " --log-level 7
+	-A OUTPUT -p udp --dport 2228 -j LOG --log-prefix "$1 " --log-uid
 	$CTRULE
 	COMMIT
 	R
@@ -97,6 +101,9 @@ send_all() {
 	ip netns exec "$A" python3 "$SEND" udp-frag fd02::1 fd02::2
 	ip netns exec "$A" python3 "$SEND" udp-fwd fd02::1 fd03::1
 	ip netns exec "$B" python3 "$SEND" udp-out fd03::2 fd03::1
+	# --log-uid: the socket file's fsuid/fsgid (CAP_NET_RAW kept for the raw socket)
+	ip netns exec "$B" setpriv --reuid 1234 --regid 2345 --clear-groups --inh-caps +net_raw \
+		--ambient-caps +net_raw /usr/bin/python3 "$SEND" udp-port-2228 fd03::2 fd03::1
 }
 
 lines() {
@@ -113,7 +120,7 @@ wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
 }
 
 KT="bk6$$:" BT="bb6$$:"
-expect=7
+expect=8
 [[ $hook == xdp ]] && expect=6
 # ---- phase 1: the kernel's own LOG target ----
 echo 1 >"$allns_file"
@@ -159,5 +166,12 @@ for ((i = 1; i <= expect; i++)); do
 		diff <(tr ' ' '\n' <<<"$k") <(tr ' ' '\n' <<<"$b") | sed 's/^/#   /' || true
 	fi
 done
+# the --log-uid line is compared above; it must carry the credentials
+if [[ $hook == tc ]]; then
+	if grep -q "UID=1234 GID=2345 " "$tmp/bpf"; then ok "--log-uid: UID=1234 GID=2345 in bpfilter's OUTPUT line"
+	else not_ok "--log-uid: no UID=1234 GID=2345 in bpfilter's lines"; fi
+fi
+if grep "DPT=2223 " "$tmp/bpf" | grep -q "UID="; then not_ok "--log-uid at INPUT printed a UID"
+else ok "--log-uid at INPUT (no socket): no UID= field"; fi
 echo "1..$num"
 ((failed == 0))
