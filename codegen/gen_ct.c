@@ -973,6 +973,33 @@ static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l)
 }
 
 /*
+ * The same for ICMPv6: an error quoting an ICMPv6 query whose header is
+ * at pkt->l4 + `off` (behind the quoted IPv6 header and its extension
+ * headers, ct6_quoted_l4()).
+ */
+static void ct6_icmpq_error(struct bf_gen *g, const struct ct_labels *l,
+			    int off)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8;
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, off + 8, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + off));
+	ct_icmpq_key(g, l->invalid, in + 8, in + 24, BF_PKT_L4 + off);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_find(e, l->invalid);
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R2, R7, in + 8 + i));
+		bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	}
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+/*
  * What the kernel's conntrack does with the query at pkt + CT_ICMPQ_KEY
  * (CT_ICMPQ_OP): an entry in force is refreshed (nf_ct_refresh_acct) and
  * a reply marks it replied; a request without one creates it. Clobbers
@@ -1082,16 +1109,28 @@ static void ct_natbits_join(struct bf_emit *e)
 	bf_label_bind(e, skip);
 }
 
+static void ct6_icmpq_error(struct bf_gen *g, const struct ct_labels *l,
+			    int off);
+
 /*
  * The quoted ports at pkt->l4 + `off` into the inverted IPv6 tuple, when
  * the datagram has them (nf_ct_get_tuple() reads 4 bytes); r9 = the
- * quoted protocol, which must be TCP or UDP.
+ * quoted protocol: TCP or UDP, or an ICMPv6 query whose 8-byte header
+ * fits the copy (the ICMP query tracker's entry).
  */
-static void ct6_quoted_ports(struct bf_emit *e, int off, uint32_t lookup,
-			     uint32_t invalid)
+static void ct6_quoted_ports(struct bf_gen *g, const struct ct_labels *l,
+			     int off, uint32_t lookup)
 {
-	uint32_t tcpudp = bf_label_new(e);
+	struct bf_emit *e = &g->e;
+	uint32_t tcpudp = bf_label_new(e), invalid = l->invalid;
 
+	if (off + 8 <= BF_PKT_L4_MAX) {
+		uint32_t notq = bf_label_new(e);
+
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 58, 0), notq);
+		ct6_icmpq_error(g, l, off);
+		bf_label_bind(e, notq);
+	}
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), invalid);
 	bf_label_bind(e, tcpudp);
@@ -1113,8 +1152,11 @@ static void ct6_quoted_ports(struct bf_emit *e, int off, uint32_t lookup,
  * Longer chains do not fit the copy: INVALID (docs/design-notes.md).
  * Ports into the tuple, r9 = the protocol, then `lookup`.
  */
-static void ct6_quoted_l4(struct bf_emit *e, uint32_t lookup, uint32_t invalid)
+static void ct6_quoted_l4(struct bf_gen *g, const struct ct_labels *l,
+			  uint32_t lookup)
 {
+	struct bf_emit *e = &g->e;
+	uint32_t invalid = l->invalid;
 	const int ext = BF_PKT_L4 + 48;
 	uint32_t opt = bf_label_new(e), frag = bf_label_new(e);
 	uint32_t auth = bf_label_new(e), next8 = bf_label_new(e);
@@ -1148,11 +1190,11 @@ static void ct6_quoted_l4(struct bf_emit *e, uint32_t lookup, uint32_t invalid)
 	bf_emit_jmp(e, BPF_JMP_A(0), auth12);
 	bf_label_bind(e, next8);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, ext));
-	ct6_quoted_ports(e, 56, lookup, invalid);
+	ct6_quoted_ports(g, l, 56, lookup);
 	bf_label_bind(e, auth12);
-	ct6_quoted_ports(e, 60, lookup, invalid);
+	ct6_quoted_ports(g, l, 60, lookup);
 	bf_label_bind(e, direct);
-	ct6_quoted_ports(e, 48, lookup, invalid);
+	ct6_quoted_ports(g, l, 48, lookup);
 }
 
 /*
@@ -1176,7 +1218,7 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in));
 	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), l->invalid);
-	ct6_quoted_l4(e, lookup, l->invalid);
+	ct6_quoted_l4(g, l, lookup);
 	bf_label_bind(e, lookup);
 	/* the flow the quoted packet belongs to, seen from the other end */
 	for (i = 0; i < 16; i += 8) {

@@ -319,6 +319,11 @@ def icmp6_part():
     send("icmp6 echo reply wrong code", icmp(129, 1, b"\x51\x51\0\1"))
     send("icmp6 echo reply again", icmp(129, 0, b"\x51\x51\0\2"))
     send("icmp6 echo request same id", icmp(128, 0, b"\x51\x51\0\3"))
+    # ICMPv6 errors quoting B's echo request: RELATED to the tracked query
+    qping = ip6(58, icmp_msg(128, 0, b"\x51\x51\0\1"), src=DST, dst=SRC)
+    send("icmp6 err quoting B's ping", icmp(1, 3, b"\0\0\0\0", qping))
+    qother = ip6(58, icmp_msg(128, 0, b"\x59\x98\0\1"), src=DST, dst=SRC)
+    send("icmp6 err quoting other ping", icmp(1, 3, b"\0\0\0\0", qother))
     # B's nf_conntrack_icmpv6_timeout is CT_ICMP_TIMEOUT seconds (run.sh)
     b_sends_icmp(icmp_msg(128, 0, b"\x53\x53\0\1"))
     time.sleep(float(os.environ.get("CT_ICMP_TIMEOUT", "5")) + 1.5)
