@@ -121,6 +121,8 @@ targets-test: all
 	tests/targets/reject6.sh --hook xdp
 	tests/targets/reject6.sh --hook tc
 	tests/targets/reject-output.sh
+	tests/targets/ratelimit.sh --hook xdp
+	tests/targets/ratelimit.sh --hook tc
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke

@@ -236,6 +236,14 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r);
 /* Emits the reply and `return DROP`, or refuses with g->err set (-EOPNOTSUPP). */
 int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain);
 
+/*
+ * gen_icmprl.c: the kernel's ICMP error rate limits (ratemask, global
+ * bucket, per-destination peer) before a REJECT's ICMP reply; r6 = ctx,
+ * r7 = pkt, r8 = the scratch buffer; clobbers r0-r5 and r9. Jumps to
+ * `limited` when the kernel would send nothing.
+ */
+void bf_gen_icmp_ratelimit(struct bf_gen *g, bool v6, uint32_t limited);
+
 /* btf.c */
 struct btf;
 /*

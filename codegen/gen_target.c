@@ -657,6 +657,7 @@ static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code
 
 	gen_icmp_inner(g, rj);
 	gen_rej_checks(g, rj);
+	bf_gen_icmp_ratelimit(g, false, rj->noreply);
 	/* r9 = quoted bytes = min(total length, 548) */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, ICMP_QUOTE_MAX, 0), clamp);
@@ -1058,6 +1059,7 @@ static void gen6_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t cod
 	uint32_t clamp = bf_label_new(e);
 
 	gen6_unreach_checks(g, rj);
+	bf_gen_icmp_ratelimit(g, true, rj->noreply);
 	/* r9 = quoted bytes = min(skb->len, 1232) */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, ICMP6_QUOTE_MAX, 0), clamp);

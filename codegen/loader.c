@@ -97,6 +97,18 @@ static uint32_t maps_log_ring_size(const struct bf_ir *ir)
 	return BF_LOGREC_RING_MIN;
 }
 
+/* REJECT's ICMP rate-limit peers: a table without REJECT keeps one entry. */
+static uint32_t maps_icmprl_size(const struct bf_ir *ir)
+{
+	uint32_t c, k;
+
+	for (c = 0; c < ir->n_chains; c++)
+		for (k = 0; k < ir->chains[c].n_rules; k++)
+			if (ir->chains[c].rules[k].verdict == BF_V_REJECT)
+				return BF_ICMPRL_MAX;
+	return 1;
+}
+
 int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		   struct bf_err *err)
 {
@@ -133,6 +145,8 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		"bpfilter_icq", sizeof(struct bf_icmpct_key),
 		sizeof(struct bf_icmpct_val),
 		bf_ir_count_field(ir, BF_F_CTSTATE) ? BF_ICMPCT_MAX : 1, NULL);
+	maps->fd[BF_MAP_ICMPRL] = bpf_map_create(BPF_MAP_TYPE_LRU_HASH,
+		"bpfilter_irl", 16, sizeof(uint64_t), maps_icmprl_size(ir), NULL);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;

@@ -128,6 +128,8 @@ enum bf_map_id {
 	BF_MAP_SCRATCH,		/* percpu array[1] of BF_SCRATCH_SIZE bytes: -j REJECT builds its reply there */
 	/* LRU hash, key struct bf_icmpct_key, value struct bf_icmpct_val (gen_ct.c) */
 	BF_MAP_ICMPCT,
+	/* LRU hash, key 16-byte address, value u64: REJECT's ICMP rate limits (gen_icmprl.c) */
+	BF_MAP_ICMPRL,
 	BF_MAP_NR,
 };
 
@@ -138,6 +140,7 @@ struct bf_test_ifs {
 
 #define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
 #define BF_SCRATCH_SIZE	1600	/* BF_MAP_SCRATCH value size (IPv6 REJECT quotes 1232 bytes) */
+#define BF_ICMPRL_MAX	4096	/* BF_MAP_ICMPRL entries (peers + 1) when the table has REJECT rules */
 
 /*
  * -m limit (BF_F_LIMIT): the kernel's jiffies (HZ 250, Debian's) and
