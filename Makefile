@@ -41,7 +41,7 @@ BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
 .PHONY: conntrack targets-test
 .PHONY: rulesets-check rulesets-bench
-.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest bench install clean kmod
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest difftest-ct bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -128,6 +128,12 @@ difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} tests/diff/campaign.sh
+	tests/diff/ctcamp.py
+
+# random conntrack/state rule sets and packet sequences, real packets through
+# the kernel and the attached program at XDP and tc (CT_SETS, default 20; CT_SEED)
+difftest-ct: all
+	tests/diff/ctcamp.py
 
 check: all unit progtest translate packet packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
 
