@@ -563,6 +563,12 @@ def main():
                                                       err), flush=True)
             for m in res["mism"]:
                 pending.append((res["idx"], res["rules"], m))
+                # at once (the shrunk reproducer comes at the end)
+                print("# mismatch in rule set %s/%d (%s) chain %s hook %s: "
+                      "%s -> %s %s, %s %s" %
+                      (args.seed, res["idx"], m[0], m[1], m[2], m[3],
+                       side_name(m[6]), m[4], side_name(m[7]), m[5]),
+                      flush=True)
             for chain, side, line, v1, v2 in res["flaky"]:
                 tot["flaky"] += 1
                 print("# FLAKY %s, rule set %s/%d chain %s: %s -> %s, on "
