@@ -41,7 +41,7 @@ BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
 .PHONY: conntrack targets-test
 .PHONY: rulesets-check rulesets-bench
-.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet selftest difftest-smoke difftest difftest-ct bench install clean kmod
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet packet-interp selftest difftest-smoke difftest difftest-ct bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -80,6 +80,10 @@ unit: $(SAN)/unit-tests
 packet: all
 	tests/packet/run.sh
 
+# the IPv6 packet cases judged by the reference interpreter (bpfilter test --interp)
+packet-interp: all
+	tests/packet/run.sh --hook interp $(wildcard tests/packet/cases/*.rules6)
+
 # a table the verifier rejects: clear errno, the verifier log, the old rules stay
 faults: all
 	tests/faults/run.sh --hook xdp
@@ -112,6 +116,11 @@ targets-test: all
 	tests/targets/log.sh --hook tc --ct
 	tests/targets/reject.sh --hook xdp --ct
 	tests/targets/reject.sh --hook tc --ct
+	tests/targets/log6.sh --hook xdp
+	tests/targets/log6.sh --hook tc
+	tests/targets/reject6.sh --hook xdp
+	tests/targets/reject6.sh --hook tc
+	tests/targets/reject-output.sh
 
 difftest-smoke: all
 	tests/diff/run.sh --smoke
@@ -135,17 +144,21 @@ difftest: all
 difftest-ct: all
 	tests/diff/ctcamp.py
 
-check: all unit progtest translate packet packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
 	$(B)/tests/progtest
 
 # -m conntrack / -m state end to end: INPUT, OUTPUT and FORWARD against the
-# kernel's iptables-legacy, packet by packet, at XDP and tc (tests/ct/)
+# kernel's iptables-legacy and ip6tables-legacy, packet by packet, at XDP and
+# tc (tests/ct/)
 conntrack: all
 	tests/ct/run.sh
 	tests/ct/forward.sh
+	tests/ct/run.sh -6
+	tests/ct/forward.sh -6
+	tests/ct/nat.sh
 
 # bpfilter.ko in a qemu guest running Debian's kernel. A skip (exit 4) is
 # accepted only for non-root runs: as root the packages are there to run it.
@@ -185,7 +198,8 @@ rulesets: all
 rulesets-check: all
 	tests/rulesets/check.sh
 
-# Per-packet cost of ufw's table: bpfilter (BPF_PROG_TEST_RUN) vs the
+# Per-packet cost of every real rule set with a NAME.bench packet: bpfilter
+# (BPF_PROG_TEST_RUN at XDP and tc) vs the
 # kernel's iptables-legacy, measured as make bench does.
 rulesets-bench: all
-	tests/bench/run.sh --rules tests/rulesets/ufw/ufw.rules
+	tests/rulesets/bench.sh

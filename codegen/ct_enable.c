@@ -9,7 +9,8 @@
  *
  *   table ip bpfilter_ct { chain track { ct state } }
  *
- * whose one rule loads the ct state into a register in a chain no hook
+ * (`table ip6 bpfilter_ct` for IPv6 programs: the reference is per
+ * family, as xt_conntrack's in an ip6tables table is), whose one rule loads the ct state into a register in a chain no hook
  * runs. Creating the ct expression is what takes the reference; the rule
  * costs nothing per packet. The table is replaced in one transaction
  * (add, delete, add), so enabling twice leaves one rule and the reference
@@ -34,8 +35,10 @@
 #define CT_TABLE	"bpfilter_ct"
 #define CT_CHAIN	"track"
 
+/* `fam`: the nf_tables family of the table (NFPROTO_IPV4 / NFPROTO_IPV6) */
 static struct nlmsghdr *cte_msg(struct mnl_nlmsg_batch *b, uint16_t type,
-				uint16_t flags, uint32_t seq, uint16_t res_id)
+				uint16_t flags, uint32_t seq, uint16_t res_id,
+				uint8_t fam)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
 	struct nfgenmsg *nfg;
@@ -44,7 +47,7 @@ static struct nlmsghdr *cte_msg(struct mnl_nlmsg_batch *b, uint16_t type,
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = res_id == NFNL_SUBSYS_NFTABLES ? AF_UNSPEC : NFPROTO_IPV4;
+	nfg->nfgen_family = res_id == NFNL_SUBSYS_NFTABLES ? AF_UNSPEC : fam;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = htons(res_id);
 	return nlh;
@@ -55,29 +58,31 @@ static uint16_t cte_type(int msg)
 	return (NFNL_SUBSYS_NFTABLES << 8) | msg;
 }
 
-static void cte_table(struct mnl_nlmsg_batch *b, int msg, uint32_t seq)
+static void cte_table(struct mnl_nlmsg_batch *b, int msg, uint32_t seq,
+		      uint8_t fam)
 {
 	struct nlmsghdr *nlh;
 
 	nlh = cte_msg(b, cte_type(msg), NLM_F_ACK |
-		      (msg == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0), seq, 0);
+		      (msg == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0), seq, 0, fam);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, CT_TABLE);
 	mnl_nlmsg_batch_next(b);
 }
 
-static void cte_chain_rule(struct mnl_nlmsg_batch *b, uint32_t seq)
+static void cte_chain_rule(struct mnl_nlmsg_batch *b, uint32_t seq,
+			   uint8_t fam)
 {
 	struct nlattr *list, *elem, *data;
 	struct nlmsghdr *nlh;
 
 	nlh = cte_msg(b, cte_type(NFT_MSG_NEWCHAIN),
-		      NLM_F_ACK | NLM_F_CREATE, seq, 0);
+		      NLM_F_ACK | NLM_F_CREATE, seq, 0, fam);
 	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, CT_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, CT_CHAIN);
 	mnl_nlmsg_batch_next(b);
 
 	nlh = cte_msg(b, cte_type(NFT_MSG_NEWRULE),
-		      NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, seq + 1, 0);
+		      NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, seq + 1, 0, fam);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, CT_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, CT_CHAIN);
 	list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
@@ -120,8 +125,9 @@ static int cte_acks(struct mnl_socket *nl, uint32_t seq0, uint32_t seq_last)
 	return left ? -ETIMEDOUT : 0;
 }
 
-int bf_ct_enable(struct bf_err *err)
+int bf_ct_enable_family(int family, struct bf_err *err)
 {
+	uint8_t fam = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct timeval tv = { .tv_sec = 2 };
 	struct mnl_nlmsg_batch *b;
@@ -140,15 +146,15 @@ int bf_ct_enable(struct bf_err *err)
 		goto out;
 	}
 	b = mnl_nlmsg_batch_start(buf, sizeof(buf));
-	cte_msg(b, NFNL_MSG_BATCH_BEGIN, 0, seq++, NFNL_SUBSYS_NFTABLES);
+	cte_msg(b, NFNL_MSG_BATCH_BEGIN, 0, seq++, NFNL_SUBSYS_NFTABLES, fam);
 	mnl_nlmsg_batch_next(b);
 	seq0 = seq;
-	cte_table(b, NFT_MSG_NEWTABLE, seq++);
-	cte_table(b, NFT_MSG_DELTABLE, seq++);
-	cte_table(b, NFT_MSG_NEWTABLE, seq++);
-	cte_chain_rule(b, seq);
+	cte_table(b, NFT_MSG_NEWTABLE, seq++, fam);
+	cte_table(b, NFT_MSG_DELTABLE, seq++, fam);
+	cte_table(b, NFT_MSG_NEWTABLE, seq++, fam);
+	cte_chain_rule(b, seq, fam);
 	seq += 2;
-	cte_msg(b, NFNL_MSG_BATCH_END, 0, seq, NFNL_SUBSYS_NFTABLES);
+	cte_msg(b, NFNL_MSG_BATCH_END, 0, seq, NFNL_SUBSYS_NFTABLES, fam);
 	mnl_nlmsg_batch_next(b);
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
 			      mnl_nlmsg_batch_size(b)) < 0)
@@ -160,9 +166,29 @@ out:
 	mnl_socket_close(nl);
 	if (ret)
 		return bf_err_set(err, ret,
-				  "conntrack: cannot switch connection tracking on (nf_tables table %s): %s",
-				  CT_TABLE, strerror(-ret));
+				  "conntrack: cannot switch connection tracking on (nf_tables table %s %s): %s",
+				  fam == NFPROTO_IPV6 ? "ip6" : "ip", CT_TABLE,
+				  strerror(-ret));
 	return 0;
+}
+
+int bf_ct_enable(struct bf_err *err)
+{
+	return bf_ct_enable_family(AF_INET, err);
+}
+
+int bf_ct_enable_prog(const struct bf_prog *prog, struct bf_err *err)
+{
+	unsigned int fams = prog->ct_families;
+	int ret = 0;
+
+	if (!fams)
+		fams = prog->family == AF_INET6 ? BF_CT_FAM6 : BF_CT_FAM4;
+	if (fams & BF_CT_FAM4)
+		ret = bf_ct_enable_family(AF_INET, err);
+	if (!ret && (fams & BF_CT_FAM6))
+		ret = bf_ct_enable_family(AF_INET6, err);
+	return ret;
 }
 
 /* The fd of the loaded kernel BTF object called `name`, or -ENOENT. */

@@ -46,6 +46,7 @@ static const char *dump_map(int32_t id)
 	case BF_MAP_ADDRTYPE: return "bpfilter_adt";
 	case BF_MAP_LOG: return "bpfilter_log";
 	case BF_MAP_SCRATCH: return "bpfilter_scr";
+	case BF_MAP_ICMPCT: return "bpfilter_icq";
 	}
 	return "?";
 }

@@ -688,7 +688,7 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 		NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT,
 	};
 	struct bf_emit *e = &g->e;
-	uint32_t i, tx = bf_label_new(e);
+	uint32_t i, tx = bf_label_new(e), acc = bf_label_new(e);
 
 	bf_emit_mark(e, "call the chain, map its answer to the hook's code");
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
@@ -705,13 +705,16 @@ static void gen_dispatch(struct bf_gen *g, const struct gen_main *m)
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_DROP, 0), m->drop);
 		if (gen_uses_reject(g))
 			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, BF_RET_TX, 0), tx);
-		bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+		bf_emit_jmp(e, BPF_JMP_A(0), acc);
 		bf_label_bind(e, skip);
 	}
-	bf_emit_jmp(e, BPF_JMP_A(0), m->pass);
+	bf_emit_jmp(e, BPF_JMP_A(0), acc);
 	bf_label_bind(e, m->drop);
 	bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_DROP : TC_ACT_SHOT));
 	bf_emit(e, BPF_EXIT_INSN());
+	/* accepted after the chains: what the kernel's conntrack will see */
+	bf_label_bind(e, acc);
+	bf_gen_ct_accept(g);
 	bf_label_bind(e, m->pass);
 	bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_PASS : TC_ACT_OK));
 	bf_emit(e, BPF_EXIT_INSN());
@@ -729,6 +732,37 @@ static bool gen_runs_a_chain(const struct bf_gen *g)
 	return false;
 }
 
+/*
+ * opts.observe (tc egress next to an XDP program): show the conntrack
+ * ICMP query tracker the locally sent packets, run no chain, pass all.
+ * A table without conntrack (or IPv6, not tracked yet) passes at once.
+ */
+static void gen_observe(struct bf_gen *g, struct gen_main *m)
+{
+	struct bf_emit *e = &g->e;
+
+	if (g->v6 || !bf_ir_count_field(g->ir, BF_F_CTSTATE)) {
+		bf_emit(e, BPF_MOV64_IMM(R0, TC_ACT_OK));
+		bf_emit(e, BPF_EXIT_INSN());
+		return;
+	}
+	bf_emit(e, BPF_MOV64_REG(R6, R1));
+	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -g->pkt_size));
+	gen_zero(e, 0, g->pkt_size);
+	gen_parse_ip(g, m);
+	/* locally generated only (a forwarded packet was seen at ingress) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_INGRESS_IFINDEX));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), m->pass);
+	gen_copy_l4(g);
+	bf_gen_ct_observe(g);
+	bf_label_bind(e, m->pass);
+	bf_label_bind(e, m->drop);
+	bf_label_bind(e, m->chain_sel);
+	bf_emit(e, BPF_MOV64_IMM(R0, TC_ACT_OK));
+	bf_emit(e, BPF_EXIT_INSN());
+}
+
 static void gen_main(struct bf_gen *g)
 {
 	struct bf_emit *e = &g->e;
@@ -740,6 +774,10 @@ static void gen_main(struct bf_gen *g)
 
 	bf_emit_func(e, "bpfilter_main");
 	bf_emit_mark(e, "func bpfilter_main");
+	if (g->opts.observe) {
+		gen_observe(g, &m);
+		return;
+	}
 	if (!gen_runs_a_chain(g)) {
 		/* nothing to filter at this hook: the rest would be dead code */
 		bf_emit(e, BPF_MOV64_IMM(R0, gen_is_xdp(g) ? XDP_PASS : TC_ACT_OK));
@@ -788,6 +826,9 @@ static int gen_check_args(const struct bf_ir *ir,
 	if (opts->hook > BF_HOOK_TC_EGRESS)
 		return bf_err_set(err, -EINVAL, "bf_gen: unknown hook %d",
 				  opts->hook);
+	if (opts->observe && (opts->hook != BF_HOOK_TC_EGRESS ||
+			      opts->force_hook >= 0))
+		return bf_err_set(err, -EINVAL, "bf_gen: an observer program is for tc egress only");
 	if (opts->force_hook >= BF_NR_HOOKS || opts->force_hook < -1)
 		return bf_err_set(err, -EINVAL, "bf_gen: bad force_hook %d",
 				  opts->force_hook);
@@ -807,7 +848,7 @@ static void gen_mark_used(struct bf_gen *g)
 {
 	int h;
 
-	for (h = 0; h < BF_NR_HOOKS; h++) {
+	for (h = 0; h < BF_NR_HOOKS && !g->opts.observe; h++) {
 		bool want;
 
 		if (g->opts.force_hook >= 0)
@@ -847,6 +888,12 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 	for (i = 0; i < ir->n_chains; i++)
 		g.chain_label[i] = bf_label_new(&g.e);
 	gen_mark_used(&g);
+	if (g.xh_overflow) {
+		ret = bf_err_set(err, -E2BIG,
+				 "table %s: more than %d different -m frag/hbh/dst matches, at most %d supported",
+				 ir->table, BF_XH_MAX, BF_XH_MAX);
+		goto out;
+	}
 	ret = gen_check_xdp_mark(&g);
 	if (!ret)
 		ret = bf_gen_check_depth(&g);
@@ -871,8 +918,11 @@ int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,
 		goto out;
 	}
 	ret = bf_emit_to_prog(&g.e, opts->hook, progp);
-	if (!ret)
+	if (!ret) {
 		(*progp)->family = g.v6 ? AF_INET6 : AF_INET;
+		if (g.uses_ct)
+			(*progp)->ct_families = g.v6 ? BF_CT_FAM6 : BF_CT_FAM4;
+	}
 out:
 	bf_emit_free(&g.e);
 	free(g.chain_label);

@@ -126,6 +126,19 @@
 #define BF_RT6_SHORT	0x04	/* found, the packet shorter than it: hotdrop */
 #define BF_RT6_RESNZ	0x08	/* found, its reserved word (ptr + 4) is not 0 */
 
+/*
+ * -m frag, -m hbh, -m dst (BF_F_FRAG6, BF_F_OPTS6), IPv6 programs: the
+ * table's distinct predicates of these fields (at most BF_XH_MAX, slot i)
+ * are evaluated once per packet by bpfilter_main (gen6.c, after the
+ * walk), which needs the packet; the rule tests the slot's bits:
+ *   xdrop bit i: the predicate hotdrops; else xmatch bit i: it matches.
+ * Both bytes are unused by IPv6 programs otherwise (tos; the byte after
+ * walkerr).
+ */
+#define BF_PKT6_XMATCH	40	/* u8 */
+#define BF_PKT6_XDROP	45	/* u8 */
+#define BF_XH_MAX	8
+
 /* Function return codes (docs/design-notes.md) */
 #define BF_RET_NONE	0
 #define BF_RET_ACCEPT	1
@@ -156,6 +169,10 @@ struct bf_gen {
 	bool v6;		/* ir->family == AF_INET6 */
 	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */
 	bool uses_ct;		/* fill pkt->ctstate (gen_ct.c) */
+	/* IPv6: distinct BF_F_FRAG6 / BF_F_OPTS6 predicates (BF_PKT6_XMATCH) */
+	const struct bf_pred *xh[BF_XH_MAX];
+	uint32_t n_xh;
+	bool xh_overflow;	/* more than BF_XH_MAX: refused by bf_gen() */
 };
 
 /* gen6.c: bpfilter_main's parse and chain decision for IPv6 */
@@ -167,6 +184,9 @@ struct gen_main {
 void bf_gen6_parse(struct bf_gen *g, const struct gen_main *m);
 void bf_gen6_forward_hl(struct bf_gen *g, const struct gen_main *m);
 void bf_gen6_fib_params(struct bf_gen *g);
+/* gen6.c: -m frag/hbh/dst slots (BF_PKT6_XMATCH); slot < 0: not known */
+void bf_gen6_xh_add(struct bf_gen *g, const struct bf_pred *p);
+int bf_gen6_xh_slot(const struct bf_gen *g, const struct bf_pred *p);
 
 /* gen.c helpers gen6.c shares */
 void bf_gen_load_bytes(struct bf_gen *g, int off_reg, int32_t off,
@@ -188,11 +208,19 @@ void bf_gen_reach(struct bf_gen *g, uint32_t chain);
 /* 0, or the reason (in g->err) the kernel's BTF cannot serve conntrack */
 int bf_gen_ct_check(struct bf_gen *g);
 void bf_gen_ct_state(struct bf_gen *g);
+/* Where bpfilter_main passes a packet after the chains: feed the ICMP query tracker. */
+void bf_gen_ct_accept(struct bf_gen *g);
+/* The observer program's body (opts.observe): feed the tracker, r6/r7 as in main. */
+void bf_gen_ct_observe(struct bf_gen *g);
 
 /* ct_enable.c: does `prog` look conntrack up (kfunc calls)? */
 bool bf_prog_uses_ct(const struct bf_prog *prog);
 /* Take a conntrack reference in the current netns (nf_tables table bpfilter_ct). */
 int bf_ct_enable(struct bf_err *err);
+/* The same for `family` (AF_INET: table ip bpfilter_ct, AF_INET6: ip6). */
+int bf_ct_enable_family(int family, struct bf_err *err);
+/* For every family whose conntrack `prog` looks up (prog->ct_families). */
+int bf_ct_enable_prog(const struct bf_prog *prog, struct bf_err *err);
 /*
  * Where the conntrack kfuncs live in a module (kfunc calls with off 1: a
  * kernel whose nf_conntrack is a module, as Debian's), fd_array[1] = that

@@ -27,6 +27,7 @@
  * walk of more than BF_V6_MAX_EXTHDRS extension headers is a walk error
  * (a rule with -p drops the packet, as for a malformed chain).
  */
+#include <string.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 
@@ -252,6 +253,51 @@ static void gen6_walk_read(struct bf_gen *g, int n, uint32_t err)
 }
 
 /*
+ * -m frag / -m hbh / -m dst (gen.h BF_PKT6_XMATCH). The walk records,
+ * for each of the three headers, what ipv6_find_hdr(skb, &ptr, target,
+ * NULL, NULL) answers, in pkt->l4 after the IPv6 header's first 8 bytes
+ * (the addresses there were copied out by gen6_fill; the flow label word
+ * stays for bf_gen6_fib_params): a status byte (XH_ST_*) at XH_STATUS +
+ * kind and the header's offset from the IPv6 header (u16) at XH_OFF +
+ * 2 * kind. bf_gen6_xh() then evaluates every slot.
+ */
+enum { XH_HOP, XH_DEST, XH_FRAG, XH_KINDS };
+#define XH_ST_NONE	0	/* -ENOENT */
+#define XH_ST_FOUND	1
+#define XH_ST_BAD	2	/* -EBADMSG, or past the walk's bound */
+#define XH_OFF		(BF_PKT_L4 + 8)
+#define XH_STATUS	(BF_PKT_L4 + 16)
+#define XH_HDRLEN	(BF_PKT_L4 + 20)	/* u16: the options header's length */
+
+/* The walk found header `kind` at r9: record it unless one was before. */
+static void gen6_xh_record(struct bf_gen *g, int kind, uint32_t out)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, XH_STATUS + kind));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, XH_ST_NONE, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, XH_STATUS + kind, XH_ST_FOUND));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R9, XH_OFF + 2 * kind));
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+}
+
+/* -EBADMSG (or the bound) in the walk: every header not found yet is bad */
+static void gen6_xh_bad(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	int k;
+
+	for (k = 0; k < XH_KINDS; k++) {
+		uint32_t next = bf_label_new(e);
+
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, XH_STATUS + k));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, XH_ST_NONE, 0), next);
+		bf_emit(e, BPF_ST_MEM(BPF_B, R7, XH_STATUS + k, XH_ST_BAD));
+		bf_label_bind(e, next);
+	}
+}
+
+/*
  * -m rt: the first routing header (r9 = its offset, its first 4 bytes in
  * SCRATCH) is what ipv6_find_hdr(skb, &ptr, NEXTHDR_ROUTING, NULL, NULL)
  * finds: record it in BF_PKT6_RT* (gen.h) unless one was seen before.
@@ -318,6 +364,14 @@ static void gen6_walk_step(struct bf_gen *g, uint32_t done, uint32_t err,
 	/* hop-by-hop, routing, destination: (hdrlen + 1) * 8 */
 	bf_label_bind(e, opt);
 	gen6_walk_read(g, 2, bad);
+	if (g->n_xh) {
+		uint32_t dest = bf_label_new(e);
+
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R8, NEXTHDR_HOP, 0), dest);
+		gen6_xh_record(g, XH_HOP, optlen);
+		bf_label_bind(e, dest);
+		gen6_xh_record(g, XH_DEST, optlen);
+	}
 	bf_label_bind(e, optlen);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
@@ -335,6 +389,12 @@ static void gen6_walk_step(struct bf_gen *g, uint32_t done, uint32_t err,
 	/* fragment: 8 bytes when the offset is 0 */
 	bf_label_bind(e, frag);
 	gen6_walk_read(g, 4, bad);
+	if (g->n_xh) {
+		uint32_t rec = bf_label_new(e);
+
+		gen6_xh_record(g, XH_FRAG, rec);
+		bf_label_bind(e, rec);
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, SCRATCH + 2));
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xfff8));
@@ -367,13 +427,17 @@ static void gen6_walk(struct bf_gen *g)
 	uint32_t done = bf_label_new(e), err = bf_label_new(e);
 	uint32_t frag_done = bf_label_new(e), end = bf_label_new(e);
 	uint32_t past = bf_label_new(e);
-	uint32_t bad = g->uses_rt ? bf_label_new(e) : err;
+	uint32_t bad = g->uses_rt || g->n_xh ? bf_label_new(e) : err;
 	int i;
 
 	bf_emit_mark(e, "IPv6 extension headers (ipv6_find_hdr, at most %d)",
 		     BF_V6_MAX_EXTHDRS);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R8, R7, BF_PKT_L4 + 6));
 	bf_emit(e, BPF_MOV64_IMM(R9, IP6_HLEN));
+	if (g->n_xh) {	/* the records (XH_OFF, XH_STATUS) start empty */
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, XH_OFF, 0));
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, XH_STATUS, 0));
+	}
 	for (i = 0; i < BF_V6_MAX_EXTHDRS; i++)
 		gen6_walk_step(g, done, err, bad, frag_done);
 	/* past the bound: one more extension header is a walk error */
@@ -402,8 +466,11 @@ static void gen6_walk(struct bf_gen *g)
 	 * -EBADMSG (or past the bound) before a routing header was found:
 	 * -m rt hotdrops too. A non-first fragment (-ENOENT) is no match.
 	 */
-	if (g->uses_rt) {
+	if (g->uses_rt || g->n_xh)
 		bf_label_bind(e, bad);
+	if (g->n_xh)
+		gen6_xh_bad(g);
+	if (g->uses_rt) {
 		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_RT));
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), err);
 		bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT6_RT, BF_RT6_ERR));
@@ -412,6 +479,241 @@ static void gen6_walk(struct bf_gen *g)
 	bf_label_bind(e, err);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, BF_PKT_WALKERR, 1));
 	bf_label_bind(e, end);
+}
+
+/* Are two -m frag/hbh/dst predicates the same test? */
+static bool gen6_xh_same(const struct bf_pred *a, const struct bf_pred *b)
+{
+	return a->field == b->field && a->value == b->value &&
+	       a->mask == b->mask && a->lo == b->lo && a->hi == b->hi &&
+	       a->flags == b->flags && !memcmp(a->a6, b->a6, sizeof(a->a6)) &&
+	       !memcmp(a->b6, b->b6, sizeof(a->b6));
+}
+
+int bf_gen6_xh_slot(const struct bf_gen *g, const struct bf_pred *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < g->n_xh; i++)
+		if (gen6_xh_same(g->xh[i], p))
+			return (int)i;
+	return -1;
+}
+
+void bf_gen6_xh_add(struct bf_gen *g, const struct bf_pred *p)
+{
+	if (bf_gen6_xh_slot(g, p) >= 0)
+		return;
+	if (g->n_xh == BF_XH_MAX) {
+		g->xh_overflow = true;
+		return;
+	}
+	g->xh[g->n_xh++] = p;
+}
+
+static int gen6_xh_kind(const struct bf_pred *p)
+{
+	if (p->field == BF_F_FRAG6)
+		return XH_FRAG;
+	return p->value == NEXTHDR_HOP ? XH_HOP : XH_DEST;
+}
+
+/* pkt->byte |= bit */
+static void gen6_xh_set(struct bf_emit *e, int byte, uint32_t bit)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, byte));
+	bf_emit(e, BPF_ALU32_IMM(BPF_OR, R1, (int32_t)bit));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, byte));
+}
+
+/* Slots of `kind`'s predicates, as a bit mask. */
+static uint32_t gen6_xh_mask(const struct bf_gen *g, int kind)
+{
+	uint32_t i, mask = 0;
+
+	for (i = 0; i < g->n_xh; i++)
+		if (gen6_xh_kind(g->xh[i]) == kind)
+			mask |= 1U << i;
+	return mask;
+}
+
+/* Go to `no` unless lo <= r1 <= hi (u32), XOR inv. */
+static void gen6_xh_range(struct bf_emit *e, uint32_t lo, uint32_t hi,
+			  bool inv, uint32_t no)
+{
+	uint32_t out = bf_label_new(e);
+
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)lo, 0), inv ? out : no);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)hi, 0), inv ? out : no);
+	if (inv)
+		bf_emit_jmp(e, BPF_JMP_A(0), no);
+	bf_label_bind(e, out);
+}
+
+/*
+ * frag_mt6() for slot i on the fragment header's 8 bytes in SCRATCH
+ * (ir.h BF_F_FRAG6).
+ */
+static void gen6_xh_frag(struct bf_gen *g, uint32_t i)
+{
+	const struct bf_pred *p = g->xh[i];
+	struct bf_emit *e = &g->e;
+	uint32_t f = p->flags & 0xff, inv = (p->flags >> 8) & 0xff;
+	uint32_t no = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, SCRATCH + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
+	gen6_xh_range(e, p->lo, p->hi, inv & 0x01, no);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, SCRATCH + 2));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 16));
+	if (f & 0x04) {		/* IP6T_FRAG_RES */
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), no);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R2, 0x6, 0), no);
+	}
+	if (f & 0x08)		/* IP6T_FRAG_FST */
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R2, 0xfff8, 0), no);
+	if (f & 0x10) {		/* IP6T_FRAG_MF */
+		bf_emit(e, BPF_MOV64_REG(R1, R2));
+		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no);
+	}
+	if (f & 0x20)		/* IP6T_FRAG_NMF */
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R2, 1, 0), no);
+	gen6_xh_set(e, BF_PKT6_XMATCH, 1U << i);
+	bf_label_bind(e, no);
+}
+
+/* Read one byte at r9 + add into SCRATCH, in r1; `no` if it is not there. */
+static void gen6_xh_byte(struct bf_gen *g, int add, uint32_t no)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_MOV64_REG(R2, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, ETH_HLEN_ + add));
+	bf_gen_load_bytes(g, R2, 0, -1, 1, SCRATCH);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH));
+}
+
+/*
+ * hbh_mt6() for slot i (ir.h BF_F_OPTS6): the header at XH_OFF, its
+ * length at XH_HDRLEN, all inside the packet. r9 = ptr, r8 = what is left
+ * of the header during the option walk, which never hotdrops on 6.18.
+ */
+static void gen6_xh_opts(struct bf_gen *g, uint32_t i, int kind)
+{
+	const struct bf_pred *p = g->xh[i];
+	struct bf_emit *e = &g->e;
+	uint32_t f = p->flags & 0xff, inv = (p->flags >> 8) & 0xff, k;
+	uint32_t no = bf_label_new(e);
+
+	if (f & 0x02) {		/* IP6T_OPTS_OPTS: the strict option walk */
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R9, R7, XH_OFF + 2 * kind));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, 2));
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R8, R7, XH_HDRLEN));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R8, -2));
+		for (k = 0; k < p->hi; k++) {
+			uint16_t o;
+
+			memcpy(&o, k < 8 ? p->a6 + 2 * k : p->b6 + 2 * (k - 8), 2);
+			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, 0, 0), no);
+			gen6_xh_byte(g, 0, no);
+			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, o >> 8, 0), no);
+			if (o >> 8) {
+				bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R8, 2, 0), no);
+				gen6_xh_byte(g, 1, no);
+				if ((o & 0xff) != 0xff)
+					bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, o & 0xff, 0), no);
+				bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 2));
+			} else {
+				bf_emit(e, BPF_MOV64_IMM(R1, 1));	/* Pad1 */
+			}
+			if (k + 1 == p->hi)	/* 6.18: the last one is not checked */
+				break;
+			bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R8, 0), no);
+			bf_emit(e, BPF_ALU64_REG(BPF_ADD, R9, R1));
+			bf_emit(e, BPF_ALU64_REG(BPF_SUB, R8, R1));
+		}
+	}
+	if (f & 0x01) {		/* IP6T_OPTS_LEN, in bytes */
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, XH_HDRLEN));
+		gen6_xh_range(e, p->mask, p->mask, inv & 0x01, no);
+	}
+	gen6_xh_set(e, BF_PKT6_XMATCH, 1U << i);
+	bf_label_bind(e, no);
+}
+
+/*
+ * The header of `kind` as its match reads it: the fragment header's 8
+ * bytes into SCRATCH, an options header's length into XH_HDRLEN; `bad`
+ * when it is cut (frag_mt6's and hbh_mt6's hotdrops).
+ */
+static void gen6_xh_header(struct bf_gen *g, int kind, uint32_t bad)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R9, R7, XH_OFF + 2 * kind));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_LEN));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R9));	/* skb->len - ptr */
+	if (kind == XH_FRAG) {
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8, 0), bad);
+		bf_emit(e, BPF_MOV64_REG(R2, R9));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, ETH_HLEN_));
+		bf_gen_load_bytes(g, R2, 0, -1, 8, SCRATCH);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), bad);
+		return;
+	}
+	bf_emit(e, BPF_MOV64_REG(R8, R2));
+	bf_emit(e, BPF_MOV64_REG(R2, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, ETH_HLEN_));
+	bf_gen_load_bytes(g, R2, 0, -1, 2, SCRATCH);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), bad);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, SCRATCH + 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R1, 3));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JLT, R8, R1, 0), bad);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, XH_HDRLEN));
+}
+
+/* Every slot of `kind` (gen.h BF_PKT6_XMATCH, BF_PKT6_XDROP). */
+static void gen6_xh_kind_eval(struct bf_gen *g, int kind)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t mask = gen6_xh_mask(g, kind), i;
+	uint32_t bad = bf_label_new(e), done = bf_label_new(e);
+	uint32_t found = bf_label_new(e);
+
+	if (!mask)
+		return;
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, XH_STATUS + kind));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, XH_ST_NONE, 0), done);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, XH_ST_FOUND, 0), found);
+	bf_emit_jmp(e, BPF_JMP_A(0), bad);
+	bf_label_bind(e, found);
+	gen6_xh_header(g, kind, bad);
+	for (i = 0; i < g->n_xh; i++) {
+		if (!(mask & (1U << i)))
+			continue;
+		if (kind == XH_FRAG)
+			gen6_xh_frag(g, i);
+		else
+			gen6_xh_opts(g, i, kind);
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, bad);
+	gen6_xh_set(e, BF_PKT6_XDROP, mask);
+	bf_label_bind(e, done);
+}
+
+static void gen6_xh(struct bf_gen *g)
+{
+	int kind;
+
+	bf_emit_mark(&g->e, "-m frag/hbh/dst: %u predicates (BF_PKT6_XMATCH)",
+		     g->n_xh);
+	for (kind = 0; kind < XH_KINDS; kind++)
+		gen6_xh_kind_eval(g, kind);
 }
 
 void bf_gen6_parse(struct bf_gen *g, const struct gen_main *m)
@@ -425,6 +727,8 @@ void bf_gen6_parse(struct bf_gen *g, const struct gen_main *m)
 	}
 	gen6_fill(g);
 	gen6_walk(g);
+	if (g->n_xh)
+		gen6_xh(g);
 }
 
 /* struct bpf_fib_lookup for AF_INET6 in pkt->l4 (the header is gone after) */

@@ -8,6 +8,7 @@
  * the next rule's label when false; the counter bump; the verdict.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,16 +180,17 @@ static void gen_port(struct bf_emit *e, const struct bf_pred *p, int off,
 	gen_range(e, p->lo, p->hi, p->inv, next);
 }
 
-static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
-		     uint32_t next)
+/*
+ * The type/code test both families share (icmp_type_code_match(),
+ * icmp6_type_code_match()): (type == value && lo <= code <= hi) XOR inv on
+ * the first two bytes of the ICMP / ICMPv6 header; jump to `next` when
+ * that is false.
+ */
+static void gen_icmp_type_code(struct bf_emit *e, const struct bf_pred *p,
+			       uint32_t next)
 {
 	uint32_t yes = bf_label_new(e), no = bf_label_new(e);
 
-	if (p->value == 0xff) {
-		if (p->inv)
-			bf_emit_jmp(e, BPF_JMP_A(0), next);
-		return;
-	}
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
 	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), no);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
@@ -199,6 +201,18 @@ static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
 	if (!p->inv)
 		bf_emit_jmp(e, BPF_JMP_A(0), next);
 	bf_label_bind(e, yes);
+}
+
+/* ipt_icmp: type 0xff is "any" (icmp_type_code_match()), else the shared test */
+static void gen_icmp(struct bf_emit *e, const struct bf_pred *p,
+		     uint32_t next)
+{
+	if (p->value == 0xff) {
+		if (p->inv)
+			bf_emit_jmp(e, BPF_JMP_A(0), next);
+		return;
+	}
+	gen_icmp_type_code(e, p, next);
 }
 
 /* Jump to `next` unless (lo <= r1 <= hi) != inv, 32-bit unsigned. */
@@ -512,24 +526,6 @@ static void gen6_proto(struct bf_emit *e, const struct bf_pred *p,
 	gen_eq32(e, p->value, !p->inv, next);
 }
 
-/* icmp6_match(): (type == value && lo <= code <= hi) XOR inv */
-static void gen6_icmp(struct bf_emit *e, const struct bf_pred *p,
-		      uint32_t next)
-{
-	uint32_t yes = bf_label_new(e), no = bf_label_new(e);
-
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
-	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JNE, R1, (int32_t)p->value, 0), no);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 1));
-	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JLT, R1, (int32_t)p->lo, 0), no);
-	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JGT, R1, (int32_t)p->hi, 0), no);
-	bf_emit_jmp(e, BPF_JMP_A(0), p->inv ? next : yes);
-	bf_label_bind(e, no);
-	if (!p->inv)
-		bf_emit_jmp(e, BPF_JMP_A(0), next);
-	bf_label_bind(e, yes);
-}
-
 /* ip6t_rt (ir.h BF_F_RT) on what the walk recorded (gen.h BF_PKT6_RT) */
 static void gen6_rt(struct bf_emit *e, const struct bf_pred *p,
 		    const struct gen_fn *fn, uint32_t next)
@@ -561,6 +557,83 @@ static void gen6_rt(struct bf_emit *e, const struct bf_pred *p,
 	}
 }
 
+/*
+ * -m frag / -m hbh / -m dst (ir.h BF_F_FRAG6, BF_F_OPTS6): bpfilter_main
+ * evaluated the predicate's slot (gen.h BF_PKT6_XMATCH).
+ */
+static int gen6_xh_pred(struct bf_gen *g, const struct bf_pred *p,
+			const struct gen_fn *fn, uint32_t next)
+{
+	struct bf_emit *e = &g->e;
+	int slot = bf_gen6_xh_slot(g, p);
+
+	if (slot < 0 || p->inv || (p->field == BF_F_OPTS6 && p->hi > 16))
+		return -EINVAL;
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_XDROP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1 << slot, 0), fn->hotdrop);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT6_XMATCH));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, 1 << slot));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0, 0), next);
+	return 0;
+}
+
+/* XT_ADDRTYPE_UNSPEC, _UNICAST, _MULTICAST: what BF_F_ADDRTYPE6 decides */
+#define BF_ADT6_TYPES	(0x01 | 0x02 | 0x20)
+
+/*
+ * match_type6() for the bits in `mask` (ir.h BF_F_ADDRTYPE6) on the
+ * address at pkt + off: to `fail` unless all hold.
+ */
+static void gen6_addrtype_side(struct bf_emit *e, int off, uint32_t mask,
+			       uint32_t fail)
+{
+	uint32_t unicast = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, off));
+	if (mask & 0x20)	/* MULTICAST: ff00::/8 */
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0xff, 0), fail);
+	if (!(mask & 0x03))
+		return;
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xff, 0), fail);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, off));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R2, R7, off + 8));
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_REG(BPF_OR, R3, R2));
+	if (mask & 0x01) {	/* UNSPEC: :: (and so not UNICAST) */
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R3, 0, 0), fail);
+		if (mask & 0x02)
+			bf_emit_jmp(e, BPF_JMP_A(0), fail);
+		return;
+	}
+	/* UNICAST: not ::, not ::ffff:0:0/96 */
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, 0, 0), fail);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), unicast);
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R2, (int32_t)htonl(0x0000ffff), 0), fail);
+	bf_label_bind(e, unicast);
+}
+
+/* addrtype_mt6() without the route lookup (ir.h BF_F_ADDRTYPE6) */
+static void gen6_addrtype(struct bf_emit *e, const struct bf_pred *p,
+			  uint32_t next)
+{
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		uint32_t mask = side ? p->hi : p->lo;
+		bool inv = p->flags & (side ? 2 : 1);
+		uint32_t fail = bf_label_new(e), done = bf_label_new(e);
+
+		if (!mask)
+			continue;
+		gen6_addrtype_side(e, side ? BF_PKT_DADDR6 : BF_PKT_SADDR6, mask,
+				   inv ? fail : next);
+		if (inv)
+			bf_emit_jmp(e, BPF_JMP_A(0), next);
+		bf_label_bind(e, fail);
+		bf_label_bind(e, done);
+	}
+}
+
 /* Is `f` a field of this family's programs? */
 static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 {
@@ -581,6 +654,9 @@ static bool gen_field_ok(const struct bf_gen *g, enum bf_field f)
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:
 	case BF_F_RT:
+	case BF_F_FRAG6:
+	case BF_F_OPTS6:
+	case BF_F_ADDRTYPE6:
 		return g->v6;
 	default:
 		return true;
@@ -729,7 +805,7 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	case BF_F_ICMP6:
 		if (p->value > 0xff || p->lo > 0xff || p->hi > 0xff)
 			return -EINVAL;
-		gen6_icmp(e, p, next);
+		gen_icmp_type_code(e, p, next);	/* icmp6_match(): no "any" type */
 		return 0;
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:
@@ -740,6 +816,14 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 		if (p->inv || (p->flags & IP6T_RT_FST))
 			return -EINVAL;
 		gen6_rt(e, p, fn, next);
+		return 0;
+	case BF_F_FRAG6:
+	case BF_F_OPTS6:
+		return gen6_xh_pred(g, p, fn, next);
+	case BF_F_ADDRTYPE6:
+		if (p->inv || ((p->lo | p->hi) & ~BF_ADT6_TYPES))
+			return -EINVAL;
+		gen6_addrtype(e, p, next);
 		return 0;
 	}
 	return -EINVAL;
@@ -1134,6 +1218,9 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_rt = true;
 			if (r->preds[k].field == BF_F_CTSTATE)
 				g->uses_ct = true;
+			if (r->preds[k].field == BF_F_FRAG6 ||
+			    r->preds[k].field == BF_F_OPTS6)
+				bf_gen6_xh_add(g, &r->preds[k]);
 		}
 	}
 }

@@ -26,12 +26,16 @@
  *                  out of bounds, ICMP shorter than 8 bytes or of a type
  *                  above 18: INVALID.
  *   ICMP errors:   (3, 4, 5, 11, 12) the quoted TCP/UDP header's flow,
- *                  looked up inverted as nf_conntrack_inet_error() does:
+ *                  looked up inverted as nf_conntrack_inet_error() does
+ *                  (a quoted ICMP query: in the ICMP query tracker):
  *                  found and addressed to the flow's end: RELATED, else
  *                  INVALID.
- *   ICMP queries:  the kfuncs cannot look ICMP up: requests (8, 13, 15,
- *                  17) are NEW, replies (0, 14, 16, 18) ESTABLISHED,
- *                  other types INVALID.
+ *   ICMP queries:  the kfuncs cannot look ICMP up: bpfilter's own
+ *                  tracker (BF_MAP_ICMPCT, below) has the entries. A
+ *                  request (8, 13, 15, 17) is ESTABLISHED when its entry
+ *                  saw a reply, else NEW; a reply (0, 14, 16, 18)
+ *                  ESTABLISHED when the request's entry is there, else
+ *                  INVALID; other types INVALID.
  *   other:         non-first fragments ESTABLISHED (their first
  *                  fragment decided); other protocols NEW.
  *
@@ -40,6 +44,18 @@
  * own _nfct is read instead where the kernel allows it (ct_from_skb()).
  * What the kernel decides and this does not (checksums, ICMP query ids,
  * SACK, ...) is listed in docs/design-notes.md.
+ *
+ * The ICMP query tracker mirrors the kernel's ICMP entries: the key is
+ * the kernel's tuple in the original direction (addresses, id, request
+ * type, code), the value its timeout and IPS_SEEN_REPLY. It is fed by
+ * the packets the kernel's conntrack gets to see: at XDP / tc ingress
+ * those bpfilter accepts (a request creates or refreshes its entry, a
+ * reply marks it replied and refreshes it), at tc egress every ICMP query
+ * (the kernel's conntrack ran before tc egress) - the OUTPUT program's,
+ * or at XDP the observer program (opts.observe) attached at tc egress.
+ * Timeout: nf_conntrack_icmp_timeout of the namespace, read when the
+ * program is generated. BPF_PROG_TEST_RUN programs (force_hook) only
+ * read it.
  *
  * The kfuncs and struct nf_conn offsets come from the running kernel's
  * BTF (/sys/kernel/btf/vmlinux), read once per process.
@@ -52,6 +68,8 @@
  * checks copy out of the entry before it is released (CT_SCRATCH ...).
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -82,6 +100,24 @@
 #define CT_S_MAXWIN	(-12)		/* u32 sender's td_maxwin */
 #define CT_R_END	(-8)		/* u32 receiver's td_end */
 #define CT_TUPLE_SZ	12
+/*
+ * IPv6 programs: struct bpf_sock_tuple's ipv6 part (36 bytes) at
+ * pkt - 96, sharing the seen[] buffer: the lookup reads the tuple, and
+ * seen[] is copied there only after it (Linux 6.1 only).
+ */
+#define CT_TUPLE6	(-96)
+#define CT_TUPLE6_SZ	36
+/*
+ * ICMP queries (BF_MAP_ICMPCT): the key is built over CT_SEENBUF (TCP
+ * only) and stays there until the packet is accepted; the op byte says
+ * what accepting it does to the tracker; a new entry's value is built
+ * over CT_TUPLE (TCP/UDP only).
+ */
+#define CT_ICMPQ_KEY	CT_SEENBUF	/* struct bf_icmpct_key, 40 bytes */
+#define CT_ICMPQ_OP	(-52)		/* u8 CT_OP_* */
+#define CT_NATBITS	(-56)		/* u16 BF_CT_SNAT | BF_CT_DNAT of the entry found */
+#define CT_ICMPQ_VAL	CT_TUPLE	/* struct bf_icmpct_val, 16 bytes */
+enum { CT_OP_NONE, CT_OP_REQUEST, CT_OP_REPLY };
 #define CT_OPTS_SZ	12		/* NF_BPF_CT_OPTS_SZ of Linux 6.1 */
 
 #define IP_CT_TCP_FLAG_BE_LIBERAL_	0x08
@@ -168,6 +204,7 @@ struct ct_btf {
 	int32_t lookup_xdp, lookup_skb, release;
 	int16_t kfunc_off;		/* 0: vmlinux; 1: module BTF at fd_array[1] */
 	uint32_t status_off;		/* nf_conn.status */
+	uint32_t ips_snat, ips_dnat;	/* IPS_SRC_NAT, IPS_DST_NAT (enum ip_conntrack_status) */
 	uint32_t tcp_state_off;		/* nf_conn.proto.tcp.state */
 	uint32_t seen_off[2];		/* nf_conn.proto.tcp.seen[dir] */
 	uint32_t td_end, td_maxend, td_maxwin, td_flags;	/* in seen[] */
@@ -206,6 +243,27 @@ static int ct_member_off(const struct btf *btf, const char *sname,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* The value of enumerator `name` in `btf`, or `dflt`. */
+static uint32_t ct_enum_val(const struct btf *btf, const char *name,
+			    uint32_t dflt)
+{
+	uint32_t id, n = btf__type_cnt(btf);
+	int i;
+
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *v;
+
+		if (!btf_is_enum(t))
+			continue;
+		v = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++, v++)
+			if (!strcmp(btf__name_by_offset(btf, v->name_off), name))
+				return (uint32_t)v->val;
+	}
+	return dflt;
 }
 
 static int ct_find_kfuncs(const struct btf *btf, struct ct_btf *c)
@@ -283,6 +341,9 @@ static int ct_btf_load(struct ct_btf *c)
 	ret = ct_offsets(types, c);
 	if (ret)
 		goto out;
+	/* the bits conntrack_mt() tests for --ctstate SNAT / DNAT */
+	c->ips_snat = ct_enum_val(vm, "IPS_SRC_NAT", 0x10);
+	c->ips_dnat = ct_enum_val(vm, "IPS_DST_NAT", 0x20);
 	/* core, always in vmlinux */
 	c->cast_ctx = btf__find_by_name_kind(vm, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
 	c->window_direct = c->cast_ctx >= 0 && !getenv("BPFILTER_CT_PROBE_READ");
@@ -322,8 +383,9 @@ static void ct_kfunc(struct bf_emit *e, int32_t btf_id, int16_t off)
 }
 
 /*
- * Look up the tuple at pkt + CT_TUPLE for protocol `proto_reg` (a
- * register) in the kernel's table: r0 = struct nf_conn * or NULL.
+ * Look up the tuple at pkt + CT_TUPLE (IPv6: CT_TUPLE6) for protocol
+ * `proto_reg` (a register) in the kernel's table: r0 = struct nf_conn *
+ * or NULL.
  */
 static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 {
@@ -335,8 +397,8 @@ static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, proto_reg, CT_OPTS + 8));
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R2, R7));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_TUPLE));
-	bf_emit(e, BPF_MOV64_IMM(R3, CT_TUPLE_SZ));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, g->v6 ? CT_TUPLE6 : CT_TUPLE));
+	bf_emit(e, BPF_MOV64_IMM(R3, g->v6 ? CT_TUPLE6_SZ : CT_TUPLE_SZ));
 	bf_emit(e, BPF_MOV64_REG(R4, R7));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, CT_OPTS));
 	bf_emit(e, BPF_MOV64_IMM(R5, CT_OPTS_SZ));
@@ -344,11 +406,41 @@ static void ct_lookup(struct bf_gen *g, const struct ct_btf *c, int proto_reg)
 		 c->kfunc_off);
 }
 
+/*
+ * --ctstate SNAT / DNAT (conntrack_mt()): r1 = the entry's status; store
+ * its NAT bits at CT_NATBITS. They join the state in bf_gen_ct_state()'s
+ * tail unless the packet is INVALID. Clobbers r1, r2.
+ */
+static void ct_natbits_from(struct bf_emit *e, const struct ct_btf *c)
+{
+	uint32_t no_s = bf_label_new(e), no_d = bf_label_new(e);
+
+	bf_emit(e, BPF_MOV64_REG(R2, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R2, (int32_t)c->ips_snat));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, 0, 0), no_s);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, CT_NATBITS, BF_CT_SNAT));
+	bf_label_bind(e, no_s);
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, (int32_t)c->ips_dnat));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_d);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, CT_NATBITS));
+	bf_emit(e, BPF_ALU64_IMM(BPF_OR, R1, BF_CT_DNAT));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_NATBITS));
+	bf_label_bind(e, no_d);
+}
+
+/* The same from the entry at `reg` (acquired). */
+static void ct_natbits(struct bf_emit *e, const struct ct_btf *c, int reg)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, reg, c->status_off));
+	ct_natbits_from(e, c);
+}
+
 /* r9 = the ctinfo's state bit for the entry in r8 (resolve_normal_ct()). */
 static void ct_base_state(struct bf_emit *e, const struct ct_btf *c)
 {
 	uint32_t out = bf_label_new(e);
 
+	ct_natbits(e, c, R8);
 	bf_emit(e, BPF_MOV64_IMM(R9, BF_CT_ESTABLISHED));
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_OPTS_DIR));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), out);
@@ -369,9 +461,28 @@ static void ct_release(struct bf_emit *e, const struct ct_btf *c)
 	ct_kfunc(e, c->release, c->kfunc_off);
 }
 
-/* Tuple from the packet: saddr, daddr, then L4 bytes 0-3 (the ports). */
-static void ct_tuple_pkt(struct bf_emit *e)
+/* IPv6 tuple from the packet: saddr6, daddr6, then the ports. */
+static void ct_tuple_pkt6(struct bf_emit *e)
 {
+	int i;
+
+	for (i = 0; i < 32; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + i));
+	}
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE6 + 32));
+}
+
+/* Tuple from the packet: saddr, daddr, then L4 bytes 0-3 (the ports). */
+static void ct_tuple_pkt(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	if (g->v6) {
+		ct_tuple_pkt6(e);
+		return;
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R1, CT_TUPLE));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
@@ -553,7 +664,7 @@ static void ct_tcp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_ALU64_REG(BPF_AND, R2, R3));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R2, 0, 0), l->invalid);
 	ct_tcp_index(e);
-	ct_tuple_pkt(e);
+	ct_tuple_pkt(g);
 	bf_emit(e, BPF_MOV64_IMM(R1, 6));
 	ct_lookup(g, c, R1);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), found);
@@ -606,7 +717,7 @@ static void ct_udp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), l->invalid);
 	bf_emit_jmp(e, BPF_JMP_REG(BPF_JGT, R1, R2, 0), l->invalid);
-	ct_tuple_pkt(e);
+	ct_tuple_pkt(g);
 	bf_emit(e, BPF_MOV64_IMM(R1, 17));
 	ct_lookup(g, c, R1);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->new_);
@@ -617,6 +728,8 @@ static void ct_udp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
+static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l);
+
 /*
  * An ICMP error: the quoted IPv4 header (20 bytes, no options) and the
  * first 8 bytes of its TCP/UDP header, looked up inverted.
@@ -626,7 +739,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 {
 	struct bf_emit *e = &g->e;
 	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
-	uint32_t tcpudp = bf_label_new(e);
+	uint32_t tcpudp = bf_label_new(e), icmpq = bf_label_new(e);
 
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 36, 0), l->invalid);
@@ -634,6 +747,7 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0x45, 0), l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, in + 9));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 1, 0), icmpq);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), l->invalid);
 	bf_label_bind(e, tcpudp);
 	/* the flow the quoted packet belongs to, seen from the other end */
@@ -648,9 +762,163 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_ST_MEM(BPF_W, R7, CT_TUPLE + 12, 0));
 	ct_lookup(g, c, R9);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
-	bf_emit(e, BPF_MOV64_REG(R1, R0));
-	ct_kfunc(e, c->release, c->kfunc_off);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	ct_natbits(e, c, R8);
+	ct_release(e, c);
 	/* the error goes to the quoted packet's sender (outer daddr check) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
+	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+	/* a quoted ICMP query: the ICMP query tracker's entry */
+	bf_label_bind(e, icmpq);
+	ct_icmpq_error(g, l);
+}
+
+/* ---- ICMP queries: bpfilter's tracker (BF_MAP_ICMPCT) ------------------- */
+
+uint32_t bf_icmpct_timeout(void)
+{
+	unsigned int v = 30;	/* the kernel's default */
+	FILE *f;
+
+	f = fopen("/proc/sys/net/netfilter/nf_conntrack_icmp_timeout", "re");
+	if (!f)
+		return v;
+	if (fscanf(f, "%u", &v) != 1)
+		v = 30;
+	fclose(f);
+	return v;
+}
+
+/* Does this program feed the tracker (not BPF_PROG_TEST_RUN's)? */
+static bool ct_icmpq_feeds(const struct bf_gen *g)
+{
+	return g->opts.force_hook < 0 && !g->v6;
+}
+
+/*
+ * r1 = the ICMP type of a query (l4len >= 8 checked): build the key of
+ * its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types jump to
+ * `other`. The query's addresses are at pkt + sa / da, its ICMP header
+ * at pkt + l4: the packet's own (BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4),
+ * or one an ICMP error quotes.
+ */
+static void ct_icmpq_key(struct bf_emit *e, uint32_t other, int sa, int da,
+			 int l4)
+{
+	static const uint8_t req[] = { 8, 13, 15, 17 }, rep[] = { 0, 14, 16, 18 };
+	uint32_t is_req = bf_label_new(e), is_rep = bf_label_new(e);
+	uint32_t rep_addrs = bf_label_new(e), common = bf_label_new(e);
+	size_t i;
+
+	for (i = 0; i < sizeof(req); i++) {
+		uint32_t next = bf_label_new(e);
+
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, req[i], 0), next);
+		bf_emit(e, BPF_MOV64_IMM(R2, req[i]));
+		bf_emit_jmp(e, BPF_JMP_A(0), is_req);
+		bf_label_bind(e, next);
+		next = bf_label_new(e);
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, rep[i], 0), next);
+		bf_emit(e, BPF_MOV64_IMM(R2, req[i]));
+		bf_emit_jmp(e, BPF_JMP_A(0), is_rep);
+		bf_label_bind(e, next);
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), other);
+	bf_label_bind(e, is_req);
+	bf_emit(e, BPF_MOV64_IMM(R3, CT_OP_REQUEST));
+	bf_emit_jmp(e, BPF_JMP_A(0), common);
+	bf_label_bind(e, is_rep);
+	bf_emit(e, BPF_MOV64_IMM(R3, CT_OP_REPLY));
+	bf_label_bind(e, common);
+	for (i = 0; i < sizeof(struct bf_icmpct_key); i += 8)
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_KEY + (int32_t)i, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, sa));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R5, R7, da));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY + 16));
+	common = bf_label_new(e);
+	bf_emit_jmp(e, BPF_JMP_A(0), common);
+	bf_label_bind(e, rep_addrs);
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY + 16));
+	bf_label_bind(e, common);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, l4 + 4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R4, CT_ICMPQ_KEY +
+			       (int32_t)offsetof(struct bf_icmpct_key, id)));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R2, CT_ICMPQ_KEY +
+			       (int32_t)offsetof(struct bf_icmpct_key, type)));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R4, R7, l4 + 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R4, CT_ICMPQ_KEY +
+			       (int32_t)offsetof(struct bf_icmpct_key, code)));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_KEY +
+			      (int32_t)offsetof(struct bf_icmpct_key, family),
+			      AF_INET));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R3, CT_ICMPQ_OP));
+}
+
+/*
+ * r8 = the key's entry or NULL, r9 = now; jumps to `miss` when there is
+ * none or it timed out (nf_ct_is_expired()).
+ */
+static void ct_icmpq_find(struct bf_emit *e, uint32_t miss)
+{
+	bf_emit_ld_map(e, R1, BF_MAP_ICMPCT);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_ktime_get_ns));
+	bf_emit(e, BPF_MOV64_REG(R9, R0));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, 0, 0), miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R8, offsetof(struct bf_icmpct_val, expires)));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R1, R9));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSLE, R1, 0, 0), miss);
+}
+
+/*
+ * The state of an ICMP query (r1 = its type) from the tracker: a request
+ * ESTABLISHED once its entry saw a reply, else NEW; a reply ESTABLISHED
+ * with its request's entry, else INVALID (and nothing to record).
+ */
+static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t miss = bf_label_new(e);
+
+	ct_icmpq_key(e, l->invalid, BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4);
+	ct_icmpq_find(e, miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REPLY, 0), l->est);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, offsetof(struct bf_icmpct_val, status)));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, BF_ICMPCT_SEEN_REPLY));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->new_);
+	bf_label_bind(e, miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REQUEST, 0), l->new_);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+}
+
+/*
+ * An ICMP error quoting an ICMP query (nf_conntrack_inet_error() with
+ * the quoted echo, timestamp, ... tuple inverted): RELATED when the
+ * tracker has the query's entry and the error goes to the quoted
+ * packet's sender, else INVALID. The error changes nothing in the entry.
+ */
+static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in4));
+	ct_icmpq_key(e, l->invalid, in + 12, in + 16, in4);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_find(e, l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
 	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
@@ -658,12 +926,89 @@ static void ct_icmp_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
 
+/*
+ * What the kernel's conntrack does with the query at pkt + CT_ICMPQ_KEY
+ * (CT_ICMPQ_OP): an entry in force is refreshed (nf_ct_refresh_acct) and
+ * a reply marks it replied; a request without one creates it. Clobbers
+ * r0-r5, r8, r9.
+ */
+static void ct_icmpq_update(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t out = bf_label_new(e), miss = bf_label_new(e);
+	uint64_t tmo = (uint64_t)bf_icmpct_timeout() * 1000000000ULL;
+
+	bf_emit_mark(e, "conntrack: the ICMP query tracker sees the packet the kernel's conntrack gets");
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_NONE, 0), out);
+	ct_icmpq_find(e, miss);
+	bf_emit_ld_imm64(e, R1, tmo);
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, offsetof(struct bf_icmpct_val, expires)));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, CT_OP_REPLY, 0), out);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, offsetof(struct bf_icmpct_val, status),
+			      BF_ICMPCT_SEEN_REPLY));
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, miss);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, CT_OP_REQUEST, 0), out);
+	bf_emit_ld_imm64(e, R1, tmo);
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_ICMPQ_VAL));
+	bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_VAL + 8, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_ICMPCT);
+	bf_emit(e, BPF_MOV64_REG(R2, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, CT_ICMPQ_KEY));
+	bf_emit(e, BPF_MOV64_REG(R3, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, CT_ICMPQ_VAL));
+	bf_emit(e, BPF_MOV64_IMM(R4, BPF_ANY));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_update_elem));
+	bf_label_bind(e, out);
+}
+
+/*
+ * Record an ICMP query the kernel's conntrack has already seen (tc
+ * egress): the key, then the update, whatever the verdict.
+ */
+static void ct_icmpq_egress(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t skip = bf_label_new(e);
+
+	bf_emit_mark(e, "conntrack: a locally sent ICMP query, for the tracker");
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	ct_icmpq_key(e, skip, BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4);
+	ct_icmpq_update(g);
+	bf_label_bind(e, skip);
+}
+
+void bf_gen_ct_accept(struct bf_gen *g)
+{
+	if (!g->uses_ct || !ct_icmpq_feeds(g) ||
+	    g->opts.hook == BF_HOOK_TC_EGRESS)
+		return;
+	ct_icmpq_update(g);
+}
+
+void bf_gen_ct_observe(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_egress(g);
+}
+
 static void ct_icmp(struct bf_gen *g, const struct ct_btf *c,
 		    const struct ct_labels *l)
 {
 	static const uint8_t errors[] = { 3, 4, 5, 11, 12 };
-	static const uint8_t requests[] = { 8, 13, 15, 17 };
-	static const uint8_t replies[] = { 0, 14, 16, 18 };
 	struct bf_emit *e = &g->e;
 	uint32_t err = bf_label_new(e);
 	size_t i;
@@ -673,23 +1018,180 @@ static void ct_icmp(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
 	for (i = 0; i < sizeof(errors); i++)
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, errors[i], 0), err);
-	for (i = 0; i < sizeof(requests); i++)
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, requests[i], 0), l->new_);
-	for (i = 0; i < sizeof(replies); i++)
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, replies[i], 0), l->est);
-	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	ct_icmpq_state(g, l);
 	bf_label_bind(e, err);
 	ct_icmp_error(g, c, l);
+}
+
+/* pkt->ctstate |= the NAT bits, unless the packet is INVALID (no entry then). */
+static void ct_natbits_join(struct bf_emit *e)
+{
+	uint32_t skip = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_CTSTATE));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, BF_CT_INVALID, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, CT_NATBITS));
+	bf_emit(e, BPF_ALU64_REG(BPF_OR, R1, R2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, BF_PKT_CTSTATE));
+	bf_label_bind(e, skip);
+}
+
+/*
+ * The quoted ports at pkt->l4 + `off` into the inverted IPv6 tuple, when
+ * the datagram has them (nf_ct_get_tuple() reads 4 bytes); r9 = the
+ * quoted protocol, which must be TCP or UDP.
+ */
+static void ct6_quoted_ports(struct bf_emit *e, int off, uint32_t lookup,
+			     uint32_t invalid)
+{
+	uint32_t tcpudp = bf_label_new(e);
+
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), invalid);
+	bf_label_bind(e, tcpudp);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, off + 4, 0), invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + off + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 32));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + off));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R1, CT_TUPLE6 + 34));
+	bf_emit_jmp(e, BPF_JMP_A(0), lookup);
+}
+
+/*
+ * The quoted packet's transport header, as ipv6_skip_exthdr() finds it
+ * (ipv6_get_l4proto() on the quoted packet), inside the BF_PKT_L4_MAX
+ * bytes bpfilter_main copied: right after the quoted IPv6 header (l4 +
+ * 48), or behind one extension header of 8 bytes (hop-by-hop, routing,
+ * destination options, a first fragment, AH with hdrlen 0) or AH of 12.
+ * Longer chains do not fit the copy: INVALID (docs/design-notes.md).
+ * Ports into the tuple, r9 = the protocol, then `lookup`.
+ */
+static void ct6_quoted_l4(struct bf_emit *e, uint32_t lookup, uint32_t invalid)
+{
+	const int ext = BF_PKT_L4 + 48;
+	uint32_t opt = bf_label_new(e), frag = bf_label_new(e);
+	uint32_t auth = bf_label_new(e), next8 = bf_label_new(e);
+	uint32_t auth12 = bf_label_new(e), direct = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, BF_PKT_L4 + 8 + 6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 0, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 43, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 60, 0), opt);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 44, 0), frag);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 51, 0), auth);
+	bf_emit_jmp(e, BPF_JMP_A(0), direct);
+	/* (hdrlen + 1) * 8 bytes: 8 fit */
+	bf_label_bind(e, opt);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, ext + 1));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), invalid);
+	bf_emit_jmp(e, BPF_JMP_A(0), next8);
+	/* a non-first fragment has no ports: ipv6_skip_exthdr() stops */
+	bf_label_bind(e, frag);
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, ext + 2));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xfff8));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), invalid);
+	bf_emit_jmp(e, BPF_JMP_A(0), next8);
+	/* (hdrlen + 2) * 4 bytes: 8 or 12 fit */
+	bf_label_bind(e, auth);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, ext + 1));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), next8);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, ext));
+	bf_emit_jmp(e, BPF_JMP_A(0), auth12);
+	bf_label_bind(e, next8);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, ext));
+	ct6_quoted_ports(e, 56, lookup, invalid);
+	bf_label_bind(e, auth12);
+	ct6_quoted_ports(e, 60, lookup, invalid);
+	bf_label_bind(e, direct);
+	ct6_quoted_ports(e, 48, lookup, invalid);
+}
+
+/*
+ * An ICMPv6 error (type < 128: nf_conntrack_icmpv6_error() hands every
+ * one to nf_conntrack_inet_error()): the quoted IPv6 header (40 bytes),
+ * its TCP or UDP header (ct6_quoted_l4) and ports, looked up inverted.
+ * RELATED when found and the error goes to the quoted packet's sender
+ * (outer daddr == quoted saddr), else INVALID.
+ */
+static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
+			   const struct ct_labels *l)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8;
+	uint32_t lookup = bf_label_new(e);
+	int i;
+
+	/* the quoted header and at least the ports behind it */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8 + 40 + 4, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), l->invalid);
+	ct6_quoted_l4(e, lookup, l->invalid);
+	bf_label_bind(e, lookup);
+	/* the flow the quoted packet belongs to, seen from the other end */
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, in + 24 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + i));
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, in + 8 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, CT_TUPLE6 + 16 + i));
+	}
+	ct_lookup(g, c, R9);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), l->invalid);
+	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	ct_natbits(e, c, R8);
+	ct_release(e, c);
+	/* the error goes to the quoted packet's sender (outer daddr check) */
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R2, R7, in + 8 + i));
+		bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	}
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+/*
+ * ICMPv6 (nf_conntrack_icmpv6_error(), then the ICMPv6 tracker): shorter
+ * than 8 bytes INVALID; MLD, neighbour discovery and multicast router
+ * discovery (130-136, 143, 151, 152) UNTRACKED, as the kernel leaves
+ * them; errors (< 128) RELATED to the quoted flow or INVALID; echo and
+ * node information queries (128, 139) NEW, their replies (129, 140)
+ * ESTABLISHED (the kfuncs cannot look ICMPv6 up: an unsolicited reply is
+ * INVALID for the kernel); every other type INVALID (no tuple inverts).
+ */
+static void ct_icmp6(struct bf_gen *g, const struct ct_btf *c,
+		     const struct ct_labels *l)
+{
+	static const uint8_t untracked[] = { 130, 131, 132, 133, 134, 135, 136,
+					     143, 151, 152 };
+	struct bf_emit *e = &g->e;
+	uint32_t err = bf_label_new(e);
+	size_t i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, 8, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	for (i = 0; i < sizeof(untracked); i++)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, untracked[i], 0),
+			    l->untracked);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 128, 0), err);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 128, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 139, 0), l->new_);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 129, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 140, 0), l->est);
+	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	bf_label_bind(e, err);
+	ct_icmp6_error(g, c, l);
 }
 
 int bf_gen_ct_check(struct bf_gen *g)
 {
 	const struct ct_btf *c = ct_btf_get();
 
-	if (g->ir->family != AF_INET)
-		return bf_err_set(g->err, -EOPNOTSUPP,
-				  "table %s: conntrack matches are translated for IPv4 only",
-				  g->ir->table);
 	if (!c->err)
 		return 0;
 	return bf_err_set(g->err, c->err,
@@ -712,10 +1214,23 @@ static void ct_from_skb(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit_mark(e, "conntrack state: skb->_nfct, as the kernel's OUTPUT hook saw it");
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	ct_kfunc(e, c->cast_ctx, 0);
-	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R0, c->nfct_off));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R8, R0, c->nfct_off));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R8, 0, 0), l->invalid);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 7, 0), l->untracked);
+	/* the entry's status (_nfct is a plain word to the verifier): NAT bits */
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, -8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)c->status_off));
+	bf_emit(e, BPF_MOV64_REG(R1, R7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, CT_TUPLE));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, CT_TUPLE));
+	ct_natbits_from(e, c);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 7));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), l->est);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 3, 0), l->est);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), l->related);
@@ -740,25 +1255,43 @@ void bf_gen_ct_state(struct bf_gen *g)
 	tcp = bf_label_new(e);
 	udp = bf_label_new(e);
 	icmp = bf_label_new(e);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, CT_NATBITS, 0));
 	if (g->opts.hook == BF_HOOK_TC_EGRESS && g->opts.force_hook < 0 &&
 	    c->cast_ctx >= 0) {
+		if (ct_icmpq_feeds(g))
+			ct_icmpq_egress(g);
 		ct_from_skb(g, c, &l);
 		goto states;
 	}
 	bf_emit_mark(e, "conntrack state: the kernel's entry (kfunc lookup) as its conntrack would see this packet");
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l.est);
+	if (g->v6) {
+		/*
+		 * ipv6_get_l4proto(): ipv6_skip_exthdr() failing (a header
+		 * not inside the packet) or ending at NEXTHDR_NONE: no
+		 * conntrack, INVALID.
+		 */
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_WALKERR));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), l.invalid);
+	}
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 6, 0), tcp);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 17, 0), udp);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 1, 0), icmp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, g->v6 ? 58 : 1, 0), icmp);
+	if (g->v6)
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 59, 0), l.invalid);
 	bf_emit_jmp(e, BPF_JMP_A(0), l.new_);
 	bf_label_bind(e, tcp);
 	ct_tcp(g, c, &l);
 	bf_label_bind(e, udp);
 	ct_udp(g, c, &l);
 	bf_label_bind(e, icmp);
-	ct_icmp(g, c, &l);
+	if (g->v6)
+		ct_icmp6(g, c, &l);
+	else
+		ct_icmp(g, c, &l);
 states:
 	bf_label_bind(e, l.related);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
@@ -775,4 +1308,9 @@ states:
 	bf_label_bind(e, l.invalid);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_INVALID));
 	bf_label_bind(e, l.done);
+	ct_natbits_join(e);
+	/* tc egress without _nfct (Linux 6.1): conntrack ran, whatever the verdict */
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && ct_icmpq_feeds(g) &&
+	    c->cast_ctx < 0)
+		ct_icmpq_update(g);
 }

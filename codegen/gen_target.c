@@ -14,8 +14,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <linux/btf.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/xt_LOG.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
+#include <bpf/btf.h>
 
 #include "bpfilter/logrec.h"
 #include "gen.h"
@@ -28,6 +32,7 @@
 #define R6 BPF_REG_6
 #define R7 BPF_REG_7
 #define R8 BPF_REG_8
+#define R9 BPF_REG_9
 
 #define GEN_ETH_HLEN	14
 
@@ -116,6 +121,166 @@ static void gen_log_data(struct bf_gen *g, uint32_t fail)
 	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
 }
 
+/*
+ * --log-uid: nf_log_dump_sk_uid_gid() prints the fsuid/fsgid of
+ * skb->sk->sk_socket->file->f_cred when skb->sk is a full socket with a
+ * file. The offsets of that walk come from the kernel's BTF
+ * (/sys/kernel/btf/vmlinux), read once per process; 0 or a negative errno.
+ */
+struct log_cred_off {
+	int err;
+	uint32_t sk_socket, file, f_cred, fsuid, fsgid;
+};
+
+/* byte offset of member `name` of struct `sname`, looking into anonymous members */
+static int log_btf_member(const struct btf *btf, int id, const char *name, uint32_t base)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	int i, n, ret;
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_composite(t))
+		return -ENOENT;
+	m = btf_members(t);
+	n = btf_vlen(t);
+	for (i = 0; i < n; i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		uint32_t off = base + btf_member_bit_offset(t, i) / 8;
+
+		if (mn && !strcmp(mn, name))
+			return (int)off;
+		if ((!mn || !mn[0]) && (ret = log_btf_member(btf, m->type, name, off)) >= 0)
+			return ret;
+	}
+	return -ENOENT;
+}
+
+static int log_btf_off(const struct btf *btf, const char *sname, const char *name,
+		       uint32_t *out)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT), off;
+
+	if (id < 0)
+		return -ENOENT;
+	off = log_btf_member(btf, id, name, 0);
+	if (off < 0)
+		return off;
+	*out = (uint32_t)off;
+	return 0;
+}
+
+static const struct log_cred_off *log_cred_off_get(void)
+{
+	static struct log_cred_off o;
+	static bool done;
+	struct btf *vm;
+
+	if (done)
+		return &o;
+	done = true;
+	vm = btf__load_vmlinux_btf();
+	if (!vm) {
+		o.err = -ENOENT;
+		return &o;
+	}
+	o.err = log_btf_off(vm, "sock", "sk_socket", &o.sk_socket);
+	if (!o.err)
+		o.err = log_btf_off(vm, "socket", "file", &o.file);
+	if (!o.err)
+		o.err = log_btf_off(vm, "file", "f_cred", &o.f_cred);
+	if (!o.err)
+		o.err = log_btf_off(vm, "cred", "fsuid", &o.fsuid);
+	if (!o.err)
+		o.err = log_btf_off(vm, "cred", "fsgid", &o.fsgid);
+	if (!o.err && (o.fsgid != o.fsuid + 4 || o.sk_socket + 8 > BF_SCRATCH_SIZE))
+		o.err = -EOPNOTSUPP;
+	btf__free(vm);
+	return &o;
+}
+
+/* r1 = *(u64 *)r9 after bpf_probe_read_kernel(r9, 8, r1 + off); no_cred when it fails or is NULL */
+static void gen_log_deref(struct bf_emit *e, uint32_t off, uint32_t no_cred)
+{
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)off));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R9, 0));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
+}
+
+/*
+ * uid/gid/has_cred of the record. At tc egress (OUTPUT) skb->sk is the
+ * sending socket: bpf_sk_fullsock(), then the walk above with
+ * bpf_probe_read_kernel() through the scratch buffer (r9; a socket
+ * pointer takes no arithmetic, so the first read copies struct sock up to
+ * sk_socket). Elsewhere there is no socket yet: no UID=/GID=.
+ */
+static void gen_log_cred(struct bf_gen *g, const struct bf_rule *r)
+{
+	const struct log_cred_off *o = log_cred_off_get();
+	struct bf_emit *e = &g->e;
+	uint32_t no_cred = bf_label_new(e);
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_UID, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_GID, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, BF_LOGREC_OFF_HASCRED, 0));
+	if (!(r->log.flags & XT_LOG_UID) || g->opts.hook != BF_HOOK_TC_EGRESS || o->err)
+		goto out;
+	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
+	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
+	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_MOV64_REG(R9, R0));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R6, offsetof(struct __sk_buff, sk)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_fullsock));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_MOV64_REG(R3, R0));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, o->sk_socket + 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R9, o->sk_socket));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
+	gen_log_deref(e, o->file, no_cred);
+	gen_log_deref(e, o->f_cred, no_cred);
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, (int32_t)o->fsuid));
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_MOV64_IMM(R2, 8));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), no_cred);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 0));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_UID));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R9, 4));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, BF_LOGREC_OFF_GID));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_HASCRED, 1));
+out:
+	bf_label_bind(e, no_cred);
+}
+
+/* --log-uid needs the BTF offsets of the socket -> file -> cred walk */
+static int gen_log_check(struct bf_gen *g, const struct bf_rule *r)
+{
+	const struct log_cred_off *o;
+
+	if (!(r->log.flags & XT_LOG_UID))
+		return 0;
+	o = log_cred_off_get();
+	if (!o->err)
+		return 0;
+	return bf_err_set(g->err, o->err,
+			  "table %s: rule %u: --log-uid needs the kernel's BTF (/sys/kernel/btf/vmlinux) for struct sock, socket, file and cred: %s",
+			  g->ir->table, r->index, strerror(-o->err));
+}
+
 int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
 {
 	struct bf_emit *e = &g->e;
@@ -123,6 +288,8 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
 
 	if (r->log.level >= 8)
 		return -EINVAL;
+	if (gen_log_check(g, r))
+		return -EOPNOTSUPP;
 	bf_emit_ld_map(e, R1, BF_MAP_LOG);
 	bf_emit(e, BPF_MOV64_IMM(R2, BF_LOGREC_SIZE));
 	bf_emit(e, BPF_MOV64_IMM(R3, 0));
@@ -130,6 +297,7 @@ int bf_gen_log(struct bf_gen *g, const struct bf_rule *r)
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), done);
 	bf_emit(e, BPF_MOV64_REG(R8, R0));
 	gen_log_consts(g, r);
+	gen_log_cred(g, r);
 	gen_log_pkt(g);
 	gen_log_mac(g);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), fail);
@@ -287,14 +455,14 @@ static void gen_rej_ip(struct bf_emit *e, uint8_t proto, uint16_t frag_be)
  * Replace the packet with the r9 bytes at r8 and send it back; jumps to
  * noreply on failure (the packet is dropped either way).
  */
-static void gen_rej_send(struct bf_gen *g, const struct gen_rej *rj, bool grow)
+static void gen_rej_send(struct bf_gen *g, const struct gen_rej *rj, int grow)
 {
 	struct bf_emit *e = &g->e;
 
 	if (g->opts.hook == BF_HOOK_XDP) {
-		if (grow) {	/* room for the new headers in front (XDP headroom) */
+		if (grow) {	/* room for `grow` new header bytes in front (XDP headroom) */
 			bf_emit(e, BPF_MOV64_REG(R1, R6));
-			bf_emit(e, BPF_MOV64_IMM(R2, -(SCR_QUOTE - GEN_ETH_HLEN)));
+			bf_emit(e, BPF_MOV64_IMM(R2, -grow));
 			bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_xdp_adjust_head));
 			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
 		}
@@ -403,7 +571,7 @@ static void gen_rst(struct bf_gen *g, const struct gen_rej *rj)
 	gen_csum_imm(e, SCR_L4, 32, SCR_L4 + 16);
 	gen_csum_imm(e, SCR_IP, 20, SCR_IP + 10);
 	bf_emit(e, BPF_MOV64_IMM(R9, RST_LEN));
-	gen_rej_send(g, rj, false);
+	gen_rej_send(g, rj, 0);
 }
 
 /* The reply's source: the packet's destination, or at FORWARD the address routing picks toward the sender. */
@@ -556,7 +724,7 @@ static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code
 	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, SCR_L4 + 2));
 	gen_csum_imm(e, SCR_IP, 20, SCR_IP + 10);
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, SCR_QUOTE));
-	gen_rej_send(g, rj, true);
+	gen_rej_send(g, rj, SCR_QUOTE - GEN_ETH_HLEN);
 }
 
 /* enum ipt_reject_with -> ICMP destination unreachable code, -1 for tcp-reset/none */
@@ -573,21 +741,411 @@ static int gen_unreach_code(uint32_t with)
 	return with < sizeof(codes) / sizeof(codes[0]) ? codes[with] : -1;
 }
 
+/*
+ * ip6tables -j REJECT (AF_INET6 IR; reject_with is enum ip6t_reject_with):
+ * nf_send_unreach6() -> icmp6_send(ICMPV6_DEST_UNREACH, code) and
+ * nf_send_reset6(). The same reshape-and-send as IPv4 (gen_rej_send).
+ *
+ * Scratch layout: 0 Ethernet, 14 IPv6, 54 ICMPv6 or TCP header, 62 the
+ * quoted datagram (up to 1232 bytes: IPV6_MIN_MTU - 40 - 8), 1296 the
+ * pseudo header's length and next header, 1312 the packet's Ethernet
+ * header, 1344 bpf_fib_lookup parameters. The checksum reads the quote in
+ * pieces of up to 512 bytes (bpf_csum_diff's limit) from 54 on: the
+ * third starts at 1078, and BF_SCRATCH_SIZE keeps 512 bytes after it.
+ */
+#define S6_ETH		0
+#define S6_IP		14
+#define S6_L4		54
+#define S6_QUOTE	62
+#define S6_PSEUDO	1296
+#define S6_OETH		1312
+#define S6_FIB		1344
+#define ICMP6_QUOTE_MAX	1232
+#define RST6_LEN	74
+
+_Static_assert(S6_L4 + 1024 + 512 <= BF_SCRATCH_SIZE, "scratch too small for the ICMPv6 checksum pieces");
+_Static_assert(S6_FIB + 64 <= BF_SCRATCH_SIZE, "scratch too small");
+
+/* jump to `to` if the 16 bytes at pkt + off are :: */
+static void gen6_if_any(struct bf_emit *e, int off, uint32_t to)
+{
+	uint32_t no = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, off));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R2, R7, off + 8));
+	bf_emit(e, BPF_ALU64_REG(BPF_OR, R1, R2));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), no);
+	bf_emit_jmp(e, BPF_JMP_A(0), to);
+	bf_label_bind(e, no);
+}
+
+/* jump to `to` if the address at pkt + off is not unicast as ipv6_addr_type() says: ff00::/8, ::, ::ffff:0:0/96 */
+static void gen6_if_not_unicast(struct bf_emit *e, int off, uint32_t to)
+{
+	uint32_t no = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, off));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xff, 0), to);
+	gen6_if_any(e, off, to);
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, off));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), no);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, off + 8));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, (int32_t)0xffff0000, 0), to);	/* 00 00 ff ff */
+	bf_label_bind(e, no);
+}
+
+/* r8 + S6_OETH = the packet's Ethernet header; no reply for frames not to this host when `pkttype` */
+static void gen6_rej_l2(struct bf_gen *g, const struct gen_rej *rj, bool pkttype)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_WALKERR));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, S6_OETH));
+	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	if (!pkttype)
+		return;
+	if (g->opts.hook == BF_HOOK_TC_INGRESS) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, pkt_type)));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
+	} else if (g->opts.hook == BF_HOOK_XDP) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, S6_OETH));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1, 0), rj->noreply);
+	}
+}
+
+/* Ethernet back to the sender (IPv6); IPv6 header: version 6, tclass 0, flow label `flow`, hop limit 64, daddr = the packet's saddr */
+static void gen6_rej_hdrs(struct bf_emit *e, uint8_t nexthdr, bool autoflow)
+{
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, S6_OETH + 6));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_ETH));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, S6_OETH + 10));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_ETH + 4));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, S6_OETH));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_ETH + 6));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, S6_OETH + 4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_ETH + 10));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, S6_ETH + 12, 0xdd86));	/* htons(ETH_P_IPV6) */
+	if (autoflow) {
+		/*
+		 * ip6_make_flowlabel(): the kernel hashes the flow with a
+		 * secret key (auto_flowlabels); a random label is as opaque.
+		 */
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_get_prandom_u32));
+		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R0, 0x000fffff));
+		bf_emit(e, BPF_ALU64_IMM(BPF_OR, R0, 0x60000000));
+		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R0, 32));
+		bf_emit(e, BPF_STX_MEM(BPF_W, R8, R0, S6_IP));
+	} else {
+		bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_IP, 0x60));	/* 60 00 00 00 */
+	}
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_IP + 6, nexthdr));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_IP + 7, 64));	/* ip6_dst_hoplimit(): devconf hop_limit */
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 24 + i));
+	}
+}
+
+/* r0 = running sum + csum_diff(r8 + off, r4 bytes), seed r5 */
+static void gen6_csum_piece(struct bf_emit *e, int off)
+{
+	bf_emit(e, BPF_MOV64_IMM(R1, 0));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, off));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_csum_diff));
+	bf_emit(e, BPF_MOV64_REG(R5, R0));
+}
+
+/*
+ * The L4 checksum at r8 + S6_L4 + at, over r9 L4 bytes (r9 <= 1240) plus
+ * the pseudo header: both addresses of the reply's IPv6 header and
+ * S6_PSEUDO (length, next header).
+ */
+static void gen6_l4_csum(struct bf_emit *e, uint8_t nexthdr, int at)
+{
+	uint32_t done = bf_label_new(e);
+	int k;
+
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 32));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_PSEUDO));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_PSEUDO + 4, nexthdr << 24));
+	bf_emit(e, BPF_MOV64_IMM(R5, 0));
+	bf_emit(e, BPF_MOV64_IMM(R4, 32));
+	gen6_csum_piece(e, S6_IP + 8);
+	bf_emit(e, BPF_MOV64_IMM(R4, 8));
+	gen6_csum_piece(e, S6_PSEUDO);
+	for (k = 0; k < 3; k++) {
+		uint32_t fits = bf_label_new(e);
+
+		/* r4 = min(roundup(r9, 4) - 512k, 512), none when <= 0 */
+		bf_emit(e, BPF_MOV64_REG(R4, R9));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, 3));
+		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R4, ~3));
+		if (k) {
+			bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R4, 512 * k, 0), done);
+			bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R4, 512 * k));
+		}
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R4, 512, 0), fits);
+		bf_emit(e, BPF_MOV64_IMM(R4, 512));
+		bf_label_bind(e, fits);
+		gen6_csum_piece(e, S6_L4 + 512 * k);
+	}
+	bf_label_bind(e, done);
+	bf_emit(e, BPF_MOV64_REG(R0, R5));
+	gen_csum_fold(e);
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, S6_L4 + at));
+}
+
+/* nf_send_reset6(): RST from the packet's destination, flow label 0, hop limit 64. */
+static void gen6_rst(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t ack = bf_label_new(e), tcp_done = bf_label_new(e);
+	int i;
+
+	gen6_if_not_unicast(e, BF_PKT_SADDR6, rj->noreply);
+	gen6_if_not_unicast(e, BF_PKT_DADDR6, rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 20, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x04, 0), rj->noreply);
+	gen6_rej_l2(g, rj, false);
+	gen6_rej_hdrs(e, 6, false);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, S6_IP + 4, 0x1400));	/* htons(20) */
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 8 + i));
+	}
+	/* ports swapped; doff 5; window, checksum, urgent 0 */
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_L4));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_L4 + 2));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_L4 + 12, 0x50));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 16, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, S6_L4 + 14, 0));
+	/* ACK set: seq = its ack_seq, RST alone; else ack = seq + SYN + FIN + payload, RST|ACK */
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x10, 0), ack);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 4, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, 1));		/* SYN */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));		/* FIN */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R1));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4LEN));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R3, R7, BF_PKT_L4 + 12));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 4));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R3, 2));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R3));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, S6_L4 + 8));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_L4 + 13, 0x14));
+	bf_emit_jmp(e, BPF_JMP_A(0), tcp_done);
+	bf_label_bind(e, ack);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 8));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, S6_L4 + 4));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 8, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_L4 + 13, 0x04));
+	bf_label_bind(e, tcp_done);
+	bf_emit(e, BPF_MOV64_IMM(R9, 20));
+	gen6_l4_csum(e, 6, 16);
+	bf_emit(e, BPF_MOV64_IMM(R9, RST6_LEN));
+	gen_rej_send(g, rj, false);
+}
+
+/* The ICMPv6 error's source: the packet's destination, or at FORWARD the address routing picks toward the sender. */
+static void gen6_icmp_saddr(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t local = bf_label_new(e), done = bf_label_new(e);
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), local);
+	for (i = 0; i < 64; i += 8)
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R8, S6_FIB + i, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_FIB, 10));		/* AF_INET6 */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_IIF));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_FIB + 8));
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_FIB + 32 + i));	/* ipv6_dst */
+	}
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_REG(R2, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, S6_FIB));
+	bf_emit(e, BPF_MOV64_IMM(R3, 64));
+	bf_emit(e, BPF_MOV64_IMM(R4, BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH |
+				 BPF_FIB_LOOKUP_SRC));
+	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_fib_lookup));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, BPF_FIB_LKUP_RET_SUCCESS, 0), local);
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R8, S6_FIB + 16 + i));	/* ipv6_src */
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 8 + i));
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, local);
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 8 + i));
+	}
+	bf_label_bind(e, done);
+}
+
+/*
+ * icmp6_send()'s refusals: a multicast destination, a frame not for this
+ * host, an unspecified or multicast source, an ICMPv6 error (or no type
+ * to read: is_ineligible()); reject6_csum_ok(): a walk error, a non-first
+ * fragment, a transport offset at the end of the packet.
+ */
+static void gen6_unreach_checks(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t ok = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_DADDR6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xff, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_SADDR6));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xff, 0), rj->noreply);
+	gen6_if_any(e, BF_PKT_SADDR6, rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), rj->noreply);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 58, 0), ok);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 128, 0), rj->noreply);	/* !(type & ICMPV6_INFOMSG_MASK) */
+	bf_label_bind(e, ok);
+	gen6_rej_l2(g, rj, true);
+}
+
+/* At FORWARD the quote shows the hop limit ip6_forward() decremented before the hook. */
+static void gen6_quote_forward_hl(struct bf_gen *g)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t skip = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), skip);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, S6_QUOTE + 7));
+	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, S6_QUOTE + 7));
+	bf_label_bind(e, skip);
+}
+
+/* icmp6_send(ICMPV6_DEST_UNREACH, code): quotes up to 1232 bytes of the datagram. */
+static void gen6_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t clamp = bf_label_new(e);
+
+	gen6_unreach_checks(g, rj);
+	/* r9 = quoted bytes = min(skb->len, 1232) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, ICMP6_QUOTE_MAX, 0), clamp);
+	bf_emit(e, BPF_MOV64_IMM(R9, ICMP6_QUOTE_MAX));
+	bf_label_bind(e, clamp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, 40, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L3OFF));	/* u16: ctstate is the upper half */
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, S6_QUOTE));
+	bf_emit(e, BPF_MOV64_REG(R4, R9));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));			/* zero pad to 4 bytes */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R1, S6_QUOTE, 0));
+	gen6_quote_forward_hl(g);
+	gen6_rej_hdrs(e, 58, true);
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 8));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_IP + 4));
+	gen6_icmp_saddr(g);
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4, code << 8 | 1));	/* type 1, code, csum 0 */
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 4, 0));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, 8));
+	gen6_l4_csum(e, 58, 2);
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, S6_L4));
+	gen_rej_send(g, rj, S6_QUOTE - GEN_ETH_HLEN);
+}
+
+/* enum ip6t_reject_with -> ICMPv6 destination unreachable code, -1 for tcp-reset/none */
+static int gen6_unreach_code(uint32_t with)
+{
+	static const int codes[] = {
+		[IP6T_ICMP6_NO_ROUTE] = 0, [IP6T_ICMP6_ADM_PROHIBITED] = 1,
+		[IP6T_ICMP6_NOT_NEIGHBOUR] = 2, [IP6T_ICMP6_ADDR_UNREACH] = 3,
+		[IP6T_ICMP6_PORT_UNREACH] = 4, [IP6T_ICMP6_ECHOREPLY] = -1,
+		[IP6T_TCP_RESET] = -1, [IP6T_ICMP6_POLICY_FAIL] = 5,
+		[IP6T_ICMP6_REJECT_ROUTE] = 6,
+	};
+
+	return with < sizeof(codes) / sizeof(codes[0]) ? codes[with] : -1;
+}
+
+static int gen6_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
+{
+	struct bf_emit *e = &g->e;
+	struct gen_rej rj = { .noreply = bf_label_new(e) };
+	int code = gen6_unreach_code(r->reject_with);
+
+	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IP6T_TCP_RESET)
+		return bf_err_set(g->err, -EOPNOTSUPP,
+				  "chain %s rule %u: REJECT with an ICMPv6 error at OUTPUT (tc egress) is not supported; tcp-reset is",
+				  chain, r->num);
+	if (r->reject_with != IP6T_TCP_RESET && code < 0)
+		return bf_err_set(g->err, -EOPNOTSUPP,
+				  "chain %s rule %u: REJECT --reject-with %u is not supported for IPv6",
+				  chain, r->num, r->reject_with);
+	gen_rej_scratch(g, &rj);
+	if (r->reject_with == IP6T_TCP_RESET)
+		gen6_rst(g, &rj);
+	else
+		gen6_unreach(g, &rj, code);
+	bf_label_bind(e, rj.noreply);
+	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_DROP));
+	bf_emit(e, BPF_EXIT_INSN());
+	return 0;
+}
+
 int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 {
 	struct bf_emit *e = &g->e;
 	struct gen_rej rj = { .noreply = bf_label_new(e) };
 	int code = gen_unreach_code(r->reject_with);
 
+	if (g->v6)
+		return gen6_reject(g, r, chain);
 	/*
-	 * At OUTPUT the kernel's ICMP error travels over lo from a local
-	 * source; injected at the device's ingress such a packet is a martian.
-	 * Not reproduced yet: refused (tcp-reset at OUTPUT is, and is tested).
+	 * At OUTPUT the kernel's ICMP error goes from the local address to the
+	 * local sender over lo (with the output route attached). Injected
+	 * without a route, at lo's or the device's ingress, an error from a
+	 * local source is a martian (fib_validate_source()); from the
+	 * packet's destination it is delivered and the socket sees the same
+	 * error (ECONNREFUSED for port unreachable). So at tc egress the
+	 * error comes from the packet's destination (gen_icmp_saddr) into
+	 * the device's own ingress, as tcp-reset does.
 	 */
-	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IPT_TCP_RESET)
-		return bf_err_set(g->err, -EOPNOTSUPP,
-				  "chain %s rule %u: REJECT with an ICMP error at OUTPUT (tc egress) is not supported; tcp-reset is",
-				  chain, r->num);
 	if (r->reject_with != IPT_TCP_RESET && code < 0)
 		return bf_err_set(g->err, -EOPNOTSUPP,
 				  "chain %s rule %u: REJECT --reject-with %u is not supported",

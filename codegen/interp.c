@@ -267,6 +267,94 @@ static enum interp_res interp6_rt(const struct interp_pkt *pkt,
 	return m ? INTERP_MATCH : INTERP_NOMATCH;
 }
 
+/* frag_mt6() (ir.h BF_F_FRAG6) */
+static enum interp_res interp6_frag(const struct interp_pkt *pkt,
+				    const struct bf_pred *p)
+{
+	uint32_t f = p->flags & 0xff, inv = (p->flags >> 8) & 0xff, off, id;
+	const uint8_t *fh;
+	uint16_t fo;
+	bool m;
+	int err;
+
+	err = interp6_find(pkt->l3, pkt->len, NEXTHDR_FRAGMENT, &off);
+	if (err == -ENOENT)
+		return INTERP_NOMATCH;
+	if (err || pkt->len - off < 8)
+		return INTERP_HOTDROP;
+	fh = pkt->l3 + off;
+	id = (uint32_t)fh[4] << 24 | (uint32_t)fh[5] << 16 |
+	     (uint32_t)fh[6] << 8 | fh[7];
+	fo = (uint16_t)(fh[2] << 8 | fh[3]);
+	m = ((id >= p->lo && id <= p->hi) != !!(inv & 0x01)) &&
+	    !((f & 0x04) && (fh[1] || (fo & 0x6))) &&
+	    !((f & 0x08) && (fo & ~0x7)) &&
+	    !((f & 0x10) && !(fo & 0x1)) &&
+	    !((f & 0x20) && (fo & 0x1));
+	return m ? INTERP_MATCH : INTERP_NOMATCH;
+}
+
+/* hbh_mt6()'s strict option walk over the `rem` bytes at `op`: never a hotdrop */
+static enum interp_res interp6_opts_walk(const uint8_t *op, uint32_t rem,
+					 const struct bf_pred *p)
+{
+	uint32_t k, optlen;
+	uint16_t o;
+
+	for (k = 0; k < p->hi; k++) {
+		memcpy(&o, k < 8 ? p->a6 + 2 * k : p->b6 + 2 * (k - 8), 2);
+		if (rem < 1)
+			return INTERP_NOMATCH;
+		if (op[0] != o >> 8)
+			return INTERP_NOMATCH;
+		if (op[0]) {
+			if (rem < 2)
+				return INTERP_NOMATCH;
+			if ((o & 0xff) != 0xff && op[1] != (o & 0xff))
+				return INTERP_NOMATCH;
+			optlen = op[1] + 2u;
+		} else {
+			optlen = 1;	/* Pad1 */
+		}
+		/* measured on 6.18: not checked for the last option */
+		if (rem < optlen && k + 1 < p->hi)
+			return INTERP_NOMATCH;
+		if (rem < optlen)
+			break;
+		op += optlen;
+		rem -= optlen;
+	}
+	return INTERP_MATCH;
+}
+
+/* hbh_mt6() for -m hbh and -m dst (ir.h BF_F_OPTS6) */
+static enum interp_res interp6_opts(const struct interp_pkt *pkt,
+				    const struct bf_pred *p)
+{
+	uint32_t f = p->flags & 0xff, inv = (p->flags >> 8) & 0xff, off, hdrlen;
+	enum interp_res res;
+	int err;
+
+	if (p->hi > 16)
+		return INTERP_NOMATCH;	/* checkentry refuses it */
+	err = interp6_find(pkt->l3, pkt->len, (uint8_t)p->value, &off);
+	if (err == -ENOENT)
+		return INTERP_NOMATCH;
+	if (err)
+		return INTERP_HOTDROP;
+	hdrlen = (pkt->l3[off + 1] + 1u) << 3;
+	if (pkt->len - off < hdrlen)
+		return INTERP_HOTDROP;
+	if (f & 0x02) {
+		res = interp6_opts_walk(pkt->l3 + off + 2, hdrlen - 2, p);
+		if (res != INTERP_MATCH)
+			return res;
+	}
+	if ((f & 0x01) && ((p->mask == hdrlen) == !!(inv & 0x01)))
+		return INTERP_NOMATCH;
+	return INTERP_MATCH;
+}
+
 /*
  * ipv6_rcv()/ip6_rcv_core()'s checks (what fails them never reaches
  * netfilter; the address and hop-by-hop checks only for packets from
@@ -431,6 +519,30 @@ static bool interp_addrtype(const struct interp *in, const struct bf_pred *p)
 	return true;
 }
 
+/* match_type6() without the route lookup (ir.h BF_F_ADDRTYPE6) */
+static bool interp6_type(const uint8_t *a, uint32_t mask)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool mc = a[0] == 0xff, any = interp6_zero(a, 16);
+	bool unicast = !mc && !any && memcmp(a, mapped, sizeof(mapped));
+
+	if ((mask & 0x20) && !mc)
+		return false;
+	if ((mask & 0x02) && !unicast)
+		return false;
+	return !((mask & 0x01) && !any);
+}
+
+/* addrtype_mt6(): each side with bits, XOR its inversion */
+static bool interp6_addrtype(const struct interp_pkt *pkt, const struct bf_pred *p)
+{
+	if (p->lo && interp6_type(pkt->saddr6, p->lo) == !!(p->flags & 1))
+		return false;
+	if (p->hi && interp6_type(pkt->daddr6, p->hi) == !!(p->flags & 2))
+		return false;
+	return true;
+}
+
 /* -m limit: bucket bf_ir_pred_ordinal() at env->jiffies */
 static bool interp_limit(const struct interp *in, const struct bf_pred *p)
 {
@@ -482,6 +594,9 @@ static bool interp_field_ok(bool v6, enum bf_field f)
 	case BF_F_SRANGE6:
 	case BF_F_DRANGE6:
 	case BF_F_RT:
+	case BF_F_FRAG6:
+	case BF_F_OPTS6:
+	case BF_F_ADDRTYPE6:
 		return v6;
 	default:
 		return true;
@@ -552,6 +667,8 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 		return interp_limit(in, p);
 	case BF_F_CTSTATE:
 		return (pkt->ctstate & p->value) != 0;
+	case BF_F_ADDRTYPE6:
+		return interp6_addrtype(pkt, p);
 	case BF_F_SADDR6:
 		return interp6_addr(pkt->saddr6, p);
 	case BF_F_DADDR6:
@@ -583,6 +700,10 @@ static enum interp_res interp_pred(const struct interp *in,
 		return interp6_proto(in->pkt, p);
 	if (p->field == BF_F_RT)
 		return interp6_rt(in->pkt, p);
+	if (p->field == BF_F_FRAG6)
+		return interp6_frag(in->pkt, p);
+	if (p->field == BF_F_OPTS6)
+		return interp6_opts(in->pkt, p);
 	return interp_test(in, p) != p->inv ? INTERP_MATCH : INTERP_NOMATCH;
 }
 
@@ -739,11 +860,55 @@ static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
 		switch (l4[0]) {
 		case 8: case 13: case 15: case 17:
 			return BF_CT_NEW;
-		case 0: case 14: case 16: case 18:
-			return BF_CT_ESTABLISHED;
-		default:	/* errors: no flow to be related to */
+		default:	/* replies: no request; errors: no flow */
 			return BF_CT_INVALID;
 		}
+	default:
+		return BF_CT_NEW;
+	}
+}
+
+/*
+ * IPv6, as gen_ct.c decides it when its lookups find nothing: the
+ * extension-header walk failing or ending at NEXTHDR_NONE INVALID;
+ * ICMPv6 MLD / neighbour discovery / multicast router discovery
+ * UNTRACKED, errors INVALID (no flow), echo and node information
+ * queries NEW, their replies ESTABLISHED, other types INVALID.
+ */
+static uint32_t interp6_ct_icmp6(const struct interp_pkt *pkt)
+{
+	static const uint8_t untracked[] = { 130, 131, 132, 133, 134, 135, 136,
+					     143, 151, 152 };
+	uint8_t type;
+	size_t i;
+
+	if (pkt->l4len < 8)
+		return BF_CT_INVALID;
+	type = pkt->l4[0];
+	for (i = 0; i < sizeof(untracked); i++)
+		if (untracked[i] == type)
+			return BF_CT_UNTRACKED;
+	if (type == 128 || type == 139)
+		return BF_CT_NEW;
+	if (type == 129 || type == 140)
+		return BF_CT_ESTABLISHED;
+	return BF_CT_INVALID;
+}
+
+static uint32_t interp6_ct_nolookup(const struct interp_pkt *pkt)
+{
+	if (pkt->fragoff)
+		return BF_CT_ESTABLISHED;
+	if (pkt->walkerr)
+		return BF_CT_INVALID;
+	switch (pkt->proto) {
+	case 6:
+	case 17:
+		return interp_ct_nolookup(pkt);
+	case 58:
+		return interp6_ct_icmp6(pkt);
+	case 59:
+		return BF_CT_INVALID;
 	default:
 		return BF_CT_NEW;
 	}
@@ -767,6 +932,8 @@ static int interp_run(const struct bf_ir *ir, int hook, const uint8_t *l3,
 	if (in.v6) {
 		if (interp6_parse(l3, len, hook, &pkt))
 			return BF_INTERP_UNFILTERED;
+		if (!pkt.ctstate)
+			pkt.ctstate = interp6_ct_nolookup(&pkt);
 		/* ip6_forward(): hop limit <= 1 never reaches FORWARD */
 		if (hook == NF_INET_FORWARD && pkt.ttl <= 1)
 			return BF_INTERP_UNFILTERED;

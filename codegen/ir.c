@@ -99,6 +99,50 @@ static void ir_put_rt(struct ir_str *s, const struct bf_pred *p)
 		ir_put(s, " flags 0x%x", f);
 }
 
+/* -m frag: " frag id !1-9 len 8 res first more last" (BF_F_FRAG6) */
+static void ir_put_frag6(struct ir_str *s, const struct bf_pred *p)
+{
+	uint32_t f = p->flags & 0xff, inv = (p->flags >> 8) & 0xff;
+
+	ir_put(s, " frag id %s%u-%u", inv & 0x01 ? "!" : "", p->lo, p->hi);
+	if (f & 0x02)
+		ir_put(s, " len %s%u", inv & 0x02 ? "!" : "", p->mask);
+	if (f & 0x04)
+		ir_put(s, " res");
+	if (f & 0x08)
+		ir_put(s, " first");
+	if (f & 0x10)
+		ir_put(s, " more");
+	if (f & 0x20)
+		ir_put(s, " last");
+	if (f & ~0x3fU)
+		ir_put(s, " flags 0x%x", f);
+}
+
+/* -m hbh / -m dst: " hbh len !8 opts 1:any,0" (BF_F_OPTS6) */
+static void ir_put_opts6(struct ir_str *s, const struct bf_pred *p)
+{
+	uint32_t f = p->flags & 0xff, inv = (p->flags >> 8) & 0xff, k;
+
+	ir_put(s, " %s", p->value == 0 ? "hbh" : "dst");
+	if (f & 0x01)
+		ir_put(s, " len %s%u", inv & 0x01 ? "!" : "", p->mask);
+	if (f & 0x02) {
+		ir_put(s, " opts");
+		for (k = 0; k < p->hi && k < 16; k++) {
+			uint16_t o;
+
+			memcpy(&o, k < 8 ? p->a6 + 2 * k : p->b6 + 2 * (k - 8), 2);
+			if ((o & 0xff) == 0xff)
+				ir_put(s, "%s%u:any", k ? "," : " ", o >> 8);
+			else
+				ir_put(s, "%s%u:%u", k ? "," : " ", o >> 8, o & 0xff);
+		}
+	}
+	if (f & ~0x03U)
+		ir_put(s, " flags 0x%x", f);
+}
+
 static void ir_put_ifpat(struct ir_str *s, const struct bf_ifpat *pat)
 {
 	size_t n = strnlen(pat->name, sizeof(pat->name)), want, i;
@@ -267,6 +311,18 @@ static void ir_put_pred(struct ir_str *s, const struct bf_ir *ir,
 	case BF_F_RT:
 		ir_put_rt(s, p);
 		return;
+	case BF_F_FRAG6:
+		ir_put_frag6(s, p);
+		return;
+	case BF_F_ADDRTYPE6:
+		ir_put(s, " %saddrtype6 src%s 0x%x dst%s 0x%x%s", inv,
+		       p->flags & 1 ? " !" : "", p->lo, p->flags & 2 ? " !" : "",
+		       p->hi, p->flags & 4 ? " iface-in" :
+		       p->flags & 8 ? " iface-out" : "");
+		return;
+	case BF_F_OPTS6:
+		ir_put_opts6(s, p);
+		return;
 	case BF_F_CTSTATE:
 		ir_put_ctstate(s, inv, p->value);
 		return;
@@ -287,12 +343,26 @@ static const char *const ir_reject_names[] = {
 	"icmp-host-prohibited", "tcp-reset", "icmp-admin-prohibited",
 };
 
+/* ... by enum ip6t_reject_with value (AF_INET6 IR) */
+static const char *const ir_reject6_names[] = {
+	"icmp6-no-route", "icmp6-adm-prohibited", "icmp6-not-neighbour",
+	"icmp6-addr-unreachable", "icmp6-port-unreachable", "echo-reply",
+	"tcp-reset", "icmp6-policy-fail", "icmp6-reject-route",
+};
+
 /* " -> LOG level 4 flags 0x0 prefix \"x\"" and " -> REJECT tcp-reset" */
-static void ir_put_target(struct ir_str *s, const struct bf_rule *r)
+static void ir_put_target(struct ir_str *s, const struct bf_ir *ir, const struct bf_rule *r)
 {
 	const char *p = r->log.prefix;
 	size_t i;
 
+	if (r->verdict == BF_V_REJECT && ir->family == AF_INET6) {
+		if (r->reject_with < sizeof(ir_reject6_names) / sizeof(ir_reject6_names[0]))
+			ir_put(s, " -> REJECT %s", ir_reject6_names[r->reject_with]);
+		else
+			ir_put(s, " -> REJECT ?%u", r->reject_with);
+		return;
+	}
 	if (r->verdict == BF_V_REJECT) {
 		if (r->reject_with < sizeof(ir_reject_names) / sizeof(ir_reject_names[0]))
 			ir_put(s, " -> REJECT %s", ir_reject_names[r->reject_with]);
@@ -322,7 +392,7 @@ static void ir_put_verdict(struct ir_str *s, const struct bf_ir *ir,
 	};
 
 	if (r->verdict == BF_V_LOG || r->verdict == BF_V_REJECT) {
-		ir_put_target(s, r);
+		ir_put_target(s, ir, r);
 		return;
 	}
 	if ((unsigned int)r->verdict > BF_V_GOTO) {

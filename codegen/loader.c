@@ -128,6 +128,11 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 		"bpfilter_log", 0, 0, maps_log_ring_size(ir), NULL);
 	maps->fd[BF_MAP_SCRATCH] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
 		"bpfilter_scr", sizeof(uint32_t), BF_SCRATCH_SIZE, 1, NULL);
+	/* preallocated (LRU): a table without conntrack keeps one entry */
+	maps->fd[BF_MAP_ICMPCT] = bpf_map_create(BPF_MAP_TYPE_LRU_HASH,
+		"bpfilter_icq", sizeof(struct bf_icmpct_key),
+		sizeof(struct bf_icmpct_val),
+		bf_ir_count_field(ir, BF_F_CTSTATE) ? BF_ICMPCT_MAX : 1, NULL);
 	for (i = 0; i < BF_MAP_NR; i++) {
 		if (maps->fd[i] < 0) {
 			int ret = -errno;
@@ -471,7 +476,7 @@ int bf_prog_load(const struct bf_prog *prog, const struct bf_maps *maps,
 		return bf_err_set(err, -EINVAL, "bf_prog_load: bad arguments");
 	if (bf_prog_uses_ct(prog)) {
 		/* the kernel must be tracking for the lookups to find entries */
-		ret = bf_ct_enable(err);
+		ret = bf_ct_enable_prog(prog, err);
 		if (ret)
 			return ret;
 		/* kfuncs of the nf_conntrack module: its BTF at fd_array[1] */

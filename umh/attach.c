@@ -209,6 +209,7 @@ static int att_combine(enum bf_hook hook, const struct umh_table *t4,
 
 		if (!p || !p->n_insns || !p->n_funcs)
 			continue;
+		c->ct_families |= p->ct_families;
 		parts[n] = (struct att_part){
 			.family = tabs[k]->family,
 			.prog = p,
@@ -380,18 +381,34 @@ int umh_attach_all(struct bf_umh *umh, const int *old_fds, struct bf_err *err)
 	return att_attach(umh, umh->att_fds, old_fds, err);
 }
 
+/* Does a table have a tc egress observer that does something (XDP)? */
+static bool att_observes(const struct umh_table *t4, const struct umh_table *t6)
+{
+	const struct umh_table *tabs[2] = { t4, t6 };
+	int k;
+
+	for (k = 0; k < 2; k++)
+		if (tabs[k] && tabs[k]->progs[BF_HOOK_TC_EGRESS] &&
+		    tabs[k]->progs[BF_HOOK_TC_EGRESS]->n_insns > 2)
+			return true;
+	return false;
+}
+
 int umh_install(struct bf_umh *umh, struct umh_table *t, struct bf_err *err)
 {
 	const struct umh_table *t4 = t && t->family == AF_INET ? t : umh->t4;
 	const struct umh_table *t6 = t && t->family == AF_INET6 ? t : umh->t6;
+	bool observe = umh->xdp_observe;
 	int fds[UMH_NR_HOOKS], r;
 
+	if (umh->hook == BF_HOOK_XDP && att_observes(t4, t6))
+		umh->xdp_observe = true;
 	r = att_load(umh, t4, t6, fds, err);
-	if (r)
-		return r;
-	r = att_attach(umh, fds, umh->att_fds, err);
+	if (!r)
+		r = att_attach(umh, fds, umh->att_fds, err);
 	if (r) {
 		umh_att_close(fds);
+		umh->xdp_observe = observe;
 		return r;
 	}
 	umh_att_close(umh->att_fds);

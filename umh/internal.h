@@ -45,6 +45,12 @@ struct bf_umh {
 	struct umh_table *t4;
 	struct umh_table *t6;		/* NULL if IPv6 could not be set up */
 	int att_fds[UMH_NR_HOOKS];	/* ATTACH: the two-family program per hook, -1 */
+	/*
+	 * XDP: also attach the tables' tc egress observers (conntrack's ICMP
+	 * query tracker, opts.observe). Set once a table with conntrack is
+	 * installed, then kept (the observer passes all without one).
+	 */
+	bool xdp_observe;
 	char last_error[1024];
 	/* bf_umh_new_per_netns(): t4, netns (the key) and ifindexes above are
 	 * the namespace being served; the others wait in `nss`. */

@@ -111,28 +111,55 @@ static uint32_t logd_map_id(int fd)
 	return info.id;
 }
 
-/* Tables with a log ring: the own netns' and, per netns, the waiting ones. */
+/* Is the ring of map `id` already among out[0, n)? (a ring shared by two tables) */
+static bool logd_have(const struct logd_ring *out, unsigned int n, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (out[i].map_id == id)
+			return true;
+	return false;
+}
+
+/* Append table t's ring unless it is there already (or t has none). */
+static unsigned int logd_add_table(struct logd_ring *out, unsigned int n, unsigned int max,
+			     const struct umh_table *t, const struct logd_ring *tmpl)
+{
+	uint32_t id;
+
+	if (!t || n >= max)
+		return n;
+	id = logd_map_id(t->maps.fd[BF_MAP_LOG]);
+	if (!id || logd_have(out, n, id))
+		return n;
+	out[n] = *tmpl;
+	out[n].fd = t->maps.fd[BF_MAP_LOG];
+	out[n].map_id = id;
+	return n + 1;
+}
+
+/*
+ * Tables with a log ring: the own netns' and, per netns, the waiting ones;
+ * both families (an IPv6 record is told apart by its version nibble).
+ */
 static unsigned int logd_collect(struct bf_umh *umh, struct logd_ring *out,
 				 unsigned int max)
 {
+	const struct logd_ring own = { .own = true };
 	unsigned int n = 0, i;
 
-	if (umh->t4 && n < max) {
-		out[n] = (struct logd_ring){ .fd = umh->t4->maps.fd[BF_MAP_LOG], .own = true };
-		n++;
-	}
-	for (i = 0; i < umh->n_nss && n < max; i++) {
-		if (!umh->nss[i].t4)
-			continue;
-		out[n] = (struct logd_ring){
-			.fd = umh->nss[i].t4->maps.fd[BF_MAP_LOG],
+	n = logd_add_table(out, n, max, umh->t4, &own);
+	n = logd_add_table(out, n, max, umh->t6, &own);
+	for (i = 0; i < umh->n_nss; i++) {
+		const struct logd_ring ns = {
 			.ifindexes = umh->nss[i].ifindexes,
 			.n_ifindexes = umh->nss[i].n_ifindexes,
 		};
-		n++;
+
+		n = logd_add_table(out, n, max, umh->nss[i].t4, &ns);
+		n = logd_add_table(out, n, max, umh->nss[i].t6, &ns);
 	}
-	for (i = 0; i < n; i++)
-		out[i].map_id = logd_map_id(out[i].fd);
 	return n;
 }
 

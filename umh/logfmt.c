@@ -6,12 +6,16 @@
  * the kernel's own iptables-legacy -j LOG wrote):
  *   <prefix>IN=<in> OUT=<out> [MAC=<14 bytes> | MACSRC= MACDST= MACPROTO=]
  *   SRC= DST= LEN= TOS=0x.. PREC=0x.. TTL= ID= [CE] [DF] [MF] [FRAG:n]
- *   [OPT (..)] PROTO=... [MARK=0x..]
+ *   [OPT (..)] PROTO=... [UID= GID=] [MARK=0x..]
  * MAC fields only when there is an input device (INPUT, FORWARD). At
  * FORWARD the kernel logs after ip_forward() decremented the TTL, so the
  * outer TTL is the captured one minus 1. Reads past the datagram are
  * "INCOMPLETE [n bytes]" / "TRUNCATED" as skb_header_pointer() failures
  * are in the kernel; the record's totlen plays skb->len.
+ * IPv6 records (version 6 in the first byte) get dump_ipv6_packet()'s
+ * line: SRC= DST= (%pI6, all eight groups) LEN= TC= HOPLIMIT= FLOWLBL=,
+ * the extension headers (FRAG:, and with --log-ip-options "OPT ( ... )"),
+ * then TCP/UDP as for IPv4 or ICMPv6 with its one-level dump of errors.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -30,6 +34,7 @@ struct lf {
 	uint32_t have;		/* bytes of d we may read: min(totlen, caplen) */
 	uint32_t skblen;	/* totlen */
 	uint8_t flags;
+	const struct bf_logrec *rec;	/* the record (--log-uid's credentials) */
 };
 
 static void lf_put(struct lf *m, const char *fmt, ...)
@@ -272,7 +277,179 @@ static void lf_ipv4(struct lf *m, uint32_t ioff, int ttl_delta, uint32_t mark)
 	default:
 		lf_put(m, "PROTO=%u ", proto);
 	}
+	if (!ioff && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
+		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
 	if (!ioff && mark)
+		lf_put(m, "MARK=0x%x ", mark);
+}
+
+/* %pI6: eight groups of four hex digits */
+static void lf_addr6(struct lf *m, const char *tag, uint32_t off)
+{
+	int i;
+
+	lf_put(m, "%s=", tag);
+	for (i = 0; i < 16; i += 2)
+		lf_put(m, "%s%02x%02x", i ? ":" : "", m->d[off + i], m->d[off + i + 1]);
+	lf_put(m, " ");
+}
+
+static void lf_ipv6(struct lf *m, uint32_t ioff, int hl_delta, uint32_t mark, bool recurse);
+
+/* ICMPv6: dump_ipv6_packet()'s case IPPROTO_ICMPV6 */
+static void lf_icmp6(struct lf *m, uint32_t off, bool frag, bool recurse)
+{
+	uint8_t type;
+
+	lf_put(m, "PROTO=ICMPv6 ");
+	if (frag)
+		return;
+	if (!lf_ok(m, off, 8)) {
+		lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
+		return;
+	}
+	type = m->d[off];
+	lf_put(m, "TYPE=%u CODE=%u ", type, m->d[off + 1]);
+	switch (type) {
+	case 128:
+	case 129:
+		lf_put(m, "ID=%u SEQ=%u ", lf_16(m, off + 4), lf_16(m, off + 6));
+		break;
+	case 4:
+		lf_put(m, "POINTER=%08x ", lf_32(m, off + 4));
+		/* fall through */
+	case 1:
+	case 2:
+	case 3:
+		if (recurse) {
+			lf_put(m, "[");
+			lf_ipv6(m, off + 8, 0, 0, false);
+			lf_put(m, "] ");
+		}
+		if (type == 2)
+			lf_put(m, "MTU=%u ", lf_32(m, off + 4));
+		break;
+	}
+}
+
+/*
+ * The extension headers dump_ipv6_packet() walks (nf_ip6_ext_hdr(), NONE
+ * excluded). Returns 1 when the line ends here, else the upper-layer
+ * header and its offset in *hdr / *off.
+ */
+static int lf_exthdrs6(struct lf *m, uint8_t *hdr, uint32_t *off, bool *frag)
+{
+	bool opt = m->flags & XT_LOG_IPOPT;
+	uint32_t len;
+
+	while (*hdr == 0 || *hdr == 43 || *hdr == 44 || *hdr == 50 || *hdr == 51 || *hdr == 60) {
+		if (!lf_ok(m, *off, 2)) {
+			lf_put(m, "TRUNCATED");
+			return 1;
+		}
+		if (opt)
+			lf_put(m, "OPT ( ");
+		switch (*hdr) {
+		case 44:
+			lf_put(m, "FRAG:");
+			if (!lf_ok(m, *off, 8)) {
+				lf_put(m, "TRUNCATED ");
+				return 1;
+			}
+			lf_put(m, "%u ", lf_16(m, *off + 2) & 0xfff8);
+			if (m->d[*off + 3] & 0x01)
+				lf_put(m, "INCOMPLETE ");
+			lf_put(m, "ID:%08x ", lf_32(m, *off + 4));
+			if (lf_16(m, *off + 2) & 0xfff8)
+				*frag = true;
+			len = 8;
+			break;
+		case 0:
+		case 43:
+		case 60:
+			if (*frag) {
+				if (opt)
+					lf_put(m, ")");
+				return 1;
+			}
+			len = (m->d[*off + 1] + 1) * 8;
+			break;
+		case 51:
+			if (opt) {
+				lf_put(m, "AH ");
+				if (*frag) {
+					lf_put(m, ")");
+					return 1;
+				}
+				if (!lf_ok(m, *off, 12)) {
+					lf_put(m, "INCOMPLETE [%u bytes] )", m->skblen - *off);
+					return 1;
+				}
+				lf_put(m, "SPI=0x%x ", lf_32(m, *off + 4));
+			}
+			len = (m->d[*off + 1] + 2) * 4;
+			break;
+		default:	/* ESP: the end of what can be read */
+			if (opt) {
+				lf_put(m, "ESP ");
+				if (*frag) {
+					lf_put(m, ")");
+					return 1;
+				}
+				if (!lf_ok(m, *off, 8)) {
+					lf_put(m, "INCOMPLETE [%u bytes] )", m->skblen - *off);
+					return 1;
+				}
+				lf_put(m, "SPI=0x%x )", lf_32(m, *off));
+			}
+			return 1;
+		}
+		if (opt)
+			lf_put(m, ") ");
+		*hdr = m->d[*off];
+		*off += len;
+	}
+	return 0;
+}
+
+/* dump_ipv6_packet(): the header, the extension headers, the upper layer */
+static void lf_ipv6(struct lf *m, uint32_t ioff, int hl_delta, uint32_t mark, bool recurse)
+{
+	uint32_t w, off = ioff + 40;
+	bool frag = false;
+	uint8_t hdr;
+
+	if (!lf_ok(m, ioff, 40)) {
+		lf_put(m, "TRUNCATED");
+		return;
+	}
+	lf_addr6(m, "SRC", ioff + 8);
+	lf_addr6(m, "DST", ioff + 24);
+	w = lf_32(m, ioff);
+	lf_put(m, "LEN=%u TC=%u HOPLIMIT=%u FLOWLBL=%u ", lf_16(m, ioff + 4) + 40u,
+	       (w & 0x0ff00000) >> 20, (uint8_t)(m->d[ioff + 7] + hl_delta), w & 0x000fffff);
+	hdr = m->d[ioff + 6];
+	if (lf_exthdrs6(m, &hdr, &off, &frag))
+		return;
+	switch (hdr) {
+	case 6:
+		if (lf_tcp(m, off, frag))
+			return;
+		break;
+	case 17:
+	case 136:
+		if (lf_udp(m, hdr, off, frag))
+			return;
+		break;
+	case 58:
+		lf_icmp6(m, off, frag, recurse);
+		break;
+	default:
+		lf_put(m, "PROTO=%u ", hdr);
+	}
+	if (recurse && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
+		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
+	if (recurse && mark)
 		lf_put(m, "MARK=0x%x ", mark);
 }
 
@@ -281,7 +458,7 @@ int bf_logrec_format(const struct bf_logrec *rec, const char *in,
 {
 	struct lf m = {
 		.buf = buf, .len = len, .d = rec->data, .skblen = rec->totlen,
-		.flags = rec->flags,
+		.flags = rec->flags, .rec = rec,
 	};
 
 	if (buf && len)
@@ -292,6 +469,9 @@ int bf_logrec_format(const struct bf_logrec *rec, const char *in,
 	lf_put(&m, "%.*sIN=%s OUT=%s ", (int)sizeof(rec->prefix), rec->prefix, in, out);
 	if (rec->has_mac && in[0])
 		lf_mac(&m, rec);
-	lf_ipv4(&m, 0, rec->hook == NF_INET_FORWARD ? -1 : 0, rec->mark);
+	if (m.have && rec->data[0] >> 4 == 6)
+		lf_ipv6(&m, 0, rec->hook == NF_INET_FORWARD ? -1 : 0, rec->mark, true);
+	else
+		lf_ipv4(&m, 0, rec->hook == NF_INET_FORWARD ? -1 : 0, rec->mark);
 	return (int)m.pos;
 }

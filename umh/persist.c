@@ -44,7 +44,7 @@
 #include "internal.h"
 
 #define UMH_STATE_MAGIC		0x62706673	/* "bpfs" */
-#define UMH_STATE_VERSION	2
+#define UMH_STATE_VERSION	3	/* 3: BF_MAP_ICMPCT added to map_ids[] */
 
 struct umh_state_hdr {
 	uint32_t magic;
@@ -67,6 +67,7 @@ static const char *const umh_map_names[BF_MAP_NR] = {
 	[BF_MAP_ADDRTYPE] = "bpfilter_adt",
 	[BF_MAP_LOG] = "bpfilter_log",
 	[BF_MAP_SCRATCH] = "bpfilter_scr",
+	[BF_MAP_ICMPCT] = "bpfilter_icq",
 };
 
 static uint32_t umh_prog_id(int fd)
@@ -534,6 +535,10 @@ int umh_state_restore(struct bf_umh *umh)
 	r = umh_restore_tables(umh, hdrs, got);
 	if (r)
 		return r;
+	/* the previous XDP daemon had the conntrack observer at tc egress: so do we */
+	if (got[0] && umh->hook == BF_HOOK_XDP && hdrs[0].hook == BF_HOOK_XDP &&
+	    hdrs[0].prog_ids[BF_HOOK_TC_EGRESS])
+		umh->xdp_observe = true;
 	if (umh_can_adopt(umh, hdrs, got) && !umh_adopt(umh, &hdrs[0])) {
 		bf_info("adopted the attached programs and their counters (IPv4 %u entries%s)",
 			umh->t4->ir->n_entries, umh->t6 ? ", IPv6 too" : "");

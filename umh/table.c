@@ -99,7 +99,11 @@ int umh_hooks(const struct bf_umh *umh, enum bf_hook hooks[UMH_NR_HOOKS])
 {
 	if (umh->hook == BF_HOOK_XDP) {
 		hooks[0] = BF_HOOK_XDP;
-		return 1;
+		if (!umh->xdp_observe)
+			return 1;
+		/* conntrack's ICMP query tracker sees the host's own queries there */
+		hooks[1] = BF_HOOK_TC_EGRESS;
+		return 2;
 	}
 	/* A forced chain runs in one program: OUTPUT at egress, else ingress. */
 	if (umh->force_hook >= 0) {
@@ -167,11 +171,19 @@ static int umh_table_gen(struct bf_umh *umh, struct umh_table *t,
 	int i, n, r;
 
 	n = umh_hooks(umh, hooks);
+	/* at XDP the tc egress observer is made for every table: umh_install decides */
+	if (umh->hook == BF_HOOK_XDP && umh->mode == BF_UMH_ATTACH) {
+		hooks[0] = BF_HOOK_XDP;
+		hooks[1] = BF_HOOK_TC_EGRESS;
+		n = 2;
+	}
 	for (i = 0; i < n; i++) {
 		struct bf_gen_opts opts = {
 			.sz = sizeof(opts),
 			.hook = hooks[i],
 			.force_hook = umh->mode == BF_UMH_ATTACH ? -1 : umh->force_hook,
+			.observe = umh->hook == BF_HOOK_XDP &&
+				   hooks[i] == BF_HOOK_TC_EGRESS,
 		};
 
 		r = bf_gen(t->ir, &opts, &t->progs[hooks[i]], err);

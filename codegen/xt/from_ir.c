@@ -230,7 +230,7 @@ static int xt4_out_rule(struct xt4_out *o, const struct bf_ir *ir,
 	int32_t v;
 	int ret;
 
-	const struct xt4_target_ops *tops = xt4_target_of(r->verdict);
+	const struct xt4_target_ops *tops = xt4_target_of_fam(f->bit, r->verdict);
 	uint32_t tsz = tops ? XT4_HDR_SZ + XT_ALIGN(tops->data_size) : XT4_STD_SZ;
 
 	ret = xt4_rule_matches_size(f, r, &msz);

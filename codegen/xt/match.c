@@ -32,6 +32,10 @@ static const struct xt4_match_ops *const xt4_matches[] = {
 	&xt6_match_hl,
 	&xt6_match_iprange,
 	&xt6_match_rt,
+	&xt6_match_frag,
+	&xt6_match_hbh,
+	&xt6_match_dst,
+	&xt6_match_addrtype,
 };
 
 #define XT4_N_MATCHES (sizeof(xt4_matches) / sizeof(xt4_matches[0]))
@@ -112,11 +116,11 @@ int bf_xt6_match_revision(const char *name, uint8_t revision)
 /* ip6_tables registers its own standard and ERROR targets, revision 0. */
 int bf_xt6_target_revision(const char *name, uint8_t revision)
 {
-	/* LOG and REJECT are IPv4 only so far: only the standard targets here. */
-	if (name && strnlen(name, XT4_NAME_LEN) < XT4_NAME_LEN &&
-	    strcmp(name, XT_STANDARD_TARGET) && strcmp(name, XT_ERROR_TARGET))
-		return -ENOENT;
-	return bf_xt4_target_revision(name, revision);
+	if (!name || strnlen(name, XT4_NAME_LEN) >= XT4_NAME_LEN)
+		return -EINVAL;
+	if (strcmp(name, XT_STANDARD_TARGET) && strcmp(name, XT_ERROR_TARGET))
+		return xt4_target_revision_fam(XT4_FAM_V6, name, revision);
+	return revision == 0 ? 0 : -EPROTONOSUPPORT;
 }
 
 int bf_xt4_target_revision(const char *name, uint8_t revision)

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <linux/netfilter/xt_addrtype.h>
+#include <linux/netfilter_ipv6.h>
 
 #include "xt4.h"
 
@@ -70,5 +71,70 @@ const struct xt4_match_ops xt4_match_addrtype = {
 	.check_hooks = addrtype_check_hooks,
 	.to_ir = addrtype_to_ir,
 	.claims = addrtype_claims,
+	.from_ir = addrtype_from_ir,
+};
+
+/*
+ * ip6tables (addrtype_mt6(), the same struct and checkentry, plus the IPv6
+ * type checks, all -EINVAL): BLACKHOLE, anything from PROHIBIT up, and
+ * BROADCAST are refused by the kernel. Translated: UNSPEC, UNICAST and
+ * MULTICAST, which ipv6_addr_type() decides from the address alone.
+ * Refused (-EOPNOTSUPP): LOCAL, ANYCAST and UNREACHABLE, which the kernel
+ * answers with an IPv6 route lookup (ip6_route_output() through the FIB
+ * rules, strict on the device with --limit-iface-*, anycast from the
+ * route's prefix) that bpfilter does not model yet.
+ */
+#define ADDRTYPE6_LOOKUP	(XT_ADDRTYPE_LOCAL | XT_ADDRTYPE_ANYCAST | \
+				 XT_ADDRTYPE_UNREACHABLE)
+
+static int addrtype6_check_hooks(uint32_t hook_mask, const void *data)
+{
+	const struct xt_addrtype_info_v1 *info = data;
+	uint32_t types = info->source | info->dest;
+	int ret;
+
+	ret = addrtype_check_hooks(hook_mask, data);
+	if (ret)
+		return ret;
+	if (types & XT_ADDRTYPE_BLACKHOLE)
+		return -EINVAL;
+	if (types >= XT_ADDRTYPE_PROHIBIT)
+		return -EINVAL;
+	if (types & XT_ADDRTYPE_BROADCAST)
+		return -EINVAL;
+	return 0;
+}
+
+static int addrtype6_to_ir(struct xt4_rb *rb, const void *data)
+{
+	const struct xt_addrtype_info_v1 *info = data;
+	struct bf_pred *p;
+
+	if ((info->source | info->dest) & ADDRTYPE6_LOOKUP) {
+		rb->why = "match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE need the kernel's IPv6 route lookup, which is not modelled (UNSPEC, UNICAST and MULTICAST are supported)";
+		return -EOPNOTSUPP;
+	}
+	p = xt4_rb_add(rb, BF_F_ADDRTYPE6);
+	if (!p)
+		return -ENOMEM;
+	p->lo = info->source;
+	p->hi = info->dest;
+	p->flags = info->flags;
+	return 0;
+}
+
+static bool addrtype6_claims(const struct bf_pred *pred)
+{
+	return pred->field == BF_F_ADDRTYPE6;
+}
+
+const struct xt4_match_ops xt6_match_addrtype = {
+	.name = "addrtype",
+	.revision = 1,
+	.data_size = sizeof(struct xt_addrtype_info_v1),
+	.families = XT4_FAM_V6,
+	.check_hooks = addrtype6_check_hooks,
+	.to_ir = addrtype6_to_ir,
+	.claims = addrtype6_claims,
 	.from_ir = addrtype_from_ir,
 };

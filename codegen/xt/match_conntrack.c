@@ -3,9 +3,10 @@
  * -m conntrack --ctstate (xt_conntrack revisions 1, 2 and 3; iptables
  * 1.8.9 writes revision 3, also for -m state, which it marks with
  * XT_CONNTRACK_STATE_ALIAS). Only the state is translated: NEW,
- * ESTABLISHED, RELATED, INVALID and UNTRACKED, with `!`. Every other
- * option (--ctproto, --ctorigsrc ..., --ctstatus, --ctexpire, --ctdir,
- * SNAT/DNAT states) is refused with -EOPNOTSUPP and a message; so are
+ * ESTABLISHED, RELATED, INVALID, UNTRACKED, SNAT and DNAT (the entry's
+ * IPS_SRC_NAT / IPS_DST_NAT, gen_ct.c), with `!`. Every other option
+ * (--ctproto, --ctorigsrc ..., --ctstatus, --ctexpire, --ctdir) is
+ * refused with -EOPNOTSUPP and a message; so are
  * bytes iptables never writes (non-zero fields that no flag enables),
  * which the kernel would ignore but a byte-exact round trip could not
  * carry. The kernel's checkentry only takes a conntrack reference
@@ -20,8 +21,6 @@
 
 /* match_flags bpfilter translates */
 #define CT_FLAGS_OK	(XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS)
-/* state bits bpfilter cannot decide: SNAT and DNAT */
-#define CT_STATE_NAT	(XT_CONNTRACK_STATE_SNAT | XT_CONNTRACK_STATE_DNAT)
 
 /* Where revision `rev` keeps its flags and state mask (1: u8 masks). */
 struct ct_layout {
@@ -77,10 +76,6 @@ static int ct_to_ir(struct xt4_rb *rb, const void *data, unsigned int rev)
 	}
 	if (inv & ~XT_CONNTRACK_STATE) {
 		rb->why = "match 'conntrack': inversion of an option other than --ctstate is not supported";
-		return -EOPNOTSUPP;
-	}
-	if (state & CT_STATE_NAT) {
-		rb->why = "match 'conntrack': --ctstate SNAT and DNAT are not supported";
 		return -EOPNOTSUPP;
 	}
 	if (!ct_rest_zero(l, d)) {
@@ -142,6 +137,7 @@ const struct xt4_match_ops xt4_match_conntrack##n = {			\
 	.revision = n,							\
 	.data_size = sizeof(struct xt_conntrack_mtinfo##n),		\
 	.unspec = true,							\
+	.families = XT4_FAM_V4 | XT4_FAM_V6,				\
 	.to_ir = ct_to_ir##n,						\
 	.claims = ct_claims##n,						\
 	.from_ir = ct_from_ir##n,					\

@@ -57,6 +57,7 @@ const struct xt4_match_ops xt4_match_state = {
 	.revision = 0,
 	.data_size = sizeof(struct xt_state_info),
 	.unspec = true,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,
 	.to_ir = state_to_ir,
 	.claims = state_claims,
 	.from_ir = state_from_ir,

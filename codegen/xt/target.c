@@ -6,7 +6,9 @@
  *
  * The kernel checks a target in find_check_entry() after the matches:
  * xt_check_target() (size, hooks that reach the entry) then checkentry;
- * both answer -EINVAL. LOG and REJECT are registered per family, so an
+ * both answer -EINVAL. LOG serves both families with the same data;
+ * REJECT has one ops table per family (ipt_REJECT / ip6t_REJECT). LOG
+ * and REJECT are registered per family in the kernel, so an
  * unknown revision is -ENOENT in SET_REPLACE (measured on 6.18 by the
  * xt_kernel unit suite) and -EPROTONOSUPPORT in the revision probe.
  */
@@ -18,18 +20,24 @@
 static const struct xt4_target_ops *const xt4_targets[] = {
 	&xt4_target_log,
 	&xt4_target_reject,
+	&xt6_target_reject,
 };
 
 #define XT4_N_TARGETS (sizeof(xt4_targets) / sizeof(xt4_targets[0]))
 
-int xt4_target_find(const char *name, uint8_t revision, bool probe,
-		    const struct xt4_target_ops **opsp)
+static bool xt4_target_serves(const struct xt4_target_ops *ops, uint8_t fam)
+{
+	return ((ops->families ? ops->families : XT4_FAM_V4) & fam) != 0;
+}
+
+int xt4_target_find_fam(uint8_t fam, const char *name, uint8_t revision,
+			bool probe, const struct xt4_target_ops **opsp)
 {
 	bool named = false;
 	size_t i;
 
 	for (i = 0; i < XT4_N_TARGETS; i++) {
-		if (strcmp(xt4_targets[i]->name, name))
+		if (!xt4_target_serves(xt4_targets[i], fam) || strcmp(xt4_targets[i]->name, name))
 			continue;
 		named = true;
 		if (xt4_targets[i]->revision == revision) {
@@ -42,21 +50,37 @@ int xt4_target_find(const char *name, uint8_t revision, bool probe,
 	return -ENOENT;
 }
 
-int xt4_target_revision(const char *name, uint8_t revision)
+int xt4_target_find(const char *name, uint8_t revision, bool probe,
+		    const struct xt4_target_ops **opsp)
+{
+	return xt4_target_find_fam(XT4_FAM_V4, name, revision, probe, opsp);
+}
+
+int xt4_target_revision_fam(uint8_t fam, const char *name, uint8_t revision)
 {
 	const struct xt4_target_ops *ops;
 
-	return xt4_target_find(name, revision, true, &ops);
+	return xt4_target_find_fam(fam, name, revision, true, &ops);
 }
 
-const struct xt4_target_ops *xt4_target_of(enum bf_verdict v)
+int xt4_target_revision(const char *name, uint8_t revision)
+{
+	return xt4_target_revision_fam(XT4_FAM_V4, name, revision);
+}
+
+const struct xt4_target_ops *xt4_target_of_fam(uint8_t fam, enum bf_verdict v)
 {
 	size_t i;
 
 	for (i = 0; i < XT4_N_TARGETS; i++)
-		if (xt4_targets[i]->verdict == v)
+		if (xt4_target_serves(xt4_targets[i], fam) && xt4_targets[i]->verdict == v)
 			return xt4_targets[i];
 	return NULL;
+}
+
+const struct xt4_target_ops *xt4_target_of(enum bf_verdict v)
+{
+	return xt4_target_of_fam(XT4_FAM_V4, v);
 }
 
 int xt4_target_check(const struct xt4_blob *b, uint32_t i, struct bf_err *err)
@@ -69,13 +93,8 @@ int xt4_target_check(const struct xt4_blob *b, uint32_t i, struct bf_err *err)
 	uint32_t reach;
 	int ret;
 
-	/* LOG and REJECT are IPv4 only so far (bf_xt6_target_revision agrees). */
-	if (f->bit != XT4_FAM_V4)
-		return bf_err_set(err, -ENOENT, "%s: target '%s' is not supported in %s tables",
-				  xt4_where(b, i), name, f->af == AF_INET6 ? "IPv6" : "these");
-
-	ret = xt4_target_find(name, xt4_ext_rev(t), false, &ops);
-	if (ret && xt4_target_revision(name, xt4_ext_rev(t)) == -ENOENT)
+	ret = xt4_target_find_fam(f->bit, name, xt4_ext_rev(t), false, &ops);
+	if (ret && xt4_target_revision_fam(f->bit, name, xt4_ext_rev(t)) == -ENOENT)
 		return bf_err_set(err, ret, "%s: target '%s' is not supported",
 				  xt4_where(b, i), name);
 	if (ret)
@@ -99,12 +118,13 @@ int xt4_target_check(const struct xt4_blob *b, uint32_t i, struct bf_err *err)
 int xt4_target_to_ir(const struct xt4_blob *b, uint32_t i, struct bf_rule *r,
 		     struct bf_err *err)
 {
-	const uint8_t *t = xt4_target(b->fam ? b->fam : &xt4_fam_ipv4, xt4_entry(b, i));
+	const struct xt4_fam *f = b->fam ? b->fam : &xt4_fam_ipv4;
+	const uint8_t *t = xt4_target(f, xt4_entry(b, i));
 	const struct xt4_target_ops *ops;
 	const char *why = NULL;
 	int ret;
 
-	ret = xt4_target_find(xt4_ext_name(t), xt4_ext_rev(t), false, &ops);
+	ret = xt4_target_find_fam(f->bit, xt4_ext_name(t), xt4_ext_rev(t), false, &ops);
 	if (ret)
 		return bf_err_set(err, ret, "%s: target '%s' is not supported",
 				  xt4_where(b, i), xt4_ext_name(t));

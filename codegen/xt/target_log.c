@@ -7,9 +7,9 @@
  * checkentry (log_tg_check): level >= 8 or a prefix without its last
  * byte NUL is -EINVAL; flag bits are not checked (nf_log_syslog tests the
  * ones it knows and ignores the rest), so they are kept as they are.
- * Refused by bpfilter (-EOPNOTSUPP): --log-uid (XT_LOG_UID), which needs
- * the owning socket's fsuid/fsgid: XDP has no socket and tc only offers
- * the uid. --log-tcp-sequence, --log-tcp-options, --log-ip-options and
+ * --log-uid (XT_LOG_UID): the sending socket file's fsuid/fsgid, read by
+ * the program at tc egress (OUTPUT; codegen/gen_target.c gen_log_cred).
+ * --log-tcp-sequence, --log-tcp-options, --log-ip-options and
  * --log-macdecode are formatted by the helper from the headers the
  * program sends (umh/logfmt.c).
  */
@@ -35,11 +35,8 @@ static int log_to_ir(struct bf_rule *r, const void *data, const char **why)
 {
 	const struct xt_log_info *info = data;
 
+	(void)why;
 	_Static_assert(sizeof(r->log.prefix) == sizeof(info->prefix), "prefix size");
-	if (info->logflags & XT_LOG_UID) {
-		*why = "--log-uid is not supported (no socket credentials at XDP or tc)";
-		return -EOPNOTSUPP;
-	}
 	r->log.level = info->level;
 	r->log.flags = info->logflags;
 	memcpy(r->log.prefix, info->prefix, sizeof(r->log.prefix));
@@ -63,6 +60,7 @@ const struct xt4_target_ops xt4_target_log = {
 	.revision = 0,
 	.data_size = sizeof(struct xt_log_info),
 	.verdict = BF_V_LOG,
+	.families = XT4_FAM_V4 | XT4_FAM_V6,	/* xt_log_info for both */
 	.check = log_check,
 	.to_ir = log_to_ir,
 	.from_ir = log_from_ir,

@@ -11,7 +11,7 @@
  * IPT_ICMP_ADMIN_PROHIBITED pass its checkentry and then only drop; no
  * tool writes them, and bpfilter refuses them (-EOPNOTSUPP).
  * Which replies the programs can build is decided by the generator
- * (codegen/gen_reject.c), which refuses the others cleanly.
+ * (codegen/gen_target.c), which refuses the others cleanly.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -59,6 +59,7 @@ const struct xt4_target_ops xt4_target_reject = {
 	.data_size = sizeof(struct ipt_reject_info),
 	.hooks = XT4_FILTER_HOOKS,
 	.verdict = BF_V_REJECT,
+	.families = XT4_FAM_V4,
 	.check = reject_check,
 	.to_ir = reject_to_ir,
 	.from_ir = reject_from_ir,

@@ -246,6 +246,10 @@ extern const struct xt4_match_ops xt6_match_icmp6;
 extern const struct xt4_match_ops xt6_match_hl;
 extern const struct xt4_match_ops xt6_match_iprange;
 extern const struct xt4_match_ops xt6_match_rt;
+extern const struct xt4_match_ops xt6_match_frag;
+extern const struct xt4_match_ops xt6_match_hbh;
+extern const struct xt4_match_ops xt6_match_dst;
+extern const struct xt4_match_ops xt6_match_addrtype;
 
 /* A port range predicate, omitted when 0-65535 and not inverted. */
 int xt4_ports_to_ir(struct xt4_rb *rb, enum bf_field field,
@@ -281,6 +285,9 @@ struct xt4_target_ops {
 	uint32_t data_size;
 	uint32_t hooks;
 	enum bf_verdict verdict;
+	/* XT4_FAM_* bits of the families it serves; 0: IPv4 only */
+	uint8_t families;
+	/* `e` is the family's entry (struct ipt_entry or struct ip6t_entry) */
 	int (*check)(const struct ipt_entry *e, const void *data);
 	int (*to_ir)(struct bf_rule *r, const void *data, const char **why);
 	int (*from_ir)(const struct bf_rule *r, void *data);
@@ -288,6 +295,7 @@ struct xt4_target_ops {
 
 extern const struct xt4_target_ops xt4_target_log;
 extern const struct xt4_target_ops xt4_target_reject;
+extern const struct xt4_target_ops xt6_target_reject;
 
 /*
  * target.c: 0 and *opsp; -ENOENT for an unknown name; a known name with
@@ -296,10 +304,15 @@ extern const struct xt4_target_ops xt4_target_reject;
  */
 int xt4_target_find(const char *name, uint8_t revision, bool probe,
 		    const struct xt4_target_ops **opsp);
+/* The same for the family XT4_FAM_* `fam` (xt4_target_find() is IPv4). */
+int xt4_target_find_fam(uint8_t fam, const char *name, uint8_t revision,
+			bool probe, const struct xt4_target_ops **opsp);
 /* The revision probe for a non-standard target: 0, -ENOENT, -EPROTONOSUPPORT. */
 int xt4_target_revision(const char *name, uint8_t revision);
+int xt4_target_revision_fam(uint8_t fam, const char *name, uint8_t revision);
 /* The target that produces IR verdict v, NULL for standard verdicts. */
 const struct xt4_target_ops *xt4_target_of(enum bf_verdict v);
+const struct xt4_target_ops *xt4_target_of_fam(uint8_t fam, enum bf_verdict v);
 /* xt_check_target() + checkentry for the non-standard target of entry i. */
 int xt4_target_check(const struct xt4_blob *b, uint32_t i, struct bf_err *err);
 /* The rule's verdict and parameters from entry i's non-standard target. */

@@ -106,6 +106,13 @@ struct bf_gen_opts {
 	 */
 	int force_hook;
 	uint32_t piece_rules;	/* 0: default; rules per global subprogram */
+	/*
+	 * BF_HOOK_TC_EGRESS only: no chain runs; the program only shows the
+	 * ICMP query tracker (BF_MAP_ICMPCT) the locally sent ICMP queries
+	 * and replies, then passes them. Attached next to an XDP program
+	 * (XDP has no egress) when the table uses conntrack.
+	 */
+	bool observe;
 };
 
 /* Maps every program of one table shares. */
@@ -119,6 +126,8 @@ enum bf_map_id {
 	BF_MAP_ADDRTYPE,
 	BF_MAP_LOG,		/* ringbuf of struct bf_logrec (include/bpfilter/logrec.h) */
 	BF_MAP_SCRATCH,		/* percpu array[1] of BF_SCRATCH_SIZE bytes: -j REJECT builds its reply there */
+	/* LRU hash, key struct bf_icmpct_key, value struct bf_icmpct_val (gen_ct.c) */
+	BF_MAP_ICMPCT,
 	BF_MAP_NR,
 };
 
@@ -128,7 +137,7 @@ struct bf_test_ifs {
 };
 
 #define BF_MAX_IFPATS	256	/* bits in one BF_MAP_IFBITS value */
-#define BF_SCRATCH_SIZE	768	/* BF_MAP_SCRATCH value size */
+#define BF_SCRATCH_SIZE	1600	/* BF_MAP_SCRATCH value size (IPv6 REJECT quotes 1232 bytes) */
 
 /*
  * -m limit (BF_F_LIMIT): the kernel's jiffies (HZ 250, Debian's) and
@@ -167,6 +176,33 @@ struct bf_addrtype_val {
 	uint32_t ifindex;	/* the route's (first) nexthop device */
 };
 
+/*
+ * Conntrack of ICMP queries (echo, timestamp, info, address mask), which
+ * the conntrack kfuncs cannot look up: BF_MAP_ICMPCT mirrors the kernel's
+ * entries for them from the packets bpfilter's programs let through
+ * (docs/design-notes.md, "Connection tracking"). Family-neutral: IPv4
+ * addresses in the first 4 bytes, the rest zero. The key is the entry's
+ * original direction (the request's sender first).
+ */
+struct bf_icmpct_key {
+	uint8_t saddr[16];	/* the request's source */
+	uint8_t daddr[16];	/* the request's destination */
+	uint16_t id;		/* the query id, network order */
+	uint8_t type;		/* the request's type (8, 13, 15, 17; ICMPv6 128) */
+	uint8_t code;		/* the packets' code (part of the kernel's tuple) */
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t pad[3];		/* zero */
+};
+struct bf_icmpct_val {
+	uint64_t expires;	/* bpf_ktime_get_ns() when the entry times out */
+	uint32_t status;	/* BF_ICMPCT_SEEN_REPLY */
+	uint32_t pad;
+};
+#define BF_ICMPCT_SEEN_REPLY	0x2	/* IPS_SEEN_REPLY */
+#define BF_ICMPCT_MAX		65536	/* entries (LRU) */
+/* The kernel's ICMP timeout in this namespace (nf_conntrack_icmp_timeout), seconds. */
+uint32_t bf_icmpct_timeout(void);
+
 /* A rule boundary in the generated code, for dumps. */
 struct bf_mark {
 	uint32_t insn;
@@ -200,7 +236,17 @@ struct bf_prog {
 	struct bf_map_reloc *relocs;
 	uint32_t n_relocs;
 	int family;		/* AF_INET or AF_INET6 (0: AF_INET) */
+	/*
+	 * BF_CT_FAM_* bits: the families whose conntrack the program looks
+	 * up; the loader switches tracking on for each (a program carrying
+	 * both families ORs its halves'). 0 in a program with conntrack
+	 * lookups means prog->family's.
+	 */
+	unsigned int ct_families;
 };
+
+#define BF_CT_FAM4	0x1
+#define BF_CT_FAM6	0x2
 
 /* ir->family (AF_INET or AF_INET6) decides the program's family. */
 int bf_gen(const struct bf_ir *ir, const struct bf_gen_opts *opts,

@@ -218,6 +218,65 @@ enum bf_field {
 	 * is refused by the front-end.
 	 */
 	BF_F_RT,
+	/*
+	 * Appended for ip6t_frag (IPv6 only): -m frag, evaluated whole
+	 * (`inv` is never set; the inversions live in flags). The header is
+	 * the first fragment header, as ipv6_find_hdr(skb, &ptr,
+	 * NEXTHDR_FRAGMENT, NULL, NULL) finds it (a non-first fragment is
+	 * found too):
+	 *   none (-ENOENT): no match;
+	 *   a header before it, or its own first 4 bytes, not inside the
+	 *   packet (-EBADMSG; also a 9th extension header, the designed
+	 *   BF_V6_MAX_EXTHDRS bound), or fewer than its 8 bytes: hotdrop;
+	 *   else (lo <= id <= hi) XOR (flags & 0x100)
+	 *   && !((flags & IP6T_FRAG_RES) && (reserved || frag_off & 6))
+	 *   && !((flags & IP6T_FRAG_FST) && frag_off & ~7)
+	 *   && !((flags & IP6T_FRAG_MF) && !(frag_off & 1))
+	 *   && !((flags & IP6T_FRAG_NMF) && (frag_off & 1)),
+	 * frag_off in host order. lo/hi = ids[0]/[1], mask = hdrlen (never
+	 * compared, as in frag_mt6()), flags = ip6t_frag.flags | invflags << 8
+	 * | its two trailing pad bytes << 16 (kept for round trips).
+	 */
+	BF_F_FRAG6,
+	/*
+	 * Appended for ip6t_opts (-m hbh, -m dst; IPv6 only), evaluated
+	 * whole as hbh_mt6() does (`inv` never set). value = the header:
+	 * 0 (NEXTHDR_HOP, -m hbh) or 60 (NEXTHDR_DEST, -m dst), found as
+	 * ipv6_find_hdr(skb, &ptr, value, NULL, NULL) finds it:
+	 *   -ENOENT: no match; -EBADMSG (or the 9th extension header):
+	 *   hotdrop; the packet shorter than ptr + (hdrlen + 1) * 8: hotdrop;
+	 *   ret = !(flags & IP6T_OPTS_LEN) || (mask == (hdrlen + 1) * 8)
+	 *         XOR (flags & 0x100);
+	 *   without IP6T_OPTS_OPTS: ret; else the option walk over the
+	 *   header's bytes after its first two, for k < hi (optsnr):
+	 *     no byte left: no match;
+	 *     type != opts[k] >> 8: no match;
+	 *     type != 0 (not Pad1): no length byte left: no match;
+	 *       (opts[k] & 0xff) != 0xff && length != (opts[k] & 0xff):
+	 *       no match; optlen = length + 2; Pad1: optlen = 1;
+	 *     optlen beyond the header and k < hi - 1: no match (the last
+	 *     option's optlen is not checked);
+	 *   then ret. The walk never hotdrops (measured on 6.18).
+	 * mask = ip6t_opts.hdrlen, hi = optsnr (<= 16), a6/b6 = opts[0..7] /
+	 * opts[8..15] as the blob's bytes (host-order u16s), flags =
+	 * ip6t_opts.flags | invflags << 8 | its trailing pad byte << 16.
+	 */
+	BF_F_OPTS6,
+	/*
+	 * Appended for xt_addrtype rev 1 in ip6tables (addrtype_mt6(); IPv6
+	 * only): lo = --src-type bits, hi = --dst-type bits (XT_ADDRTYPE_*),
+	 * flags = its flags word (inversions, limits: kept for round trips).
+	 * Each side whose bits are not 0 must hold, XOR its inversion:
+	 *   MULTICAST: the address is ff00::/8;
+	 *   UNICAST: it is not ff00::/8, not :: and not ::ffff:0:0/96
+	 *   (ipv6_addr_type()'s IPV6_ADDR_UNICAST);
+	 *   UNSPEC: it is ::;
+	 * all the given bits at once. LOCAL, ANYCAST and UNREACHABLE (the
+	 * kernel's route lookup) are refused by the front-end; with only the
+	 * bits above, --limit-iface-in/out change nothing (no lookup).
+	 * `inv` is never set.
+	 */
+	BF_F_ADDRTYPE6,
 };
 
 /* BF_F_CTSTATE value bits (XT_CONNTRACK_STATE_BIT of each ctinfo) */
@@ -225,6 +284,13 @@ enum bf_field {
 #define BF_CT_ESTABLISHED	0x02
 #define BF_CT_RELATED		0x04
 #define BF_CT_NEW		0x08
+/*
+ * XT_CONNTRACK_STATE_SNAT / _DNAT: set next to the ctinfo bit when the
+ * packet's entry has IPS_SRC_NAT / IPS_DST_NAT (conntrack_mt()), never
+ * with INVALID or UNTRACKED.
+ */
+#define BF_CT_SNAT		0x40
+#define BF_CT_DNAT		0x80
 #define BF_CT_UNTRACKED		0x100
 
 #define BF_MPORT_RANGE	0x1	/* BF_F_MPORT_ITEM flags */
@@ -262,7 +328,7 @@ struct bf_rule {
 	uint32_t target;	/* chain index, for JUMP and GOTO */
 	/* Appended: target parameters. */
 	struct bf_log log;	/* BF_V_LOG */
-	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4) */
+	uint32_t reject_with;	/* BF_V_REJECT: enum ipt_reject_with (IPv4), enum ip6t_reject_with (AF_INET6 IR) */
 };
 
 /* A device name pattern exactly as ipt_ip carries it. */

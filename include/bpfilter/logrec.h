@@ -30,6 +30,11 @@ struct bf_logrec {
 	char prefix[32];	/* --log-prefix, NUL terminated */
 	uint8_t mac[16];	/* Ethernet header, 14 bytes */
 	uint8_t data[BF_LOGREC_CAP];	/* IPv4 header and what follows */
+	/* --log-uid (XT_LOG_UID): the sending socket file's credentials */
+	uint32_t uid;		/* f_cred->fsuid */
+	uint32_t gid;		/* f_cred->fsgid */
+	uint8_t has_cred;	/* 1: uid/gid valid (a full socket with a file) */
+	uint8_t pad[3];
 };
 
 #define BF_LOGREC_OFF_RULE	0
@@ -45,7 +50,14 @@ struct bf_logrec {
 #define BF_LOGREC_OFF_PREFIX	24
 #define BF_LOGREC_OFF_MAC	56
 #define BF_LOGREC_OFF_DATA	72
-#define BF_LOGREC_SIZE		(BF_LOGREC_OFF_DATA + BF_LOGREC_CAP)
+#define BF_LOGREC_OFF_UID	(BF_LOGREC_OFF_DATA + BF_LOGREC_CAP)
+#define BF_LOGREC_OFF_GID	(BF_LOGREC_OFF_UID + 4)
+#define BF_LOGREC_OFF_HASCRED	(BF_LOGREC_OFF_UID + 8)
+#define BF_LOGREC_SIZE		(BF_LOGREC_OFF_UID + 12)
+
+_Static_assert(offsetof(struct bf_logrec, uid) == BF_LOGREC_OFF_UID, "bf_logrec.uid");
+_Static_assert(offsetof(struct bf_logrec, has_cred) == BF_LOGREC_OFF_HASCRED, "bf_logrec.has_cred");
+_Static_assert(sizeof(struct bf_logrec) == BF_LOGREC_SIZE, "bf_logrec size");
 
 /*
  * The kernel LOG target's line for `rec` (nf_log_syslog.c's IPv4 format,

@@ -9,16 +9,26 @@
 # to C through R; every packet must be counted by the same FORWARD rule
 # of R as with the kernel (C's answers cross FORWARD too).
 #
-#   tests/ct/forward.sh [xdp] [tc]      (default: both)
+#   tests/ct/forward.sh [-6] [xdp] [tc]      (default: both)
+#
+# -6: the same for IPv6 (ip6tables-legacy, tests/ct/forward6.rules, the
+# IPv6 sequence of ctseq.py).
 #
 # Exit: 0 pass, 1 failure, 4 skipped (not root).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BPFILTER=${BPFILTER:-$root/build/bpfilter}
+v6=0
+if [[ ${1:-} == -6 ]]; then
+	v6=1
+	shift
+fi
 hooks=("$@")
 # bound of one sequence run (slow emulated guests need more)
 SEQ_TIMEOUT=${CT_SEQ_TIMEOUT:-120}
+# R's nf_conntrack_icmp_timeout (seconds), also read by ctseq.py
+export CT_ICMP_TIMEOUT=${CT_ICMP_TIMEOUT:-5}
 ((${#hooks[@]})) || hooks=(xdp tc)
 
 echo "TAP version 13"
@@ -34,6 +44,24 @@ A=10.205.0.1
 RA=10.205.0.254
 C=10.206.0.2
 RC=10.206.0.254
+PLEN=24
+FAM=-4
+IPT=iptables-legacy
+RULES=$here/forward.rules
+PYAF=2
+NODAD=
+if ((v6)); then
+	A=fd20:205::1
+	RA=fd20:205::fe
+	C=fd20:206::2
+	RC=fd20:206::fe
+	PLEN=64
+	FAM=-6
+	IPT=ip6tables-legacy
+	RULES=$here/forward6.rules
+	PYAF=10
+	NODAD=nodad
+fi
 MAC_A=02:00:00:cd:00:01
 MAC_RA=02:00:00:cd:00:fe
 MAC_RC=02:00:00:ce:00:fe
@@ -60,30 +88,37 @@ setup() {
 	for n in "$NS_A" "$NS_R" "$NS_C"; do
 		ip netns add "$n"
 		ip -n "$n" link set lo up
+		# IPv6: no router solicitations or DAD from the devices made below
+		ip netns exec "$n" sysctl -qw net.ipv6.conf.default.accept_ra=0 \
+			net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.default.dad_transmits=0
 	done
 	ip link add cfa$$ netns "$NS_A" address "$MAC_A" type veth \
 		peer name cfra$$ netns "$NS_R" address "$MAC_RA"
 	ip link add cfc$$ netns "$NS_C" address "$MAC_C" type veth \
 		peer name cfrc$$ netns "$NS_R" address "$MAC_RC"
-	ip -n "$NS_A" addr add "$A/24" dev cfa$$
-	ip -n "$NS_R" addr add "$RA/24" dev cfra$$
-	ip -n "$NS_R" addr add "$RC/24" dev cfrc$$
-	ip -n "$NS_C" addr add "$C/24" dev cfc$$
+	ip -n "$NS_A" addr add "$A/$PLEN" dev cfa$$ $NODAD
+	ip -n "$NS_R" addr add "$RA/$PLEN" dev cfra$$ $NODAD
+	ip -n "$NS_R" addr add "$RC/$PLEN" dev cfrc$$ $NODAD
+	ip -n "$NS_C" addr add "$C/$PLEN" dev cfc$$ $NODAD
 	ip -n "$NS_A" link set cfa$$ up
 	ip -n "$NS_R" link set cfra$$ up
 	ip -n "$NS_R" link set cfrc$$ up
+	# a short ICMP timeout, so that ctseq.py can see an entry time out
+	ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_icmp_timeout="$CT_ICMP_TIMEOUT"
 	ip -n "$NS_C" link set cfc$$ up
-	ip -n "$NS_A" route add default via "$RA"
-	ip -n "$NS_C" route add default via "$RC"
+	ip $FAM -n "$NS_A" route add default via "$RA"
+	ip $FAM -n "$NS_C" route add default via "$RC"
 	ip -n "$NS_A" neigh add "$RA" lladdr "$MAC_RA" dev cfa$$
 	ip -n "$NS_R" neigh add "$A" lladdr "$MAC_A" dev cfra$$
 	ip -n "$NS_R" neigh add "$C" lladdr "$MAC_C" dev cfrc$$
 	ip -n "$NS_C" neigh add "$RC" lladdr "$MAC_RC" dev cfc$$
-	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$NS_A" iptables-legacy -P INPUT DROP
+	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1
+	ip netns exec "$NS_A" $IPT -P INPUT DROP
 	ip netns exec "$NS_C" timeout "$SEQ_TIMEOUT" python3 -c "
 import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s = socket.socket($PYAF); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('$C', 22)); s.listen(8); s.settimeout($SEQ_TIMEOUT)
 while True:
     c, _ = s.accept(); c.settimeout(5)
@@ -94,14 +129,17 @@ while True:
 " &
 	pids+=($!)
 	sleep 0.3
+	# IPv6: the MLD reports the new devices send on their own are over
+	((v6)) && sleep 2.5
+	return 0
 }
 
 run() {
 	local mode=$1 cnt sock=$tmp/bpf.sock i
 	setup
 	if [[ $mode == kernel ]]; then
-		ip netns exec "$NS_R" iptables-legacy-restore <"$here/forward.rules"
-		cnt="ip netns exec $NS_R iptables-legacy -L -v -x -n --line-numbers"
+		ip netns exec "$NS_R" $IPT-restore <"$RULES"
+		cnt="ip netns exec $NS_R $IPT -L -v -x -n --line-numbers"
 	else
 		ip netns exec "$NS_R" timeout 300 "$BPFILTER" daemon --iface cfra$$ \
 			--iface cfrc$$ --hook "$mode" --socket "$sock" \
@@ -112,12 +150,12 @@ run() {
 			sleep 0.1
 		done
 		if ! ip netns exec "$NS_R" timeout 30 "$BPFILTER" exec --socket "$sock" -- \
-			iptables-legacy-restore <"$here/forward.rules"; then
+			$IPT-restore <"$RULES"; then
 			echo "Bail out! bpfilter refused the rules at $mode; daemon log:"
 			sed 's/^/# /' "$tmp/daemon-$mode.log"
 			exit 1
 		fi
-		cnt="ip netns exec $NS_R timeout 30 $BPFILTER exec --socket $sock -- iptables-legacy -L -v -x -n --line-numbers"
+		cnt="ip netns exec $NS_R timeout 30 $BPFILTER exec --socket $sock -- $IPT -L -v -x -n --line-numbers"
 	fi
 	ip netns exec "$NS_A" timeout "$SEQ_TIMEOUT" python3 "$here/ctseq.py" cfa$$ \
 		"$MAC_A" "$MAC_RA" "$A" "$C" "$cnt" "ip netns exec $NS_C" FORWARD \
@@ -127,6 +165,8 @@ run() {
 
 declare -A known=(
 	["icmp echo reply unsolicited"]="ICMP queries cannot be looked up by the kfuncs: ESTABLISHED instead of INVALID"
+	["icmp6 echo reply unsolicited"]="ICMPv6 queries cannot be looked up by the kfuncs: ESTABLISHED instead of INVALID"
+	["icmp6 error quoting 16B dst"]="quoted ports beyond the 64 L4 bytes bpfilter_main copies: INVALID instead of RELATED"
 )
 
 run kernel

@@ -80,7 +80,7 @@ KEYS = set(DEFAULTS) | {"iif", "oif", "len", "pkttype", "smac", "opts", "mark",
 SO_MARK = 36
 # IPv6 (`bpfilter test -6`): the same keys and ext=; ttl= is the hop limit.
 DEFAULTS6 = dict(DEFAULTS, src="fd00::2", dst="fd00::1", type="128")
-KEYS6 = KEYS | {"ext", "rt"}
+KEYS6 = KEYS | {"ext", "rt", "fh", "hopts", "dopts"}
 PROTOS6 = {"tcp": 6, "udp": 17, "icmp6": 58, "icmpv6": 58}
 # pkttype= names the Ethernet destination (umh/cli/pktline.h); unicast is
 # the receiving tap's own address here.
@@ -126,6 +126,16 @@ def parse_packet(line, chain, family=4):
        max(rt[:3]) > 255 or (len(rt) == 4 and rt[3] > 0xFFFFFFFF):
         raise PacketError("bad rt '%s'" % fields.get("rt"))
     pkt["rt"] = (rt + [0, 0])[:4]
+    # fh=ID[:RES[:BITS[:M]]] and hopts=/dopts=HEX (as `bpfilter test -6`)
+    try:
+        fh = [int(x, 0) for x in fields["fh"].split(":")] if "fh" in fields else None
+        pkt["hopts"] = bytes.fromhex(fields.get("hopts", ""))
+        pkt["dopts"] = bytes.fromhex(fields.get("dopts", ""))
+    except ValueError:
+        raise PacketError("bad fh/hopts/dopts") from None
+    if fh is not None and not 1 <= len(fh) <= 4:
+        raise PacketError("bad fh '%s'" % fields["fh"])
+    pkt["fh"] = fh
     for key in ("sport", "dport", "type", "code", "ttl"):
         pkt[key] = int(fields[key], 0)
     flags = 0
@@ -247,7 +257,11 @@ def build_ip(pkt, ident):
 def ext_header(kind, nexthdr, pkt, ident):
     """One IPv6 extension header (8 bytes, AH 16) announcing nexthdr."""
     if kind in ("hop", "dst"):
-        return bytes([nexthdr, 0, 1, 4, 0, 0, 0, 0])	# PadN
+        opts = pkt.get("hopts" if kind == "hop" else "dopts")
+        if not opts:
+            return bytes([nexthdr, 0, 1, 4, 0, 0, 0, 0])	# PadN
+        n = (2 + len(opts) + 7) // 8 * 8
+        return bytes([nexthdr, n // 8 - 1]) + opts + b"\0" * (n - 2 - len(opts))
     if kind == "rt":
         rtype, segs, hdrlen, res = pkt["rt"]
         return bytes([nexthdr, hdrlen, rtype, segs]) + struct.pack("!I", res) + \
@@ -258,7 +272,15 @@ def ext_header(kind, nexthdr, pkt, ident):
             word = frag << 3
         else:
             word = 1 if frag == "first" else 0
-        return struct.pack("!BBHI", nexthdr, 0, word, ident)
+        fh = pkt.get("fh")
+        if not fh:
+            return struct.pack("!BBHI", nexthdr, 0, word, ident)
+        if len(fh) == 4:
+            word = (word & ~1) | fh[3]
+        if len(fh) > 2:
+            word |= fh[2] << 1
+        return struct.pack("!BBHI", nexthdr, fh[1] if len(fh) > 1 else 0,
+                           word, fh[0])
     # AH: 12 bytes of header and a 4-byte ICV, length in 4-byte units - 2.
     return struct.pack("!BBHII", nexthdr, 2, 0, 1, 1) + b"\0" * 4
 

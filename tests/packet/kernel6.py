@@ -254,13 +254,24 @@ def pkt_spec(line):
     p = {"src": "fd00::2", "dst": "fd00::1", "proto": "tcp", "sport": "40000",
          "dport": "80", "flags": "S", "type": "128", "code": "0", "ttl": "64",
          "frag": "none", "pkttype": "unicast", "smac": "02:00:00:00:00:02",
-         "iif": "", "oif": "", "ext": "", "rt": "0:0", "len": ""}
+         "iif": "", "oif": "", "ext": "", "rt": "0:0", "len": "",
+         "fh": "1", "hopts": "", "dopts": ""}
     for tok in line.split():
         k, v = tok.split("=", 1)
         if k not in p:
             raise ValueError("key %s" % k)
         p[k] = v
     return p
+
+
+def opts_hdr(nxt, hexopts):
+    """a hop-by-hop / destination header: hopts=/dopts= bytes after its
+    first two, zero padded to 8-byte units; none: one PadN (bpfilter test -6)"""
+    if not hexopts:
+        return bytes([nxt, 0, 1, 4, 0, 0, 0, 0])
+    o = bytes.fromhex(hexopts)
+    n = (2 + len(o) + 7) // 8 * 8
+    return bytes([nxt, n // 8 - 1]) + o + b"\0" * (n - 2 - len(o))
 
 
 def pkt_ip6(p):
@@ -289,14 +300,23 @@ def pkt_ip6(p):
             l4 = b""
             break
         if e in ("hop", "dst"):
-            body += bytes([nxt, 0, 1, 4, 0, 0, 0, 0])
+            body += opts_hdr(nxt, p["hopts" if e == "hop" else "dopts"])
         elif e == "rt":
             rt = [int(x, 0) for x in p["rt"].split(":")] + [0, 0, 0]
             body += bytes([nxt, rt[2], rt[0], rt[1]]) + struct.pack("!I", rt[3])
             body += b"\0" * (rt[2] * 8)
         elif e == "frag":
             off = 1 if p["frag"] == "first" else (185 << 3 if nonfirst else 0)
-            body += bytes([nxt, 0]) + struct.pack("!HI", off, 1)
+            if p["frag"] not in ("none", "first", "nonfirst"):
+                off = int(p["frag"], 0) << 3
+            # fh=ID[:RES[:BITS[:M]]] (as bpfilter test -6)
+            fh = [int(x, 0) for x in p["fh"].split(":")]
+            if len(fh) == 4:
+                off = (off & ~1) | fh[3]
+            if len(fh) > 2:
+                off |= fh[2] << 1
+            res = fh[1] if len(fh) > 1 else 0
+            body += bytes([nxt, res]) + struct.pack("!HI", off, fh[0])
         elif e == "ah":
             body += bytes([nxt, 2, 0, 0]) + struct.pack("!II", 1, 1) + b"\0" * 4
     body += l4

@@ -5,8 +5,10 @@
 # (BPF_PROG_TEST_RUN) at --hook xdp and --hook tc, one TAP line per packet
 # and hook, plus the bad-input cases of bad/ through `bpfilter translate`.
 #
-#   tests/packet/run.sh [--hook xdp|tc]... [--kernel] [CASE.rules ...]
+#   tests/packet/run.sh [--hook xdp|tc|interp]... [--kernel] [CASE.rules ...]
 #
+# --hook interp  judge with the reference interpreter (bpfilter test
+#           --interp, tc's view) instead of BPF_PROG_TEST_RUN
 # --kernel  check the expectations against the kernel's own iptables-legacy
 #           (tests/diff/oracle.py) instead of bpfilter: the expectations
 #           are the kernel's verdicts except for the designed differences
@@ -188,13 +190,16 @@ for run in "${runs[@]}"; do
 	else
 		# A private netns: the devices the packet lines name are created
 		# there, never next to the host's own (or a parallel run's).
-		cmd=(unshare --net "$BPFILTER" test "${fam[@]}" --hook "$hook" --chain "$chain" "$rules")
+		# --hook interp: the reference interpreter, on tc's view
+		hookargs=(--hook "$hook")
+		[[ $hook == interp ]] && hookargs=(--interp --hook tc)
+		cmd=(unshare --net "$BPFILTER" test "${fam[@]}" "${hookargs[@]}" --chain "$chain" "$rules")
 		# "# netns: CMD" lines: set the namespace up first (-m addrtype's
 		# routes); the oracle runs them in its namespace too.
 		setup=$(sed -n 's/^# netns: //p' "$rules")
 		if [[ -n $setup ]]; then
 			cmd=(unshare --net sh -c "set -e; $setup"$'\n''exec "$@"' sh
-			     "$BPFILTER" test "${fam[@]}" --hook "$hook" --chain "$chain" "$rules")
+			     "$BPFILTER" test "${fam[@]}" "${hookargs[@]}" --chain "$chain" "$rules")
 		fi
 	fi
 	: >"$tmp/out"

@@ -11,7 +11,8 @@
 #   xdp/tc  bpfilter's verdict and replies must equal the kernel's.
 # A rule set bpfilter refuses is one "not ok ... # refused: REASON" line per
 # hook, never a silent skip. OUTPUT lines at XDP are SKIPs (XDP sees no
-# locally generated packets; README "Hooks").
+# locally generated packets; README "Hooks"); so is a rule set with -m mark
+# at XDP (refused there by design: no skb mark), one SKIP line naming why.
 #
 #   tests/rulesets/check.sh [NAME...]      e.g. ufw server6
 #
@@ -62,6 +63,14 @@ play() {
 # text LINENO FILE: the sequence line, for the TAP description.
 text() { sed -n "${1}p" "$2" | sed -e 's/[[:space:]]*=>.*//' -e 's/#/\\#/g'; }
 
+# The bpfilter runs' LOG lines need printk_devkmsg=on to take (seqrun.py's
+# sysctl_set; ufw writes 11 lines in a few seconds, above "ratelimit"'s 10).
+if r=$(/usr/bin/python3 "$here/devkmsg_test.py"); then
+	tap ok "${r#ok - }"
+else
+	tap not_ok "${r#not ok - }"
+fi
+
 setno=10
 for name in "${names[@]}"; do
 	setno=$((setno + 1))
@@ -97,6 +106,11 @@ for name in "${names[@]}"; do
 	done < <(grep -E '^[0-9]+ ' "$k")
 	for hook in $HOOKS; do
 		b=$tmp/$name.$hook
+		if [[ $hook == xdp ]] && grep -qE -- '-m mark( |$)' "$here/$dir/$name.rules"; then
+			# refused by design (issue 3), so played at tc only
+			tap ok "$name xdp: not played" "SKIP -m mark is refused at XDP by design: XDP has no skb mark (README); played at tc"
+			continue
+		fi
 		mkdir -p "$b.d"
 		play "$name" "$hook" "$b"
 		if grep -q '^refused: ' "$b"; then

@@ -667,6 +667,22 @@ def start_bpfilter(topo, fam, rules, hook, bpfilter, tmp):
 	return d, None
 
 
+def sysctl_set(path, value):
+	"""Write VALUE to the sysctl PATH and read it back; SeqError if it did not take.
+
+	The value goes with its newline: kernel.printk_devkmsg's handler takes
+	"on\\n" but refuses a bare "on" with EINVAL (it wants the string and
+	exactly one more byte), and a Python file closed by the garbage collector
+	drops that error. That is how the ufw run lost its 11th LOG line: the
+	setting silently stayed "ratelimit" (10 lines per 5 s per writer).
+	"""
+	with open(path, "w") as f:
+		f.write(value + "\n")
+	got = open(path).read().strip()
+	if got != value:
+		raise SeqError("%s is %r after writing %r" % (path, got, value))
+
+
 def main():
 	ap = argparse.ArgumentParser()
 	ap.add_argument("--rules", required=True)
@@ -688,17 +704,17 @@ def main():
 	allns_old = None
 	devkmsg = "/proc/sys/kernel/printk_devkmsg"
 	devkmsg_old = None
-	if a.log_tag:
-		os.makedirs(a.tmp, exist_ok=True)
-		rules = tag_rules(a.rules, a.log_tag, a.tmp)
-		if a.mode == "kernel":	# the kernel logs nothing from a netns otherwise
-			allns_old = open(allns).read().strip()
-			open(allns, "w").write("1")
-		else:	# /dev/kmsg's default "ratelimit" passes 10 lines per 5 s per
-			# writer (docs/design-notes.md); the kernel's LOG has no limit
-			devkmsg_old = open(devkmsg).read().strip()
-			open(devkmsg, "w").write("on")
 	try:
+		if a.log_tag:
+			os.makedirs(a.tmp, exist_ok=True)
+			rules = tag_rules(a.rules, a.log_tag, a.tmp)
+			if a.mode == "kernel":	# the kernel logs nothing from a netns otherwise
+				allns_old = open(allns).read().strip()
+				sysctl_set(allns, "1")
+			else:	# /dev/kmsg's default "ratelimit" passes 10 lines per 5 s per
+				# writer (docs/design-notes.md); the kernel's LOG has no limit
+				devkmsg_old = open(devkmsg).read().strip()
+				sysctl_set(devkmsg, "on")
 		topo.setup()
 		for pfx, via in routes:
 			topo.nsx(topo.host, "ip", "-%d" % fam, "route", "add", pfx, "via", nets[via]["addr"])
@@ -723,9 +739,9 @@ def main():
 		rc = 2
 	finally:
 		if allns_old is not None:
-			open(allns, "w").write(allns_old)
+			sysctl_set(allns, allns_old)
 		if devkmsg_old is not None:
-			open(devkmsg, "w").write(devkmsg_old)
+			sysctl_set(devkmsg, devkmsg_old)
 		if daemon:
 			daemon.kill()
 			daemon.wait()

@@ -16,7 +16,10 @@
 # Checked: INPUT TCP SYN (--log-tcp-sequence --log-tcp-options), UDP
 # (--log-macdecode), ICMP echo with IP options (--log-ip-options), an ICMP
 # error quoting UDP (the kernel's recursive dump), FORWARD UDP (TTL after
-# ip_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT).
+# ip_forward's decrement, OUT=), OUTPUT UDP (tc only: XDP has no OUTPUT),
+# OUTPUT UDP from a raw socket opened as uid 1234 gid 2345 with --log-uid
+# (UID=1234 GID=2345, tc only), and --log-uid on the INPUT UDP rule (no
+# socket yet: no UID= field at either hook).
 #
 #   tests/targets/log.sh --hook xdp|tc [--ct]
 # Exit: 0 pass, 1 failure, 4 skipped (not root).
@@ -94,10 +97,11 @@ rules() {	# rules PREFIX: iptables-restore input
 	:FORWARD ACCEPT [0:0]
 	:OUTPUT ACCEPT [0:0]
 	-A INPUT -p tcp --dport 2222 -j LOG --log-prefix "$1 " --log-level 5 --log-tcp-sequence --log-tcp-options
-	-A INPUT -p udp --dport 2223 -j LOG --log-prefix "$1 " --log-macdecode
+	-A INPUT -p udp --dport 2223 -j LOG --log-prefix "$1 " --log-macdecode --log-uid
 	-A INPUT -p icmp -j LOG --log-prefix "$1 " --log-level 3 --log-ip-options
 	-A FORWARD -p udp -j LOG --log-prefix "$1 " --log-level 6
 	-A OUTPUT -p udp --dport 2224 -j LOG --log-prefix "$1 " --log-level 7
+	-A OUTPUT -p udp --dport 2227 -j LOG --log-prefix "$1 " --log-uid
 	$CTRULE
 	COMMIT
 	R
@@ -110,6 +114,9 @@ send_all() {
 	ip netns exec "$A" python3 "$SEND" icmp-unreach 10.202.0.1 10.202.0.2
 	ip netns exec "$A" python3 "$SEND" udp-fwd 10.202.0.1 10.203.0.1
 	ip netns exec "$B" python3 "$SEND" udp-out 10.203.0.2 10.203.0.1
+	# --log-uid: the socket file's fsuid/fsgid (CAP_NET_RAW kept for the raw socket)
+	ip netns exec "$B" setpriv --reuid 1234 --regid 2345 --clear-groups --inh-caps +net_raw \
+		--ambient-caps +net_raw /usr/bin/python3 "$SEND" udp-port-2227 10.203.0.2 10.203.0.1
 }
 
 # lines TAG: the kernel log lines carrying TAG as "<level name> text"
@@ -129,14 +136,14 @@ wait_lines() {	# wait_lines TAG N: until N lines (bounded: 5 s)
 }
 
 KT="bfk$$:" BT="bfb$$:"
-expect=6
+expect=7
 [[ $hook == xdp ]] && expect=5
 
 # ---- phase 1: the kernel's own LOG target ----
 echo 1 >"$allns_file"
 rules "$KT" | ip netns exec "$B" iptables-legacy-restore
 send_all
-wait_lines "$KT" 6 || true
+wait_lines "$KT" 7 || true
 sleep 0.5
 echo "$allns_old" >"$allns_file"
 ip netns exec "$B" iptables-legacy -F
@@ -165,7 +172,7 @@ if (( $(wc -l <"$tmp/bpf") == expect )); then ok "bpfilter LOG wrote $expect lin
 
 # ---- compare, line by line and field by field ----
 names=("INPUT tcp syn, seq + tcp options" "INPUT udp, macdecode" "INPUT icmp echo, ip options"
-       "INPUT icmp error quoting udp" "FORWARD udp" "OUTPUT udp")
+       "INPUT icmp error quoting udp" "FORWARD udp" "OUTPUT udp" "OUTPUT udp --log-uid, uid 1234 gid 2345")
 for ((i = 1; i <= expect; i++)); do
 	k=$(sed -n "${i}p" "$tmp/kernel")
 	b=$(sed -n "${i}p" "$tmp/bpf")
@@ -178,5 +185,12 @@ for ((i = 1; i <= expect; i++)); do
 		diff <(tr ' ' '\n' <<<"$k") <(tr ' ' '\n' <<<"$b") | sed 's/^/#   /' || true
 	fi
 done
+# the --log-uid line is compared above; it must carry the credentials
+if [[ $hook == tc ]]; then
+	if grep -q "UID=1234 GID=2345 " "$tmp/bpf"; then ok "--log-uid: UID=1234 GID=2345 in bpfilter's OUTPUT line"
+	else not_ok "--log-uid: no UID=1234 GID=2345 in bpfilter's lines"; fi
+fi
+if grep "DPT=2223 " "$tmp/bpf" | grep -q "UID="; then not_ok "--log-uid at INPUT printed a UID"
+else ok "--log-uid at INPUT (no socket): no UID= field"; fi
 echo "1..$num"
 ((failed == 0))

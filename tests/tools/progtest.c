@@ -15,6 +15,7 @@
  *                            interpreter clock, BPF on every CPU
  *   progtest --v6 [N]        the IPv6 cases and random IPv6 tables only
  *   progtest --attach        attach and real-traffic tests only (IPv4, IPv6)
+ *   progtest --ct [N]        the conntrack tables only (IPv4, IPv6; N random)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -783,8 +784,9 @@ static void table_ct(void)
 		{ "udp length 4: INVALID", ulen_small, IN, 1, 0, E_DROP, CNT(0) },
 		{ "udp length past the datagram: INVALID", ulen_big, IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp echo: NEW", pkt_icmp("3.3.3.3", "9.9.9.9", 8, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
-		{ "icmp echo reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(1) },
-		{ "icmp timestamp reply: ESTABLISHED", pkt_icmp("3.3.3.3", "9.9.9.9", 14, 0), IN, 1, 0, E_DROP, CNT(1) },
+		/* no request in the ICMP query tracker (test programs only read it) */
+		{ "icmp echo reply, no request: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 0, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp timestamp reply, no request: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 14, 0), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp unreach, nothing quoted: INVALID", pkt_icmp("3.3.3.3", "9.9.9.9", 3, 3), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp unreach, unknown udp flow: INVALID", ct_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
 		{ "icmp unreach, quoted gre: INVALID", ct_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
@@ -2091,6 +2093,11 @@ struct pkt6 {
 	uint16_t l4_len;
 	/* X_RT: hdrlen ((rt_len + 1) * 8 bytes), type, segments left, reserved */
 	uint8_t rt_len, rt_type, rt_segs, rt_res;
+	/* X_FRAG: identification's first byte (0: 0x12), reserved byte, bits 1-2 */
+	uint8_t frag_id, frag_res, frag_bits;
+	/* X_HOP/X_DST: options after the first 2 bytes (0: one PadN), zero padded */
+	uint8_t xo[22];
+	uint8_t xo_len;
 };
 
 static void addr6(const char *s, uint8_t *a)
@@ -2171,6 +2178,11 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 	case X_HOP:
 	case X_DST:
 		h[0] = next;
+		if (p->xo_len) {	/* -m hbh / -m dst options */
+			h[1] = (uint8_t)((2 + p->xo_len + 7) / 8 - 1);
+			memcpy(h + 2, p->xo, p->xo_len);
+			return (h[1] + 1u) * 8;
+		}
 		h[2] = 1;	/* PadN, 4 bytes */
 		h[3] = 4;
 		return 8;
@@ -2199,9 +2211,10 @@ static size_t p6_ext_hdr(const struct pkt6 *p, uint8_t x, uint8_t next,
 		return (p->rt_len + 1u) * 8;
 	case X_FRAG:
 		h[0] = next;
+		h[1] = p->frag_res;
 		h[2] = p->frag >> 8;
-		h[3] = p->frag;
-		h[4] = 0x12;
+		h[3] = (uint8_t)(p->frag | p->frag_bits << 1);
+		h[4] = p->frag_id ? p->frag_id : 0x12;
 		return 8;
 	case X_AH:
 		h[0] = next;
@@ -2654,7 +2667,36 @@ static void fuzz6_match(struct bf_rule *r, bool inv)
 	static const char *const hi[] = { "fd00::2", "fd00::5", "fd00:0:0:1::1", "ff00::" };
 	uint32_t n;
 
-	switch (rnd() % 6) {
+	switch (rnd() % 9) {
+	case 8: {	/* -m addrtype (ip6tables): UNSPEC, UNICAST, MULTICAST */
+		static const uint32_t t[] = { 0, 0x01, 0x02, 0x20, 0x03, 0x22 };
+
+		tb_pred(r, BF_F_ADDRTYPE6, false, 0, 0, t[rnd() % 6], t[rnd() % 6],
+			rnd() & 0x0b);
+		break;
+	}
+	case 6: {	/* -m frag: id range around the packets' (0x12000000, 0x1000000...) */
+		uint32_t lo = (rnd() % 4) << 24, f = rnd() & 0x3f;
+
+		tb_pred(r, BF_F_FRAG6, false, 0, 8, lo, lo + (rnd() % 3) * 0x1000000,
+			f | (rnd() & 0x03) << 8);
+		break;
+	}
+	case 7: {	/* -m hbh / -m dst: length, up to 4 options */
+		static const uint16_t os[] = { 0x00ff, 0x0104, 0x01ff, 0x0502, 0x1eff,
+					       0x1e02, 0x0100, 0x1e00 };
+		struct bf_pred *p = tb_pred(r, BF_F_OPTS6, false, rnd() % 2 ? 0 : 60,
+					    8 * (1 + rnd() % 3), 0, rnd() % 5,
+					    (rnd() & 0x03) | (rnd() & 0x01) << 8);
+		uint32_t k;
+
+		for (k = 0; k < p->hi; k++) {
+			uint16_t o = os[rnd() % 8];
+
+			memcpy(p->a6 + 2 * k, &o, 2);
+		}
+		break;
+	}
 	case 5: {	/* -m rt: type, segments left, length, reserved */
 		uint32_t f = rnd() & 0x0f, lo = rnd() % 3;
 
@@ -2769,8 +2811,17 @@ static struct pkt6 fuzz_pkt6(void)
 	struct pkt6 p;
 	int k;
 
+	static const char *const odd[] = {	/* -m addrtype's classes */
+		"::", "::ffff:10.0.0.1", "::10.0.0.1", "ff02::1", "ff0e::5",
+		"fe80::1", "::ffff:0:0", "e000::1",
+	};
+
 	snprintf(s, sizeof(s), "fd00::%x", rnd() % 6);
 	snprintf(d, sizeof(d), rnd() % 4 ? "fd00::%x" : "2001:db8::%x", rnd() % 6);
+	if (rnd() % 8 == 0)
+		snprintf(s, sizeof(s), "%s", odd[rnd() % 8]);
+	if (rnd() % 8 == 0)
+		snprintf(d, sizeof(d), "%s", odd[rnd() % 8]);
 	switch (rnd() % 3) {
 	case 0:
 		p = p6_tcp(s, d, rnd() % 12, rnd() % 12, rnd() & 0x3f);
@@ -2793,6 +2844,26 @@ static struct pkt6 fuzz_pkt6(void)
 	p.rt_type = rnd() % 3;
 	p.rt_segs = rnd() % 3;
 	p.rt_res = rnd() % 4 == 0;
+	p.frag_id = rnd() % 5;
+	p.frag_res = rnd() % 4 == 0;
+	p.frag_bits = rnd() % 4 == 0 ? rnd() % 4 : 0;
+	if (rnd() % 2) {	/* hop-by-hop / destination options (-m hbh / -m dst) */
+		static const uint8_t tlv[][4] = {
+			{ 0 }, { 1, 0 }, { 1, 2, 0, 0 }, { 5, 2, 0, 0 }, { 0x1e, 2, 1, 1 },
+			{ 0x1e, 0 }, { 0x1e, 9 }, { 1, 4 },
+		};
+		static const uint8_t tlen[] = { 1, 2, 4, 4, 4, 2, 2, 2 };
+		int n = 1 + rnd() % 5;
+
+		while (n-- > 0) {
+			int t = rnd() % 8;
+
+			if (p.xo_len + tlen[t] > sizeof(p.xo))
+				break;
+			memcpy(p.xo + p.xo_len, tlv[t], tlen[t]);
+			p.xo_len += tlen[t];
+		}
+	}
 	if (rnd() % 8 == 0)	/* cut the datagram inside its headers */
 		p.plen_adj = -(int)(rnd() % 24);
 	if (rnd() % 10 == 0)
@@ -3064,6 +3135,121 @@ static int bench6_one(uint32_t n)
 	return 0;
 }
 
+/*
+ * -m conntrack in an IPv6 table: the state without a kernel entry, as
+ * table_ct() for IPv4, plus what only IPv6 has: ICMPv6 messages the
+ * kernel leaves UNTRACKED (MLD, neighbour and router discovery), the
+ * extension-header walk (NEXTHDR_NONE INVALID, headers before TCP).
+ * UNTRACKED reaches the policy (counter 5), NEW rule 4.
+ */
+static struct pkt6 ct6_icmp_err(uint8_t inner_proto)
+{
+	struct pkt6 p = p6_icmp(S6, D6, 1, 4);
+
+	p.l4[8] = 0x60;
+	p.l4[8 + 6] = inner_proto;
+	memcpy(p.l4 + 8 + 8, p.d, 16);
+	memcpy(p.l4 + 8 + 24, p.s, 16);
+	p.l4[48 + 1] = 53;
+	p.l4_len = 56;
+	return p;
+}
+
+static void table6_ct(void)
+{
+	struct bf_ir *ir;
+	uint32_t in;
+	struct bf_rule *r;
+
+	if (unshare(CLONE_NEWNET)) {
+		tap(false, "ct6: unshare(CLONE_NEWNET): %s", strerror(errno));
+		return;
+	}
+	ir = tb_new6();
+	in = tb_chain(ir, "INPUT", IN, BF_V_ACCEPT, true);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 0: INVALID */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_INVALID, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 1: ESTABLISHED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_ESTABLISHED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 2: RELATED */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_RELATED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_DROP, 0);		/* 3: ! NEW,UNTRACKED */
+	tb_pred(r, BF_F_CTSTATE, true, BF_CT_NEW | BF_CT_UNTRACKED, 0, 0, 0, 3 << 16 | 1);
+	r = tb_rule(ir, in, BF_V_ACCEPT, 0);		/* 4: NEW (xt_state) */
+	tb_pred(r, BF_F_CTSTATE, false, BF_CT_NEW, 0, 0, 0, 0);
+	/* policy: 5 */
+
+	struct tcase6 c[] = {
+		{ "tcp SYN: NEW", p6_tcp(S6, D6, 1, 22, 0x02), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp ACK: NEW (loose)", p6_tcp(S6, D6, 1, 22, 0x10), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp FIN ACK: INVALID", p6_tcp(S6, D6, 1, 22, 0x11), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN ACK: INVALID", p6_tcp(S6, D6, 1, 22, 0x12), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp RST: INVALID", p6_tcp(S6, D6, 1, 22, 0x04), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN FIN: INVALID", p6_tcp(S6, D6, 1, 22, 0x03), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp doff 4: INVALID", p6_tcp(S6, D6, 1, 22, 0x02), IN, 1, 0, E_DROP, CNT(0) },
+		{ "tcp SYN behind hop-by-hop and dst: NEW", p6_ext(p6_ext(p6_tcp(S6, D6, 1, 22, 0x02), X_HOP, 0), X_DST, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "udp: NEW", p6_udp(S6, D6, 1, 53), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "udp length 4: INVALID", p6_udp(S6, D6, 1, 53), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 echo request: NEW", p6_icmp(S6, D6, 128, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp6 node information query: NEW", p6_icmp(S6, D6, 139, 0), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp6 echo reply: ESTABLISHED", p6_icmp(S6, D6, 129, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp6 node information reply: ESTABLISHED", p6_icmp(S6, D6, 140, 0), IN, 1, 0, E_DROP, CNT(1) },
+		{ "icmp6 mld query: UNTRACKED", p6_icmp(S6, D6, 130, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mld report: UNTRACKED", p6_icmp(S6, D6, 131, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mld done: UNTRACKED", p6_icmp(S6, D6, 132, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 router solicitation: UNTRACKED", p6_icmp(S6, D6, 133, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 router advertisement: UNTRACKED", p6_icmp(S6, D6, 134, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 neighbour solicitation: UNTRACKED", p6_icmp(S6, D6, 135, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 neighbour advertisement: UNTRACKED", p6_icmp(S6, D6, 136, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mldv2 report behind hop-by-hop: UNTRACKED", p6_ext(p6_icmp(S6, D6, 143, 0), X_HOP, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mrd advertisement: UNTRACKED", p6_icmp(S6, D6, 151, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 mrd solicitation: UNTRACKED", p6_icmp(S6, D6, 152, 0), IN, 1, 0, E_ACCEPT, CNT(5) },
+		{ "icmp6 redirect: INVALID", p6_icmp(S6, D6, 137, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 mrd termination 153: INVALID", p6_icmp(S6, D6, 153, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 type 200: INVALID", p6_icmp(S6, D6, 200, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 4 bytes: INVALID", p6_icmp(S6, D6, 130, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, nothing quoted: INVALID", p6_icmp(S6, D6, 1, 4), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown udp flow: INVALID", ct6_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, quoted gre: INVALID", ct6_icmp_err(47), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 type 0, unknown udp flow: INVALID", ct6_icmp_err(17), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown udp flow behind dstopts: INVALID", ct6_icmp_err(60), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, unknown tcp flow behind AH 12: INVALID", ct6_icmp_err(51), IN, 1, 0, E_DROP, CNT(0) },
+		{ "icmp6 unreach, quoted non-first fragment: INVALID", ct6_icmp_err(44), IN, 1, 0, E_DROP, CNT(0) },
+		{ "no next header: INVALID", p6_ext(p6_udp(S6, D6, 1, 53), X_NONE, 0), IN, 1, 0, E_DROP, CNT(0) },
+		{ "non-first fragment: ESTABLISHED", p6_ext(p6_udp(S6, D6, 1, 53), X_FRAG, 1480), IN, 1, 0, E_DROP, CNT(1) },
+		{ "first fragment udp: NEW", p6_ext(p6_udp(S6, D6, 1, 53), X_FRAG, 1), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "gre: NEW", p6_ip(S6, D6, 47), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "icmp (IPv4's protocol 1): NEW", p6_ip(S6, D6, 1), IN, 1, 0, E_ACCEPT, CNT(4) },
+		{ "tcp SYN in OUTPUT: NEW", p6_tcp(D6, S6, 1, 22, 0x02), OUT, 0, 1, E_ACCEPT, NONE },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (!strcmp(c[i].name, "tcp doff 4: INVALID"))
+			c[i].pkt.l4[12] = 0x40;
+		if (!strcmp(c[i].name, "udp length 4: INVALID"))
+			c[i].pkt.l4[5] = 4;
+		if (!strcmp(c[i].name, "icmp6 4 bytes: INVALID"))
+			c[i].pkt.l4_len = 4;
+		if (!strcmp(c[i].name, "icmp6 type 0, unknown udp flow: INVALID"))
+			c[i].pkt.l4[0] = 0;
+		if (strstr(c[i].name, "behind dstopts")) {	/* next 17, hdrlen 0 */
+			c[i].pkt.l4[48] = 17;
+			c[i].pkt.l4_len = 64;
+		}
+		if (strstr(c[i].name, "behind AH 12")) {	/* next 6, hdrlen 1 */
+			c[i].pkt.l4[48] = 6;
+			c[i].pkt.l4[49] = 1;
+			c[i].pkt.l4_len = 64;
+		}
+		if (strstr(c[i].name, "non-first fragment: INVALID")) {
+			c[i].pkt.l4[48] = 17;
+			c[i].pkt.l4[51] = 0x10;
+			c[i].pkt.l4_len = 64;
+		}
+	}
+	run_table6("ct6", ir, c, sizeof(c) / sizeof(c[0]), 0);
+	tb_free(ir);
+}
+
 static void ipv6_tests(void)
 {
 	table6_basic();
@@ -3235,6 +3421,13 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_n);
 		return tap_fail ? 1 : 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--ct")) {
+		random_n = argc > 2 ? atoi(argv[2]) : 100;
+		table_ct();
+		table6_ct();
+		printf("1..%d\n", tap_n);
+		return tap_fail ? 1 : 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--attach")) {
 		table_attach();
 		printf("1..%d\n", tap_n);
@@ -3271,6 +3464,7 @@ int main(int argc, char **argv)
 		fuzz_tables(30, random_n);
 		ipv6_tests();
 		table_ct();	/* moves us to a new netns */
+		table6_ct();	/* moves us to a new netns */
 		table_attach();	/* last: moves us to a new netns */
 	}
 	printf("1..%d\n", tap_n);

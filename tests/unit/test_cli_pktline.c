@@ -485,6 +485,47 @@ START_TEST(test_v6_rt)
 }
 END_TEST
 
+/* fh= shapes the fragment header (-m frag), hopts=/dopts= the options headers */
+START_TEST(test_v6_xh)
+{
+	uint8_t buf[BF_PKT_FRAME_MAX];
+	const uint8_t *ip = buf + ETH;
+	int n;
+
+	n = build6("ext=frag fh=0x01020304:5:3:1 frag=16 proto=udp", buf);
+	ck_assert_uint_eq(ip[41], 5);			/* reserved byte */
+	ck_assert_uint_eq(get16(ip + 42), 16 << 3 | 3 << 1 | 1);
+	ck_assert_uint_eq(ip[44], 1);			/* identification */
+	ck_assert_uint_eq(ip[47], 4);
+	n = build6("ext=frag frag=first fh=7:0:0:0", buf);
+	ck_assert_uint_eq(get16(ip + 42), 0);		/* M cleared */
+	n = build6("ext=frag frag=first", buf);
+	ck_assert_uint_eq(get16(ip + 42), 1);
+	ck_assert_uint_eq(ip[47], 1);			/* default id 1 */
+	n = build6("ext=hop,dst hopts=0502 dopts=1e0c00 proto=udp", buf);
+	ck_assert_int_eq(n, ETH + 40 + 8 + 8 + 8);
+	ck_assert_uint_eq(ip[41], 0);			/* 8 bytes */
+	ck_assert_uint_eq(ip[42], 5);
+	ck_assert_uint_eq(ip[43], 2);
+	ck_assert_uint_eq(ip[44], 0);			/* zero padding */
+	ck_assert_uint_eq(ip[50], 0x1e);
+	n = build6("ext=dst dopts=1e0c000000000000 proto=udp", buf);
+	ck_assert_int_eq(n, ETH + 40 + 16 + 8);		/* 2 + 8 bytes: 16 */
+	ck_assert_uint_eq(ip[41], 1);
+	n = build6("ext=hop proto=udp", buf);
+	ck_assert_uint_eq(ip[42], 1);			/* default: a PadN */
+	ck_assert_uint_eq(ip[43], 4);
+	parse6_bad("fh=", "ID[:RES");
+	parse6_bad("fh=1:256", "ID[:RES");
+	parse6_bad("fh=1:0:4", "ID[:RES");
+	parse6_bad("fh=1:0:0:2", "ID[:RES");
+	parse6_bad("hopts=1", "hex");
+	parse6_bad("dopts=zz", "hex");
+	parse_bad("fh=1", "ID[:RES");			/* IPv4 line */
+	parse_bad("hopts=00", "IPv6 lines");
+}
+END_TEST
+
 START_TEST(test_v6_frag)
 {
 	struct bf_pkt_spec spec;
@@ -540,6 +581,7 @@ static Suite *cli_pktline_suite(void)
 	tcase_add_test(tc, test_v6_l4);
 	tcase_add_test(tc, test_v6_ext);
 	tcase_add_test(tc, test_v6_rt);
+	tcase_add_test(tc, test_v6_xh);
 	tcase_add_test(tc, test_v6_frag);
 	suite_add_tcase(s, tc);
 	return s;

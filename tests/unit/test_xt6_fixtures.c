@@ -14,7 +14,7 @@
 
 static const char *const fixtures6[] = {
 	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_ufw",
-	"ip6_xmatch", "ip6_rt",
+	"ip6_xmatch", "ip6_rt", "ip6_xh", "ip6_adt",
 };
 
 #define N_FIXTURES6 (int)(sizeof(fixtures6) / sizeof(fixtures6[0]))
@@ -116,6 +116,20 @@ static const struct xtu_golden goldens6[] = {
 	{ "ip6_rt", "INPUT", 4, "INPUT#4 [3] rt segsleft 0-4294967295 type 0 res0 -> DROP" },
 	{ "ip6_rt", "FORWARD", 1, "FORWARD#1 [5] rt segsleft 0-4294967295 len 8 -> ACCEPT" },
 	{ "ip6_rt", "OUTPUT", 1, "OUTPUT#1 [7] rt segsleft 0-4294967295 -> ACCEPT" },
+	/* -m frag, -m hbh, -m dst: --fraglen is kept; hbh/dst lengths in bytes */
+	{ "ip6_xh", "INPUT", 1, "INPUT#1 [0] frag id 100-200 more -> DROP" },
+	{ "ip6_xh", "INPUT", 2, "INPUT#2 [1] frag id !7-7 len 8 res first -> ACCEPT" },
+	{ "ip6_xh", "INPUT", 3, "INPUT#3 [2] frag id 0-4294967295 last -> DROP" },
+	{ "ip6_xh", "INPUT", 4, "INPUT#4 [3] hbh len 8 -> DROP" },
+	{ "ip6_xh", "INPUT", 5, "INPUT#5 [4] hbh len !16 opts 1:4,0:any,5:any -> ACCEPT" },
+	{ "ip6_xh", "INPUT", 6, "INPUT#6 [5] dst opts 1:any,0:any -> DROP" },
+	{ "ip6_xh", "FORWARD", 1, "FORWARD#1 [7] dst len !24 -> ACCEPT" },
+	{ "ip6_xh", "OUTPUT", 1, "OUTPUT#1 [9] hbh dst frag id 0-4294967295 -> ACCEPT" },
+	/* -m addrtype in ip6tables: UNSPEC 0x1, UNICAST 0x2, MULTICAST 0x20 */
+	{ "ip6_adt", "INPUT", 1, "INPUT#1 [0] addrtype6 src 0x2 dst 0x0 -> DROP" },
+	{ "ip6_adt", "INPUT", 2, "INPUT#2 [1] addrtype6 src ! 0x20 dst ! 0x1 iface-in -> ACCEPT" },
+	{ "ip6_adt", "FORWARD", 1, "FORWARD#1 [3] addrtype6 src 0x0 dst 0x20 iface-out -> DROP" },
+	{ "ip6_adt", "OUTPUT", 1, "OUTPUT#1 [5] addrtype6 src 0x3 dst 0x0 -> ACCEPT" },
 	{ "ip6_xmatch", "INPUT", 2, "INPUT#2 [1] limit avg 200000 burst 4 (cost 640000 cap 2560000) -> ACCEPT" },
 	{ "ip6_xmatch", "OUTPUT", 1, "OUTPUT#1 [4] !mark 0x7/0xffffffff limit avg 1000 burst 5 (cost 3200 cap 16000) -> DROP" },
 	{ "ip6_matches", "INPUT", 1, "INPUT#1 [0] proto6 6 multiport(dst,3) 22 80 1000:2000 -> DROP" },
@@ -195,7 +209,9 @@ START_TEST(test6_revision_probes)
 	ck_assert_int_eq(bf_xt6_match_revision("ttl", 0), -ENOENT);
 	ck_assert_int_eq(bf_xt6_match_revision("pkttype", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("mac", 0), 0);
-	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 3), -ENOENT);
+	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 3), 0);
+	ck_assert_int_eq(bf_xt6_match_revision("conntrack", 4), -EPROTONOSUPPORT);
+	ck_assert_int_eq(bf_xt6_match_revision("state", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("rt", 0), 0);
 	ck_assert_int_eq(bf_xt6_match_revision("rt", 1), -EPROTONOSUPPORT);
 	ck_assert_int_eq(bf_xt4_match_revision("rt", 0), -ENOENT);
@@ -204,7 +220,10 @@ START_TEST(test6_revision_probes)
 	ck_assert_int_eq(bf_xt6_target_revision("", 0), 0);
 	ck_assert_int_eq(bf_xt6_target_revision("ERROR", 0), 0);
 	ck_assert_int_eq(bf_xt6_target_revision("ERROR", 1), -EPROTONOSUPPORT);
-	ck_assert_int_eq(bf_xt6_target_revision("REJECT", 0), -ENOENT);
+	/* ip6t_REJECT and LOG exist for IPv6 (the kernel agrees: xt6_targets_kernel) */
+	ck_assert_int_eq(bf_xt6_target_revision("REJECT", 0), 0);
+	ck_assert_int_eq(bf_xt6_target_revision("LOG", 0), 0);
+	ck_assert_int_eq(bf_xt6_target_revision("NFLOG", 0), -ENOENT);
 }
 END_TEST
 

@@ -175,6 +175,48 @@ MUT(rt_addrnr_alone, md(r, 7)[276] = 1)
 MUT(rt_addr_alone, md(r, 7)[35] = 1)
 MUT(rt_size, set_u16(m0(E(r, 0)), 32 + 272))
 MUT(rt_in_proto, E(r, 0)->ipv6.flags |= IP6T_F_PROTO; E(r, 0)->ipv6.proto = 6)
+/*
+ * ip6_xh: 0 frag 100:200 more, 1 frag ! 7 len res first, 2 frag last,
+ * 3 hbh len 8, 4 hbh ! len 16 opts 1:4,0,5, 5 dst opts 1,0, 7 FORWARD dst
+ * ! len 24, 9 OUTPUT hbh dst frag. struct ip6t_frag: ids 0, hdrlen 8,
+ * flags 12, invflags 13, pad 14-15; struct ip6t_opts: hdrlen 0, flags 4,
+ * invflags 5, opts 6, optsnr 38, pad 39.
+ */
+MUT(frag_rev, m0(E(r, 0))[31] = 1)
+MUT(frag_badinv, md(r, 0)[13] = 0x04)
+MUT(frag_invlen, md(r, 0)[13] = 0x03)
+MUT(frag_unknown_flags, md(r, 0)[12] |= 0xc0)
+MUT(frag_pad, md(r, 0)[14] = 0x5a; md(r, 0)[15] = 0xa5)
+MUT(frag_size, set_u16(m0(E(r, 0)), 32 + 8))
+MUT(hbh_badinv, md(r, 3)[5] = 0x02)
+MUT(hbh_optsnr16, md(r, 4)[38] = 16)
+MUT(hbh_optsnr17, md(r, 4)[38] = 17)
+MUT(hbh_optsnr255, md(r, 3)[38] = 255)
+MUT(hbh_nstrict, md(r, 3)[4] |= 0x04)
+MUT(hbh_unknown_flags, md(r, 3)[4] |= 0xf8)
+MUT(hbh_pad, md(r, 3)[39] = 0x77)
+MUT(hbh_size, set_u16(m0(E(r, 3)), 32 + 32))
+MUT(dst_badinv, md(r, 5)[5] = 0x80)
+MUT(dst_rev, m0(E(r, 5))[31] = 1)
+MUT(dst_as_hbh, set_name(m0(E(r, 5)), "hbh"))
+/*
+ * ip6_adt: 0 INPUT --src-type UNICAST, 1 INPUT ! src MULTICAST ! dst
+ * UNSPEC --limit-iface-in, 3 FORWARD --dst-type MULTICAST
+ * --limit-iface-out, 5 OUTPUT --src-type UNSPEC,UNICAST.
+ * struct xt_addrtype_info_v1: source 0, dest 2, flags 4.
+ */
+MUT(adt6_blackhole, set_u16(md(r, 0), 0x40))
+MUT(adt6_prohibit, set_u16(md(r, 3) + 2, 0x100))
+MUT(adt6_throw, set_u16(md(r, 5), 0x202))
+MUT(adt6_broadcast, set_u16(md(r, 0), 0x08))
+MUT(adt6_both_limits, md(r, 3)[4] |= 0x04)
+MUT(adt6_out_in_input, md(r, 0)[4] |= 0x08)
+MUT(adt6_in_in_output, md(r, 5)[4] |= 0x04)
+MUT(adt6_local, set_u16(md(r, 0), 0x04))
+MUT(adt6_anycast, set_u16(md(r, 3) + 2, 0x10))
+MUT(adt6_unreachable, set_u16(md(r, 5), 0x80))
+MUT(adt6_unknown_flags, md(r, 0)[5] = 0x01)
+MUT(adt6_rev0, m0(E(r, 0))[31] = 0)
 
 static const struct xt6h_case cases[] = {
 	{ "len_short", "ip6_empty", mut_len_short, -EINVAL, -EINVAL, NULL },
@@ -243,7 +285,11 @@ static const struct xt6h_case cases[] = {
 	{ "match_name_unterminated", "ip6_basic", mut_match_noterm, -EINVAL, -EINVAL, NULL },
 	{ "target_name_unterminated", "ip6_basic", mut_target_noterm, -EINVAL, -EINVAL, NULL },
 	{ "target_unknown", "ip6_basic", mut_target_unknown, -ENOENT, -ENOENT, NULL },
-	{ "target_reject", "ip6_basic", mut_target_reject, -ENOENT, XT6H_SKIP, "target 'REJECT' is not supported" },
+	/*
+	 * A standard target renamed REJECT: its verdict (-1, DROP) is read as
+	 * --reject-with 0xffffffff, which the kernel accepts (and only drops).
+	 */
+	{ "target_reject", "ip6_basic", mut_target_reject, -EOPNOTSUPP, 0, "past icmp6-reject-route" },
 	{ "verdict_queue", "ip6_basic", mut_queue, -EOPNOTSUPP, 0, "chain INPUT rule 2: verdict QUEUE" },
 	{ "jump_mid_rule", "ip6_chains", mut_jump_mid, -ELOOP, -ELOOP, NULL },
 	{ "jump_past_end", "ip6_chains", mut_jump_end, -ELOOP, -ELOOP, NULL },
@@ -289,6 +335,39 @@ static const struct xt6h_case cases[] = {
 	{ "rt_unknown_flags", "ip6_rt", mut_rt_unknown_flags, 0, 0, NULL },
 	{ "rt_size", "ip6_rt", mut_rt_size, -EINVAL, -EINVAL, NULL },
 	{ "rt_with_proto", "ip6_rt", mut_rt_in_proto, 0, 0, NULL },
+	/* -m frag, -m hbh, -m dst: checkentry as frag_mt6_check()/hbh_mt6_check() */
+	{ "frag_revision", "ip6_xh", mut_frag_rev, -ENOENT, -ENOENT, "match 'frag' revision 1" },
+	{ "frag_bad_invflags", "ip6_xh", mut_frag_badinv, -EINVAL, -EINVAL, "match 'frag'" },
+	{ "frag_inverted_len", "ip6_xh", mut_frag_invlen, 0, 0, NULL },
+	{ "frag_unknown_flags", "ip6_xh", mut_frag_unknown_flags, 0, 0, NULL },
+	{ "frag_pad_bytes", "ip6_xh", mut_frag_pad, 0, 0, NULL },
+	{ "frag_size", "ip6_xh", mut_frag_size, -EINVAL, -EINVAL, NULL },
+	{ "hbh_bad_invflags", "ip6_xh", mut_hbh_badinv, -EINVAL, -EINVAL, "match 'hbh'" },
+	{ "hbh_16_options", "ip6_xh", mut_hbh_optsnr16, 0, 0, NULL },
+	{ "hbh_17_options", "ip6_xh", mut_hbh_optsnr17, -EINVAL, -EINVAL, "match 'hbh'" },
+	{ "hbh_255_options", "ip6_xh", mut_hbh_optsnr255, -EINVAL, -EINVAL, "match 'hbh'" },
+	{ "hbh_not_strict", "ip6_xh", mut_hbh_nstrict, -EINVAL, -EINVAL, "match 'hbh'" },
+	{ "hbh_unknown_flags", "ip6_xh", mut_hbh_unknown_flags, 0, 0, NULL },
+	{ "hbh_pad_byte", "ip6_xh", mut_hbh_pad, 0, 0, NULL },
+	{ "hbh_size", "ip6_xh", mut_hbh_size, -EINVAL, -EINVAL, NULL },
+	{ "dst_bad_invflags", "ip6_xh", mut_dst_badinv, -EINVAL, -EINVAL, "match 'dst'" },
+	{ "dst_revision", "ip6_xh", mut_dst_rev, -ENOENT, -ENOENT, "match 'dst' revision 1" },
+	{ "dst_renamed_hbh", "ip6_xh", mut_dst_as_hbh, 0, 0, NULL },
+	/* -m addrtype: the kernel's IPv6 type checks; route-lookup types refused */
+	{ "addrtype6_blackhole", "ip6_adt", mut_adt6_blackhole, -EINVAL, -EINVAL, "match 'addrtype'" },
+	{ "addrtype6_prohibit", "ip6_adt", mut_adt6_prohibit, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_throw", "ip6_adt", mut_adt6_throw, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_broadcast", "ip6_adt", mut_adt6_broadcast, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_both_limits", "ip6_adt", mut_adt6_both_limits, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_limit_out_in_input", "ip6_adt", mut_adt6_out_in_input, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_limit_in_in_output", "ip6_adt", mut_adt6_in_in_output, -EINVAL, -EINVAL, NULL },
+	{ "addrtype6_unknown_flags", "ip6_adt", mut_adt6_unknown_flags, 0, 0, NULL },
+	{ "addrtype6_revision_0", "ip6_adt", mut_adt6_rev0, -ENOENT, -ENOENT, NULL },
+	/* LOCAL, ANYCAST, UNREACHABLE: the kernel takes them, bpfilter refuses them */
+	{ "addrtype6_local", "ip6_adt", mut_adt6_local, -EOPNOTSUPP, 0,
+	  "chain INPUT rule 1: match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE" },
+	{ "addrtype6_anycast", "ip6_adt", mut_adt6_anycast, -EOPNOTSUPP, 0, "not modelled" },
+	{ "addrtype6_unreachable", "ip6_adt", mut_adt6_unreachable, -EOPNOTSUPP, 0, "not modelled" },
 	/* --rt-0-addrs: the kernel takes it, bpfilter refuses it */
 	{ "rt_addrs", "ip6_rt", mut_rt_addrs, -EOPNOTSUPP, 0,
 	  "chain INPUT rule 1: match 'rt': --rt-0-addrs is not supported" },

@@ -37,7 +37,7 @@ static const char *const xtz_fixtures4[] = {
 };
 
 static const char *const xtz_fixtures6[] = {
-	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_rt",
+	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_rt", "ip6_xh", "ip6_adt",
 };
 
 /* One family's campaign: its fixtures, sockets and hot entry fields. */

@@ -248,8 +248,9 @@ static const struct xth_case cases[] = {
 	{ "ct_ctorigdstport", "ct", mut_ct_origdst_port, -EOPNOTSUPP, 0, "only --ctstate" },
 	{ "ct_ctdir", "ct", mut_ct_direction, -EOPNOTSUPP, 0, "only --ctstate" },
 	{ "ct_ctproto_alone", "ct", mut_ct_only_proto, -EOPNOTSUPP, 0, "only --ctstate" },
-	{ "ct_state_snat", "ct", mut_ct_snat, -EOPNOTSUPP, 0, "SNAT and DNAT" },
-	{ "ct_state_dnat", "ct", mut_ct_dnat, -EOPNOTSUPP, 0, "SNAT and DNAT" },
+	/* SNAT / DNAT: the entry's IPS_SRC_NAT / IPS_DST_NAT (gen_ct.c) */
+	{ "ct_state_snat", "ct", mut_ct_snat, 0, 0, NULL },
+	{ "ct_state_dnat", "ct", mut_ct_dnat, 0, 0, NULL },
 	{ "ct_invert_other", "ct", mut_ct_inv_other, -EOPNOTSUPP, 0, "inversion" },
 	{ "ct_stray_field", "ct", mut_ct_stray, -EOPNOTSUPP, 0, "no flag enables" },
 	{ "ct_rev0", "ct", mut_ct_rev0, -EPROTOTYPE, -EPROTOTYPE, NULL },

@@ -95,8 +95,8 @@ static const struct xtt_case cases[] = {
 	{ "log_revision_1", m_log_rev1, -ENOENT, -ENOENT, "target 'LOG' revision 1" },
 	{ "log_size", m_log_size, -EINVAL, -EINVAL, "size 56" },
 	{ "log_unknown_flags", m_log_flags, 0, 0, NULL },
-	/* Refused by bpfilter: no socket credentials at XDP/tc. */
-	{ "log_uid", m_log_uid, -EOPNOTSUPP, 0, "chain INPUT rule 1: target 'LOG': --log-uid" },
+	/* Taken: the program reads the socket's credentials at tc egress (OUTPUT). */
+	{ "log_uid", m_log_uid, 0, 0, NULL },
 	{ "reject_echo_reply", m_rej_echo, -EINVAL, -EINVAL, "target 'REJECT'" },
 	{ "reject_tcp_reset_udp", m_rej_rst_udp, -EINVAL, -EINVAL, NULL },
 	{ "reject_tcp_reset_no_proto", m_rej_rst_noproto, -EINVAL, -EINVAL, NULL },

@@ -48,6 +48,8 @@ void bf_pkt_spec_default_family(int family, struct bf_pkt_spec *spec)
 	inet_pton(AF_INET6, "fd00::2", spec->saddr6);
 	inet_pton(AF_INET6, "fd00::1", spec->daddr6);
 	spec->icmp_type = 128;			/* echo request */
+	spec->fh_id = 1;
+	spec->fh_m = -1;
 }
 
 void bf_pkt_spec_default(struct bf_pkt_spec *spec)
@@ -441,6 +443,78 @@ bad:
 	return -EINVAL;
 }
 
+/* fh=ID[:RES[:BITS[:M]]]: the fragment header's fields (IPv6, -m frag) */
+static int pkt_fh(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	static const unsigned long max[4] = { UINT32_MAX, 255, 3, 1 };
+	unsigned long v[4] = { 1, 0, 0, 0 };
+	const char *p = val;
+	char *end;
+	int i;
+
+	if (spec->family != AF_INET6)
+		goto bad;
+	for (i = 0; i < 4; i++) {
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		v[i] = strtoul(p, &end, 0);
+		if (errno || v[i] > max[i])
+			goto bad;
+		if (!*end)
+			break;
+		if (*end != ':' || i == 3)
+			goto bad;
+		p = end + 1;
+	}
+	spec->fh_id = (uint32_t)v[0];
+	spec->fh_res = (uint8_t)v[1];
+	spec->fh_bits = (uint8_t)v[2];
+	spec->fh_m = i == 3 ? (int8_t)v[3] : -1;
+	return 0;
+bad:
+	*why = "expected ID[:RES[:BITS[:M]]] (IPv6 lines; identification 32-bit, reserved byte 0..255, reserved bits 0..3, M 0..1)";
+	return -EINVAL;
+}
+
+/* HEX bytes (hopts=, dopts=) into buf; *n = how many */
+static int pkt_hex(const char *val, uint8_t *buf, uint8_t *n, const char **why)
+{
+	size_t len = strlen(val), i;
+
+	*why = "expected 1..62 bytes in hex (IPv6 lines; the options after the header's first two bytes)";
+	if (!len || len % 2 || len / 2 > BF_PKT_XOPTS_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i += 2) {
+		char b[3] = { val[i], val[i + 1], 0 };
+		char *end;
+
+		if (!isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]))
+			return -EINVAL;
+		buf[i / 2] = (uint8_t)strtoul(b, &end, 16);
+	}
+	*n = (uint8_t)(len / 2);
+	return 0;
+}
+
+static int pkt_hopts(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	if (spec->family != AF_INET6) {
+		*why = "hopts= is for IPv6 lines (bpfilter test -6)";
+		return -EINVAL;
+	}
+	return pkt_hex(val, spec->hopts, &spec->n_hopts, why);
+}
+
+static int pkt_dopts(struct bf_pkt_spec *spec, const char *val, const char **why)
+{
+	if (spec->family != AF_INET6) {
+		*why = "dopts= is for IPv6 lines (bpfilter test -6)";
+		return -EINVAL;
+	}
+	return pkt_hex(val, spec->dopts, &spec->n_dopts, why);
+}
+
 /* ext=hop,dst,rt,frag,ah,none: IPv6 extension headers in packet order. */
 static int pkt_ext(struct bf_pkt_spec *spec, const char *val, const char **why)
 {
@@ -496,6 +570,9 @@ static const struct pkt_key pkt_keys[] = {
 	{ "wait", pkt_wait },
 	{ "ext", pkt_ext },
 	{ "rt", pkt_rt },
+	{ "fh", pkt_fh },
+	{ "hopts", pkt_hopts },
+	{ "dopts", pkt_dopts },
 };
 
 #define PKT_N_KEYS (sizeof(pkt_keys) / sizeof(pkt_keys[0]))
@@ -518,7 +595,7 @@ static int pkt_token(char *tok, struct bf_pkt_spec *spec, bool *seen,
 			break;
 	}
 	if (i == PKT_N_KEYS) {
-		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext mark wait rt)",
+		snprintf(err, errlen, "token '%s': unknown key '%.*s' (keys: src dst proto sport dport flags type code iif oif len ttl frag pkttype smac opts ext mark wait rt fh hopts dopts)",
 			 tok, (int)(eq - tok), tok);
 		return -EINVAL;
 	}
@@ -658,6 +735,10 @@ static unsigned int pkt_ext_size(const struct bf_pkt_spec *spec, uint8_t ext)
 		return 0;
 	if (ext == BF_PKT_EXT_RT)
 		return (spec->rt_hdrlen + 1u) * 8;
+	if (ext == BF_PKT_EXT_HOP && spec->n_hopts)
+		return (2u + spec->n_hopts + 7) / 8 * 8;
+	if (ext == BF_PKT_EXT_DST && spec->n_dopts)
+		return (2u + spec->n_dopts + 7) / 8 * 8;
 	return ext == BF_PKT_EXT_AH ? 16 : 8;
 }
 
@@ -790,6 +871,21 @@ static uint8_t pkt_ext_proto(uint8_t ext)
 	return protos[ext];
 }
 
+/* A hop-by-hop or destination header's length and options (hopts=/dopts=) */
+static void pkt_ext_opts(const struct bf_pkt_spec *spec, uint8_t ext, uint8_t *p)
+{
+	const uint8_t *o = ext == BF_PKT_EXT_HOP ? spec->hopts : spec->dopts;
+	uint8_t n = ext == BF_PKT_EXT_HOP ? spec->n_hopts : spec->n_dopts;
+
+	if (!n) {
+		p[2] = 1;			/* PadN */
+		p[3] = 4;
+		return;
+	}
+	p[1] = (uint8_t)(pkt_ext_size(spec, ext) / 8 - 1);
+	memcpy(p + 2, o, n);			/* zeros after: Pad1s */
+}
+
 /* One extension header at p; `next` is the header after it. */
 static void pkt_ext_hdr(const struct bf_pkt_spec *spec, uint8_t ext,
 			uint8_t next, uint8_t *p)
@@ -800,16 +896,19 @@ static void pkt_ext_hdr(const struct bf_pkt_spec *spec, uint8_t ext,
 	switch (ext) {
 	case BF_PKT_EXT_HOP:
 	case BF_PKT_EXT_DST:
-		p[2] = 1;			/* PadN */
-		p[3] = 4;
+		pkt_ext_opts(spec, ext, p);
 		break;
 	case BF_PKT_EXT_FRAG:
 		if (spec->frag == BF_PKT_FRAG_FIRST)
 			off = 1;		/* offset 0, M */
 		else if (spec->frag == BF_PKT_FRAG_NONFIRST)
 			off = (uint16_t)(spec->frag_off << 3);
+		if (spec->fh_m >= 0)
+			off = (uint16_t)((off & ~1u) | (uint16_t)spec->fh_m);
+		off |= (uint16_t)(spec->fh_bits << 1);
+		p[1] = spec->fh_res;
 		pkt_put16(p + 2, off);
-		pkt_put32(p + 4, 1);		/* identification */
+		pkt_put32(p + 4, spec->fh_id);	/* identification */
 		break;
 	case BF_PKT_EXT_AH:
 		p[1] = 2;			/* (2 + 2) * 4 = 16 bytes */

@@ -28,6 +28,8 @@ enum bf_pkt_frag {
 #define BF_PKT_LEN6_MIN		40
 #define BF_PKT_EXT_MAX		8
 
+#define BF_PKT_XOPTS_MAX	62	/* hopts=/dopts= bytes: headers up to 64 */
+
 /* IPv6 extension headers of ext=, each 8 bytes (ah 16). */
 enum bf_pkt_ext {
 	BF_PKT_EXT_HOP,		/* hop-by-hop options (0), a PadN */
@@ -80,6 +82,25 @@ struct bf_pkt_spec {
 	uint8_t rt_segs;
 	uint8_t rt_hdrlen;
 	uint32_t rt_res;
+	/*
+	 * The fragment header of ext= (fh=ID[:RES[:BITS[:M]]], -m frag):
+	 * identification (default 1), the reserved byte, the two reserved
+	 * bits next to M, and M itself (default: 1 for frag=first, else 0).
+	 */
+	uint32_t fh_id;
+	uint8_t fh_res;
+	uint8_t fh_bits;
+	int8_t fh_m;		/* -1: from frag= */
+	/*
+	 * The options of the hop-by-hop (hopts=HEX) and destination
+	 * (dopts=HEX) headers of ext=, -m hbh / -m dst: the bytes after the
+	 * header's first two, zero padded (Pad1s) to a multiple of 8 with
+	 * them; none given: one PadN of 4 bytes, as before.
+	 */
+	uint8_t hopts[BF_PKT_XOPTS_MAX];
+	uint8_t n_hopts;
+	uint8_t dopts[BF_PKT_XOPTS_MAX];
+	uint8_t n_dopts;
 };
 
 /*
