@@ -128,6 +128,12 @@ difftest-smoke: all
 		tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_COUNT=500 DIFF_SEED=smoke6-38 DIFF_ATTACHED=1 \
 		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
+	# the attached program with real frames (those rule sets use mark/limit/addrtype,
+	# which it does not take): one plain rule set per family
+	DIFF_PAIRS=1500 DIFF_COUNT=300 DIFF_SEED=smoke DIFF_ATTACHED=1 DIFF_ATTACHED_COUNT=200 \
+		tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=1500 DIFF_COUNT=300 DIFF_SEED=smoke6 DIFF_ATTACHED=1 \
+		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
 # campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
