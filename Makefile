@@ -152,7 +152,7 @@ difftest: all
 difftest-ct: all
 	tests/diff/ctcamp.py
 
-check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
+check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test rulesets-check faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all
