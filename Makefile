@@ -41,7 +41,7 @@ BINS := $(B)/bpfilter $(B)/bpfilter-umh $(B)/libbpfilter-preload.so
 
 .PHONY: conntrack targets-test
 .PHONY: rulesets-check rulesets-bench
-.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet packet-interp selftest difftest-smoke difftest bench install clean kmod
+.PHONY: rulesets faults translate packet-kernel progtest kmod-check demo all check unit packet packet-interp selftest difftest-smoke difftest difftest-ct bench install clean kmod
 all: $(BINS) $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
 
 $(B)/%.o: %.c
@@ -130,6 +130,12 @@ difftest-smoke: all
 		tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=5000 DIFF_COUNT=500 DIFF_SEED=smoke6-38 DIFF_ATTACHED=1 \
 		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
+	# the attached program with real frames (those rule sets use mark/limit/addrtype,
+	# which it does not take): one plain rule set per family
+	DIFF_PAIRS=1500 DIFF_COUNT=300 DIFF_SEED=smoke DIFF_ATTACHED=1 DIFF_ATTACHED_COUNT=200 \
+		tests/diff/campaign.sh
+	DIFF_FAMILY=6 DIFF_PAIRS=1500 DIFF_COUNT=300 DIFF_SEED=smoke6 DIFF_ATTACHED=1 \
+		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
 
 # the full hand-written + random-packet comparison, then a random rule-set
 # campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
@@ -139,8 +145,14 @@ difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} tests/diff/campaign.sh
+	tests/diff/ctcamp.py
 
-check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test faults difftest-smoke fuzz-smoke kmod-check
+# random conntrack/state rule sets and packet sequences, real packets through
+# the kernel and the attached program at XDP and tc (CT_SETS, default 20; CT_SEED)
+difftest-ct: all
+	tests/diff/ctcamp.py
+
+check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test rulesets-check faults difftest-smoke fuzz-smoke kmod-check
 
 # generated programs against the reference interpreter, attach/replace on veth, real pings
 progtest: all

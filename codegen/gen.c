@@ -735,13 +735,13 @@ static bool gen_runs_a_chain(const struct bf_gen *g)
 /*
  * opts.observe (tc egress next to an XDP program): show the conntrack
  * ICMP query tracker the locally sent packets, run no chain, pass all.
- * A table without conntrack (or IPv6, not tracked yet) passes at once.
+ * A table without conntrack passes at once.
  */
 static void gen_observe(struct bf_gen *g, struct gen_main *m)
 {
 	struct bf_emit *e = &g->e;
 
-	if (g->v6 || !bf_ir_count_field(g->ir, BF_F_CTSTATE)) {
+	if (!bf_ir_count_field(g->ir, BF_F_CTSTATE)) {
 		bf_emit(e, BPF_MOV64_IMM(R0, TC_ACT_OK));
 		bf_emit(e, BPF_EXIT_INSN());
 		return;
@@ -750,7 +750,10 @@ static void gen_observe(struct bf_gen *g, struct gen_main *m)
 	bf_emit(e, BPF_MOV64_REG(R7, BPF_REG_10));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R7, -g->pkt_size));
 	gen_zero(e, 0, g->pkt_size);
-	gen_parse_ip(g, m);
+	if (g->v6)
+		bf_gen6_parse(g, m);
+	else
+		gen_parse_ip(g, m);
 	/* locally generated only (a forwarded packet was seen at ingress) */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, SKB_INGRESS_IFINDEX));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), m->pass);

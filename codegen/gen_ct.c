@@ -792,28 +792,77 @@ uint32_t bf_icmpct_timeout(void)
 	return v;
 }
 
+/* nf_conntrack_icmpv6_timeout, as bf_icmpct_timeout() reads ICMP's */
+static uint32_t ct_icmpq_timeout(const struct bf_gen *g)
+{
+	unsigned int v = 30;	/* the kernel's default */
+	FILE *f;
+
+	if (!g->v6)
+		return bf_icmpct_timeout();
+	f = fopen("/proc/sys/net/netfilter/nf_conntrack_icmpv6_timeout", "re");
+	if (!f)
+		return v;
+	if (fscanf(f, "%u", &v) != 1)
+		v = 30;
+	fclose(f);
+	return v;
+}
+
 /* Does this program feed the tracker (not BPF_PROG_TEST_RUN's)? */
 static bool ct_icmpq_feeds(const struct bf_gen *g)
 {
-	return g->opts.force_hook < 0 && !g->v6;
+	return g->opts.force_hook < 0;
+}
+
+/*
+ * The query's addresses (at pkt + s, pkt + d; 16 bytes, 8-aligned, for
+ * IPv6) into the key, the request's first: r3 = CT_OP_*; clobbers r4.
+ */
+static void ct_icmpq_addrs(struct bf_gen *g, int s, int d)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t rep_addrs = bf_label_new(e), out = bf_label_new(e);
+	int i, n = g->v6 ? 16 : 4, sz = g->v6 ? BPF_DW : BPF_W;
+
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
+	for (i = 0; i < n; i += g->v6 ? 8 : 4) {
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, s + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + i));
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, d + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + 16 + i));
+	}
+	bf_emit_jmp(e, BPF_JMP_A(0), out);
+	bf_label_bind(e, rep_addrs);
+	for (i = 0; i < n; i += g->v6 ? 8 : 4) {
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, d + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + i));
+		bf_emit(e, BPF_LDX_MEM(sz, R4, R7, s + i));
+		bf_emit(e, BPF_STX_MEM(sz, R7, R4, CT_ICMPQ_KEY + 16 + i));
+	}
+	bf_label_bind(e, out);
 }
 
 /*
  * r1 = the ICMP type of a query (l4len >= 8 checked): build the key of
  * its entry at pkt + CT_ICMPQ_KEY and CT_ICMPQ_OP; other types jump to
  * `other`. The query's addresses are at pkt + sa / da, its ICMP header
- * at pkt + l4: the packet's own (BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4),
- * or one an ICMP error quotes.
+ * at pkt + l4: the packet's own (ct_icmpq_key_pkt()), or one an ICMP
+ * error quotes. ICMPv6: echo (128, 129) and node information (139, 140),
+ * as icmpv6_invert_tuple() pairs them; 16-byte addresses.
  */
-static void ct_icmpq_key(struct bf_emit *e, uint32_t other, int sa, int da,
+static void ct_icmpq_key(struct bf_gen *g, uint32_t other, int sa, int da,
 			 int l4)
 {
-	static const uint8_t req[] = { 8, 13, 15, 17 }, rep[] = { 0, 14, 16, 18 };
+	static const uint8_t req4[] = { 8, 13, 15, 17 }, rep4[] = { 0, 14, 16, 18 };
+	static const uint8_t req6[] = { 128, 139 }, rep6[] = { 129, 140 };
+	const uint8_t *req = g->v6 ? req6 : req4, *rep = g->v6 ? rep6 : rep4;
+	size_t i, n = g->v6 ? sizeof(req6) : sizeof(req4);
+	struct bf_emit *e = &g->e;
 	uint32_t is_req = bf_label_new(e), is_rep = bf_label_new(e);
-	uint32_t rep_addrs = bf_label_new(e), common = bf_label_new(e);
-	size_t i;
+	uint32_t common = bf_label_new(e);
 
-	for (i = 0; i < sizeof(req); i++) {
+	for (i = 0; i < n; i++) {
 		uint32_t next = bf_label_new(e);
 
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, req[i], 0), next);
@@ -835,17 +884,7 @@ static void ct_icmpq_key(struct bf_emit *e, uint32_t other, int sa, int da,
 	bf_label_bind(e, common);
 	for (i = 0; i < sizeof(struct bf_icmpct_key); i += 8)
 		bf_emit(e, BPF_ST_MEM(BPF_DW, R7, CT_ICMPQ_KEY + (int32_t)i, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R4, R7, sa));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R5, R7, da));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R3, CT_OP_REPLY, 0), rep_addrs);
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY + 16));
-	common = bf_label_new(e);
-	bf_emit_jmp(e, BPF_JMP_A(0), common);
-	bf_label_bind(e, rep_addrs);
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R5, CT_ICMPQ_KEY));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R7, R4, CT_ICMPQ_KEY + 16));
-	bf_label_bind(e, common);
+	ct_icmpq_addrs(g, sa, da);
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R4, R7, l4 + 4));
 	bf_emit(e, BPF_STX_MEM(BPF_H, R7, R4, CT_ICMPQ_KEY +
 			       (int32_t)offsetof(struct bf_icmpct_key, id)));
@@ -856,8 +895,15 @@ static void ct_icmpq_key(struct bf_emit *e, uint32_t other, int sa, int da,
 			       (int32_t)offsetof(struct bf_icmpct_key, code)));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_KEY +
 			      (int32_t)offsetof(struct bf_icmpct_key, family),
-			      AF_INET));
+			      g->v6 ? AF_INET6 : AF_INET));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R7, R3, CT_ICMPQ_OP));
+}
+
+/* The key of the packet's own query (r1 = its type). */
+static void ct_icmpq_key_pkt(struct bf_gen *g, uint32_t other)
+{
+	ct_icmpq_key(g, other, g->v6 ? BF_PKT_SADDR6 : BF_PKT_SADDR,
+		     g->v6 ? BF_PKT_DADDR6 : BF_PKT_DADDR, BF_PKT_L4);
 }
 
 /*
@@ -889,7 +935,7 @@ static void ct_icmpq_state(struct bf_gen *g, const struct ct_labels *l)
 	struct bf_emit *e = &g->e;
 	uint32_t miss = bf_label_new(e);
 
-	ct_icmpq_key(e, l->invalid, BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4);
+	ct_icmpq_key_pkt(g, l->invalid);
 	ct_icmpq_find(e, miss);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, CT_OP_REPLY, 0), l->est);
@@ -916,12 +962,39 @@ static void ct_icmpq_error(struct bf_gen *g, const struct ct_labels *l)
 	const int in = BF_PKT_L4 + 8, in4 = BF_PKT_L4 + 28;
 
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in4));
-	ct_icmpq_key(e, l->invalid, in + 12, in + 16, in4);
+	ct_icmpq_key(g, l->invalid, in + 12, in + 16, in4);
 	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
 	ct_icmpq_find(e, l->invalid);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, in + 12));
 	bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
+	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
+}
+
+/*
+ * The same for ICMPv6: an error quoting an ICMPv6 query whose header is
+ * at pkt->l4 + `off` (behind the quoted IPv6 header and its extension
+ * headers, ct6_quoted_l4()).
+ */
+static void ct6_icmpq_error(struct bf_gen *g, const struct ct_labels *l,
+			    int off)
+{
+	struct bf_emit *e = &g->e;
+	const int in = BF_PKT_L4 + 8;
+	int i;
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R2, off + 8, 0), l->invalid);
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + off));
+	ct_icmpq_key(g, l->invalid, in + 8, in + 24, BF_PKT_L4 + off);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, CT_ICMPQ_OP, CT_OP_NONE));
+	ct_icmpq_find(e, l->invalid);
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R2, R7, in + 8 + i));
+		bf_emit_jmp(e, BPF_JMP_REG(BPF_JNE, R1, R2, 0), l->invalid);
+	}
 	bf_emit(e, BPF_ST_MEM(BPF_H, R7, BF_PKT_CTSTATE, BF_CT_RELATED));
 	bf_emit_jmp(e, BPF_JMP_A(0), l->done);
 }
@@ -936,7 +1009,7 @@ static void ct_icmpq_update(struct bf_gen *g)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t out = bf_label_new(e), miss = bf_label_new(e);
-	uint64_t tmo = (uint64_t)bf_icmpct_timeout() * 1000000000ULL;
+	uint64_t tmo = (uint64_t)ct_icmpq_timeout(g) * 1000000000ULL;
 
 	bf_emit_mark(e, "conntrack: the ICMP query tracker sees the packet the kernel's conntrack gets");
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, CT_ICMPQ_OP));
@@ -980,11 +1053,11 @@ static void ct_icmpq_egress(struct bf_gen *g)
 	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_FRAGOFF));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 1, 0), skip);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, g->v6 ? 58 : 1, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 8, 0), skip);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4));
-	ct_icmpq_key(e, skip, BF_PKT_SADDR, BF_PKT_DADDR, BF_PKT_L4);
+	ct_icmpq_key_pkt(g, skip);
 	ct_icmpq_update(g);
 	bf_label_bind(e, skip);
 }
@@ -1036,16 +1109,28 @@ static void ct_natbits_join(struct bf_emit *e)
 	bf_label_bind(e, skip);
 }
 
+static void ct6_icmpq_error(struct bf_gen *g, const struct ct_labels *l,
+			    int off);
+
 /*
  * The quoted ports at pkt->l4 + `off` into the inverted IPv6 tuple, when
  * the datagram has them (nf_ct_get_tuple() reads 4 bytes); r9 = the
- * quoted protocol, which must be TCP or UDP.
+ * quoted protocol: TCP or UDP, or an ICMPv6 query whose 8-byte header
+ * fits the copy (the ICMP query tracker's entry).
  */
-static void ct6_quoted_ports(struct bf_emit *e, int off, uint32_t lookup,
-			     uint32_t invalid)
+static void ct6_quoted_ports(struct bf_gen *g, const struct ct_labels *l,
+			     int off, uint32_t lookup)
 {
-	uint32_t tcpudp = bf_label_new(e);
+	struct bf_emit *e = &g->e;
+	uint32_t tcpudp = bf_label_new(e), invalid = l->invalid;
 
+	if (off + 8 <= BF_PKT_L4_MAX) {
+		uint32_t notq = bf_label_new(e);
+
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 58, 0), notq);
+		ct6_icmpq_error(g, l, off);
+		bf_label_bind(e, notq);
+	}
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R9, 6, 0), tcpudp);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R9, 17, 0), invalid);
 	bf_label_bind(e, tcpudp);
@@ -1067,8 +1152,11 @@ static void ct6_quoted_ports(struct bf_emit *e, int off, uint32_t lookup,
  * Longer chains do not fit the copy: INVALID (docs/design-notes.md).
  * Ports into the tuple, r9 = the protocol, then `lookup`.
  */
-static void ct6_quoted_l4(struct bf_emit *e, uint32_t lookup, uint32_t invalid)
+static void ct6_quoted_l4(struct bf_gen *g, const struct ct_labels *l,
+			  uint32_t lookup)
 {
+	struct bf_emit *e = &g->e;
+	uint32_t invalid = l->invalid;
 	const int ext = BF_PKT_L4 + 48;
 	uint32_t opt = bf_label_new(e), frag = bf_label_new(e);
 	uint32_t auth = bf_label_new(e), next8 = bf_label_new(e);
@@ -1102,11 +1190,11 @@ static void ct6_quoted_l4(struct bf_emit *e, uint32_t lookup, uint32_t invalid)
 	bf_emit_jmp(e, BPF_JMP_A(0), auth12);
 	bf_label_bind(e, next8);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R9, R7, ext));
-	ct6_quoted_ports(e, 56, lookup, invalid);
+	ct6_quoted_ports(g, l, 56, lookup);
 	bf_label_bind(e, auth12);
-	ct6_quoted_ports(e, 60, lookup, invalid);
+	ct6_quoted_ports(g, l, 60, lookup);
 	bf_label_bind(e, direct);
-	ct6_quoted_ports(e, 48, lookup, invalid);
+	ct6_quoted_ports(g, l, 48, lookup);
 }
 
 /*
@@ -1130,7 +1218,7 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, in));
 	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R1, 4));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), l->invalid);
-	ct6_quoted_l4(e, lookup, l->invalid);
+	ct6_quoted_l4(g, l, lookup);
 	bf_label_bind(e, lookup);
 	/* the flow the quoted packet belongs to, seen from the other end */
 	for (i = 0; i < 16; i += 8) {
@@ -1159,9 +1247,8 @@ static void ct_icmp6_error(struct bf_gen *g, const struct ct_btf *c,
  * than 8 bytes INVALID; MLD, neighbour discovery and multicast router
  * discovery (130-136, 143, 151, 152) UNTRACKED, as the kernel leaves
  * them; errors (< 128) RELATED to the quoted flow or INVALID; echo and
- * node information queries (128, 139) NEW, their replies (129, 140)
- * ESTABLISHED (the kfuncs cannot look ICMPv6 up: an unsolicited reply is
- * INVALID for the kernel); every other type INVALID (no tuple inverts).
+ * node information queries (128/129, 139/140) from the ICMP query
+ * tracker as for IPv4; every other type INVALID (no tuple inverts).
  */
 static void ct_icmp6(struct bf_gen *g, const struct ct_btf *c,
 		     const struct ct_labels *l)
@@ -1179,11 +1266,7 @@ static void ct_icmp6(struct bf_gen *g, const struct ct_btf *c,
 		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, untracked[i], 0),
 			    l->untracked);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 128, 0), err);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 128, 0), l->new_);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 139, 0), l->new_);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 129, 0), l->est);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 140, 0), l->est);
-	bf_emit_jmp(e, BPF_JMP_A(0), l->invalid);
+	ct_icmpq_state(g, l);	/* 128, 129, 139, 140; the rest INVALID */
 	bf_label_bind(e, err);
 	ct_icmp6_error(g, c, l);
 }

@@ -873,7 +873,7 @@ static uint32_t interp_ct_nolookup(const struct interp_pkt *pkt)
  * extension-header walk failing or ending at NEXTHDR_NONE INVALID;
  * ICMPv6 MLD / neighbour discovery / multicast router discovery
  * UNTRACKED, errors INVALID (no flow), echo and node information
- * queries NEW, their replies ESTABLISHED, other types INVALID.
+ * queries NEW, their replies INVALID (no request), other types INVALID.
  */
 static uint32_t interp6_ct_icmp6(const struct interp_pkt *pkt)
 {
@@ -890,8 +890,6 @@ static uint32_t interp6_ct_icmp6(const struct interp_pkt *pkt)
 			return BF_CT_UNTRACKED;
 	if (type == 128 || type == 139)
 		return BF_CT_NEW;
-	if (type == 129 || type == 140)
-		return BF_CT_ESTABLISHED;
 	return BF_CT_INVALID;
 }
 

@@ -98,9 +98,10 @@ def icmp(typ, code, rest=b"\0\0\0\0", body=b""):
 
 
 def b_sends_icmp(msg):
-    """B's own stack sends an ICMP message to A (a raw socket in B; IPv4)."""
-    subprocess.run(BCMD + " python3 -c \"import socket; s=socket.socket(2,3,1); "
-                   "s.sendto(bytes.fromhex('%s'),('%s',0))\"" % (msg.hex(), SRC),
+    """B's own stack sends an ICMP message to A (a raw socket in B; ICMPv6:
+    the kernel fills the checksum in)."""
+    subprocess.run(BCMD + " python3 -c \"import socket; s=socket.socket(%d,3,%d); "
+                   "s.sendto(bytes.fromhex('%s'),('%s',0))\"" % (AF, ICMP, msg.hex(), SRC),
                    shell=True, timeout=30)
     time.sleep(0.1)
     drain()
@@ -309,9 +310,24 @@ def icmp6_part():
     send("icmp6 param problem udp flow", icmp(4, 0, struct.pack("!I", 6), quoted))
     send("icmp6 type 100 about udp", icmp(100, 0, b"\0\0\0\0", quoted))
     send("icmp6 error cut short", icmp(1, 4, b"\0\0\0\0", quoted[:30]))
-    # queries
+    # queries: A's, and the replies to B's (the ICMP query tracker)
     send("icmp6 echo request", icmp(128, 0, b"\x12\x34\0\1"))
     send("icmp6 echo reply unsolicited", icmp(129, 0, b"\x43\x21\0\1"))
+    b_sends_icmp(icmp_msg(128, 0, b"\x51\x51\0\1"))
+    send("icmp6 echo reply to B's ping", icmp(129, 0, b"\x51\x51\0\1"))
+    send("icmp6 echo reply wrong id", icmp(129, 0, b"\x51\x52\0\1"))
+    send("icmp6 echo reply wrong code", icmp(129, 1, b"\x51\x51\0\1"))
+    send("icmp6 echo reply again", icmp(129, 0, b"\x51\x51\0\2"))
+    send("icmp6 echo request same id", icmp(128, 0, b"\x51\x51\0\3"))
+    # ICMPv6 errors quoting B's echo request: RELATED to the tracked query
+    qping = ip6(58, icmp_msg(128, 0, b"\x51\x51\0\1"), src=DST, dst=SRC)
+    send("icmp6 err quoting B's ping", icmp(1, 3, b"\0\0\0\0", qping))
+    qother = ip6(58, icmp_msg(128, 0, b"\x59\x98\0\1"), src=DST, dst=SRC)
+    send("icmp6 err quoting other ping", icmp(1, 3, b"\0\0\0\0", qother))
+    # B's nf_conntrack_icmpv6_timeout is CT_ICMP_TIMEOUT seconds (run.sh)
+    b_sends_icmp(icmp_msg(128, 0, b"\x53\x53\0\1"))
+    time.sleep(float(os.environ.get("CT_ICMP_TIMEOUT", "5")) + 1.5)
+    send("icmp6 echo reply timed out", icmp(129, 0, b"\x53\x53\0\1"))
     send("icmp6 type 200", icmp(200, 0))
     send("icmp6 redirect", icmp(137, 0, b"\0\0\0\0", bytes(32)))
     # what the kernel leaves UNTRACKED: MLD, neighbour and router discovery

@@ -293,10 +293,12 @@ def build_ip6(pkt, ident):
     if "none" in exts:
         exts = exts[:exts.index("none") + 1]
     nonfirst = isinstance(pkt["frag"], int)
-    if exts and exts[-1] == "none":
-        body = b""
-    elif nonfirst:
+    if nonfirst:
+        # 8 payload bytes, as `bpfilter test -6` (BF_PKT_NONFIRST_LEN),
+        # also after a final ext=...,none
         body = b"\xa5" * 8
+    elif exts and exts[-1] == "none":
+        body = b""
     else:
         body = l4_header(pkt)
     nxt = pkt["proto"]

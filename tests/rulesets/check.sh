@@ -15,6 +15,8 @@
 # at XDP (refused there by design: no skb mark), one SKIP line naming why.
 #
 #   tests/rulesets/check.sh [NAME...]      e.g. ufw server6
+#   tests/rulesets/check.sh PATH/NAME.seq  a sequence next to its NAME.rules
+#                                          (tests/diff/ct-cases: regressions)
 #
 # Exit: 0 all ok, 1 a failure, 4 skipped (not root).
 set -uo pipefail
@@ -46,17 +48,18 @@ if ((${#names[@]} == 0)); then
 	for s in "$here"/*/*.seq; do
 		names+=("$(basename "$s" .seq)")
 	done
+	# the stateful campaign's regressions (tests/diff/ctcamp.py)
+	names+=("$root"/tests/diff/ct-cases/*.seq)
 fi
 
 # play NAME MODE OUT: one run of seqrun.py (bounded by timeout).
 play() {
-	local dir=${1%6}
 	local tag=()
 	# LOG lines are compared too: a per-run tag in the prefixes (rs<pid><k|x|t>:,
 	# the same length in every run) finds them in the kernel log.
-	grep -q -- '-j LOG' "$here/$dir/$1.rules" && tag=(--log-tag "rs$$-$setno${2:0:1}:")
-	timeout 300 /usr/bin/python3 "$here/seqrun.py" --rules "$here/$dir/$1.rules" \
-		--seq "$here/$dir/$1.seq" --mode "$2" --bpfilter "$BPFILTER" --tmp "$3.d" \
+	grep -q -- '-j LOG' "$rules" && tag=(--log-tag "rs$$-$setno${2:0:1}:")
+	timeout 300 /usr/bin/python3 "$here/seqrun.py" --rules "$rules" \
+		--seq "$seq" --mode "$2" --bpfilter "$BPFILTER" --tmp "$3.d" \
 		"${tag[@]}" >"$3" 2>"$3.err"
 }
 
@@ -74,13 +77,19 @@ fi
 setno=10
 for name in "${names[@]}"; do
 	setno=$((setno + 1))
-	dir=${name%6}
-	seq=$here/$dir/$name.seq
+	if [[ $name == *.seq ]]; then	# a path: NAME.seq next to NAME.rules
+		seq=$name
+		rules=${name%.seq}.rules
+		name=$(basename "$name" .seq)
+	else
+		seq=$here/${name%6}/$name.seq
+		rules=$here/${name%6}/$name.rules
+	fi
 	if [[ ! -f $seq ]]; then
 		tap not_ok "$name: no sequence file $seq"
 		continue
 	fi
-	echo "# ---- $name ($dir/$name.rules, $(grep -cE '^(INPUT|FORWARD|OUTPUT) ' "$seq") packets)"
+	echo "# ---- $name (${rules#"$root"/}, $(grep -cE '^(INPUT|FORWARD|OUTPUT) ' "$seq") packets)"
 	k=$tmp/$name.kernel
 	mkdir -p "$k.d"
 	play "$name" kernel "$k"
@@ -106,7 +115,7 @@ for name in "${names[@]}"; do
 	done < <(grep -E '^[0-9]+ ' "$k")
 	for hook in $HOOKS; do
 		b=$tmp/$name.$hook
-		if [[ $hook == xdp ]] && grep -qE -- '-m mark( |$)' "$here/$dir/$name.rules"; then
+		if [[ $hook == xdp ]] && grep -qE -- '-m mark( |$)' "$rules"; then
 			# refused by design (issue 3), so played at tc only
 			tap ok "$name xdp: not played" "SKIP -m mark is refused at XDP by design: XDP has no skb mark (README); played at tc"
 			continue

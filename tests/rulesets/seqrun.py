@@ -199,6 +199,10 @@ class Topo:
 			ns = self.ns[name]
 			sh("ip", "netns", "add", ns)
 			self.created.append(ns)
+			if v6:	# no MLD reports from the endpoints: H's INPUT would see them
+				for t in ("131", "132", "143"):	# at random times (at XDP, bpfilter's too)
+					self.nsx(ns, "ip6tables-legacy", "-w", "-A", "OUTPUT", "-p", "ipv6-icmp",
+					         "-m", "icmp6", "--icmpv6-type", t, "-j", "DROP")
 			sh("ip", "link", "add", "name", n["ifname"], "netns", self.host,
 			   "address", "02:77:00:00:%02x:01" % i, "type", "veth", "peer",
 			   "name", "ep0", "netns", ns, "address", "02:77:00:00:%02x:02" % i)
