@@ -131,9 +131,12 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.202.0.2", 2229))
 s.connect(("10.202.0.1", 40001))
 print("ready", flush=True)
-time.sleep(3)' >"$tmp/holder" &
+time.sleep(30)' >"$tmp/holder" &
+	# the holder lives until it is killed below (at most 30 s): under load
+	# neither its start nor the sender's may race a fixed lifetime
 	local hp=$! i
-	for ((i = 0; i < 50; i++)); do grep -q ready "$tmp/holder" 2>/dev/null && break; sleep 0.1; done
+	for ((i = 0; i < 200; i++)); do grep -q ready "$tmp/holder" 2>/dev/null && break; sleep 0.1; done
+	grep -q ready "$tmp/holder" 2>/dev/null || echo "# the uid 1234 socket holder did not start in 20 s"
 	ip netns exec "$A" python3 "$SEND" udp-port-2229 10.202.0.1 10.202.0.2
 	sleep 0.2
 	kill "$hp" 2>/dev/null || true
