@@ -117,6 +117,10 @@ class Pools:
         self.mark = False
         self.rt = False
         self.features = set()
+        # IPv6: -m frag ids, -m hbh/-m dst option lists, -m addrtype
+        self.fhids = {0, 1, 0xffffffff}
+        self.optlists = {"hop": [], "dst": []}
+        self.addrtype6 = False
 
 
 def ip2int(a):
@@ -466,6 +470,12 @@ def gen_new(rng, pools, chain, parts, builtin, family=4):
         parts.append(gen_addrtype(rng, pools, chain if builtin else "ANY"))
     if "rt" in feat and family == 6 and rng.random() < 0.3:
         parts.append(gen_rt(rng, pools))
+    if "frag" in feat and family == 6 and rng.random() < 0.3:
+        parts.append(gen_frag(rng, pools))
+    if "opts" in feat and family == 6 and rng.random() < 0.3:
+        parts.append(gen_opts(rng, pools, rng.choice(("hop", "dst"))))
+    if "addrtype" in feat and family == 6 and rng.random() < 0.2:
+        parts.append(gen_addrtype6(rng, pools, chain if builtin else "ANY"))
 
 
 def gen_target(rng, chain, users, parts=(), feat=(), family=4):
@@ -529,10 +539,10 @@ def avoid(rs, what):
 # set: mark rule sets are judged at tc only, limit and addrtype ones are
 # not sent through the attached program).
 FEATURES = {"mark": 0.25, "limit": 0.25, "addrtype": 0.3, "rt": 0.4,
-            "log": 0.35, "reject": 0.35}
-# What a family has no such thing for (-m addrtype for IPv6 is not in the
-# generator yet); campaign.py adds what bpfilter still refuses.
-NO_FEATURES = {4: {"rt"}, 6: {"addrtype"}}
+            "log": 0.35, "reject": 0.35, "frag": 0.4, "opts": 0.4}
+# What a family has no such thing for; campaign.py adds what bpfilter
+# still refuses.
+NO_FEATURES = {4: {"rt", "frag", "opts"}, 6: set()}
 
 
 def pick_features(rng, family):
@@ -567,7 +577,7 @@ def generate(rng, avoid_bugs=(), family=4):
                                                       family)))
     rs.prune()
     reject_output(rs)
-    if rs.uses("addrtype"):
+    if family == 4 and rs.uses("addrtype"):
         rs.netns = list(ADDRTYPE_NETNS)
     avoid(rs, avoid_bugs)
     return rs, pools
@@ -671,6 +681,93 @@ def gen_hl(rng, pools):
     op = rng.choice(("eq", "eq", "lt", "gt"))
     neg = "! " if op == "eq" and inv(rng) else ""
     return "-m hl %s--hl-%s %d" % (neg, op, val)
+
+
+FRAG_IDS = (0, 1, 5, 100, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff)
+# Option types for hop-by-hop headers: none the kernel's ip6_parse_tlv()
+# drops before any hook (the two high bits 00; router alert only with
+# length 2, PadN within 7 bytes of padding); destination options any.
+HBH_TYPES = (0, 1, 5, 30, 31, 62)
+DST_TYPES = (0, 1, 5, 30, 31, 62, 0x80, 0xc2, 255)
+
+
+def gen_frag(rng, pools):
+    """-m frag (ip6t_frag): --fragid [!] a[:b] (ranges at the ends of 32
+    bits, reversed ones too), --fraglen (never compared), --fragres,
+    --fragfirst, --fragmore / --fraglast."""
+    parts = []
+    if rng.random() < 0.6:
+        a = rng.choice(FRAG_IDS)
+        spec = "%d" % a
+        ends = [a]
+        if rng.random() < 0.5:
+            b = min(a + rng.choice((0, 1, 100, 1 << 20)), 0xffffffff)
+            if rng.random() < 0.1:
+                a, b = b, max(a - 1, 0)
+            spec = "%d:%d" % (a, b)
+            ends.append(b)
+        for e in ends:
+            pools.fhids.update(x & 0xffffffff for x in (e - 1, e, e + 1))
+        parts.append(("! " if inv(rng) else "") + "--fragid " + spec)
+    if rng.random() < 0.15:
+        parts.append("--fraglen %d" % rng.choice((0, 8, 99, 1480)))
+    if rng.random() < 0.25:
+        parts.append("--fragres")
+    if rng.random() < 0.3:
+        parts.append("--fragfirst")
+    roll = rng.random()
+    if roll < 0.25:
+        parts.append("--fragmore")
+    elif roll < 0.5:
+        parts.append("--fraglast")
+    if not parts:
+        parts.append("--fragid %d" % rng.choice(FRAG_IDS))
+    return "-m frag " + " ".join(parts)
+
+
+def gen_opts(rng, pools, kind):
+    """-m hbh / -m dst (ip6t_opts): [!] --hbh-len/--dst-len (bytes),
+    --hbh-opts/--dst-opts type[:len],... (the options in order)."""
+    name = "hbh" if kind == "hop" else "dst"
+    parts = []
+    if rng.random() < 0.5:
+        parts.append(("! " if inv(rng) else "") + "--%s-len %d" %
+                     (name, rng.choice((8, 8, 16, 24, 0, 9))))
+    if not parts or rng.random() < 0.7:
+        types = HBH_TYPES if kind == "hop" else DST_TYPES
+        opts = []
+        for _ in range(rng.choice((1, 1, 2, 3, 4))):
+            t = rng.choice(types)
+            if t == 0:
+                opts.append((0, None))
+                continue
+            ln = rng.choice((None, 0, 2, 2, 4)) if t != 5 else \
+                rng.choice((None, 2))
+            opts.append((t, ln))
+        pools.optlists[kind].append(opts)
+        parts.append("--%s-opts " % name + ",".join(
+            str(t) if ln is None else "%d:%d" % (t, ln) for t, ln in opts))
+    return "-m %s " % name + " ".join(parts)
+
+
+def gen_addrtype6(rng, pools, chain):
+    """-m addrtype in ip6tables: UNSPEC, UNICAST, MULTICAST (the others
+    need the kernel's route lookup, which bpfilter refuses)."""
+    types = ("UNSPEC", "UNICAST", "MULTICAST")
+    parts = []
+    pools.addrtype6 = True
+    if rng.random() < 0.6:
+        parts.append(("! " if inv(rng) else "") + "--src-type " +
+                     ",".join(rng.sample(types, rng.choice((1, 1, 2)))))
+    if not parts or rng.random() < 0.5:
+        parts.append(("! " if inv(rng) else "") + "--dst-type " +
+                     ",".join(rng.sample(types, rng.choice((1, 1, 2)))))
+    roll = rng.random()
+    if chain in ("INPUT", "FORWARD") and roll < 0.2:
+        parts.append("--limit-iface-in")
+    elif chain in ("OUTPUT", "FORWARD") and roll < 0.4:
+        parts.append("--limit-iface-out")
+    return "-m addrtype " + " ".join(parts)
 
 
 def gen_rule6(rng, pools, chain, allow_mac=True):
@@ -942,6 +1039,131 @@ def rt_cut(exts, ln):
     return False
 
 
+def hbh_ok(opts):
+    """Would the kernel's ip6_parse_tlv() pass a hop-by-hop header with
+    these option bytes (and the Pad1 bytes filling it to 8)?"""
+    n = (2 + len(opts) + 7) // 8 * 8
+    hdr = b"\0\0" + opts + b"\0" * (n - 2 - len(opts))
+    off, pad, count = 2, 0, 0
+    while off < n:
+        t = hdr[off]
+        if t == 0:
+            pad += 1
+            off += 1
+            if pad > 7:
+                return False
+            continue
+        if off + 1 >= n or off + 2 + hdr[off + 1] > n:
+            return False
+        ln = hdr[off + 1] + 2
+        if t == 1:
+            pad += ln
+            if pad > 7 or any(hdr[off + 2:off + ln]):
+                return False
+        else:
+            pad = 0
+            count += 1
+            if t >> 6 or (t == 5 and ln != 4):
+                return False
+        off += ln
+    return count <= 8
+
+
+def opt_bytes(rng, spec):
+    out = b""
+    for t, ln in spec:
+        if t == 0:
+            out += b"\0"
+            continue
+        if ln is None:
+            ln = 2 if t == 5 else rng.choice((0, 2, 4))
+        out += bytes([t, ln]) + b"\0" * ln
+    return out
+
+
+def pick_xopts(rng, pools, kind):
+    """hopts=/dopts= for a rule set's option lists: the list itself, one
+    type or length off, an option less or more, (destination options) an
+    option running past the header's end; hop-by-hop ones only as the
+    kernel's ip6_parse_tlv() passes them."""
+    types = HBH_TYPES if kind == "hop" else DST_TYPES
+    for _ in range(5):
+        spec = list(rng.choice(pools.optlists[kind]))
+        roll = rng.random()
+        i = rng.randrange(len(spec))
+        t, ln = spec[i]
+        if roll < 0.45:
+            pass
+        elif roll < 0.6:
+            spec[i] = (rng.choice(types), ln)
+        elif roll < 0.75:
+            spec[i] = (t, max((ln if ln is not None else 2) +
+                              rng.choice((-1, 1)), 0))
+        elif roll < 0.85:
+            if rng.random() < 0.5 and len(spec) > 1:
+                spec.pop()
+            else:
+                spec.append((rng.choice(types), rng.choice((None, 0))))
+        out = opt_bytes(rng, spec)
+        if kind == "dst" and roll >= 0.85:
+            n = (2 + len(out) + 7) // 8 * 8
+            out += bytes([30, n - len(out) + rng.choice((-2, -1, 0, 4))])
+        if len(out) > 60:
+            continue
+        if kind == "dst" or hbh_ok(out):
+            return out.hex()
+    return None
+
+
+def xhdr_len(kind, toks):
+    """The size of ext= header kind in packet6's tokens."""
+    key = {"hop": "hopts=", "dst": "dopts="}.get(kind)
+    for t in toks:
+        if key and t.startswith(key):
+            return (2 + len(t) // 2 - 3 + 7) // 8 * 8
+    return 16 if kind == "ah" else 8
+
+
+def pick_fh(rng, pools, exts, frag, toks):
+    """-m frag rule sets: a fragment header (first, non-first, last,
+    atomic) with ids at the rules' range ends, reserved fields set."""
+    if rng.random() < 0.5 and "frag" not in exts:
+        at = 1 if exts[:1] == ["hop"] else 0
+        exts.insert(rng.randrange(at, len(exts) + 1)
+                    if exts[-1:] != ["none"] else at, "frag")
+        frag = rng.choice(("first", "nonfirst", "none", "1", "8191"))
+    if "frag" in exts and rng.random() < 0.8:
+        f = [rng.choice(sorted(pools.fhids))]
+        if rng.random() < 0.3:
+            f.append(rng.choice((0, 0, 1, 255)))
+            if rng.random() < 0.6:
+                f.append(rng.choice((0, 1, 2, 3)))
+                if rng.random() < 0.5:
+                    f.append(rng.choice((0, 1)))
+        toks.append("fh=" + ":".join(str(x) for x in f))
+    return frag
+
+
+def addr6_extra(rng, pools, chain, toks):
+    """-m addrtype rule sets: the unspecified source (INPUT), IPv4-mapped
+    and -compatible sources, a multicast destination at INPUT, a mapped
+    one at OUTPUT."""
+    roll = rng.random()
+    if roll < 0.1 and chain == "INPUT":
+        toks[0] = "src=::"
+    elif roll < 0.2:
+        toks[0] = "src=::ffff:10.0.0.%d" % rng.choice((0, 2))
+    elif roll < 0.25:
+        toks[0] = "src=::10.0.0.2"
+    roll = rng.random()
+    if roll < 0.12 and chain == "INPUT":
+        toks[1] = "dst=ff02::1"
+        return True
+    if roll < 0.2 and chain == "OUTPUT":
+        toks[1] = "dst=::ffff:10.0.0.1"
+    return False
+
+
 def packet6(rng, pools, chain, avoid_bugs=()):
     toks = ["src=" + pick_addr6(rng, pools, chain, "src"),
             "dst=" + pick_addr6(rng, pools, chain, "dst")]
@@ -983,8 +1205,27 @@ def packet6(rng, pools, chain, avoid_bugs=()):
     exts, frag = pick_ext(rng, chain)
     if pools.rt and rng.random() < 0.3 and "rt" not in exts:
         exts.insert(1 if exts[:1] == ["hop"] else 0, "rt")
+    mcast = pools.addrtype6 and addr6_extra(rng, pools, chain, toks)
+    xtoks = []
+    if "frag" in pools.features:
+        frag = pick_fh(rng, pools, exts, frag, xtoks)
+    for kind, name in (("hop", "hopts"), ("dst", "dopts")):
+        if not pools.optlists[kind] or rng.random() < 0.2:
+            continue
+        if kind not in exts and rng.random() < 0.6:
+            if kind == "hop":
+                exts.insert(0, "hop")
+            else:
+                exts.insert(rng.randrange(1 if exts[:1] == ["hop"] else 0,
+                                          len(exts) + 1)
+                            if exts[-1:] != ["none"] else 0, "dst")
+        if kind in exts:
+            opts = pick_xopts(rng, pools, kind)
+            if opts:
+                xtoks.append("%s=%s" % (name, opts))
     if exts:
         toks.append("ext=" + ",".join(exts))
+    toks += xtoks
     if "rt" in exts and pools.rt and rng.random() < 0.8:
         typ, segs, hlen, res = rng.choice(sorted(pools.rts))
         if rng.random() < 0.3:
@@ -992,14 +1233,27 @@ def packet6(rng, pools, chain, avoid_bugs=()):
         toks.append("rt=%d:%d:%d:%d" % (typ, segs, hlen, res))
     if frag:
         toks.append("frag=" + frag)
-    ext_len = sum(16 if e == "ah" else 8 for e in exts if e != "none")
+    ext_len = sum(xhdr_len(e, toks) for e in exts if e != "none")
     rt_tok = [t for t in toks if t.startswith("rt=")]
     if rt_tok:
         ext_len += 8 * int(rt_tok[0].split(":")[2])
     # ip6_rcv_core() parses only a first hop-by-hop header.
-    hop = 48 if exts and exts[0] == "hop" else 40
+    hop = 40 + xhdr_len("hop", toks) if exts and exts[0] == "hop" else 40
     roll = rng.random()
     ln = None
+    cut = [e for e in exts if e in ("frag", "dst") and
+           ("frag" in pools.features or pools.optlists["dst"])]
+    if cut and "none" not in exts and rng.random() < 0.15:
+        # Cut inside (or just before / after) a fragment or destination
+        # options header.
+        kind = rng.choice(cut)
+        off = 40
+        for e in exts[:exts.index(kind)]:
+            off += xhdr_len(e, toks)
+        ln = off + rng.randrange(0, xhdr_len(kind, toks) + 1)
+        roll = 1
+        if ln < hop:
+            ln = None
     if roll < 0.12:
         # Cut anywhere after the hop-by-hop header (ip6_rcv_core() drops
         # a cut one before any hook): into other headers, into L4.
@@ -1020,6 +1274,8 @@ def packet6(rng, pools, chain, avoid_bugs=()):
             toks.append("pkttype=" + rng.choice(("broadcast", "multicast")))
         if rng.random() < 0.3:
             toks.append("smac=" + rng.choice(sorted(pools.macs)))
+    if mcast and not any(t.startswith("pkttype=") for t in toks):
+        toks.append("pkttype=multicast")
     pick_mark(rng, pools, toks)
     return " ".join(toks)
 
