@@ -1154,13 +1154,16 @@ def xhdr_len(kind, toks):
 
 def pick_fh(rng, pools, exts, frag, toks):
     """-m frag rule sets: a fragment header (first, non-first, last,
-    atomic) with ids at the rules' range ends, reserved fields set."""
+    atomic) with ids at the rules' range ends, reserved fields set; fh=
+    on every packet with one."""
     if rng.random() < 0.5 and "frag" not in exts:
         at = 1 if exts[:1] == ["hop"] else 0
         exts.insert(rng.randrange(at, len(exts) + 1)
                     if exts[-1:] != ["none"] else at, "frag")
         frag = rng.choice(("first", "nonfirst", "none", "1", "8191"))
-    if "frag" in exts and rng.random() < 0.8:
+    # Always fh=: without it the oracle's fragment id is the packet's
+    # ident, `bpfilter test`'s 1 (campaign rg2c/22, rg2c/31).
+    if "frag" in exts:
         f = [rng.choice(sorted(pools.fhids))]
         if rng.random() < 0.3:
             f.append(rng.choice((0, 0, 1, 255)))
