@@ -152,6 +152,25 @@ static int addrs6_add(struct addrs6_ctx *c, const struct addrs6_route *r)
 	return 0;
 }
 
+/*
+ * A route out of the loopback device that is not type local and not ::1
+ * is held as a reject route by the kernel (RTF_REJECT, the dump still
+ * says its type; measured: unicast and anycast routes via lo answer
+ * UNREACHABLE). lo is ifindex 1 in every network namespace.
+ */
+static bool addrs6_via_lo(const struct nlattr **tb, const struct rtmsg *rtm,
+			  const struct addrs6_route *r)
+{
+	static const uint8_t loopback[16] = { [15] = 1 };
+
+	/* reject and throw routes show dev lo too: their own answer */
+	if (!tb[RTA_OIF] || mnl_attr_get_u32(tb[RTA_OIF]) != 1 ||
+	    rtm->rtm_type == RTN_LOCAL ||
+	    (r->val.bits & (XT_ADDRTYPE_UNREACHABLE | BF_ADT6_THROW)))
+		return false;
+	return rtm->rtm_dst_len != 128 || memcmp(r->key.addr, loopback, 16);
+}
+
 static int addrs6_route_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
@@ -177,6 +196,8 @@ static int addrs6_route_cb(const struct nlmsghdr *nlh, void *data)
 	r.prio = tb[RTA_PRIORITY] ? mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0;
 	r.val.bits = addrs6_bits(rtm->rtm_type);
 	r.gateway = addrs6_gateway(tb);
+	if (addrs6_via_lo(tb, rtm, &r))
+		r.val.bits = XT_ADDRTYPE_UNREACHABLE;
 	if (addrs6_add(c, &r))
 		c->err = -ENOMEM;
 	return MNL_CB_OK;
