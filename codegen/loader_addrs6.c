@@ -7,8 +7,8 @@
  * in table local, then main; a throw route or no route goes on, and no
  * route at all is ip6_null_entry (UNREACHABLE). Per table the longest
  * prefix wins, of equal prefixes the lowest metric. A route's answer:
- * LOCAL for RTF_LOCAL (type local), ANYCAST for RTF_ANYCAST (type
- * anycast), UNREACHABLE for a reject route (unreachable, prohibit,
+ * LOCAL for RTF_LOCAL (type local), ANYCAST for RTF_ANYCAST (addrconf's
+ * anycast routes), UNREACHABLE for a reject route (unreachable, prohibit,
  * blackhole: the dst carries an error). ipv6_anycast_destination() also
  * says ANYCAST when the address is the prefix address of a gateway-less
  * route shorter than /127: that address gets its own /128 entry.
@@ -104,13 +104,17 @@ static bool addrs6_gateway(const struct nlattr **tb)
 	return nh->rtnh_len > sizeof(*nh);	/* it carries RTA_GATEWAY */
 }
 
-static uint32_t addrs6_bits(uint8_t type)
+/*
+ * RTF_ANYCAST is set by addrconf only (proto kernel); an anycast route a
+ * user adds is a plain route to the kernel (measured).
+ */
+static uint32_t addrs6_bits(const struct rtmsg *rtm)
 {
-	switch (type) {
+	switch (rtm->rtm_type) {
 	case RTN_LOCAL:
 		return XT_ADDRTYPE_LOCAL;
 	case RTN_ANYCAST:
-		return XT_ADDRTYPE_ANYCAST;
+		return rtm->rtm_protocol == RTPROT_KERNEL ? XT_ADDRTYPE_ANYCAST : 0;
 	case RTN_UNREACHABLE:
 	case RTN_PROHIBIT:
 	case RTN_BLACKHOLE:
@@ -194,7 +198,7 @@ static int addrs6_route_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) >= 16)
 		memcpy(r.key.addr, mnl_attr_get_payload(tb[RTA_DST]), 16);
 	r.prio = tb[RTA_PRIORITY] ? mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0;
-	r.val.bits = addrs6_bits(rtm->rtm_type);
+	r.val.bits = addrs6_bits(rtm);
 	r.gateway = addrs6_gateway(tb);
 	if (addrs6_via_lo(tb, rtm, &r))
 		r.val.bits = XT_ADDRTYPE_UNREACHABLE;
