@@ -48,6 +48,7 @@ static const char *dump_map(int32_t id)
 	case BF_MAP_SCRATCH: return "bpfilter_scr";
 	case BF_MAP_ICMPCT: return "bpfilter_icq";
 	case BF_MAP_ICMPRL: return "bpfilter_irl";
+	case BF_MAP_ADDRTYPE6: return "bpfilter_ad6";
 	}
 	return "?";
 }

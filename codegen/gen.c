@@ -523,6 +523,51 @@ static void gen_addrtype_fill(struct bf_gen *g)
 }
 
 /*
+ * ip6tables -m addrtype LOCAL/ANYCAST/UNREACHABLE: match_lookup_rt6()'s
+ * bits for the address at pkt + addr_off into pkt + type_off: the longest
+ * prefix of BF_MAP_ADDRTYPE6 in table local, then main (a throw route or
+ * no route goes on), else UNREACHABLE. pkt->l4 is the key's scratch.
+ */
+static void gen6_addrtype_one(struct bf_gen *g, int addr_off, int type_off)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t done = bf_label_new(e), unreach = bf_label_new(e);
+	int tbl;
+
+	bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L4, 32 + 128));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, addr_off));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, BF_PKT_L4 + 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, addr_off + 8));
+	bf_emit(e, BPF_STX_MEM(BPF_DW, R7, R1, BF_PKT_L4 + 16));
+	for (tbl = 0; tbl < 2; tbl++) {
+		uint32_t next = tbl ? unreach : bf_label_new(e);
+
+		bf_emit(e, BPF_ST_MEM(BPF_W, R7, BF_PKT_L4 + 4, tbl));
+		bf_emit_ld_map(e, R1, BF_MAP_ADDRTYPE6);
+		bf_emit(e, BPF_MOV64_REG(R2, R7));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, BF_PKT_L4));
+		bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), next);
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R0, 0));
+		bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JSET, R1, BF_ADT6_THROW, 0), next);
+		bf_emit(e, BPF_STX_MEM(BPF_B, R7, R1, type_off));
+		bf_emit_jmp(e, BPF_JMP_A(0), done);
+		if (!tbl)
+			bf_label_bind(e, next);
+	}
+	bf_label_bind(e, unreach);
+	bf_emit(e, BPF_ST_MEM(BPF_B, R7, type_off, 0x80));	/* UNREACHABLE */
+	bf_label_bind(e, done);
+}
+
+static void gen6_addrtype_fill(struct bf_gen *g)
+{
+	bf_emit_mark(&g->e, "addrtype6: route types of saddr and daddr (BF_MAP_ADDRTYPE6)");
+	gen6_addrtype_one(g, BF_PKT_SADDR6, BF_PKT_STYPE);
+	gen6_addrtype_one(g, BF_PKT_DADDR6, BF_PKT_DTYPE);
+}
+
+/*
  * The skb mark does not exist at XDP: a table whose rules at this hook
  * use -m mark is refused, naming the first such rule (-EINVAL, as the
  * kernel refuses a match at a hook it cannot run at).
@@ -808,6 +853,8 @@ static void gen_main(struct bf_gen *g)
 	bf_label_bind(e, m.chain_sel);
 	if (g->uses_addrtype)
 		gen_addrtype_fill(g);
+	if (g->uses_addrtype6)
+		gen6_addrtype_fill(g);
 	gen_copy_l4(g);
 	if (g->uses_ct)
 		bf_gen_ct_state(g);

@@ -165,6 +165,7 @@ struct bf_gen {
 	bool uses_mark;		/* fill pkt->mark (tc only) */
 	bool uses_limit;	/* chain functions call bpf_jiffies64 */
 	bool uses_addrtype;	/* fill pkt's address types */
+	bool uses_addrtype6;	/* IPv6 route lookups into STYPE/DTYPE */
 	bool uses_rt;		/* IPv6: record the routing header (BF_PKT6_RT) */
 	bool v6;		/* ir->family == AF_INET6 */
 	int pkt_size;		/* BF_PKT_SIZE or BF_PKT6_SIZE: pkt = fp - this */

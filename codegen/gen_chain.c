@@ -579,6 +579,8 @@ static int gen6_xh_pred(struct bf_gen *g, const struct bf_pred *p,
 
 /* XT_ADDRTYPE_UNSPEC, _UNICAST, _MULTICAST: what BF_F_ADDRTYPE6 decides */
 #define BF_ADT6_TYPES	(0x01 | 0x02 | 0x20)
+/* XT_ADDRTYPE_LOCAL, _ANYCAST, _UNREACHABLE: the route lookup's bits */
+#define BF_ADT6_LOOKUP	(0x04 | 0x10 | 0x80)
 
 /*
  * match_type6() for the bits in `mask` (ir.h BF_F_ADDRTYPE6) on the
@@ -612,7 +614,22 @@ static void gen6_addrtype_side(struct bf_emit *e, int off, uint32_t mask,
 	bf_label_bind(e, unicast);
 }
 
-/* addrtype_mt6() without the route lookup (ir.h BF_F_ADDRTYPE6) */
+/*
+ * match_type6()'s lookup part: !!(mask & match_lookup_rt6()), the bits
+ * bpfilter_main stored at pkt + type_off (gen6_addrtype_fill()).
+ */
+static void gen6_addrtype_lookup(struct bf_emit *e, int type_off,
+				 uint32_t mask, uint32_t fail)
+{
+	mask &= BF_ADT6_LOOKUP;
+	if (!mask)
+		return;
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, type_off));
+	bf_emit(e, BPF_ALU32_IMM(BPF_AND, R1, mask));
+	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, 0, 0), fail);
+}
+
+/* addrtype_mt6() (ir.h BF_F_ADDRTYPE6) */
 static void gen6_addrtype(struct bf_emit *e, const struct bf_pred *p,
 			  uint32_t next)
 {
@@ -627,6 +644,8 @@ static void gen6_addrtype(struct bf_emit *e, const struct bf_pred *p,
 			continue;
 		gen6_addrtype_side(e, side ? BF_PKT_DADDR6 : BF_PKT_SADDR6, mask,
 				   inv ? fail : next);
+		gen6_addrtype_lookup(e, side ? BF_PKT_DTYPE : BF_PKT_STYPE, mask,
+				     inv ? fail : next);
 		if (inv)
 			bf_emit_jmp(e, BPF_JMP_A(0), next);
 		bf_label_bind(e, fail);
@@ -821,7 +840,10 @@ static int gen_pred(struct bf_gen *g, const struct bf_pred *p,
 	case BF_F_OPTS6:
 		return gen6_xh_pred(g, p, fn, next);
 	case BF_F_ADDRTYPE6:
-		if (p->inv || ((p->lo | p->hi) & ~BF_ADT6_TYPES))
+		if (p->inv || ((p->lo | p->hi) & ~(BF_ADT6_TYPES | BF_ADT6_LOOKUP)))
+			return -EINVAL;
+		/* the device-strict lookup (--limit-iface-*) is not modelled */
+		if (((p->lo | p->hi) & BF_ADT6_LOOKUP) && (p->flags & 0x0c))
 			return -EINVAL;
 		gen6_addrtype(e, p, next);
 		return 0;
@@ -1214,6 +1236,9 @@ void bf_gen_reach(struct bf_gen *g, uint32_t ci)
 				g->uses_limit = true;
 			if (r->preds[k].field == BF_F_ADDRTYPE)
 				g->uses_addrtype = true;
+			if (r->preds[k].field == BF_F_ADDRTYPE6 &&
+			    ((r->preds[k].lo | r->preds[k].hi) & BF_ADT6_LOOKUP))
+				g->uses_addrtype6 = true;
 			if (r->preds[k].field == BF_F_RT)
 				g->uses_rt = true;
 			if (r->preds[k].field == BF_F_CTSTATE)

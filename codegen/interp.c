@@ -519,8 +519,17 @@ static bool interp_addrtype(const struct interp *in, const struct bf_pred *p)
 	return true;
 }
 
-/* match_type6() without the route lookup (ir.h BF_F_ADDRTYPE6) */
-static bool interp6_type(const uint8_t *a, uint32_t mask)
+/* match_lookup_rt6(net, NULL, a): env's routes, else "no route" */
+static uint32_t interp6_lookup(const struct interp *in, const uint8_t *a)
+{
+	if (!in->env || !in->env->addr6_lookup)
+		return 0x80;	/* XT_ADDRTYPE_UNREACHABLE */
+	return in->env->addr6_lookup(in->env->addr6_ctx, a);
+}
+
+/* match_type6() (ir.h BF_F_ADDRTYPE6) */
+static bool interp6_type(const struct interp *in, const uint8_t *a,
+			 uint32_t mask)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	bool mc = a[0] == 0xff, any = interp6_zero(a, 16);
@@ -530,15 +539,22 @@ static bool interp6_type(const uint8_t *a, uint32_t mask)
 		return false;
 	if ((mask & 0x02) && !unicast)
 		return false;
-	return !((mask & 0x01) && !any);
+	if ((mask & 0x01) && !any)
+		return false;
+	/* LOCAL, ANYCAST, UNREACHABLE: one of them from the route lookup */
+	if (mask & (0x04 | 0x10 | 0x80))
+		return !!(mask & interp6_lookup(in, a));
+	return true;
 }
 
 /* addrtype_mt6(): each side with bits, XOR its inversion */
-static bool interp6_addrtype(const struct interp_pkt *pkt, const struct bf_pred *p)
+static bool interp6_addrtype(const struct interp *in, const struct bf_pred *p)
 {
-	if (p->lo && interp6_type(pkt->saddr6, p->lo) == !!(p->flags & 1))
+	const struct interp_pkt *pkt = in->pkt;
+
+	if (p->lo && interp6_type(in, pkt->saddr6, p->lo) == !!(p->flags & 1))
 		return false;
-	if (p->hi && interp6_type(pkt->daddr6, p->hi) == !!(p->flags & 2))
+	if (p->hi && interp6_type(in, pkt->daddr6, p->hi) == !!(p->flags & 2))
 		return false;
 	return true;
 }
@@ -668,7 +684,7 @@ static bool interp_test(const struct interp *in, const struct bf_pred *p)
 	case BF_F_CTSTATE:
 		return (pkt->ctstate & p->value) != 0;
 	case BF_F_ADDRTYPE6:
-		return interp6_addrtype(pkt, p);
+		return interp6_addrtype(in, p);
 	case BF_F_SADDR6:
 		return interp6_addr(pkt->saddr6, p);
 	case BF_F_DADDR6:

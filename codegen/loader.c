@@ -136,6 +136,9 @@ int bf_maps_create(const struct bf_ir *ir, struct bf_maps *maps,
 	maps->fd[BF_MAP_ADDRTYPE] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE,
 		"bpfilter_adt", sizeof(struct bf_addrtype_key),
 		sizeof(struct bf_addrtype_val), BF_ADDRTYPE_MAX, &noprealloc);
+	maps->fd[BF_MAP_ADDRTYPE6] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE,
+		"bpfilter_ad6", sizeof(struct bf_addrtype6_key),
+		sizeof(struct bf_addrtype6_val), BF_ADDRTYPE_MAX, &noprealloc);
 	maps->fd[BF_MAP_LOG] = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
 		"bpfilter_log", 0, 0, maps_log_ring_size(ir), NULL);
 	maps->fd[BF_MAP_SCRATCH] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,

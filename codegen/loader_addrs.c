@@ -193,6 +193,8 @@ int bf_maps_sync_addrs(const struct bf_ir *ir, const struct bf_maps *maps)
 	if (!ir || !maps)
 		return -EINVAL;
 	fd = maps->fd[BF_MAP_ADDRTYPE];
+	if (bf_ir_count_field(ir, BF_F_ADDRTYPE6))	/* ip6tables' own map */
+		return bf_maps_sync_addrs6(ir, maps);
 	if (fd < 0 || !bf_ir_count_field(ir, BF_F_ADDRTYPE))
 		return 0;
 	ret = addrs_dump(RTM_GETRULE, addrs_rule_cb, &c);

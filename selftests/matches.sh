@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# -m mark, -m limit and -m addrtype end to end (kselftest TAP): two network
+# -m mark, -m limit and -m addrtype (iptables and ip6tables) end to end (kselftest TAP): two network
 # namespaces joined by veth, `bpfilter daemon --hook tc` on B, unmodified
 # iptables-legacy through `bpfilter exec`, real pings from A (INPUT) and
 # from B (OUTPUT, marked with ping -m); then a daemon at XDP refuses -m mark
@@ -29,6 +29,8 @@ IF_A=bpmta$$
 IF_B=bpmtb$$
 ADDR_A=10.202.0.1
 ADDR_B=10.202.0.2
+ADDR6_A=fd00:202::1
+ADDR6_B=fd00:202::2
 tmp=$(mktemp -d /tmp/bpfilter-matches.XXXXXX)
 SOCK=$tmp/bpfilter.sock
 daemon_pid=
@@ -46,6 +48,7 @@ trap 'exit 1' INT TERM
 nsa() { ip netns exec "$NS_A" "$@"; }
 nsb() { ip netns exec "$NS_B" "$@"; }
 ipt() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- iptables-legacy -w "$@"; }
+ip6t() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- ip6tables-legacy -w "$@"; }
 ipt_save() { nsb timeout 30 "$BPFILTER" exec --socket "$SOCK" -- iptables-legacy-save "$@"; }
 
 num=0
@@ -68,6 +71,12 @@ fails() { ! "$@"; }
 limit_counts() {
 	ipt -L INPUT -v -n -x | tee /dev/stderr |
 		awk 'NR == 3 && $1 == 3 {a = 1} NR == 4 && $1 == 3 {d = 1} END {exit !(a && d)}'
+}
+# rule6_count N: ip6tables INPUT rule 1 counted exactly N packets (a route
+# that makes the address local or unreachable also breaks B's reply, so
+# the ping's outcome alone proves nothing: the rule's counter does)
+rule6_count() {
+	ip6t -L INPUT -v -n -x | tee /dev/stderr | awk -v n="$1" 'NR == 3 {f = ($1 == n)} END {exit !f}'
 }
 # iptables' answer to -m mark at XDP: "Invalid argument", nothing added
 mark_refused() {
@@ -111,6 +120,8 @@ ip netns add "$NS_B"
 ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
 nsa ip addr add "$ADDR_A/24" dev "$IF_A"
 nsb ip addr add "$ADDR_B/24" dev "$IF_B"
+nsa ip -6 addr add "$ADDR6_A/64" dev "$IF_A" nodad
+nsb ip -6 addr add "$ADDR6_B/64" dev "$IF_B" nodad
 nsa ip link set lo up
 nsb ip link set lo up
 nsa ip link set "$IF_A" up
@@ -156,6 +167,31 @@ check "addrtype: address removed again: ping passes" pings "$NS_A" "$ADDR_B" 1 1
 check "-I INPUT -m addrtype --limit-iface-out at INPUT is refused (EINVAL)" \
 	fails ipt -I INPUT -m addrtype --dst-type LOCAL --limit-iface-out -j DROP
 check "-F" ipt -F
+
+# ---- addrtype in ip6tables: LOCAL / UNREACHABLE from BF_MAP_ADDRTYPE6 ----------------
+check "ip6tables -A INPUT -p ipv6-icmp --icmpv6-type echo-request -m addrtype --src-type LOCAL -j DROP" \
+	ip6t -A INPUT -p ipv6-icmp --icmpv6-type echo-request -m addrtype --src-type LOCAL -j DROP
+check "addrtype6: A's address is not local on B: ping6 passes" pings "$NS_A" "$ADDR6_B" 1 1
+check "addrtype6: the rule counted nothing" rule6_count 0
+check "addrtype6: a local route on B after the load makes A's address local (map refreshed)" \
+	nsb ip -6 route add local "$ADDR6_A/128" dev lo
+check "addrtype6: ping6 from A now dropped" pings "$NS_A" "$ADDR6_B" 2 0
+check "addrtype6: by the rule (2 counted)" rule6_count 2
+nsb ip -6 route del local "$ADDR6_A/128" dev lo
+check "addrtype6: route removed again: ping6 passes" pings "$NS_A" "$ADDR6_B" 1 1
+check "addrtype6: the rule counted no more" rule6_count 2
+check "ip6tables -R INPUT 1 ... --src-type UNREACHABLE" \
+	ip6t -R INPUT 1 -p ipv6-icmp --icmpv6-type echo-request -m addrtype --src-type UNREACHABLE -j DROP
+check "addrtype6: A's address has a route on B: ping6 passes" pings "$NS_A" "$ADDR6_B" 1 1
+check "addrtype6: the rule counted nothing" rule6_count 0
+check "addrtype6: a prohibit route for A's address on B (map refreshed)" \
+	nsb ip -6 route add prohibit "$ADDR6_A/128"
+check "addrtype6: ping6 from A now dropped" pings "$NS_A" "$ADDR6_B" 2 0
+check "addrtype6: by the rule (2 counted)" rule6_count 2
+nsb ip -6 route del prohibit "$ADDR6_A/128"
+check "ip6tables --src-type LOCAL --limit-iface-in is refused (not modelled)" \
+	fails ip6t -I INPUT -m addrtype --src-type LOCAL --limit-iface-in -j DROP
+check "ip6tables -F" ip6t -F
 stop_daemon
 
 # ---- mark at XDP: refused, the rules in force stay -----------------------------------

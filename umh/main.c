@@ -289,7 +289,9 @@ static int main_rtnl_open(struct mnl_socket **nlp)
 		return -errno;
 	/* addresses, routes and rules too: -m addrtype's map follows them */
 	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
-			    RTMGRP_IPV4_ROUTE | RTMGRP_IPV4_RULE,
+			    RTMGRP_IPV4_ROUTE | RTMGRP_IPV4_RULE |
+			    RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE |
+			    (1U << (RTNLGRP_IPV6_RULE - 1)),
 			    MNL_SOCKET_AUTOPID) < 0) {
 		int r = -errno;
 

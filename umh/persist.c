@@ -69,6 +69,7 @@ static const char *const umh_map_names[BF_MAP_NR] = {
 	[BF_MAP_SCRATCH] = "bpfilter_scr",
 	[BF_MAP_ICMPCT] = "bpfilter_icq",
 	[BF_MAP_ICMPRL] = "bpfilter_irl",
+	[BF_MAP_ADDRTYPE6] = "bpfilter_ad6",
 };
 
 static uint32_t umh_prog_id(int fd)

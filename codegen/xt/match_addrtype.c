@@ -77,15 +77,17 @@ const struct xt4_match_ops xt4_match_addrtype = {
 /*
  * ip6tables (addrtype_mt6(), the same struct and checkentry, plus the IPv6
  * type checks, all -EINVAL): BLACKHOLE, anything from PROHIBIT up, and
- * BROADCAST are refused by the kernel. Translated: UNSPEC, UNICAST and
- * MULTICAST, which ipv6_addr_type() decides from the address alone.
- * Refused (-EOPNOTSUPP): LOCAL, ANYCAST and UNREACHABLE, which the kernel
- * answers with an IPv6 route lookup (ip6_route_output() through the FIB
- * rules, strict on the device with --limit-iface-*, anycast from the
- * route's prefix) that bpfilter does not model yet.
+ * BROADCAST are refused by the kernel. UNSPEC, UNICAST and MULTICAST come
+ * from the address alone (ipv6_addr_type()); LOCAL, ANYCAST and
+ * UNREACHABLE from the route lookup match_lookup_rt6(), modelled by
+ * BF_MAP_ADDRTYPE6 (codegen/loader_addrs6.c) without a device: with
+ * --limit-iface-in/out the kernel's lookup is strict on the device and
+ * checks the address on it, which is not modelled (-EOPNOTSUPP).
  */
 #define ADDRTYPE6_LOOKUP	(XT_ADDRTYPE_LOCAL | XT_ADDRTYPE_ANYCAST | \
 				 XT_ADDRTYPE_UNREACHABLE)
+#define ADDRTYPE6_LIMITS	(XT_ADDRTYPE_LIMIT_IFACE_IN | \
+				 XT_ADDRTYPE_LIMIT_IFACE_OUT)
 
 static int addrtype6_check_hooks(uint32_t hook_mask, const void *data)
 {
@@ -110,8 +112,9 @@ static int addrtype6_to_ir(struct xt4_rb *rb, const void *data)
 	const struct xt_addrtype_info_v1 *info = data;
 	struct bf_pred *p;
 
-	if ((info->source | info->dest) & ADDRTYPE6_LOOKUP) {
-		rb->why = "match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE need the kernel's IPv6 route lookup, which is not modelled (UNSPEC, UNICAST and MULTICAST are supported)";
+	if (((info->source | info->dest) & ADDRTYPE6_LOOKUP) &&
+	    (info->flags & ADDRTYPE6_LIMITS)) {
+		rb->why = "match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE with --limit-iface-in/out need the kernel's device-strict IPv6 route lookup, which is not modelled (without a device limit they are supported)";
 		return -EOPNOTSUPP;
 	}
 	p = xt4_rb_add(rb, BF_F_ADDRTYPE6);

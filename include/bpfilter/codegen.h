@@ -130,6 +130,8 @@ enum bf_map_id {
 	BF_MAP_ICMPCT,
 	/* LRU hash, key 16-byte address, value u64: REJECT's ICMP rate limits (gen_icmprl.c) */
 	BF_MAP_ICMPRL,
+	/* LPM trie, key struct bf_addrtype6_key, value struct bf_addrtype6_val */
+	BF_MAP_ADDRTYPE6,
 	BF_MAP_NR,
 };
 
@@ -178,6 +180,23 @@ struct bf_addrtype_val {
 	uint32_t type;		/* RTN_* */
 	uint32_t ifindex;	/* the route's (first) nexthop device */
 };
+
+/*
+ * ip6tables -m addrtype LOCAL, ANYCAST, UNREACHABLE (BF_F_ADDRTYPE6):
+ * BF_MAP_ADDRTYPE6 holds tables local (table word 0) and main (1), the
+ * prefix covering the table word (prefixlen = 32 + route prefix). The
+ * value is the XT_ADDRTYPE_* bits match_lookup_rt6() gives an address
+ * that route answers, or BF_ADT6_THROW (look in the next table).
+ */
+struct bf_addrtype6_key {
+	uint32_t prefixlen;	/* 32 + the route's prefix length */
+	uint32_t table;		/* 0 local, 1 main */
+	uint8_t addr[16];
+};
+struct bf_addrtype6_val {
+	uint32_t bits;		/* XT_ADDRTYPE_* | BF_ADT6_THROW */
+};
+#define BF_ADT6_THROW	0x10000
 
 /*
  * Conntrack of ICMP queries (echo, timestamp, info, address mask), which
@@ -288,6 +307,9 @@ int bf_maps_sync_ifaces(const struct bf_ir *ir, const struct bf_maps *maps);
  */
 int bf_maps_sync_addrs(const struct bf_ir *ir, const struct bf_maps *maps);
 
+/* The same for BF_MAP_ADDRTYPE6 (IPv6 tables local and main). */
+int bf_maps_sync_addrs6(const struct bf_ir *ir, const struct bf_maps *maps);
+
 /* Sum the per-CPU counters into out[0..n_counters). */
 int bf_maps_read_counters(const struct bf_maps *maps, struct xt_counters *out);
 
@@ -365,6 +387,13 @@ struct bf_interp_env {
 	 */
 	unsigned int (*addr_type)(void *ctx, uint32_t addr, const char *dev);
 	void *addr_ctx;
+	/*
+	 * Appended: ip6tables' match_lookup_rt6() without a device, the
+	 * XT_ADDRTYPE_LOCAL/ANYCAST/UNREACHABLE bits of `addr` (network
+	 * order); NULL callback: no routes (UNREACHABLE).
+	 */
+	uint32_t (*addr6_lookup)(void *ctx, const uint8_t *addr);
+	void *addr6_ctx;
 };
 
 int bf_interp_run_env(const struct bf_ir *ir, int hook, const uint8_t *frame,

@@ -14,7 +14,7 @@
 
 static const char *const fixtures6[] = {
 	"ip6_empty", "ip6_basic", "ip6_chains", "ip6_matches", "ip6_ufw",
-	"ip6_xmatch", "ip6_rt", "ip6_xh", "ip6_adt",
+	"ip6_xmatch", "ip6_rt", "ip6_xh", "ip6_adt", "ip6_adt_rt",
 };
 
 #define N_FIXTURES6 (int)(sizeof(fixtures6) / sizeof(fixtures6[0]))
@@ -130,6 +130,11 @@ static const struct xtu_golden goldens6[] = {
 	{ "ip6_adt", "INPUT", 2, "INPUT#2 [1] addrtype6 src ! 0x20 dst ! 0x1 iface-in -> ACCEPT" },
 	{ "ip6_adt", "FORWARD", 1, "FORWARD#1 [3] addrtype6 src 0x0 dst 0x20 iface-out -> DROP" },
 	{ "ip6_adt", "OUTPUT", 1, "OUTPUT#1 [5] addrtype6 src 0x3 dst 0x0 -> ACCEPT" },
+	/* LOCAL 0x4, ANYCAST 0x10, UNREACHABLE 0x80 (the route lookup) */
+	{ "ip6_adt_rt", "INPUT", 1, "INPUT#1 [0] addrtype6 src 0x0 dst 0x4 -> ACCEPT" },
+	{ "ip6_adt_rt", "INPUT", 2, "INPUT#2 [1] addrtype6 src ! 0x12 dst 0x80 -> DROP" },
+	{ "ip6_adt_rt", "FORWARD", 1, "FORWARD#1 [3] addrtype6 src 0x84 dst ! 0x10 -> DROP" },
+	{ "ip6_adt_rt", "OUTPUT", 1, "OUTPUT#1 [5] addrtype6 src 0x5 dst 0x0 -> ACCEPT" },
 	{ "ip6_xmatch", "INPUT", 2, "INPUT#2 [1] limit avg 200000 burst 4 (cost 640000 cap 2560000) -> ACCEPT" },
 	{ "ip6_xmatch", "OUTPUT", 1, "OUTPUT#1 [4] !mark 0x7/0xffffffff limit avg 1000 burst 5 (cost 3200 cap 16000) -> DROP" },
 	{ "ip6_matches", "INPUT", 1, "INPUT#1 [0] proto6 6 multiport(dst,3) 22 80 1000:2000 -> DROP" },

@@ -215,6 +215,8 @@ MUT(adt6_in_in_output, md(r, 5)[4] |= 0x04)
 MUT(adt6_local, set_u16(md(r, 0), 0x04))
 MUT(adt6_anycast, set_u16(md(r, 3) + 2, 0x10))
 MUT(adt6_unreachable, set_u16(md(r, 5), 0x80))
+MUT(adt6_local_limit, set_u16(md(r, 3), 0x04))
+MUT(adt6_unreachable_limit, set_u16(md(r, 3) + 2, 0x80))
 MUT(adt6_unknown_flags, md(r, 0)[5] = 0x01)
 MUT(adt6_rev0, m0(E(r, 0))[31] = 0)
 
@@ -363,11 +365,17 @@ static const struct xt6h_case cases[] = {
 	{ "addrtype6_limit_in_in_output", "ip6_adt", mut_adt6_in_in_output, -EINVAL, -EINVAL, NULL },
 	{ "addrtype6_unknown_flags", "ip6_adt", mut_adt6_unknown_flags, 0, 0, NULL },
 	{ "addrtype6_revision_0", "ip6_adt", mut_adt6_rev0, -ENOENT, -ENOENT, NULL },
-	/* LOCAL, ANYCAST, UNREACHABLE: the kernel takes them, bpfilter refuses them */
-	{ "addrtype6_local", "ip6_adt", mut_adt6_local, -EOPNOTSUPP, 0,
-	  "chain INPUT rule 1: match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE" },
+	/*
+	 * LOCAL, ANYCAST, UNREACHABLE: translated without a device limit
+	 * (BF_MAP_ADDRTYPE6); with --limit-iface-in/out (rule 4) the kernel
+	 * takes them and bpfilter refuses them
+	 */
+	{ "addrtype6_local", "ip6_adt", mut_adt6_local, 0, 0, NULL },
+	{ "addrtype6_unreachable", "ip6_adt", mut_adt6_unreachable, 0, 0, NULL },
 	{ "addrtype6_anycast", "ip6_adt", mut_adt6_anycast, -EOPNOTSUPP, 0, "not modelled" },
-	{ "addrtype6_unreachable", "ip6_adt", mut_adt6_unreachable, -EOPNOTSUPP, 0, "not modelled" },
+	{ "addrtype6_local_limit", "ip6_adt", mut_adt6_local_limit, -EOPNOTSUPP, 0,
+	  "chain FORWARD rule 1: match 'addrtype': IPv6 LOCAL, ANYCAST and UNREACHABLE with --limit-iface-in/out" },
+	{ "addrtype6_unreachable_limit", "ip6_adt", mut_adt6_unreachable_limit, -EOPNOTSUPP, 0, "not modelled" },
 	/* --rt-0-addrs: the kernel takes it, bpfilter refuses it */
 	{ "rt_addrs", "ip6_rt", mut_rt_addrs, -EOPNOTSUPP, 0,
 	  "chain INPUT rule 1: match 'rt': --rt-0-addrs is not supported" },

@@ -334,6 +334,25 @@ static unsigned int test_addr_type(void *ctx, uint32_t addr, const char *dev)
 }
 
 /*
+ * match_lookup_rt6() for the interpreter: BF_MAP_ADDRTYPE6 as the
+ * program reads it (bf_maps_sync_addrs6()): table local, then main, a
+ * throw route or no route goes on, no route at all is UNREACHABLE.
+ */
+static uint32_t test_addr6_lookup(void *ctx, const uint8_t *addr)
+{
+	const int *fd = ctx;
+	struct bf_addrtype6_key key = { .prefixlen = 32 + 128 };
+	struct bf_addrtype6_val val;
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	for (key.table = 0; *fd >= 0 && key.table < 2; key.table++)
+		if (!bpf_map_lookup_elem(*fd, &key, &val) &&
+		    !(val.bits & BF_ADT6_THROW))
+			return val.bits;
+	return 0x80;	/* XT_ADDRTYPE_UNREACHABLE */
+}
+
+/*
  * -m limit for the interpreter: one bucket per BF_F_LIMIT predicate,
  * full at the start; time moves only by the lines' wait= (in jiffies of
  * BF_LIMIT_HZ), as the program sees it when the lines follow at once.
@@ -364,11 +383,12 @@ static struct bf_limit_state *test_limits(const struct bf_ir *ir, uint64_t now)
 }
 
 static int test_interp(const struct test_ctx *t, const struct bf_ir *ir,
-		       int nf_hook, int addr_fd)
+		       int nf_hook, int addr_fd, int addr6_fd)
 {
 	struct bf_interp_env env = {
 		.sz = sizeof(env), .jiffies = 1000000,
 		.addr_type = test_addr_type, .addr_ctx = &addr_fd,
+		.addr6_lookup = test_addr6_lookup, .addr6_ctx = &addr6_fd,
 	};
 	uint8_t frame[BF_PKT_FRAME_MAX];
 	const struct test_pkt *p;
@@ -412,7 +432,8 @@ static int test_run(struct test_ctx *t, const struct bf_umh *umh,
 			return -ENOENT;
 		}
 		return test_interp(t, bf_umh_ir(umh, t->family), opts->force_hook,
-				   maps ? maps->fd[BF_MAP_ADDRTYPE] : -1);
+				   maps ? maps->fd[BF_MAP_ADDRTYPE] : -1,
+				   maps ? maps->fd[BF_MAP_ADDRTYPE6] : -1);
 	}
 	if (hook == BF_HOOK_TC_INGRESS && opts->force_hook == NF_INET_LOCAL_OUT)
 		hook = BF_HOOK_TC_EGRESS;
