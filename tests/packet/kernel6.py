@@ -415,6 +415,15 @@ def run_cases(files):
     xmac = xsetup()
     for rules in files:
         pkts = rules[:rules.rindex(".rules")] + ".pkts"
+        if any(l.startswith("# netns: ") for l in open(rules)):
+            # its routes would leak into the shared namespace X (and this
+            # script's INPUT trick, a local ::/0 route, into its answers):
+            # run.sh --kernel plays it in a namespace of its own, set up by
+            # those lines, against the same ip6tables-legacy
+            N += 1
+            print("ok %d - %s: # SKIP has '# netns:' set-up lines: checked by "
+                  "tests/packet/run.sh --kernel" % (N, os.path.basename(rules)))
+            continue
         sh("ip6tables-legacy-restore", "x", inp=open(rules).read())
         for chain in ("INPUT", "FORWARD", "OUTPUT"):
             if chain == "INPUT":
