@@ -188,15 +188,21 @@ phase_out() {
 	: >"$out"
 	for c in "${out_cases[@]}"; do
 		read -r kind proto _ <<<"$c"
-		ip netns exec "$B" python3 "$SNIFF" "ip:$proto" 60 2 >"$tmp/cap" &
-		local sp=$!
-		sniff_ready
-		# the kernel's OUTPUT REJECT fails the send itself (EPERM)
-		ip netns exec "$B" python3 "$SEND" "$kind" 10.203.0.2 10.203.0.1 2>/dev/null || true
-		sniff_end "$sp"
-		# the raw socket also sees the packet itself when it is TCP to us: keep replies
-		{ grep -v '^ready$' "$tmp/cap" || true; } | awk -v p="$proto" '
-			p == 1 || substr($0, 25, 8) == "0acb0001" { print; exit }' >"$tmp/one"
+		# a second try when no reply came, as in phase()
+		for try in 1 2; do
+			ip netns exec "$B" python3 "$SNIFF" "ip:$proto" 60 2 >"$tmp/cap" &
+			local sp=$!
+			sniff_ready
+			# the kernel's OUTPUT REJECT fails the send itself (EPERM)
+			ip netns exec "$B" python3 "$SEND" "$kind" 10.203.0.2 10.203.0.1 2>/dev/null || true
+			sniff_end "$sp"
+			# the raw socket also sees the packet itself when it is TCP to us: keep replies
+			{ grep -v '^ready$' "$tmp/cap" || true; } | awk -v p="$proto" '
+				p == 1 || substr($0, 25, 8) == "0acb0001" { print; exit }' >"$tmp/one"
+			[[ -s $tmp/one ]] && break
+			# what the capture held instead, for the log
+			sed "s/^/# $(basename "$out") try $try capture: /" "$tmp/cap" >&2
+		done
 		if [[ -s $tmp/one ]]; then cat "$tmp/one" >>"$out"; else echo none >>"$out"; fi
 	done
 }
