@@ -105,6 +105,19 @@ uint32_t bf_addrs_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
 	return tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 }
 
+void *bf_addrs_grow(void *arr, uint32_t n, uint32_t *cap, size_t size)
+{
+	uint32_t more = *cap * 2 + 64;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	p = realloc(arr, more * size);
+	if (p)
+		*cap = more;
+	return p;
+}
+
 static uint32_t addrs_oif(const struct nlattr **tb)
 {
 	const struct rtnexthop *nh;
@@ -132,13 +145,10 @@ static int addrs_add(struct addrs_ctx *c, const struct addrs_route *r)
 			return 0;
 		}
 	}
-	if (c->n == c->cap) {
-		p = realloc(c->r, (c->cap * 2 + 64) * sizeof(*c->r));
-		if (!p)
-			return -ENOMEM;
-		c->r = p;
-		c->cap = c->cap * 2 + 64;
-	}
+	p = bf_addrs_grow(c->r, c->n, &c->cap, sizeof(*c->r));
+	if (!p)
+		return -ENOMEM;
+	c->r = p;
 	c->r[c->n++] = *r;
 	return 0;
 }

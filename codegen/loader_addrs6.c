@@ -95,13 +95,10 @@ static int addrs6_add(struct addrs6_ctx *c, const struct addrs6_route *r)
 			return 0;
 		}
 	}
-	if (c->n == c->cap) {
-		p = realloc(c->r, (c->cap * 2 + 64) * sizeof(*c->r));
-		if (!p)
-			return -ENOMEM;
-		c->r = p;
-		c->cap = c->cap * 2 + 64;
-	}
+	p = bf_addrs_grow(c->r, c->n, &c->cap, sizeof(*c->r));
+	if (!p)
+		return -ENOMEM;
+	c->r = p;
 	c->r[c->n++] = *r;
 	return 0;
 }
