@@ -636,22 +636,14 @@ static void gen_rst_checks(struct bf_emit *e, const struct gen_rej *rj)
 }
 
 /*
- * The RST's TCP header at r8 + l4, from the offending segment (both
- * families; the checksum is the caller's): ports swapped; doff 5;
- * window, checksum, urgent 0. Its ACK set: seq = its ack_seq, RST alone;
- * else ack = seq + SYN + FIN + payload, RST|ACK.
+ * The RST's seq, ack_seq and flags at r8 + l4 from the offending segment
+ * (both families): its ACK set: seq = its ack_seq, RST alone; else
+ * ack = seq + SYN + FIN + payload, RST|ACK.
  */
-static void gen_rst_tcp(struct bf_emit *e, int l4)
+static void gen_rst_seqack(struct bf_emit *e, int l4)
 {
 	uint32_t ack = bf_label_new(e), done = bf_label_new(e);
 
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, l4));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, l4 + 2));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, l4 + 12, 0x50));
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 16, 0));
-	bf_emit(e, BPF_ST_MEM(BPF_H, R8, l4 + 14, 0));
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x10, 0), ack);
 	/* no ACK in the packet */
@@ -680,6 +672,23 @@ static void gen_rst_tcp(struct bf_emit *e, int l4)
 	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 8, 0));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, l4 + 13, 0x04));
 	bf_label_bind(e, done);
+}
+
+/*
+ * The RST's TCP header at r8 + l4 (both families; the checksum is the
+ * caller's): ports swapped; doff 5; window, checksum, urgent 0; seq,
+ * ack_seq and flags from gen_rst_seqack().
+ */
+static void gen_rst_tcp(struct bf_emit *e, int l4)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, l4));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, l4 + 2));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, l4 + 12, 0x50));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 16, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, l4 + 14, 0));
+	gen_rst_seqack(e, l4);
 }
 
 /* nf_send_reset(): RST from the packet's destination, DF, id 0, ttl 64. */
