@@ -43,6 +43,35 @@ static int gen_load_fn(const struct bf_gen *g)
 					     BPF_FUNC_skb_load_bytes;
 }
 
+/* r8 + off = the packet's Ethernet header; r0 != 0 on failure */
+static void gen_load_eth(struct bf_gen *g, int off)
+{
+	struct bf_emit *e = &g->e;
+
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_MOV64_IMM(R2, 0));
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, off));
+	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+}
+
+/* dreg + doff = the address at sreg + soff (through r1): one word, or IPv6's two double words */
+static void gen_addr_copy(struct bf_emit *e, int dreg, int doff, int sreg, int soff, bool v6)
+{
+	int i;
+
+	if (!v6) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, sreg, soff));
+		bf_emit(e, BPF_STX_MEM(BPF_W, dreg, R1, doff));
+		return;
+	}
+	for (i = 0; i < 16; i += 8) {
+		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, sreg, soff + i));
+		bf_emit(e, BPF_STX_MEM(BPF_DW, dreg, R1, doff + i));
+	}
+}
+
 /* The constant part of the record: rule, level, flags, prefix. */
 static void gen_log_consts(struct bf_gen *g, const struct bf_rule *r)
 {
@@ -95,12 +124,7 @@ static void gen_log_mac(struct bf_gen *g)
 		bf_emit(e, BPF_MOV64_IMM(R0, 0));
 		return;
 	}
-	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_MOV64_IMM(R2, 0));
-	bf_emit(e, BPF_MOV64_REG(R3, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, BF_LOGREC_OFF_MAC));
-	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
-	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+	gen_load_eth(g, BF_LOGREC_OFF_MAC);
 }
 
 /* data[] = min(totlen, CAP) bytes from the IPv4 header; r0 != 0 on failure. */
@@ -243,8 +267,8 @@ static void gen_log_walk(struct bf_emit *e, const struct log_cred_off *o, uint32
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, BF_LOGREC_OFF_HASCRED, 1));
 }
 
-/* r9 = the scratch buffer, else `fail` */
-static void gen_log_scratch(struct bf_emit *e, uint32_t fail)
+/* reg = the per-CPU scratch buffer (BF_MAP_SCRATCH), else `fail` */
+static void gen_scratch(struct bf_emit *e, int reg, uint32_t fail)
 {
 	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
 	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
@@ -252,7 +276,7 @@ static void gen_log_scratch(struct bf_emit *e, uint32_t fail)
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), fail);
-	bf_emit(e, BPF_MOV64_REG(R9, R0));
+	bf_emit(e, BPF_MOV64_REG(reg, R0));
 }
 
 /*
@@ -292,7 +316,7 @@ static void gen_log_cred_in(struct bf_emit *e, const struct log_cred_off *o, boo
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, IPPROTO_UDP, 0), udp);
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, IPPROTO_TCP, 0), no_cred);
 	bf_label_bind(e, udp);
-	gen_log_scratch(e, no_cred);
+	gen_scratch(e, R9, no_cred);
 	/* struct bpf_sock_tuple.ipv4/.ipv6: saddr, daddr, sport, dport as received */
 	if (v6) {
 		gen_log_copy(e, BF_PKT_SADDR6, 0, 4);
@@ -359,7 +383,7 @@ static void gen_log_cred(struct bf_gen *g, const struct bf_rule *r)
 		gen_log_cred_in(e, o, g->v6, no_cred);
 		goto out;
 	}
-	gen_log_scratch(e, no_cred);
+	gen_scratch(e, R9, no_cred);
 	bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R6, offsetof(struct __sk_buff, sk)));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0, 0), no_cred);
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_sk_fullsock));
@@ -480,18 +504,27 @@ static void gen_csum_imm(struct bf_emit *e, int off, int len, int at)
 	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, at));
 }
 
-/* r8 = the scratch buffer, else no reply */
-static void gen_rej_scratch(struct bf_gen *g, const struct gen_rej *rj)
+/*
+ * r8 + oeth = the packet's Ethernet header, kept for the reply's
+ * addresses; no reply when it cannot be read or, with `pkttype`, for a
+ * frame not for this host (skb->pkt_type != PACKET_HOST; XDP: the group
+ * bit). Both families.
+ */
+static void gen_rej_oeth(struct bf_gen *g, const struct gen_rej *rj, int oeth, bool pkttype)
 {
 	struct bf_emit *e = &g->e;
 
-	bf_emit(e, BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 0));
-	bf_emit_ld_map(e, R1, BF_MAP_SCRATCH);
-	bf_emit(e, BPF_MOV64_REG(R2, BPF_REG_10));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, -8));
-	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_map_lookup_elem));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R0, 0, 0), rj->noreply);
-	bf_emit(e, BPF_MOV64_REG(R8, R0));
+	gen_load_eth(g, oeth);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	if (!pkttype)
+		return;
+	if (g->opts.hook == BF_HOOK_TC_INGRESS) {
+		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, pkt_type)));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
+	} else if (g->opts.hook == BF_HOOK_XDP) {
+		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, oeth));
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1, 0), rj->noreply);
+	}
 }
 
 /* The conditions under which the kernel sends no reply, both kinds. */
@@ -506,36 +539,24 @@ static void gen_rej_checks(struct bf_gen *g, const struct gen_rej *rj)
 	bf_emit_jmp(e, BPF_JMP32_IMM(BPF_JEQ, R1, -1, 0), rj->noreply);
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0xf0));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JEQ, R1, 0xe0, 0), rj->noreply);
-	/* the packet's Ethernet header, kept for the reply's addresses */
-	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_MOV64_IMM(R2, 0));
-	bf_emit(e, BPF_MOV64_REG(R3, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_OETH));
-	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
-	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
-	/* skb->pkt_type != PACKET_HOST: no reply (XDP: the group bit) */
-	if (g->opts.hook == BF_HOOK_TC_INGRESS) {
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, pkt_type)));
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
-	} else if (g->opts.hook == BF_HOOK_XDP) {
-		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, SCR_OETH));
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1, 0), rj->noreply);
-	}
+	gen_rej_oeth(g, rj, SCR_OETH, true);
 }
 
-/* Reply Ethernet header: back to the sender, IPv4. */
-static void gen_rej_eth(struct bf_emit *e)
+/*
+ * Reply Ethernet header at r8 + eth: back to the sender of the one at
+ * r8 + oeth (addresses swapped), ethertype proto_be. Both families.
+ */
+static void gen_rej_eth(struct bf_emit *e, int eth, int oeth, int proto_be)
 {
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_OETH + 6));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_ETH));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_OETH + 10));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_ETH + 4));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_OETH));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_ETH + 6));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_OETH + 4));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_ETH + 10));
-	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_ETH + 12, 0x0008));	/* htons(ETH_P_IP) */
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, oeth + 6));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, eth));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, oeth + 10));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, eth + 4));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, oeth));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, eth + 6));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, oeth + 4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, eth + 10));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, eth + 12, proto_be));
 }
 
 /*
@@ -550,8 +571,7 @@ static void gen_rej_ip(struct bf_emit *e, uint8_t proto, uint16_t frag_be)
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP + 8, 64));	/* ip4_dst_hoplimit: ip_default_ttl */
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP + 9, proto));
 	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 10, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 16));
+	gen_addr_copy(e, R8, SCR_IP + 16, R7, BF_PKT_SADDR, false);
 }
 
 /*
@@ -604,67 +624,87 @@ static void gen_rej_send(struct bf_gen *g, const struct gen_rej *rj, int grow)
 	bf_emit(e, BPF_EXIT_INSN());
 }
 
-/* nf_send_reset(): RST from the packet's destination, DF, id 0, ttl 64. */
-static void gen_rst(struct bf_gen *g, const struct gen_rej *rj)
+/* No RST unless the packet is TCP with a whole header and without RST (both families). */
+static void gen_rst_checks(struct bf_emit *e, const struct gen_rej *rj)
 {
-	struct bf_emit *e = &g->e;
-	uint32_t tcp_done = bf_label_new(e);
-
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), rj->noreply);
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 20, 0), rj->noreply);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x04, 0), rj->noreply);
+}
+
+/*
+ * The RST's seq, ack_seq and flags at r8 + l4 from the offending segment
+ * (both families): its ACK set: seq = its ack_seq, RST alone; else
+ * ack = seq + SYN + FIN + payload, RST|ACK.
+ */
+static void gen_rst_seqack(struct bf_emit *e, int l4)
+{
+	uint32_t ack = bf_label_new(e), done = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x10, 0), ack);
+	/* no ACK in the packet */
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 4, 0));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 4));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
+	bf_emit(e, BPF_MOV64_REG(R3, R1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 1));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, 1));		/* SYN */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
+	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));		/* FIN */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R1));
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4LEN));
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R3, R7, BF_PKT_L4 + 12));
+	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 4));
+	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R3, 2));
+	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R3));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, l4 + 8));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, l4 + 13, 0x14));
+	bf_emit_jmp(e, BPF_JMP_A(0), done);
+	bf_label_bind(e, ack);
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 8));
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, l4 + 4));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 8, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, l4 + 13, 0x04));
+	bf_label_bind(e, done);
+}
+
+/*
+ * The RST's TCP header at r8 + l4 (both families; the checksum is the
+ * caller's): ports swapped; doff 5; window, checksum, urgent 0; seq,
+ * ack_seq and flags from gen_rst_seqack().
+ */
+static void gen_rst_tcp(struct bf_emit *e, int l4)
+{
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, l4));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, l4 + 2));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, l4 + 12, 0x50));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 16, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_H, R8, l4 + 14, 0));
+	gen_rst_seqack(e, l4);
+}
+
+/* nf_send_reset(): RST from the packet's destination, DF, id 0, ttl 64. */
+static void gen_rst(struct bf_gen *g, const struct gen_rej *rj)
+{
+	struct bf_emit *e = &g->e;
+
+	gen_rst_checks(e, rj);
 	gen_rej_checks(g, rj);
-	gen_rej_eth(e);
+	gen_rej_eth(e, SCR_ETH, SCR_OETH, 0x0008);	/* htons(ETH_P_IP) */
 	gen_rej_ip(e, 6, 0x0040);		/* htons(IP_DF) */
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_IP + 1, 0));
 	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 2, 0x2800));	/* htons(40) */
 	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_IP + 4, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 12));
-	/* ports swapped; doff 5; window, checksum, urgent 0 */
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_L4));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_L4 + 2));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_L4 + 12, 0x50));
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 16, 0));
-	bf_emit(e, BPF_ST_MEM(BPF_H, R8, SCR_L4 + 14, 0));
-	/* ACK set: seq = its ack_seq, RST alone; else ack = seq + SYN + FIN + payload, RST|ACK */
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
-	{
-		uint32_t ack = bf_label_new(e);
-
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x10, 0), ack);
-		/* no ACK in the packet */
-		bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 4, 0));
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 4));
-		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
-		bf_emit(e, BPF_MOV64_REG(R3, R1));
-		bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 1));
-		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, 1));		/* SYN */
-		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
-		bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));		/* FIN */
-		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R1));
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4LEN));
-		bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
-		bf_emit(e, BPF_LDX_MEM(BPF_B, R3, R7, BF_PKT_L4 + 12));
-		bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 4));
-		bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R3, 2));
-		bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R3));
-		bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
-		bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, SCR_L4 + 8));
-		bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_L4 + 13, 0x14));
-		bf_emit_jmp(e, BPF_JMP_A(0), tcp_done);
-		bf_label_bind(e, ack);
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 8));
-		bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, SCR_L4 + 4));
-		bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 8, 0));
-		bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_L4 + 13, 0x04));
-	}
-	bf_label_bind(e, tcp_done);
+	gen_addr_copy(e, R8, SCR_IP + 12, R7, BF_PKT_DADDR, false);
+	gen_rst_tcp(e, SCR_L4);
 	/* pseudo header after the TCP header: saddr, daddr, 0, 6, htons(20) */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_IP + 12));
 	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_PSEUDO));
@@ -677,36 +717,39 @@ static void gen_rst(struct bf_gen *g, const struct gen_rej *rj)
 	gen_rej_send(g, rj, 0);
 }
 
-/* The reply's source: the packet's destination, or at FORWARD the address routing picks toward the sender. */
-static void gen_icmp_saddr(struct bf_gen *g)
+/*
+ * The ICMP error's source at r8 + src: the packet's destination, or at
+ * FORWARD the address routing picks toward the sender (bpf_fib_lookup()
+ * with its parameters at r8 + fib). Both families.
+ */
+static void gen_icmp_saddr(struct bf_gen *g, int fib, int src)
 {
 	struct bf_emit *e = &g->e;
 	uint32_t local = bf_label_new(e), done = bf_label_new(e);
+	bool v6 = g->v6;
 	int i;
 
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), local);
 	for (i = 0; i < 64; i += 8)
-		bf_emit(e, BPF_ST_MEM(BPF_DW, R8, SCR_FIB + i, 0));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, SCR_FIB, 2));		/* AF_INET */
+		bf_emit(e, BPF_ST_MEM(BPF_DW, R8, fib + i, 0));
+	bf_emit(e, BPF_ST_MEM(BPF_B, R8, fib, v6 ? 10 : 2));	/* AF_INET6, AF_INET */
 	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_IIF));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_FIB + 8));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_SADDR));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_FIB + 32));	/* ipv4_dst */
+	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, fib + 8));
+	/* ipv4_dst / ipv6_dst */
+	gen_addr_copy(e, R8, fib + 32, R7, v6 ? BF_PKT_SADDR6 : BF_PKT_SADDR, v6);
 	bf_emit(e, BPF_MOV64_REG(R1, R6));
 	bf_emit(e, BPF_MOV64_REG(R2, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, SCR_FIB));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, fib));
 	bf_emit(e, BPF_MOV64_IMM(R3, 64));
 	bf_emit(e, BPF_MOV64_IMM(R4, BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH |
 				 BPF_FIB_LOOKUP_SRC));
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_fib_lookup));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, BPF_FIB_LKUP_RET_SUCCESS, 0), local);
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, SCR_FIB + 16));	/* ipv4_src */
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 12));
+	gen_addr_copy(e, R8, src, R8, fib + 16, v6);	/* ipv4_src / ipv6_src */
 	bf_emit_jmp(e, BPF_JMP_A(0), done);
 	bf_label_bind(e, local);
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_DADDR));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, SCR_IP + 12));
+	gen_addr_copy(e, R8, src, R7, v6 ? BF_PKT_DADDR6 : BF_PKT_DADDR, v6);
 	bf_label_bind(e, done);
 }
 
@@ -729,26 +772,76 @@ static void gen_icmp_inner(struct bf_gen *g, const struct gen_rej *rj)
 	bf_label_bind(e, ok);
 }
 
+/* r8 + at = htons(r9 + add): a length field of the reply */
+static void gen_len_be16(struct bf_emit *e, int add, int at)
+{
+	bf_emit(e, BPF_MOV64_REG(R1, R9));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, add));
+	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
+	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, at));
+}
+
+/* The ICMP or ICMPv6 error header at r8 + l4: type, code, checksum 0 (the caller's), 4 bytes 0 */
+static void gen_icmp_hdr(struct bf_emit *e, int l4, int type, uint8_t code)
+{
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4, code << 8 | type));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R8, l4 + 4, 0));
+}
+
 /*
- * At FORWARD the kernel quotes the datagram as ip_forward() left it: TTL
- * decremented, checksum patched as ip_decrease_ttl() does.
+ * r9 = the bytes of the datagram the ICMP error quotes, min(its length,
+ * max), none under min: read from the network header to r8 + quote and
+ * zero padded to 4 bytes. Both families.
  */
-static void gen_quote_forward_ttl(struct bf_gen *g)
+static void gen_quote_load(struct bf_gen *g, const struct gen_rej *rj, int quote, int max,
+			   int min)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t skip = bf_label_new(e), nowrap = bf_label_new(e);
+	uint32_t clamp = bf_label_new(e);
+
+	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, max, 0), clamp);
+	bf_emit(e, BPF_MOV64_IMM(R9, max));
+	bf_label_bind(e, clamp);
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, min, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R6));
+	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L3OFF));	/* u16: ctstate is the upper half */
+	bf_emit(e, BPF_MOV64_REG(R3, R8));
+	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, quote));
+	bf_emit(e, BPF_MOV64_REG(R4, R9));
+	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
+	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
+	bf_emit(e, BPF_MOV64_REG(R1, R8));			/* zero pad to 4 bytes */
+	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
+	bf_emit(e, BPF_ST_MEM(BPF_W, R1, quote, 0));
+}
+
+/*
+ * At FORWARD the kernel quotes the datagram as the forward path left it
+ * before the hook: IPv4 TTL decremented and the checksum patched as
+ * ip_decrease_ttl() does (ip_forward()), IPv6 hop limit decremented
+ * (ip6_forward()). Both families.
+ */
+static void gen_quote_forward(struct bf_gen *g, int quote)
+{
+	struct bf_emit *e = &g->e;
+	uint32_t skip = bf_label_new(e), nowrap;
+	int ttl = quote + (g->v6 ? 7 : 8);
 
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), skip);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, SCR_QUOTE + 8));
+	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, ttl));
 	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
-	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, SCR_QUOTE + 8));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, SCR_QUOTE + 10));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 0x0001));	/* htons(0x0100) on little endian */
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 0xffff, 0), nowrap);
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
-	bf_label_bind(e, nowrap);
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_QUOTE + 10));
+	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, ttl));
+	if (!g->v6) {
+		nowrap = bf_label_new(e);
+		bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, quote + 10));
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 0x0001));	/* htons(0x0100) on little endian */
+		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 0xffff, 0), nowrap);
+		bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 1));
+		bf_label_bind(e, nowrap);
+		bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, quote + 10));
+	}
 	bf_label_bind(e, skip);
 }
 
@@ -756,43 +849,24 @@ static void gen_quote_forward_ttl(struct bf_gen *g)
 static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t clamp = bf_label_new(e), two = bf_label_new(e), summed = bf_label_new(e);
+	uint32_t two = bf_label_new(e), summed = bf_label_new(e);
 
 	gen_icmp_inner(g, rj);
 	gen_rej_checks(g, rj);
 	bf_gen_icmp_ratelimit(g, false, rj->noreply);
-	/* r9 = quoted bytes = min(total length, 548) */
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, ICMP_QUOTE_MAX, 0), clamp);
-	bf_emit(e, BPF_MOV64_IMM(R9, ICMP_QUOTE_MAX));
-	bf_label_bind(e, clamp);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, 20, 0), rj->noreply);
-	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L3OFF));	/* u16: ctstate is the upper half */
-	bf_emit(e, BPF_MOV64_REG(R3, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, SCR_QUOTE));
-	bf_emit(e, BPF_MOV64_REG(R4, R9));
-	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
-	bf_emit(e, BPF_MOV64_REG(R1, R8));			/* zero pad to 4 bytes */
-	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
-	bf_emit(e, BPF_ST_MEM(BPF_W, R1, SCR_QUOTE, 0));
-	gen_quote_forward_ttl(g);
-	gen_rej_eth(e);
+	gen_quote_load(g, rj, SCR_QUOTE, ICMP_QUOTE_MAX, 20);
+	gen_quote_forward(g, SCR_QUOTE);
+	gen_rej_eth(e, SCR_ETH, SCR_OETH, 0x0008);	/* htons(ETH_P_IP) */
 	gen_rej_ip(e, 1, 0);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_TOS));	/* (tos & TOS_MASK) | PREC_INTERNETCONTROL */
 	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 0x1e));
 	bf_emit(e, BPF_ALU64_IMM(BPF_OR, R1, 0xc0));
 	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, SCR_IP + 1));
-	bf_emit(e, BPF_MOV64_REG(R1, R9));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 28));
-	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, SCR_IP + 2));
+	gen_len_be16(e, 28, SCR_IP + 2);		/* tot_len */
 	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_get_prandom_u32));	/* ip_select_ident(): unpredictable too */
 	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R0, SCR_IP + 4));
-	gen_icmp_saddr(g);
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4, code << 8 | 3));	/* type 3, code, csum 0 */
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, SCR_L4 + 4, 0));
+	gen_icmp_saddr(g, SCR_FIB, SCR_IP + 12);
+	gen_icmp_hdr(e, SCR_L4, 3, code);	/* ICMP_DEST_UNREACH */
 	/* ICMP checksum over 8 + r9 bytes rounded up to 4, in pieces of <= 512 */
 	bf_emit(e, BPF_MOV64_REG(R4, R9));
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R4, 8 + 3));
@@ -831,24 +905,40 @@ static void gen_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code
 	gen_rej_send(g, rj, SCR_QUOTE - GEN_ETH_HLEN);
 }
 
-/* enum ipt_reject_with -> ICMP destination unreachable code, -1 for tcp-reset/none */
-static int gen_unreach_code(uint32_t with)
+/*
+ * enum ipt_reject_with (IPv4) or ip6t_reject_with (IPv6) -> the ICMP or
+ * ICMPv6 destination unreachable code, -1 for tcp-reset/none
+ */
+static int gen_unreach_code(const struct bf_gen *g, uint32_t with)
 {
-	static const int codes[] = {
+	static const int codes4[] = {
 		[IPT_ICMP_NET_UNREACHABLE] = 0, [IPT_ICMP_HOST_UNREACHABLE] = 1,
 		[IPT_ICMP_PROT_UNREACHABLE] = 2, [IPT_ICMP_PORT_UNREACHABLE] = 3,
 		[IPT_ICMP_ECHOREPLY] = -1, [IPT_ICMP_NET_PROHIBITED] = 9,
 		[IPT_ICMP_HOST_PROHIBITED] = 10, [IPT_TCP_RESET] = -1,
 		[IPT_ICMP_ADMIN_PROHIBITED] = 13,
 	};
+	static const int codes6[] = {
+		[IP6T_ICMP6_NO_ROUTE] = 0, [IP6T_ICMP6_ADM_PROHIBITED] = 1,
+		[IP6T_ICMP6_NOT_NEIGHBOUR] = 2, [IP6T_ICMP6_ADDR_UNREACH] = 3,
+		[IP6T_ICMP6_PORT_UNREACH] = 4, [IP6T_ICMP6_ECHOREPLY] = -1,
+		[IP6T_TCP_RESET] = -1, [IP6T_ICMP6_POLICY_FAIL] = 5,
+		[IP6T_ICMP6_REJECT_ROUTE] = 6,
+	};
 
-	return with < sizeof(codes) / sizeof(codes[0]) ? codes[with] : -1;
+	if (g->v6)
+		return with < sizeof(codes6) / sizeof(codes6[0]) ? codes6[with] : -1;
+	return with < sizeof(codes4) / sizeof(codes4[0]) ? codes4[with] : -1;
 }
 
 /*
  * ip6tables -j REJECT (AF_INET6 IR; reject_with is enum ip6t_reject_with):
  * nf_send_unreach6() -> icmp6_send(ICMPV6_DEST_UNREACH, code) and
- * nf_send_reset6(). The same reshape-and-send as IPv4 (gen_rej_send).
+ * nf_send_reset6(). The same reshape-and-send as IPv4 (gen_rej_send),
+ * and the same family-independent steps: the packet's Ethernet header and
+ * the swapped one (gen_rej_oeth, gen_rej_eth), the RST's TCP header
+ * (gen_rst_tcp), the quote (gen_quote_load, gen_quote_forward) and the
+ * error's source (gen_icmp_saddr).
  *
  * Scratch layout: 0 Ethernet, 14 IPv6, 54 ICMPv6 or TCP header, 62 the
  * quoted datagram (up to 1232 bytes: IPV6_MIN_MTU - 40 - 8), 1296 the
@@ -907,38 +997,13 @@ static void gen6_rej_l2(struct bf_gen *g, const struct gen_rej *rj, bool pkttype
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
 	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_WALKERR));
 	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
-	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_MOV64_IMM(R2, 0));
-	bf_emit(e, BPF_MOV64_REG(R3, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, S6_OETH));
-	bf_emit(e, BPF_MOV64_IMM(R4, GEN_ETH_HLEN));
-	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
-	if (!pkttype)
-		return;
-	if (g->opts.hook == BF_HOOK_TC_INGRESS) {
-		bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R6, offsetof(struct __sk_buff, pkt_type)));
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 0, 0), rj->noreply);
-	} else if (g->opts.hook == BF_HOOK_XDP) {
-		bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, S6_OETH));
-		bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 1, 0), rj->noreply);
-	}
+	gen_rej_oeth(g, rj, S6_OETH, pkttype);
 }
 
 /* Ethernet back to the sender (IPv6); IPv6 header: version 6, tclass 0, flow label `flow`, hop limit 64, daddr = the packet's saddr */
 static void gen6_rej_hdrs(struct bf_emit *e, uint8_t nexthdr, bool autoflow)
 {
-	int i;
-
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, S6_OETH + 6));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_ETH));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, S6_OETH + 10));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_ETH + 4));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R8, S6_OETH));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_ETH + 6));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R8, S6_OETH + 4));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_ETH + 10));
-	bf_emit(e, BPF_ST_MEM(BPF_H, R8, S6_ETH + 12, 0xdd86));	/* htons(ETH_P_IPV6) */
+	gen_rej_eth(e, S6_ETH, S6_OETH, 0xdd86);	/* htons(ETH_P_IPV6) */
 	if (autoflow) {
 		/*
 		 * ip6_make_flowlabel(): the kernel hashes the flow with a
@@ -954,10 +1019,7 @@ static void gen6_rej_hdrs(struct bf_emit *e, uint8_t nexthdr, bool autoflow)
 	}
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_IP + 6, nexthdr));
 	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_IP + 7, 64));	/* ip6_dst_hoplimit(): devconf hop_limit */
-	for (i = 0; i < 16; i += 8) {
-		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
-		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 24 + i));
-	}
+	gen_addr_copy(e, R8, S6_IP + 24, R7, BF_PKT_SADDR6, true);
 }
 
 /* r0 = running sum + csum_diff(r8 + off, r4 bytes), seed r5 */
@@ -1016,103 +1078,19 @@ static void gen6_l4_csum(struct bf_emit *e, uint8_t nexthdr, int at)
 static void gen6_rst(struct bf_gen *g, const struct gen_rej *rj)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t ack = bf_label_new(e), tcp_done = bf_label_new(e);
-	int i;
 
 	gen6_if_not_unicast(e, BF_PKT_SADDR6, rj->noreply);
 	gen6_if_not_unicast(e, BF_PKT_DADDR6, rj->noreply);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_PROTO));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, 6, 0), rj->noreply);
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_L4LEN));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R1, 20, 0), rj->noreply);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x04, 0), rj->noreply);
+	gen_rst_checks(e, rj);
 	gen6_rej_l2(g, rj, false);
 	gen6_rej_hdrs(e, 6, false);
 	bf_emit(e, BPF_ST_MEM(BPF_H, R8, S6_IP + 4, 0x1400));	/* htons(20) */
-	for (i = 0; i < 16; i += 8) {
-		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
-		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 8 + i));
-	}
-	/* ports swapped; doff 5; window, checksum, urgent 0 */
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4 + 2));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_L4));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R1, R7, BF_PKT_L4));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_L4 + 2));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_L4 + 12, 0x50));
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 16, 0));
-	bf_emit(e, BPF_ST_MEM(BPF_H, R8, S6_L4 + 14, 0));
-	/* ACK set: seq = its ack_seq, RST alone; else ack = seq + SYN + FIN + payload, RST|ACK */
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_L4 + 13));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JSET, R1, 0x10, 0), ack);
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 4, 0));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 4));
-	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
-	bf_emit(e, BPF_MOV64_REG(R3, R1));
-	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 1));
-	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R3, 1));		/* SYN */
-	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
-	bf_emit(e, BPF_ALU64_IMM(BPF_AND, R1, 1));		/* FIN */
-	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R1));
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R3, R7, BF_PKT_L4LEN));
-	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R2, R3));
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R3, R7, BF_PKT_L4 + 12));
-	bf_emit(e, BPF_ALU64_IMM(BPF_RSH, R3, 4));
-	bf_emit(e, BPF_ALU64_IMM(BPF_LSH, R3, 2));
-	bf_emit(e, BPF_ALU64_REG(BPF_SUB, R2, R3));
-	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R2, 32));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, S6_L4 + 8));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_L4 + 13, 0x14));
-	bf_emit_jmp(e, BPF_JMP_A(0), tcp_done);
-	bf_label_bind(e, ack);
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R2, R7, BF_PKT_L4 + 8));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R2, S6_L4 + 4));
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 8, 0));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_L4 + 13, 0x04));
-	bf_label_bind(e, tcp_done);
+	gen_addr_copy(e, R8, S6_IP + 8, R7, BF_PKT_DADDR6, true);
+	gen_rst_tcp(e, S6_L4);
 	bf_emit(e, BPF_MOV64_IMM(R9, 20));
 	gen6_l4_csum(e, 6, 16);
 	bf_emit(e, BPF_MOV64_IMM(R9, RST6_LEN));
 	gen_rej_send(g, rj, false);
-}
-
-/* The ICMPv6 error's source: the packet's destination, or at FORWARD the address routing picks toward the sender. */
-static void gen6_icmp_saddr(struct bf_gen *g)
-{
-	struct bf_emit *e = &g->e;
-	uint32_t local = bf_label_new(e), done = bf_label_new(e);
-	int i;
-
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), local);
-	for (i = 0; i < 64; i += 8)
-		bf_emit(e, BPF_ST_MEM(BPF_DW, R8, S6_FIB + i, 0));
-	bf_emit(e, BPF_ST_MEM(BPF_B, R8, S6_FIB, 10));		/* AF_INET6 */
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R1, R7, BF_PKT_IIF));
-	bf_emit(e, BPF_STX_MEM(BPF_W, R8, R1, S6_FIB + 8));
-	for (i = 0; i < 16; i += 8) {
-		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_SADDR6 + i));
-		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_FIB + 32 + i));	/* ipv6_dst */
-	}
-	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_MOV64_REG(R2, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R2, S6_FIB));
-	bf_emit(e, BPF_MOV64_IMM(R3, 64));
-	bf_emit(e, BPF_MOV64_IMM(R4, BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH |
-				 BPF_FIB_LOOKUP_SRC));
-	bf_emit(e, BPF_EMIT_CALL(BPF_FUNC_fib_lookup));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, BPF_FIB_LKUP_RET_SUCCESS, 0), local);
-	for (i = 0; i < 16; i += 8) {
-		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R8, S6_FIB + 16 + i));	/* ipv6_src */
-		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 8 + i));
-	}
-	bf_emit_jmp(e, BPF_JMP_A(0), done);
-	bf_label_bind(e, local);
-	for (i = 0; i < 16; i += 8) {
-		bf_emit(e, BPF_LDX_MEM(BPF_DW, R1, R7, BF_PKT_DADDR6 + i));
-		bf_emit(e, BPF_STX_MEM(BPF_DW, R8, R1, S6_IP + 8 + i));
-	}
-	bf_label_bind(e, done);
 }
 
 /*
@@ -1141,78 +1119,49 @@ static void gen6_unreach_checks(struct bf_gen *g, const struct gen_rej *rj)
 	gen6_rej_l2(g, rj, true);
 }
 
-/* At FORWARD the quote shows the hop limit ip6_forward() decremented before the hook. */
-static void gen6_quote_forward_hl(struct bf_gen *g)
-{
-	struct bf_emit *e = &g->e;
-	uint32_t skip = bf_label_new(e);
-
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R7, BF_PKT_HOOK));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R1, NF_INET_FORWARD, 0), skip);
-	bf_emit(e, BPF_LDX_MEM(BPF_B, R1, R8, S6_QUOTE + 7));
-	bf_emit(e, BPF_ALU64_IMM(BPF_SUB, R1, 1));
-	bf_emit(e, BPF_STX_MEM(BPF_B, R8, R1, S6_QUOTE + 7));
-	bf_label_bind(e, skip);
-}
-
 /* icmp6_send(ICMPV6_DEST_UNREACH, code): quotes up to 1232 bytes of the datagram. */
 static void gen6_unreach(struct bf_gen *g, const struct gen_rej *rj, uint8_t code)
 {
 	struct bf_emit *e = &g->e;
-	uint32_t clamp = bf_label_new(e);
 
 	gen6_unreach_checks(g, rj);
 	bf_gen_icmp_ratelimit(g, true, rj->noreply);
-	/* r9 = quoted bytes = min(skb->len, 1232) */
-	bf_emit(e, BPF_LDX_MEM(BPF_W, R9, R7, BF_PKT_LEN));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLE, R9, ICMP6_QUOTE_MAX, 0), clamp);
-	bf_emit(e, BPF_MOV64_IMM(R9, ICMP6_QUOTE_MAX));
-	bf_label_bind(e, clamp);
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JLT, R9, 40, 0), rj->noreply);
-	bf_emit(e, BPF_MOV64_REG(R1, R6));
-	bf_emit(e, BPF_LDX_MEM(BPF_H, R2, R7, BF_PKT_L3OFF));	/* u16: ctstate is the upper half */
-	bf_emit(e, BPF_MOV64_REG(R3, R8));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R3, S6_QUOTE));
-	bf_emit(e, BPF_MOV64_REG(R4, R9));
-	bf_emit(e, BPF_EMIT_CALL(gen_load_fn(g)));
-	bf_emit_jmp(e, BPF_JMP_IMM(BPF_JNE, R0, 0, 0), rj->noreply);
-	bf_emit(e, BPF_MOV64_REG(R1, R8));			/* zero pad to 4 bytes */
-	bf_emit(e, BPF_ALU64_REG(BPF_ADD, R1, R9));
-	bf_emit(e, BPF_ST_MEM(BPF_W, R1, S6_QUOTE, 0));
-	gen6_quote_forward_hl(g);
+	gen_quote_load(g, rj, S6_QUOTE, ICMP6_QUOTE_MAX, 40);
+	gen_quote_forward(g, S6_QUOTE);
 	gen6_rej_hdrs(e, 58, true);
-	bf_emit(e, BPF_MOV64_REG(R1, R9));
-	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R1, 8));
-	bf_emit(e, BPF_ENDIAN(BPF_TO_BE, R1, 16));
-	bf_emit(e, BPF_STX_MEM(BPF_H, R8, R1, S6_IP + 4));
-	gen6_icmp_saddr(g);
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4, code << 8 | 1));	/* type 1, code, csum 0 */
-	bf_emit(e, BPF_ST_MEM(BPF_W, R8, S6_L4 + 4, 0));
+	gen_len_be16(e, 8, S6_IP + 4);		/* payload_len */
+	gen_icmp_saddr(g, S6_FIB, S6_IP + 8);
+	gen_icmp_hdr(e, S6_L4, 1, code);	/* ICMPV6_DEST_UNREACH */
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, 8));
 	gen6_l4_csum(e, 58, 2);
 	bf_emit(e, BPF_ALU64_IMM(BPF_ADD, R9, S6_L4));
 	gen_rej_send(g, rj, S6_QUOTE - GEN_ETH_HLEN);
 }
 
-/* enum ip6t_reject_with -> ICMPv6 destination unreachable code, -1 for tcp-reset/none */
-static int gen6_unreach_code(uint32_t with)
+/* The scratch buffer, the reply (a RST or the ICMP error `code`) and the drop; both families. */
+static int gen_reject_emit(struct bf_gen *g, bool rst, int code)
 {
-	static const int codes[] = {
-		[IP6T_ICMP6_NO_ROUTE] = 0, [IP6T_ICMP6_ADM_PROHIBITED] = 1,
-		[IP6T_ICMP6_NOT_NEIGHBOUR] = 2, [IP6T_ICMP6_ADDR_UNREACH] = 3,
-		[IP6T_ICMP6_PORT_UNREACH] = 4, [IP6T_ICMP6_ECHOREPLY] = -1,
-		[IP6T_TCP_RESET] = -1, [IP6T_ICMP6_POLICY_FAIL] = 5,
-		[IP6T_ICMP6_REJECT_ROUTE] = 6,
-	};
+	struct bf_emit *e = &g->e;
+	struct gen_rej rj = { .noreply = bf_label_new(e) };
 
-	return with < sizeof(codes) / sizeof(codes[0]) ? codes[with] : -1;
+	gen_scratch(e, R8, rj.noreply);
+	if (rst && g->v6)
+		gen6_rst(g, &rj);
+	else if (rst)
+		gen_rst(g, &rj);
+	else if (g->v6)
+		gen6_unreach(g, &rj, (uint8_t)code);
+	else
+		gen_unreach(g, &rj, (uint8_t)code);
+	bf_label_bind(e, rj.noreply);
+	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_DROP));
+	bf_emit(e, BPF_EXIT_INSN());
+	return 0;
 }
 
 static int gen6_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 {
-	struct bf_emit *e = &g->e;
-	struct gen_rej rj = { .noreply = bf_label_new(e) };
-	int code = gen6_unreach_code(r->reject_with);
+	int code = gen_unreach_code(g, r->reject_with);
 
 	if (g->opts.hook == BF_HOOK_TC_EGRESS && r->reject_with != IP6T_TCP_RESET)
 		return bf_err_set(g->err, -EOPNOTSUPP,
@@ -1222,22 +1171,12 @@ static int gen6_reject(struct bf_gen *g, const struct bf_rule *r, const char *ch
 		return bf_err_set(g->err, -EOPNOTSUPP,
 				  "chain %s rule %u: REJECT --reject-with %u is not supported for IPv6",
 				  chain, r->num, r->reject_with);
-	gen_rej_scratch(g, &rj);
-	if (r->reject_with == IP6T_TCP_RESET)
-		gen6_rst(g, &rj);
-	else
-		gen6_unreach(g, &rj, code);
-	bf_label_bind(e, rj.noreply);
-	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_DROP));
-	bf_emit(e, BPF_EXIT_INSN());
-	return 0;
+	return gen_reject_emit(g, r->reject_with == IP6T_TCP_RESET, code);
 }
 
 int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 {
-	struct bf_emit *e = &g->e;
-	struct gen_rej rj = { .noreply = bf_label_new(e) };
-	int code = gen_unreach_code(r->reject_with);
+	int code = gen_unreach_code(g, r->reject_with);
 
 	if (g->v6)
 		return gen6_reject(g, r, chain);
@@ -1255,13 +1194,5 @@ int bf_gen_reject(struct bf_gen *g, const struct bf_rule *r, const char *chain)
 		return bf_err_set(g->err, -EOPNOTSUPP,
 				  "chain %s rule %u: REJECT --reject-with %u is not supported",
 				  chain, r->num, r->reject_with);
-	gen_rej_scratch(g, &rj);
-	if (r->reject_with == IPT_TCP_RESET)
-		gen_rst(g, &rj);
-	else
-		gen_unreach(g, &rj, code);
-	bf_label_bind(e, rj.noreply);
-	bf_emit(e, BPF_MOV64_IMM(R0, BF_RET_DROP));
-	bf_emit(e, BPF_EXIT_INSN());
-	return 0;
+	return gen_reject_emit(g, r->reject_with == IPT_TCP_RESET, code);
 }

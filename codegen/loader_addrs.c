@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "bpfilter/codegen.h"
+#include "loader_addrs.h"
 
 #define ADDRS_MAX	65536
 
@@ -36,7 +37,7 @@ struct addrs_ctx {
 	int err;
 };
 
-static int addrs_dump(int type, mnl_cb_t cb, struct addrs_ctx *c)
+int bf_addrs_dump(int type, int family, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
@@ -58,7 +59,7 @@ static int addrs_dump(int type, mnl_cb_t cb, struct addrs_ctx *c)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = (unsigned char)family;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
@@ -67,13 +68,13 @@ static int addrs_dump(int type, mnl_cb_t cb, struct addrs_ctx *c)
 		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (ret <= 0)
 			break;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, pid, cb, c);
+		ret = mnl_cb_run(buf, (size_t)ret, seq, pid, cb, data);
 	} while (ret > 0);
 	if (ret < 0)
 		ret = -errno;
 out:
 	mnl_socket_close(nl);
-	return ret < 0 ? ret : c->err;
+	return ret < 0 ? ret : 0;
 }
 
 /* Only the default rules (local 0, main 32766, default 32767)? */
@@ -94,6 +95,27 @@ static int addrs_attr_cb(const struct nlattr *a, void *data)
 	if (type <= RTA_MAX)
 		tb[type] = a;
 	return MNL_CB_OK;
+}
+
+uint32_t bf_addrs_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	mnl_attr_parse(nlh, sizeof(*rtm), addrs_attr_cb, tb);
+	return tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+}
+
+void *bf_addrs_grow(void *arr, uint32_t n, uint32_t *cap, size_t size)
+{
+	uint32_t more = *cap * 2 + 64;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	p = realloc(arr, more * size);
+	if (p)
+		*cap = more;
+	return p;
 }
 
 static uint32_t addrs_oif(const struct nlattr **tb)
@@ -123,13 +145,10 @@ static int addrs_add(struct addrs_ctx *c, const struct addrs_route *r)
 			return 0;
 		}
 	}
-	if (c->n == c->cap) {
-		p = realloc(c->r, (c->cap * 2 + 64) * sizeof(*c->r));
-		if (!p)
-			return -ENOMEM;
-		c->r = p;
-		c->cap = c->cap * 2 + 64;
-	}
+	p = bf_addrs_grow(c->r, c->n, &c->cap, sizeof(*c->r));
+	if (!p)
+		return -ENOMEM;
+	c->r = p;
 	c->r[c->n++] = *r;
 	return 0;
 }
@@ -144,8 +163,7 @@ static int addrs_route_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len > 32)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*rtm), addrs_attr_cb, tb);
-	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	table = bf_addrs_parse(nlh, tb);
 	if (table != RT_TABLE_LOCAL && !(c->merged && table == RT_TABLE_MAIN))
 		return MNL_CB_OK;
 	/* a flow of tos 0 never matches a tos route; dead routes are skipped */
@@ -171,16 +189,17 @@ static int addrs_route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int addrs_clear(int fd)
-{
-	struct bf_addrtype_key key, next;
-	int n = 0;
+_Static_assert(sizeof(struct bf_addrtype_key) <= BF_ADDRS_KEY_MAX &&
+	       sizeof(struct bf_addrtype6_key) <= BF_ADDRS_KEY_MAX, "BF_ADDRS_KEY_MAX too small");
 
-	while (!bpf_map_get_next_key(fd, NULL, &next) && n++ < ADDRS_MAX + 1) {
-		key = next;
-		if (bpf_map_delete_elem(fd, &key))
+int bf_addrs_clear(int fd, uint32_t max)
+{
+	uint8_t key[BF_ADDRS_KEY_MAX];
+	uint32_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, NULL, key) && n++ < max + 1)
+		if (bpf_map_delete_elem(fd, key))
 			return -errno;
-	}
 	return 0;
 }
 
@@ -197,13 +216,15 @@ int bf_maps_sync_addrs(const struct bf_ir *ir, const struct bf_maps *maps)
 		return bf_maps_sync_addrs6(ir, maps);
 	if (fd < 0 || !bf_ir_count_field(ir, BF_F_ADDRTYPE))
 		return 0;
-	ret = addrs_dump(RTM_GETRULE, addrs_rule_cb, &c);
+	ret = bf_addrs_dump(RTM_GETRULE, AF_INET, addrs_rule_cb, &c);
 	if (ret)
 		return ret;
 	c.merged = c.n_rules <= 3;
-	ret = addrs_dump(RTM_GETROUTE, addrs_route_cb, &c);
+	ret = bf_addrs_dump(RTM_GETROUTE, AF_INET, addrs_route_cb, &c);
 	if (!ret)
-		ret = addrs_clear(fd);
+		ret = c.err;
+	if (!ret)
+		ret = bf_addrs_clear(fd, ADDRS_MAX);
 	for (i = 0; !ret && i < c.n && i < ADDRS_MAX; i++)
 		if (bpf_map_update_elem(fd, &c.r[i].key, &c.r[i].val, BPF_ANY))
 			ret = -errno;

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/xt_addrtype.h>
@@ -24,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "bpfilter/codegen.h"
+#include "loader_addrs.h"
 
 #define ADDRS6_MAX	65536
 
@@ -39,56 +39,6 @@ struct addrs6_ctx {
 	uint32_t n, cap;
 	int err;
 };
-
-static int addrs6_dump(struct addrs6_ctx *c, mnl_cb_t cb)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-	unsigned int seq = (unsigned int)time(NULL), pid;
-	int ret;
-
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	pid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET6;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	do {
-		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret <= 0)
-			break;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, pid, cb, c);
-	} while (ret > 0);
-	if (ret < 0)
-		ret = -errno;
-out:
-	mnl_socket_close(nl);
-	return ret < 0 ? ret : c->err;
-}
-
-static int addrs6_attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (type <= RTA_MAX)
-		tb[type] = a;
-	return MNL_CB_OK;
-}
 
 /* A gateway (RTF_GATEWAY): RTA_GATEWAY, or one in the first nexthop. */
 static bool addrs6_gateway(const struct nlattr **tb)
@@ -145,13 +95,10 @@ static int addrs6_add(struct addrs6_ctx *c, const struct addrs6_route *r)
 			return 0;
 		}
 	}
-	if (c->n == c->cap) {
-		p = realloc(c->r, (c->cap * 2 + 64) * sizeof(*c->r));
-		if (!p)
-			return -ENOMEM;
-		c->r = p;
-		c->cap = c->cap * 2 + 64;
-	}
+	p = bf_addrs_grow(c->r, c->n, &c->cap, sizeof(*c->r));
+	if (!p)
+		return -ENOMEM;
+	c->r = p;
 	c->r[c->n++] = *r;
 	return 0;
 }
@@ -185,8 +132,7 @@ static int addrs6_route_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (rtm->rtm_family != AF_INET6 || rtm->rtm_dst_len > 128)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*rtm), addrs6_attr_cb, tb);
-	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	table = bf_addrs_parse(nlh, tb);
 	if (table != RT_TABLE_LOCAL && table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
 	/* source-specific routes never serve saddr ::; dead ones are skipped */
@@ -231,19 +177,6 @@ static int addrs6_anycast(struct addrs6_ctx *c, uint32_t i)
 	return addrs6_add(c, &a);
 }
 
-static int addrs6_clear(int fd)
-{
-	struct bf_addrtype6_key key, next;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, NULL, &next) && n++ < ADDRS6_MAX + 1) {
-		key = next;
-		if (bpf_map_delete_elem(fd, &key))
-			return -errno;
-	}
-	return 0;
-}
-
 static bool addrs6_pred_used(const struct bf_pred *p)
 {
 	return p->field == BF_F_ADDRTYPE6 &&
@@ -278,12 +211,14 @@ int bf_maps_sync_addrs6(const struct bf_ir *ir, const struct bf_maps *maps)
 	fd = maps->fd[BF_MAP_ADDRTYPE6];
 	if (fd < 0 || !addrs6_used(ir))
 		return 0;
-	ret = addrs6_dump(&c, addrs6_route_cb);
+	ret = bf_addrs_dump(RTM_GETROUTE, AF_INET6, addrs6_route_cb, &c);
+	if (!ret)
+		ret = c.err;
 	n = c.n;
 	for (i = 0; !ret && i < n; i++)
 		ret = addrs6_anycast(&c, i);
 	if (!ret)
-		ret = addrs6_clear(fd);
+		ret = bf_addrs_clear(fd, ADDRS6_MAX);
 	for (i = 0; !ret && i < c.n && i < ADDRS6_MAX; i++)
 		if (bpf_map_update_elem(fd, &c.r[i].key, &c.r[i].val, BPF_ANY))
 			ret = -errno;

@@ -59,6 +59,15 @@ static bool lf_ok(const struct lf *m, uint32_t off, uint32_t n)
 	return (uint64_t)off + n <= m->have;
 }
 
+/* lf_ok(), else "INCOMPLETE [n bytes] " as the kernel prints a short header */
+static bool lf_need(struct lf *m, uint32_t off, uint32_t n)
+{
+	if (lf_ok(m, off, n))
+		return true;
+	lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
+	return false;
+}
+
 static uint16_t lf_16(const struct lf *m, uint32_t off)
 {
 	return (uint16_t)(m->d[off] << 8 | m->d[off + 1]);
@@ -109,10 +118,8 @@ static int lf_tcp(struct lf *m, uint32_t off, bool frag)
 	lf_put(m, "PROTO=TCP ");
 	if (frag)
 		return 0;
-	if (!lf_ok(m, off, 20)) {
-		lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
+	if (!lf_need(m, off, 20))
 		return 1;
-	}
 	lf_put(m, "SPT=%u DPT=%u ", lf_16(m, off), lf_16(m, off + 2));
 	if (m->flags & XT_LOG_TCPSEQ)
 		lf_put(m, "SEQ=%u ACK=%u ", lf_32(m, off + 4), lf_32(m, off + 8));
@@ -143,13 +150,37 @@ static int lf_udp(struct lf *m, uint8_t proto, uint32_t off, bool frag)
 	lf_put(m, proto == 17 ? "PROTO=UDP " : "PROTO=UDPLITE ");
 	if (frag)
 		return 0;
-	if (!lf_ok(m, off, 8)) {
-		lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
+	if (!lf_need(m, off, 8))
 		return 1;
-	}
 	lf_put(m, "SPT=%u DPT=%u LEN=%u ", lf_16(m, off), lf_16(m, off + 2),
 	       lf_16(m, off + 4));
 	return 0;
+}
+
+/*
+ * TCP, UDP and UDP-Lite, dumped alike in both families: 1 when the line
+ * ends in the header, -1 for another protocol (the family's own).
+ */
+static int lf_tcpudp(struct lf *m, uint8_t proto, uint32_t off, bool frag)
+{
+	switch (proto) {
+	case 6:
+		return lf_tcp(m, off, frag);
+	case 17:
+	case 136:
+		return lf_udp(m, proto, off, frag);
+	default:
+		return -1;
+	}
+}
+
+/* The outer packet's line ends, both families: nf_log_dump_sk_uid_gid(), then the mark. */
+static void lf_tail(struct lf *m, uint32_t mark)
+{
+	if (m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
+		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);
+	if (mark)
+		lf_put(m, "MARK=0x%x ", mark);
 }
 
 static void lf_ipv4(struct lf *m, uint32_t ioff, int ttl_delta, uint32_t mark);
@@ -162,12 +193,8 @@ static void lf_icmp(struct lf *m, uint32_t ioff, uint32_t off, bool frag)
 	uint8_t type, code;
 
 	lf_put(m, "PROTO=ICMP ");
-	if (frag)
+	if (frag || !lf_need(m, off, 8))
 		return;
-	if (!lf_ok(m, off, 8)) {
-		lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
-		return;
-	}
 	type = m->d[off];
 	code = m->d[off + 1];
 	lf_put(m, "TYPE=%u CODE=%u ", type, code);
@@ -206,13 +233,29 @@ static void lf_spi(struct lf *m, const char *name, uint32_t off, uint32_t spi_at
 		   uint32_t hdr, bool frag)
 {
 	lf_put(m, "PROTO=%s ", name);
-	if (frag)
+	if (frag || !lf_need(m, off, hdr))
 		return;
-	if (!lf_ok(m, off, hdr)) {
-		lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
-		return;
-	}
 	lf_put(m, "SPI=0x%x ", lf_32(m, off + spi_at));
+}
+
+/* The IPv4 upper layers other than TCP and UDP: ICMP, AH, ESP, or the number */
+static void lf_other4(struct lf *m, uint8_t proto, uint32_t ioff, uint32_t off, bool frag)
+{
+	switch (proto) {
+	case 1:
+		lf_icmp(m, ioff, off, frag);
+		break;
+	case 51:	/* AH: nothing at all for a non-first fragment */
+		if (frag)
+			break;
+		lf_spi(m, "AH", off, 4, 12, false);	/* struct ip_auth_hdr */
+		break;
+	case 50:
+		lf_spi(m, "ESP", off, 0, 8, frag);	/* struct ip_esp_hdr */
+		break;
+	default:
+		lf_put(m, "PROTO=%u ", proto);
+	}
 }
 
 static void lf_ipv4(struct lf *m, uint32_t ioff, int ttl_delta, uint32_t mark)
@@ -221,6 +264,7 @@ static void lf_ipv4(struct lf *m, uint32_t ioff, int ttl_delta, uint32_t mark)
 	uint16_t fo;
 	uint8_t tos, proto;
 	bool frag;
+	int ret;
 
 	if (!lf_ok(m, ioff, 20)) {
 		lf_put(m, "TRUNCATED");
@@ -253,34 +297,13 @@ static void lf_ipv4(struct lf *m, uint32_t ioff, int ttl_delta, uint32_t mark)
 	}
 	off = ioff + ihl;
 	frag = fo & 0x1fff;
-	switch (proto) {
-	case 6:
-		if (lf_tcp(m, off, frag))
-			return;
-		break;
-	case 17:
-	case 136:
-		if (lf_udp(m, proto, off, frag))
-			return;
-		break;
-	case 1:
-		lf_icmp(m, ioff, off, frag);
-		break;
-	case 51:	/* AH: nothing at all for a non-first fragment */
-		if (frag)
-			break;
-		lf_spi(m, "AH", off, 4, 12, false);	/* struct ip_auth_hdr */
-		break;
-	case 50:
-		lf_spi(m, "ESP", off, 0, 8, frag);	/* struct ip_esp_hdr */
-		break;
-	default:
-		lf_put(m, "PROTO=%u ", proto);
-	}
-	if (!ioff && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
-		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
-	if (!ioff && mark)
-		lf_put(m, "MARK=0x%x ", mark);
+	ret = lf_tcpudp(m, proto, off, frag);
+	if (ret > 0)
+		return;
+	if (ret < 0)
+		lf_other4(m, proto, ioff, off, frag);
+	if (!ioff)
+		lf_tail(m, mark);
 }
 
 /* %pI6: eight groups of four hex digits */
@@ -302,12 +325,8 @@ static void lf_icmp6(struct lf *m, uint32_t off, bool frag, bool recurse)
 	uint8_t type;
 
 	lf_put(m, "PROTO=ICMPv6 ");
-	if (frag)
+	if (frag || !lf_need(m, off, 8))
 		return;
-	if (!lf_ok(m, off, 8)) {
-		lf_put(m, "INCOMPLETE [%u bytes] ", m->skblen - off);
-		return;
-	}
 	type = m->d[off];
 	lf_put(m, "TYPE=%u CODE=%u ", type, m->d[off + 1]);
 	switch (type) {
@@ -330,6 +349,27 @@ static void lf_icmp6(struct lf *m, uint32_t off, bool frag, bool recurse)
 			lf_put(m, "MTU=%u ", lf_32(m, off + 4));
 		break;
 	}
+}
+
+/*
+ * AH / ESP in the extension headers with --log-ip-options: "name ", then
+ * the SPI unless a non-first fragment; 1 when the line ends here (the
+ * entry closed with ")").
+ */
+static int lf_spi6(struct lf *m, const char *name, uint32_t off, uint32_t spi_at,
+		   uint32_t hdr, bool frag)
+{
+	lf_put(m, "%s ", name);
+	if (frag) {
+		lf_put(m, ")");
+		return 1;
+	}
+	if (!lf_ok(m, off, hdr)) {
+		lf_put(m, "INCOMPLETE [%u bytes] )", m->skblen - off);
+		return 1;
+	}
+	lf_put(m, "SPI=0x%x ", lf_32(m, off + spi_at));
+	return 0;
 }
 
 /*
@@ -375,33 +415,13 @@ static int lf_exthdrs6(struct lf *m, uint8_t *hdr, uint32_t *off, bool *frag)
 			len = (m->d[*off + 1] + 1) * 8;
 			break;
 		case 51:
-			if (opt) {
-				lf_put(m, "AH ");
-				if (*frag) {
-					lf_put(m, ")");
-					return 1;
-				}
-				if (!lf_ok(m, *off, 12)) {
-					lf_put(m, "INCOMPLETE [%u bytes] )", m->skblen - *off);
-					return 1;
-				}
-				lf_put(m, "SPI=0x%x ", lf_32(m, *off + 4));
-			}
+			if (opt && lf_spi6(m, "AH", *off, 4, 12, *frag))	/* struct ip_auth_hdr */
+				return 1;
 			len = (m->d[*off + 1] + 2) * 4;
 			break;
 		default:	/* ESP: the end of what can be read */
-			if (opt) {
-				lf_put(m, "ESP ");
-				if (*frag) {
-					lf_put(m, ")");
-					return 1;
-				}
-				if (!lf_ok(m, *off, 8)) {
-					lf_put(m, "INCOMPLETE [%u bytes] )", m->skblen - *off);
-					return 1;
-				}
-				lf_put(m, "SPI=0x%x )", lf_32(m, *off));
-			}
+			if (opt && !lf_spi6(m, "ESP", *off, 0, 8, *frag))	/* struct ip_esp_hdr */
+				lf_put(m, ")");
 			return 1;
 		}
 		if (opt)
@@ -418,6 +438,7 @@ static void lf_ipv6(struct lf *m, uint32_t ioff, int hl_delta, uint32_t mark, bo
 	uint32_t w, off = ioff + 40;
 	bool frag = false;
 	uint8_t hdr;
+	int ret;
 
 	if (!lf_ok(m, ioff, 40)) {
 		lf_put(m, "TRUNCATED");
@@ -431,26 +452,15 @@ static void lf_ipv6(struct lf *m, uint32_t ioff, int hl_delta, uint32_t mark, bo
 	hdr = m->d[ioff + 6];
 	if (lf_exthdrs6(m, &hdr, &off, &frag))
 		return;
-	switch (hdr) {
-	case 6:
-		if (lf_tcp(m, off, frag))
-			return;
-		break;
-	case 17:
-	case 136:
-		if (lf_udp(m, hdr, off, frag))
-			return;
-		break;
-	case 58:
+	ret = lf_tcpudp(m, hdr, off, frag);
+	if (ret > 0)
+		return;
+	if (ret < 0 && hdr == 58)
 		lf_icmp6(m, off, frag, recurse);
-		break;
-	default:
+	else if (ret < 0)
 		lf_put(m, "PROTO=%u ", hdr);
-	}
-	if (recurse && m->rec && m->rec->has_cred && (m->flags & XT_LOG_UID))
-		lf_put(m, "UID=%u GID=%u ", m->rec->uid, m->rec->gid);	/* nf_log_dump_sk_uid_gid() */
-	if (recurse && mark)
-		lf_put(m, "MARK=0x%x ", mark);
+	if (recurse)
+		lf_tail(m, mark);
 }
 
 int bf_logrec_format(const struct bf_logrec *rec, const char *in,
