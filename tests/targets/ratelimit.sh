@@ -105,6 +105,7 @@ RULES6=${RULES4//REJECT$'\n'/REJECT --reject-with icmp6-port-unreachable$'\n'}
 # one FAMILY KIND SRC DST COUNT PROTO: send a burst, count the replies to SRC
 one() {
 	local fam=$1 kind=$2 src=$3 dst=$4 count=$5 proto=$6 sp i
+	: >"$tmp/cap"	# now: a stale "ready" would let the send beat the capture
 	ip netns exec "$A" python3 "$here/sniffcount.py" "$IF_AB" 30 >"$tmp/cap" &
 	sp=$!
 	for ((i = 0; i < 400; i++)); do grep -q '^ready$' "$tmp/cap" 2>/dev/null && break; sleep 0.05; done

@@ -167,6 +167,7 @@ phase() {
 		read -r kind dst _ <<<"$c"
 		# a second try when nothing came: a loaded machine can lose the race
 		for try in 1 2; do
+			: >"$tmp/cap"	# now: a stale "ready" would let the send beat the capture
 			ip netns exec "$A" python3 "$SNIFF" "$IF_AB" 60 1 >"$tmp/cap" &
 			local sp=$!
 			sniff_ready
@@ -190,6 +191,7 @@ phase_out() {
 		read -r kind proto _ <<<"$c"
 		# a second try when no reply came, as in phase()
 		for try in 1 2; do
+			: >"$tmp/cap"	# now: a stale "ready" would let the send beat the capture
 			ip netns exec "$B" python3 "$SNIFF" "ip:$proto" 60 2 >"$tmp/cap" &
 			local sp=$!
 			sniff_ready

@@ -151,6 +151,7 @@ phase() {	# phase OUT: send every case, one capture per case
 	for c in "${cases[@]}"; do
 		read -r kind dst _ <<<"$c"
 		for try in 1 2; do
+			: >"$tmp/cap"	# now: a stale "ready" would let the send beat the capture
 			ip netns exec "$A" python3 "$SNIFF" "$IF_AB" 60 1 fd02::1 >"$tmp/cap" &
 			sp=$!
 			sniff_ready
@@ -171,6 +172,7 @@ phase_out() {	# phase_out OUT: the OUTPUT cases, replies as TCP segments (hex)
 	: >"$out"
 	for c in "${out_cases[@]}"; do
 		read -r kind proto _ <<<"$c"
+		: >"$tmp/cap"	# now: a stale "ready" would let the send beat the capture
 		ip netns exec "$B" python3 "$SNIFF" "ip6:$proto" 60 1 fd03::1 >"$tmp/cap" &
 		sp=$!
 		sniff_ready
