@@ -145,12 +145,15 @@ difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} tests/diff/campaign.sh
-	tests/diff/ctcamp.py
+	$(MAKE) --no-print-directory difftest-ct
 
 # random conntrack/state rule sets and packet sequences, real packets through
-# the kernel and the attached program at XDP and tc (CT_SETS, default 20; CT_SEED)
+# the kernel and the attached program at XDP and tc (CT_SETS, default 20 per
+# family; CT_SEED; CT_FAMILY=4 or 6 for one family, default both)
 difftest-ct: all
-	tests/diff/ctcamp.py
+	rc=0; for f in $${CT_FAMILY:-4 6}; do \
+		tests/diff/ctcamp.py --family $$f || rc=1; \
+	done; exit $$rc
 
 check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test rulesets-check faults difftest-smoke fuzz-smoke kmod-check
 
