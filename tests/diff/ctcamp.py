@@ -109,9 +109,10 @@ def inv(rng, p=0.2):
 
 
 def gen_state(rng):
-    states = rng.sample(STATES, rng.choice((1, 1, 1, 2, 3)))
-    if rng.random() < 0.3:
-        states = [s for s in states if s != "UNTRACKED"] or ["NEW"]
+    states = rng.sample(F.get("states", STATES), rng.choice((1, 1, 1, 2, 3)))
+    if rng.random() < 0.3:	# -m state has no UNTRACKED, SNAT, DNAT
+        states = [s for s in states if s not in ("UNTRACKED", "SNAT", "DNAT")] \
+            or ["NEW"]
         return "-m state %s--state %s" % (inv(rng), ",".join(states))
     return "-m conntrack %s--ctstate %s" % (inv(rng), ",".join(states))
 
@@ -332,11 +333,79 @@ SCENARIOS = (sc_tcp_in, sc_tcp_in, sc_stray, sc_udp_in, sc_udp_out,
              sc_fwd_udp, sc_fwd_ping)
 
 
+# --nat (IPv4): H's nft nat table DNATs TCP to its port 9000 to its port
+# 9001 (a listener) and SNATs its own TCP to far:8081 and UDP to far:5353
+# to a second address, 10.77.2.3. The kernel applies it in every run;
+# bpfilter only reads the entries' status (--ctstate SNAT/DNAT). Both
+# ports and addresses are chosen so that no rule of the set can tell the
+# original from the translated value (9000 and 9001 are in the same port
+# ranges, 10.77.2.1 is left out of the addresses): bpfilter sees the
+# packet before PREROUTING's DNAT and after POSTROUTING's SNAT, the
+# kernel's filter the other way round.
+SNAT_ADDR = "10.77.2.3"
+NAT_HEAD = """listen tcp 9001
+nat ip addr add %s/24 dev eth1
+nat nft add table ip ctcnat
+nat nft add chain ip ctcnat pre { type nat hook prerouting priority -100 ; }
+nat nft add chain ip ctcnat post { type nat hook postrouting priority 100 ; }
+nat nft add rule ip ctcnat pre ip daddr 10.77.1.1 tcp dport 9000 dnat to 10.77.1.1:9001
+nat nft add rule ip ctcnat post ip daddr 10.77.2.2 tcp dport 8081 snat to %s
+nat nft add rule ip ctcnat post ip daddr 10.77.2.2 udp dport 5353 snat to %s
+""" % (SNAT_ADDR, SNAT_ADDR, SNAT_ADDR)
+
+
+def sc_dnat_in(rng, p):
+    f = "INPUT peer:%d>host:9000 tcp" % p
+    lines = [f + " flags=S"]
+    if rng.random() < 0.85:
+        lines.append(f + " flags=A")
+        if rng.random() < 0.7:
+            lines.append(f + " flags=PA data=20")
+        end = rng.choice(("FA", "R", None))
+        if end:
+            lines.append(f + " flags=" + end)
+    return lines
+
+
+def sc_snat_tcp(rng, p):
+    f = "INPUT far:8081>host:%d tcp dst=%s" % (p, SNAT_ADDR)
+    # src=: what far sees (judges H's packet), the socket binds as ever
+    lines = ["OUTPUT host:%d>far:8081 tcp connect src=%s" % (p, SNAT_ADDR),
+             f + " flags=SA"]
+    if rng.random() < 0.5:
+        lines.append(f + " flags=PA data=10")
+    if rng.random() < 0.3:
+        lines.append(f + " flags=" + rng.choice(("R", "FA")))
+    return lines
+
+
+def sc_snat_udp(rng, p):
+    lines = ["OUTPUT host:%d>far:5353 udp send data=12 src=%s" % (p, SNAT_ADDR)]
+    if rng.random() < 0.7:
+        lines.append("INPUT far:5353>host:%d udp data=40 dst=%s" % (p, SNAT_ADDR))
+    if rng.random() < 0.4:
+        lines.append("INPUT far>host icmp type=3 code=3 dst=%s "
+                     "about=%s:%d>far:5353/udp" % (SNAT_ADDR, SNAT_ADDR, p))
+    return lines
+
+
+NAT4 = dict(FAMILIES[4])
+NAT4.update({
+    "head": FAMILIES[4]["head"] + NAT_HEAD,
+    "addrs": tuple(a for a in FAMILIES[4]["addrs"] if a != "10.77.2.1"),
+    "states": STATES + ("SNAT", "DNAT"),
+    "scenarios": SCENARIOS + (sc_dnat_in, sc_dnat_in, sc_snat_tcp,
+                              sc_snat_udp),
+    "nat": True,
+})
+
+
 def gen_seq(rng):
     scen = []
     for k in range(rng.randrange(3, 8)):
         port = 40000 + 100 * k + rng.randrange(100)
-        scen.append(list(rng.choice(SCENARIOS)(rng, port)))
+        scen.append(list(rng.choice(F.get("scenarios", SCENARIOS))(rng,
+                                                                  port)))
     lines = []
     while any(scen):
         live = [s for s in scen if s]
@@ -413,6 +482,8 @@ def flow_of(text):
         ends, proto = w[1], "icmp%s" % opts.get("id", "")
     else:
         ends, proto = w[1], w[2]
+    # the SNAT'd address is H's ("about=10.77.2.3:P>far:5353/udp")
+    ends = ends.replace(SNAT_ADDR + ":", "host:")
     return frozenset(ends.split(">")), proto
 
 
@@ -420,14 +491,42 @@ def flow_of(text):
 AFTER_DROP = ("a packet dropped earlier in this flow: the kernel's conntrack "
               "saw it (PREROUTING, before filter) and moved the entry on, "
               "bpfilter dropped it at XDP/tc before conntrack")
+XDP_REPLY = ("at XDP H's own answers leave unfiltered (XDP sees no locally "
+             "generated packets): the sender got an answer the kernel's "
+             "OUTPUT dropped and built this packet's seq/ack from it")
+DNAT_FIRST = ("the first packet of a DNAT'd connection: the kernel's filter "
+              "runs after the nat table's PREROUTING DNAT (NEW,DNAT), "
+              "bpfilter before it (NEW)")
+SNAT_EARLY = ("the first packet of a SNAT'd connection at tc egress: after "
+              "POSTROUTING's SNAT (NEW,SNAT), the kernel's OUTPUT before it "
+              "(NEW)")
+AFTER_DESIGNED = ("a packet of a flow whose earlier packet differed by "
+                  "design (DNAT's first packet, SNAT at tc egress)")
 RATELIMIT = ("only bpfilter's REJECT sent an ICMP error: the kernel's "
              "icmp_send()/icmp6_send() rate limit (per destination, "
              "burst 6)")
 
 
-def excluded(seq_lines, kern, n, kv, bv):
-    """Why line n's difference is a designed one, or None."""
+def excluded(seq_lines, kern, n, kv, bv, hook="tc", designed=(),
+             replied=()):
+    """Why line n's difference is a designed one, or None. DESIGNED: the
+    earlier lines that differed for a NAT reason; REPLIED: the lines
+    whose answers only the XDP run's sender got."""
     flow = flow_of(seq_lines[n - 1])
+    if any(m < n and flow_of(seq_lines[m - 1]) == flow for m in replied):
+        return XDP_REPLY
+    first = all(flow_of(seq_lines[m - 1]) != flow for m in range(1, n)
+                if seq_lines[m - 1].split()[:1] and
+                seq_lines[m - 1].split()[0] in ("INPUT", "FORWARD", "OUTPUT"))
+    w = seq_lines[n - 1].split()
+    if F.get("nat") and first and w[0] == "INPUT" and \
+            w[1].endswith(">host:9000"):
+        return DNAT_FIRST
+    if F.get("nat") and first and hook == "tc" and w[0] == "OUTPUT" and \
+            w[1].split(">")[1] in ("far:8081", "far:5353"):
+        return SNAT_EARLY
+    if any(flow_of(seq_lines[m - 1]) == flow for m in designed):
+        return AFTER_DESIGNED
     for m in range(1, n):
         if m in kern and kern[m].startswith("drop") and \
                 flow_of(seq_lines[m - 1]) == flow:
@@ -456,8 +555,8 @@ def diff(kern, got, hooks_of, hook, drops):
 
 def one_set(job):
     global F
-    seed, idx, hooks, fam = job
-    F = FAMILIES[fam]
+    seed, idx, hooks, fam, nat = job
+    F = NAT4 if nat else FAMILIES[fam]
     rng = random.Random("%s/%d" % (seed, idx))
     rules_text = gen_rules(rng)
     seq_text = gen_seq(rng)
@@ -498,8 +597,17 @@ def one_set(job):
                                  for n in bad if n not in again]
                 bad = [n for n in bad if n in again]
             seq_lines = seq_text.splitlines()
-            why = {n: excluded(seq_lines, kern, n, kern[n], got.get(n))
-                   for n in bad}
+            replied = []
+            if hook == "xdp" and output_drops(rules_text):
+                replied = [m for m in kern if m in got and
+                           verdict_only(kern[m]) == verdict_only(got[m]) and
+                           kern[m] != got[m]]
+            why = {}
+            for n in bad:
+                why[n] = excluded(seq_lines, kern, n, kern[n], got.get(n),
+                                  hook, [m for m in why if why[m] in
+                                         (DNAT_FIRST, SNAT_EARLY,
+                                          AFTER_DESIGNED)], replied)
             for n in sorted(kern):
                 if hook == "xdp" and hooks_of[n] == "OUTPUT":
                     continue
@@ -531,6 +639,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--family", type=int, choices=(4, 6),
                     default=int(os.environ.get("CT_FAMILY", "4")))
+    ap.add_argument("--nat", action="store_true",
+                    default=os.environ.get("CT_NAT", "") not in ("", "0"),
+                    help="an nft nat table in H, SNAT/DNAT flows and "
+                    "--ctstate SNAT/DNAT rules (IPv4)")
     ap.add_argument("--sets", type=int,
                     default=int(os.environ.get("CT_SETS", "20")))
     ap.add_argument("--seed", default=os.environ.get("CT_SEED", "1"))
@@ -546,6 +658,8 @@ def main():
     if not os.access(BPFILTER, os.X_OK):
         sys.exit("ctcamp: %s is missing; run make first" % BPFILTER)
     hooks = [h for h in args.hooks.split(",") if h]
+    if args.nat and args.family != 4:
+        sys.exit("ctcamp: --nat is IPv4 only")
     print("# stateful campaign IPv%d seed %s: %d rule sets with sequences, "
           "hooks %s, %d jobs" % (args.family, args.seed, args.sets,
                                  ",".join(hooks), args.jobs),
@@ -554,7 +668,7 @@ def main():
            "errors": 0, "flaky": 0, "excluded": 0}
     excl_why = {}
     start = time.time()
-    jobs = [(args.seed, i, hooks, args.family) for i in range(args.start,
+    jobs = [(args.seed, i, hooks, args.family, args.nat) for i in range(args.start,
                                                   args.start + args.sets)]
     with multiprocessing.Pool(args.jobs) as pool:
         for res in pool.imap_unordered(one_set, jobs):
