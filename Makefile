@@ -136,6 +136,8 @@ difftest-smoke: all
 		tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=1500 DIFF_COUNT=300 DIFF_SEED=smoke6 DIFF_ATTACHED=1 \
 		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
+	# the stateful campaign, IPv6 (the IPv4 one runs in difftest-ct): ~30 s
+	tests/diff/ctcamp.py --family 6 --sets 8 --seed smoke6 --jobs 2
 
 # the full hand-written + random-packet comparison, then a random rule-set
 # campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,

@@ -673,6 +673,9 @@ def start_bpfilter(topo, fam, rules, hook, bpfilter, tmp):
 			msg = msg[msg.index("(legacy): ") + 10:]
 		if "chain " in msg:	# the rule and the reason, not the pid
 			msg = msg[msg.index("chain "):]
+		if "cannot reach the helper" in msg and dl:	# why the daemon is gone
+			msg += " (daemon %s: %s)" % ("exit %d" % d.poll() if d.poll() is not None
+			                             else "running", dl[-1].strip())
 		return d, msg.strip()
 	return d, None
 
