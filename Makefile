@@ -136,6 +136,8 @@ difftest-smoke: all
 		tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=1500 DIFF_COUNT=300 DIFF_SEED=smoke6 DIFF_ATTACHED=1 \
 		DIFF_ATTACHED_COUNT=200 tests/diff/campaign.sh
+	# the stateful campaign, IPv6 (the IPv4 one runs in difftest-ct): ~30 s
+	tests/diff/ctcamp.py --family 6 --sets 8 --seed smoke6 --jobs 2
 
 # the full hand-written + random-packet comparison, then a random rule-set
 # campaign (DIFF_PAIRS, default 200000; DIFF_SEED; DIFF_ATTACHED rule sets,
@@ -145,12 +147,15 @@ difftest: all
 	tests/diff/run.sh
 	tests/diff/campaign.sh
 	DIFF_FAMILY=6 DIFF_PAIRS=$${DIFF6_PAIRS:-50000} tests/diff/campaign.sh
-	tests/diff/ctcamp.py
+	$(MAKE) --no-print-directory difftest-ct
 
 # random conntrack/state rule sets and packet sequences, real packets through
-# the kernel and the attached program at XDP and tc (CT_SETS, default 20; CT_SEED)
+# the kernel and the attached program at XDP and tc (CT_SETS, default 20 per
+# family; CT_SEED; CT_FAMILY=4 or 6 for one family, default both)
 difftest-ct: all
-	tests/diff/ctcamp.py
+	rc=0; for f in $${CT_FAMILY:-4 6}; do \
+		tests/diff/ctcamp.py --family $$f || rc=1; \
+	done; exit $$rc
 
 check: all unit progtest translate packet packet-interp packet-kernel selftest conntrack targets-test rulesets-check faults difftest-smoke fuzz-smoke kmod-check
 

@@ -526,6 +526,7 @@ class Player:
 # ---- the sequence file ---------------------------------------------------------------
 def parse_seq(path):
 	fam, nets, listen, lines, joins = 4, {}, [], [], []
+	nats = []
 	for no, raw in enumerate(open(path), 1):
 		text = raw.split("#", 1)[0].strip()
 		if not text:
@@ -542,10 +543,15 @@ def parse_seq(path):
 			nets["__routes"] = nets.get("__routes", []) + [(w[1], w[2])]
 		elif w[0] == "join":	# join GROUP...: H joins on its first interface
 			joins += w[1:]
+		elif w[0] == "nat":	# nat CMD...: run in H before the rules, every mode
+			if len(w) < 2 or w[1] not in ("nft", "ip"):
+				raise SeqError("%s:%d: nat takes an nft or ip command" % (path, no))
+			nats.append(w[1:])
 		elif w[0] in ("INPUT", "FORWARD", "OUTPUT"):
 			lines.append((no, text))
 		else:
 			raise SeqError("%s:%d: unknown line '%s'" % (path, no, text))
+	nets["__nat"] = nats
 	return fam, nets, listen, lines, joins
 
 
@@ -667,6 +673,9 @@ def start_bpfilter(topo, fam, rules, hook, bpfilter, tmp):
 			msg = msg[msg.index("(legacy): ") + 10:]
 		if "chain " in msg:	# the rule and the reason, not the pid
 			msg = msg[msg.index("chain "):]
+		if "cannot reach the helper" in msg and dl:	# why the daemon is gone
+			msg += " (daemon %s: %s)" % ("exit %d" % d.poll() if d.poll() is not None
+			                             else "running", dl[-1].strip())
 		return d, msg.strip()
 	return d, None
 
@@ -699,6 +708,7 @@ def main():
 	a = ap.parse_args()
 	fam, nets, listen, lines, joins = parse_seq(a.seq)
 	routes = nets.pop("__routes", [])
+	nats = nets.pop("__nat", [])
 	tag = "%d%s" % (PID, a.mode[0])
 	topo = Topo(fam, nets, tag)
 	daemon = None
@@ -722,6 +732,12 @@ def main():
 		topo.setup()
 		for pfx, via in routes:
 			topo.nsx(topo.host, "ip", "-%d" % fam, "route", "add", pfx, "via", nets[via]["addr"])
+		# the nat set-up (an nft nat table, an address for SNAT): the same
+		# in the kernel and the bpfilter runs, the kernel applies it in
+		# both (bpfilter reads the entries' SNAT/DNAT status); it goes
+		# with H's namespace
+		for cmd in nats:
+			topo.nsx(topo.host, *cmd)
 		if a.mode == "kernel":
 			load_kernel(topo, fam, rules)
 		else:
