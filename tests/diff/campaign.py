@@ -99,8 +99,9 @@ def netns_setup(rules, chain):
         for line in f:
             if line.startswith("# netns: "):
                 cmds.append(line[len("# netns: "):].strip())
-    if cmds and chain == "INPUT" and FAMILY == 4:
-        cmds.append(rulegen.ADDRTYPE_INPUT)
+    if cmds and chain == "INPUT":
+        cmds.append(rulegen.ADDRTYPE_INPUT if FAMILY == 4 else
+                    rulegen.ADDRTYPE6_INPUT)
     return cmds
 
 
