@@ -907,6 +907,11 @@ def gen_addrtype6(rng, pools, chain):
 
 def gen_rule6(rng, pools, chain, allow_mac=True):
     parts = []
+    # -m addrtype rule sets: some rules with nothing else, so that the
+    # route lookup decides verdicts often (among the other matches of a
+    # rule, its answers are mostly hidden).
+    if "addrtype" in pools.features and rng.random() < 0.15:
+        return [gen_addrtype6(rng, pools, chain if allow_mac else "ANY")]
     if rng.random() < 0.4:
         parts.append(("! " if inv(rng) else "") + "-s " + gen_addr6(rng, pools))
     if rng.random() < 0.4:
