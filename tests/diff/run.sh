@@ -192,7 +192,7 @@ compare() {
 	setup=$(sed -n 's/^# netns: //p' "$rules")
 	if [[ -n $setup ]]; then
 		if [[ $chain == INPUT ]]; then
-			setup+=$'\n'"ip -$fam route add local $( ((fam == 4)) && echo 0.0.0.0/0 || echo ::/0) dev lo table local"
+			setup+=$'\n'"ip -$fam route replace local $( ((fam == 4)) && echo 0.0.0.0/0 || echo ::/0) dev lo table local"
 		fi
 		ns=(unshare --net sh -c "set -e; $setup"$'\n''exec "$@"' sh)
 		use_attached=0
