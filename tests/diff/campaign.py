@@ -99,8 +99,9 @@ def netns_setup(rules, chain):
         for line in f:
             if line.startswith("# netns: "):
                 cmds.append(line[len("# netns: "):].strip())
-    if cmds and chain == "INPUT" and FAMILY == 4:
-        cmds.append(rulegen.ADDRTYPE_INPUT)
+    if cmds and chain == "INPUT":
+        cmds.append(rulegen.ADDRTYPE_INPUT if FAMILY == 4 else
+                    rulegen.ADDRTYPE6_INPUT)
     return cmds
 
 
@@ -516,6 +517,8 @@ def main():
                     help="packets per chain that go through the attached "
                     "program (the first M)")
     ap.add_argument("--out", default="/tmp/bpfilter-campaign")
+    ap.add_argument("--only", metavar="MATCH",
+                    help="only the rule sets that use -m MATCH (e.g. addrtype)")
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--max-shrinks", type=int, default=6,
                     help="mismatches shrunk at most (one per kind, chain "
@@ -552,9 +555,21 @@ def main():
     excl_why = {}
     start = time.time()
     avoid_bugs = tuple(a for a in args.avoid.split(",") if a)
+    idxs = range(args.start, args.start + nsets)
+    if args.only:
+        # The first nsets rule sets (from --start on) that use the match;
+        # rule set i is still "S/i", so each reproduces alone.
+        idxs = []
+        i = args.start
+        while len(idxs) < nsets and i < args.start + 1000 * nsets:
+            rs, _ = rulegen.generate(random.Random("%s/%d" % (args.seed, i)),
+                                     avoid_bugs, FAMILY)
+            if rs.uses(args.only):
+                idxs.append(i)
+            i += 1
     jobs = [(args.seed, i, args.count, avoid_bugs,
-             args.attached_count if i - args.start < args.attached else 0)
-            for i in range(args.start, args.start + nsets)]
+             args.attached_count if k < args.attached else 0)
+            for k, i in enumerate(idxs)]
     pending = []
     with multiprocessing.Pool(args.jobs) as pool:
         for res in pool.imap_unordered(one_ruleset, jobs):

@@ -607,6 +607,8 @@ def generate(rng, avoid_bugs=(), family=4):
     reject_output(rs)
     if family == 4 and rs.uses("addrtype"):
         rs.netns = list(ADDRTYPE_NETNS)
+    if family == 6 and rs.uses("addrtype"):
+        rs.netns = list(ADDRTYPE6_NETNS)
     avoid(rs, avoid_bugs)
     return rs, pools
 
@@ -778,18 +780,123 @@ def gen_opts(rng, pools, kind):
     return "-m %s " % name + " ".join(parts)
 
 
+# ip6tables -m addrtype: the types addrtype_mt_checkentry_v1() takes for
+# IPv6 (BROADCAST, BLACKHOLE, PROHIBIT and up: EINVAL). LOCAL, ANYCAST and
+# UNREACHABLE come from a route lookup (match_lookup_rt6()), in the routes
+# of ROUTES6; bpfilter refuses them with --limit-iface-in/out (the kernel's
+# lookup is then strict on the device), so those go without.
+ADDR_TYPES6 = ("UNSPEC", "UNICAST", "LOCAL", "ANYCAST", "MULTICAST",
+               "UNREACHABLE")
+ADDR_LOOKUP6 = ("LOCAL", "ANYCAST", "UNREACHABLE")
+# Routes of every namespace of an IPv6 rule set with -m addrtype (the
+# oracle's, `bpfilter test`'s): (kind, prefix, table). Kinds: local (type
+# local via lo), reject (unreachable/prohibit/blackhole), throw, dev (a
+# connected route out of ADT6_DEV), gw (via a gateway), lo (a unicast
+# route via lo: a reject route), anylo (an anycast route via lo: reject),
+# anydev (a user's anycast route out of a device: a plain route; its
+# prefix address is still the subnet-router anycast). Edges: prefix
+# addresses (subnet-router anycast of routes shorter than /127), a /127
+# and /128s (never anycast), a gateway /96 hiding a connected /64's prefix,
+# a throw in local over a local /64 of main, reject routes in both tables,
+# a throw in main (no route: UNREACHABLE).
+ADT6_DEV = "adt6a"
+ROUTES6 = (
+    ("local", "2001:db8:1:5::/64", "main"),
+    ("local", "2001:db8:1:6::7/128", "main"),
+    ("local", "2001:db8:1:7::/64", "local"),
+    ("throw", "2001:db8:1:5:8000::/65", "local"),
+    ("unreachable", "2001:db8:1:9::/64", "main"),
+    ("prohibit", "2001:db8:1:a::/64", "main"),
+    ("blackhole", "2001:db8:1:b::/64", "main"),
+    ("unreachable", "2001:db8:1:c::/64", "local"),
+    ("throw", "2001:db8:1:d::/64", "main"),
+    ("prohibit", "2001:db8:1:e::/64", "local"),
+    ("dev", "2001:db8:1:30::/64", "main"),
+    ("gw", "2001:db8:1:30::/96", "main"),
+    ("gw", "2001:db8:1:20::/64", "main"),
+    ("lo", "2001:db8:1:42::/64", "main"),
+    ("anylo", "2001:db8:1:41::/64", "main"),
+    ("anylo", "2001:db8:1:44::/64", "local"),
+    ("anydev", "2001:db8:1:43::/64", "main"),
+    ("dev", "2001:db8:1:50::/126", "main"),
+    ("dev", "2001:db8:1:52::/127", "main"),
+    ("dev", "2001:db8:1:54::1/128", "main"),
+    ("dev", "fd00:1:2:3::/64", "main"),
+    ("gw", "::/0", "main"),
+)
+# At INPUT the oracle's local ::/0 route (every destination is local);
+# `bpfilter test` gets it too when the rules file has netns lines.
+ADDRTYPE6_INPUT = "ip -6 route add local ::/0 dev lo table local"
+ROUTE6_INPUT = ("local", "::/0", "local")
+
+
+def route6_cmd(kind, prefix, table):
+    """The ip command for a ROUTES6 entry: always with its table (ip puts
+    local and anycast routes in table local when none is given)."""
+    tab = " table " + table
+    if prefix == "::/0":
+        prefix = "default"
+    if kind in ("unreachable", "prohibit", "blackhole", "throw"):
+        return "ip -6 route add %s %s%s" % (kind, prefix, tab)
+    via = {"local": "local %s dev lo", "dev": "%s dev " + ADT6_DEV,
+           "gw": "%s via fe80::1 dev " + ADT6_DEV, "lo": "%s dev lo",
+           "anylo": "anycast %s dev lo",
+           "anydev": "anycast %s dev " + ADT6_DEV}[kind]
+    return "ip -6 route add " + via % prefix + tab
+
+
+ADDRTYPE6_NETNS = ("ip link set lo up",
+                   "ip link add %s type veth peer name adt6b" % ADT6_DEV,
+                   "ip link set adt6b up", "ip link set %s up" % ADT6_DEV) + \
+    tuple(route6_cmd(*r) for r in ROUTES6)
+
+
+def route6_of(addr, chain):
+    """The route the kernel's lookup ends on for addr (table local, then
+    main; a throw goes on): (kind, net, plen) or None (no route)."""
+    routes = ROUTES6 + ((ROUTE6_INPUT,) if chain == "INPUT" else ())
+    for table in ("local", "main"):
+        best = None
+        for kind, prefix, tab in routes:
+            if tab != table:
+                continue
+            net, plen = prefix.split("/")
+            plen = int(plen)
+            mask = mask6_int(str(plen))
+            if addr & mask == ip6int(net) and \
+                    (best is None or plen > best[2]):
+                best = (kind, ip6int(net), plen)
+        if best and best[0] != "throw":
+            return best
+    return None
+
+
+def route6_deliverable(addr, chain):
+    """Can a packet to addr reach chain's hook in the oracle? INPUT: its
+    route is local; FORWARD/OUTPUT: only the default route (the oracle's
+    own, out of the packet's oif) covers it."""
+    r = route6_of(addr, chain)
+    if chain == "INPUT":
+        return r is not None and r[0] == "local"
+    return r is not None and r[2] == 0
+
+
 def gen_addrtype6(rng, pools, chain):
-    """-m addrtype in ip6tables: UNSPEC, UNICAST, MULTICAST (the others
-    need the kernel's route lookup, which bpfilter refuses)."""
-    types = ("UNSPEC", "UNICAST", "MULTICAST")
+    """-m addrtype in ip6tables: every type the kernel takes for IPv6,
+    --limit-iface-in/out only with UNSPEC/UNICAST/MULTICAST."""
     parts = []
     pools.addrtype6 = True
+    for net, plen in ((r[1].split("/")[0], r[1].split("/")[1])
+                      for r in ROUTES6 if r[1] != "::/0"):
+        pools.addrs.add((ip6int(net), mask6_int(plen)))
     if rng.random() < 0.6:
         parts.append(("! " if inv(rng) else "") + "--src-type " +
-                     ",".join(rng.sample(types, rng.choice((1, 1, 2)))))
+                     ",".join(rng.sample(ADDR_TYPES6, rng.choice((1, 1, 2)))))
     if not parts or rng.random() < 0.5:
         parts.append(("! " if inv(rng) else "") + "--dst-type " +
-                     ",".join(rng.sample(types, rng.choice((1, 1, 2)))))
+                     ",".join(rng.sample(ADDR_TYPES6, rng.choice((1, 1, 2)))))
+    if any(t in p for p in parts for t in ADDR_LOOKUP6):
+        return "-m addrtype " + " ".join(parts)
     roll = rng.random()
     if chain in ("INPUT", "FORWARD") and roll < 0.2:
         parts.append("--limit-iface-in")
@@ -800,6 +907,11 @@ def gen_addrtype6(rng, pools, chain):
 
 def gen_rule6(rng, pools, chain, allow_mac=True):
     parts = []
+    # -m addrtype rule sets: some rules with nothing else, so that the
+    # route lookup decides verdicts often (among the other matches of a
+    # rule, its answers are mostly hidden).
+    if "addrtype" in pools.features and rng.random() < 0.15:
+        return [gen_addrtype6(rng, pools, chain if allow_mac else "ANY")]
     if rng.random() < 0.4:
         parts.append(("! " if inv(rng) else "") + "-s " + gen_addr6(rng, pools))
     if rng.random() < 0.4:
@@ -1195,9 +1307,45 @@ def addr6_extra(rng, pools, chain, toks):
     return False
 
 
+def route6_edges():
+    """Each ROUTES6 prefix's first address (the subnet-router anycast of
+    those shorter than /127), its neighbours and its last address."""
+    out = set()
+    for _, prefix, _ in ROUTES6:
+        net, plen = prefix.split("/")
+        if plen == "0":
+            continue
+        lo = ip6int(net)
+        hi = lo | (~mask6_int(plen) & MASK128)
+        out.update((lo, lo - 1, lo + 1, hi, hi + 1))
+    return sorted(out)
+
+
+def addr6_routes(rng, pools, chain, toks):
+    """-m addrtype rule sets: sources on ROUTES6's edges; destinations too
+    where the packet still reaches the hook, and never one the stack would
+    not bring to it (route6_deliverable())."""
+    edges = route6_edges()
+    if rng.random() < 0.3:
+        addr = rng.choice(edges)
+        if not martian6(addr, chain) and not link_local(addr):
+            toks[0] = "src=" + int2ip6(addr)
+    if rng.random() < 0.3:
+        addr = rng.choice(edges)
+        if route6_deliverable(addr, chain) and not martian6(addr, chain):
+            toks[1] = "dst=" + int2ip6(addr)
+    for _ in range(100):
+        if route6_deliverable(ip6int(toks[1][4:]), chain):
+            return
+        toks[1] = "dst=" + pick_addr6(rng, pools, chain, "dst")
+    toks[1] = "dst=2001:db8:ffff::1"
+
+
 def packet6(rng, pools, chain, avoid_bugs=()):
     toks = ["src=" + pick_addr6(rng, pools, chain, "src"),
             "dst=" + pick_addr6(rng, pools, chain, "dst")]
+    if pools.addrtype6:
+        addr6_routes(rng, pools, chain, toks)
     proto = rng.choice(("tcp", "tcp", "tcp", "udp", "udp", "icmp6", "icmp6",
                         "47", "132", "50"))
     toks.append("proto=" + proto)

@@ -183,9 +183,23 @@ compare() {
 		echo "# SKIP $label $chain: kernel verdicts checked; bpfilter test has no -6 yet"
 		return 0
 	fi
+	# "# netns: CMD" lines (-m addrtype's routes): bpfilter test's
+	# namespace gets them too, and at INPUT the oracle's local default
+	# route; the attached program's namespace has the daemon's routes, so
+	# such cases are not sent through it.
+	local -a ns=(unshare --net)
+	local setup use_attached=$attached
+	setup=$(sed -n 's/^# netns: //p' "$rules")
+	if [[ -n $setup ]]; then
+		if [[ $chain == INPUT ]]; then
+			setup+=$'\n'"ip -$fam route replace local $( ((fam == 4)) && echo 0.0.0.0/0 || echo ::/0) dev lo table local"
+		fi
+		ns=(unshare --net sh -c "set -e; $setup"$'\n''exec "$@"' sh)
+		use_attached=0
+	fi
 	# The interpreter has no hook (tc has every chain); a private netns
 	# all the same: the program is loaded too.
-	side_run "$tmp/i" unshare --net "$BPFILTER" test "${famopt[@]}" --interp --hook tc \
+	side_run "$tmp/i" "${ns[@]}" "$BPFILTER" test "${famopt[@]}" --interp --hook tc \
 		--chain "$chain" "$rules" || return 0
 	mapfile -t iver <"$tmp/i"
 	for hook in "${hooks[@]}"; do
@@ -193,11 +207,11 @@ compare() {
 		[[ $hook == xdp && $chain == OUTPUT ]] && continue
 		# A private netns: the devices the packet lines name are created
 		# there, never next to the host's own (or a parallel run's).
-		side_run "$tmp/b" unshare --net "$BPFILTER" test "${famopt[@]}" --hook "$hook" \
+		side_run "$tmp/b" "${ns[@]}" "$BPFILTER" test "${famopt[@]}" --hook "$hook" \
 			--chain "$chain" "$rules" || continue
 		mapfile -t bver <"$tmp/b"
 		aver=()
-		if ((attached)); then
+		if ((use_attached)); then
 			side_run "$tmp/a" "$ATTACHED" "${famopt[@]}" --hook "$hook" --chain "$chain" \
 				"$rules" && mapfile -t aver <"$tmp/a"
 		fi
