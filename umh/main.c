@@ -251,29 +251,40 @@ static int main_unlink_stale(const struct sockaddr_un *addr)
 	return 0;
 }
 
+/*
+ * The socket is bound under PATH.new and renamed to PATH once it listens:
+ * clients wait for PATH to appear, and a connect() between bind() and
+ * listen() would be refused (seen under load).
+ */
 static int main_listen(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
 	mode_t old;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
+	if (strlen(path) + strlen(".new") >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, path);
+	snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.new", path);
 	r = main_socket_dir(path);
 	if (r)
 		return r;
 	r = main_unlink_stale(&addr);
 	if (r)
 		return r;
+	if (unlink(tmp.sun_path) && errno != ENOENT)
+		return -errno;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	old = umask(0177);
-	r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	r = bind(fd, (struct sockaddr *)&tmp, sizeof(tmp));
 	umask(old);
-	if (r || chmod(path, 0600) || listen(fd, 16)) {
+	if (r || chmod(tmp.sun_path, 0600) || listen(fd, 16) ||
+	    rename(tmp.sun_path, path)) {
 		r = -errno;
+		unlink(tmp.sun_path);
 		close(fd);
 		return r;
 	}
